@@ -1,0 +1,240 @@
+// The one typed protocol shared by the extension (client), the sidecar (server) and the webviews.
+// Every custom request and notification lives here, with its payload types.
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
+
+// ---------- engine ----------
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendProbe {
+  name: BackendName;
+  /** True when the backend loaded and ran a small training step. */
+  ok: boolean;
+  /** Why it did not load, in words a user can act on. Absent when ok. */
+  reason?: string;
+  /** Seconds the probe took. */
+  seconds: number;
+}
+
+export interface EngineInfo {
+  active: BackendName;
+  /** Human-readable device description, e.g. "CPU (2 cores, WebAssembly SIMD)". */
+  device: string;
+  /** True when the user named the backend (setting, --backend, selectBackend). */
+  requested?: BackendName;
+  backends: BackendProbe[];
+  tfjsVersion: string;
+  nodeVersion: string;
+  /** Extra facts, e.g. native kernels registered on the active backend. */
+  notes: string[];
+}
+
+export interface EngineInfoParams {
+  /** Re-run the probes instead of answering from the cache. */
+  refresh?: boolean;
+}
+export const EngineInfoRequest = new RequestType<EngineInfoParams, EngineInfo, void>('gowide/engineInfo');
+
+export interface SelectBackendParams {
+  backend: BackendName;
+}
+export const SelectBackendRequest = new RequestType<SelectBackendParams, EngineInfo, void>('gowide/selectBackend');
+
+// ---------- experiments ----------
+
+export interface ExperimentProblem {
+  /** JSON path of the offending field, e.g. "model.depth" or "widen.perLayer[3]". Empty for the whole file. */
+  field: string;
+  message: string;
+  /** What the user should do about it. */
+  fix?: string;
+  severity: 'error' | 'warning';
+}
+
+export interface ValidateExperimentParams {
+  /** Path of a *.gowide.json file; text, when given, is validated instead of the file's contents. */
+  path: string;
+  text?: string;
+}
+export interface ValidateExperimentResult {
+  ok: boolean;
+  problems: ExperimentProblem[];
+}
+export const ValidateExperimentRequest = new RequestType<ValidateExperimentParams, ValidateExperimentResult, void>(
+  'gowide/validateExperiment',
+);
+
+export type ModelFamily = 'mlp' | 'cnn' | 'resnet' | 'transformer';
+
+export interface CreateExperimentParams {
+  /** Where to write the new NAME.gowide.json. */
+  path: string;
+  name: string;
+  family: ModelFamily;
+  depth?: number;
+  width?: number;
+  /** "idx" with dataPath, "csv" with dataPath, or a built-in data set name. */
+  dataFormat?: string;
+  dataPath?: string;
+  widenFactor?: number;
+  overwrite?: boolean;
+}
+export interface CreateExperimentResult {
+  path: string;
+  text: string;
+}
+export const CreateExperimentRequest = new RequestType<CreateExperimentParams, CreateExperimentResult, void>(
+  'gowide/createExperiment',
+);
+
+// ---------- runs ----------
+
+/** Stages of the method plus the baselines, as a user launches them. */
+export type StageName = 'wide' | 'imitate' | 'finetune' | 'baselines' | 'all';
+/** The arms compared at the end of an experiment. */
+export type ArmName = 'wide' | 'scratch' | 'kd' | 'win';
+/** What a metric record was produced by. */
+export type PhaseName = 'wide' | 'imitate' | 'finetune' | 'scratch' | 'kd';
+
+export type RunState = 'queued' | 'running' | 'stopped' | 'failed' | 'done';
+
+export interface StartStageParams {
+  experimentPath: string;
+  stage: StageName;
+  /** Continue this run (its folder name); absent starts a new run. */
+  runId?: string;
+  /** Resume the latest unfinished run of the experiment from its last checkpoint. */
+  resume?: boolean;
+  backend?: BackendName;
+  runsDir?: string;
+  /** Resolve only when the stage ends; cancelling the request then stops the run. */
+  wait?: boolean;
+}
+export interface StartStageResult {
+  runId: string;
+  runDir: string;
+  /** Present when wait was set. */
+  summary?: RunSummary;
+}
+export const StartStageRequest = new RequestType<StartStageParams, StartStageResult, void>('gowide/startStage');
+
+export interface StopParams {
+  runId: string;
+}
+export interface StopResult {
+  stopped: boolean;
+}
+export const StopRequest = new RequestType<StopParams, StopResult, void>('gowide/stop');
+
+export interface ArmResult {
+  accuracy: { mean: number; std: number; perSeed: number[] };
+  params: number;
+  seconds: number;
+}
+
+export interface StageStatus {
+  stage: PhaseName;
+  state: RunState;
+  /** Imitation blocks: index, state and last loss. */
+  blocks?: { index: number; state: BlockState; loss?: number; startLoss?: number }[];
+  lastLoss?: number;
+  accuracy?: number;
+}
+export type BlockState = 'queued' | 'running' | 'converged' | 'diverging' | 'failed' | 'done';
+
+export interface RunSummary {
+  runId: string;
+  runDir: string;
+  experiment: string;
+  experimentPath: string;
+  state: RunState;
+  startedAt: string;
+  backend?: BackendName;
+  stages: StageStatus[];
+  arms: Partial<Record<ArmName, ArmResult>>;
+  error?: string;
+}
+
+export interface ListRunsParams {
+  experimentPath?: string;
+  runsDir?: string;
+}
+export const ListRunsRequest = new RequestType<ListRunsParams, RunSummary[], void>('gowide/listRuns');
+
+export interface MetricRecord {
+  runId: string;
+  /** Sequence number within the run, strictly increasing: no duplicates, no gaps. */
+  seq: number;
+  seed: number;
+  phase: PhaseName;
+  /** Imitation block index (0-based), for phase "imitate". */
+  block?: number;
+  /** Optimisation step within the phase (and block). */
+  step: number;
+  epoch?: number;
+  loss: number;
+  /** Normalised imitation MSE of the block being trained. */
+  imitationLoss?: number;
+  /** Accuracy on the validation split (during training) or on the test split (final, with split "test"). */
+  accuracy?: number;
+  split?: 'train' | 'validation' | 'test';
+  /** Milliseconds since the epoch. */
+  time: number;
+}
+
+export interface GetMetricsParams {
+  runId: string;
+  runsDir?: string;
+  /** Only records with seq greater than this. */
+  afterSeq?: number;
+}
+export const GetMetricsRequest = new RequestType<GetMetricsParams, MetricRecord[], void>('gowide/getMetrics');
+
+// ---------- notifications (sidecar -> client) ----------
+
+export interface ProgressParams {
+  runId: string;
+  phase: PhaseName;
+  seed: number;
+  block?: number;
+  /** 0..1 of the whole run. */
+  fraction: number;
+  message: string;
+  /** Estimated seconds left in the run. */
+  etaSeconds?: number;
+}
+export const ProgressNotification = new NotificationType<ProgressParams>('gowide/progress');
+
+export interface MetricsParams {
+  runId: string;
+  records: MetricRecord[];
+}
+export const MetricsNotification = new NotificationType<MetricsParams>('gowide/metrics');
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export interface LogParams {
+  level: LogLevel;
+  message: string;
+}
+export const LogNotification = new NotificationType<LogParams>('gowide/log');
+
+export interface RunStateParams {
+  run: RunSummary;
+}
+export const RunStateNotification = new NotificationType<RunStateParams>('gowide/runState');
+
+// ---------- webview messages (extension <-> webview over postMessage) ----------
+
+export type ToWebviewMessage =
+  | { type: 'engine'; info: EngineInfo }
+  | { type: 'run'; run: RunSummary }
+  | { type: 'metrics'; runId: string; records: MetricRecord[] }
+  | { type: 'reset' };
+
+export type FromWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'setFactor'; block: number | 'all'; factor: number }
+  | { type: 'startStage'; stage: StageName; settings?: Record<string, number> }
+  | { type: 'stop'; runId: string }
+  | { type: 'export'; format: 'csv' | 'png'; data: string };
