@@ -1,0 +1,103 @@
+// The shape of a NAME.gowide.json experiment after defaults are applied.
+// The JSON Schema in server/experiment/gowide.schema.json describes the file a user writes
+// (every field but name, data and model optional); resolveExperiment() fills in the defaults.
+import type { BackendName, ModelFamily } from '../protocol';
+
+export type OptimizerName = 'adam' | 'sgd' | 'momentum';
+export type LearningRateSchedule = 'constant' | 'cosine';
+
+export interface DataConfig {
+  /** "idx" (MNIST-style folder), "csv" (one file), or a built-in data set name such as "shapes". */
+  format: string;
+  /** Folder (idx) or file (csv); relative paths resolve against the experiment file's folder. */
+  path?: string;
+  /** Use at most this many training / test examples (0 = all). */
+  trainLimit: number;
+  testLimit: number;
+  /** Fraction of the training examples held out for validation (never the test split). */
+  validationSplit: number;
+  /** CSV: name or index of the label column (default: last column). */
+  labelColumn?: string | number;
+}
+
+export interface ModelConfig {
+  family: ModelFamily;
+  /** Number of blocks (layers for mlp/cnn, bottleneck blocks for resnet, encoder layers for transformer). */
+  depth: number;
+  /** Thin width: units (mlp), channels (cnn, resnet block interface), hidden size (transformer). */
+  width: number;
+  activation: 'relu' | 'gelu' | 'tanh';
+  /** cnn/resnet: kernel size of the main convolution. */
+  kernelSize: number;
+  /** cnn/resnet: indices of blocks after which the feature map is halved. */
+  downsampleAt: number[];
+  /** resnet: bottleneck inner channels = width * bottleneckRatio (the part the wide net widens). */
+  bottleneckRatio: number;
+  /** Batch normalisation inside blocks (cnn/resnet) or layer normalisation (transformer). */
+  normalization: boolean;
+  /** transformer: attention heads of the thin net, feed-forward size multiplier, sequence length. */
+  heads: number;
+  ffnMultiplier: number;
+  dropout: number;
+}
+
+export interface WidenConfig {
+  /** Widening factor applied to every block (>= 1). */
+  factor: number;
+  /** Optional per-block factors (length = depth), overriding factor. */
+  perLayer?: number[];
+  /** "inside": widen inside blocks and keep block interfaces (shared head, no projections);
+   *  "all": widen block outputs too (thin->wide projections during imitation). */
+  mode: 'inside' | 'all';
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  schedule: LearningRateSchedule;
+  weightDecay: number;
+}
+
+export interface ImitateConfig {
+  epochsPerLayer: number;
+  input: 'thin' | 'wide';
+  lowerLayers: 'frozen' | 'slow' | 'train';
+  /** Learning-rate multiplier for lower blocks when lowerLayers is "slow". */
+  slowFactor: number;
+  normalizeTargets: boolean;
+  optimizer: OptimizerName;
+  learningRate: number;
+  schedule: LearningRateSchedule;
+  batchSize: number;
+}
+
+export interface FinetuneConfig {
+  epochs: number;
+  /** Weight (1 - a) of the distillation term; 0 = cross-entropy only. */
+  kdWeight: number;
+  temperature: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  schedule: LearningRateSchedule;
+  batchSize: number;
+}
+
+export type BaselineName = 'scratch' | 'kd';
+
+export interface Experiment {
+  name: string;
+  description?: string;
+  data: DataConfig;
+  model: ModelConfig;
+  widen: WidenConfig;
+  wide: TrainConfig;
+  imitate: ImitateConfig;
+  finetune: FinetuneConfig;
+  baselines: BaselineName[];
+  seeds: number[];
+  backend?: BackendName;
+  /** Stop before imitation when the wide net's validation accuracy is below this (fraction). */
+  minWideAccuracy?: number;
+}

@@ -1,0 +1,35 @@
+// What the sidecar needs from the training side. The sidecar (server/sidecar.ts) wires each protocol
+// request to one method; the CLI uses the same service without a connection.
+import type {
+  CreateExperimentParams,
+  CreateExperimentResult,
+  GetMetricsParams,
+  ListRunsParams,
+  MetricRecord,
+  ProgressParams,
+  RunSummary,
+  StartStageParams,
+  StartStageResult,
+  StopParams,
+  StopResult,
+  ValidateExperimentParams,
+  ValidateExperimentResult,
+} from '../protocol';
+
+export interface TrainingEvents {
+  onProgress(p: ProgressParams): void;
+  onMetrics(runId: string, records: MetricRecord[]): void;
+  onRunState(run: RunSummary): void;
+  onLog(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface TrainingService {
+  validateExperiment(p: ValidateExperimentParams): Promise<ValidateExperimentResult>;
+  createExperiment(p: CreateExperimentParams): Promise<CreateExperimentResult>;
+  /** Starts (or continues) a run. With p.wait the promise settles when the run ends, and
+   *  aborting `signal` stops the run. */
+  startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult>;
+  stop(p: StopParams): Promise<StopResult>;
+  listRuns(p: ListRunsParams): Promise<RunSummary[]>;
+  getMetrics(p: GetMetricsParams): Promise<MetricRecord[]>;
+}
