@@ -30,6 +30,12 @@ export interface EngineInfo {
   notes: string[];
 }
 
+/** LSP initializationOptions the extension sends to the sidecar. */
+export interface SidecarInitializationOptions {
+  /** The gowide.backend setting; absent or "auto" lets the engine pick the best backend that loads. */
+  backend?: BackendName | 'auto';
+}
+
 export interface EngineInfoParams {
   /** Re-run the probes instead of answering from the cache. */
   refresh?: boolean;
