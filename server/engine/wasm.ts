@@ -1,0 +1,44 @@
+// The WebAssembly backend. Its .wasm binaries sit next to dist/cli.js when bundled (the build copies
+// them) and in the package's dist/ folder when run from source.
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cpuSummary } from './device';
+import { BackendLoadError } from './errors';
+
+const PROBE_FILE = 'tfjs-backend-wasm-simd.wasm';
+let pathsSet = false;
+
+function wasmFolderCandidates(): string[] {
+  const candidates = [__dirname];
+  try {
+    candidates.push(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist');
+  } catch {
+    // Not resolvable from a bundle outside the project; the other candidates remain.
+  }
+  candidates.push(join(__dirname, '..', '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'));
+  return candidates;
+}
+
+/** Points the wasm backend at its binaries (once, before it initialises). */
+export function prepareWasmBackend(): void {
+  if (pathsSet) return;
+  const candidates = wasmFolderCandidates();
+  const folder = candidates.find((dir) => existsSync(join(dir, PROBE_FILE)));
+  if (!folder) {
+    throw new BackendLoadError(
+      `the WebAssembly binaries (${PROBE_FILE}) were not found in ${candidates.join(' or ')}; run "npm run build", which copies them into dist/`,
+    );
+  }
+  setWasmPaths(folder.endsWith('/') ? folder : folder + '/');
+  pathsSet = true;
+}
+
+/** Device text once the wasm backend is active. */
+export async function wasmDevice(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const features = [simd ? 'SIMD' : 'no SIMD', threads ? 'threads' : 'one thread'];
+  return `CPU: ${cpuSummary()}, WebAssembly ${features.join(', ')}`;
+}
