@@ -18,6 +18,8 @@ export interface NetPart {
   /** Parameter count and multiply-accumulates per example. */
   readonly params: number;
   readonly flops: number;
+  /** Frees this part's variables (projections are disposed by whoever built them). */
+  dispose(): void;
 }
 
 export interface DataShape {
