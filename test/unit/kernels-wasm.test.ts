@@ -1,0 +1,311 @@
+// Checks the kernels that server/engine/kernels/wasm-gradients.ts registers on the wasm backend
+// against the pure-JS cpu backend, on random inputs over a grid of shapes, strides and paddings,
+// then end to end: gradients of a small conv net, and a few optimizer steps that lower the loss.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
+
+const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
+
+/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so failures reproduce. */
+function randomValues(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return values;
+}
+
+interface HostTensor {
+  values: Float32Array | Int32Array;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+function hostFloat(shape: number[], seed: number): HostTensor {
+  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed), shape, dtype: 'float32' };
+}
+
+/** Runs a kernel on one backend from host data, returning the host result and its shape. */
+async function runKernelOn(
+  backendName: 'wasm' | 'cpu',
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backendName);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, host] of Object.entries(inputs)) {
+    tensors[name] = tf.tensor(host.values, host.shape, host.dtype);
+  }
+  const before = tf.memory().numTensors;
+  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { values: Float32Array.from(out.dataSync()), shape: out.shape };
+  out.dispose();
+  Object.values(tensors).forEach((tensor) => tensor.dispose());
+  assert.equal(tf.memory().numTensors, before - Object.keys(tensors).length, 'tensor leak');
+  return result;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, label: string, relativeTolerance = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  let maxReference = 0;
+  let maxDifference = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxReference = Math.max(maxReference, Math.abs(expected[i]));
+    maxDifference = Math.max(maxDifference, Math.abs(actual[i] - expected[i]));
+  }
+  assert.ok(
+    maxDifference <= relativeTolerance * maxReference + 1e-6,
+    `${label}: max |wasm - cpu| = ${maxDifference} with max |cpu| = ${maxReference}`,
+  );
+}
+
+async function compareKernel(
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+  label: string,
+): Promise<void> {
+  const reference = await runKernelOn('cpu', kernelName, inputs, attrs);
+  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
+  assert.deepEqual(actual.shape, reference.shape, `${label}: shape`);
+  assertClose(actual.values, reference.values, label);
+}
+
+interface ConvCase {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: 'same' | 'valid';
+}
+
+function convCases(): ConvCase[] {
+  const cases: ConvCase[] = [];
+  for (const kernel of [1, 3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        cases.push({ batch: 3, height: 9, width: 8, inChannels: 2, outChannels: 4, kernel, stride, pad });
+        cases.push({ batch: 2, height: 12, width: 11, inChannels: 5, outChannels: 3, kernel, stride, pad });
+      }
+    }
+  }
+  cases.push({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
+  cases.push({ batch: 1, height: 7, width: 7, inChannels: 3, outChannels: 2, kernel: 3, stride: 2, pad: 'same' });
+  return cases;
+}
+
+function describeCase(c: ConvCase): string {
+  return `x[${c.batch},${c.height},${c.width},${c.inChannels}] k${c.kernel} s${c.stride} ${c.pad} co${c.outChannels}`;
+}
+
+function outSize(size: number, kernel: number, stride: number, pad: 'same' | 'valid'): number {
+  return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
+}
+
+describe('wasm gradient kernels', () => {
+  let registered: string[] = [];
+
+  before(async () => {
+    setWasmPaths(wasmDist);
+    registered = registerMissingWasmKernels();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  it('registers the missing kernels, idempotently', () => {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum']) {
+      assert.ok(registered.includes(name), `${name} registered`);
+      assert.ok(tf.getKernel(name, 'wasm') != null, `${name} present on wasm`);
+    }
+    assert.deepEqual(registerMissingWasmKernels(), registered);
+  });
+
+  it('Conv2DBackpropFilter matches cpu', async () => {
+    let seed = 1;
+    for (const c of convCases()) {
+      const oh = outSize(c.height, c.kernel, c.stride, c.pad);
+      const ow = outSize(c.width, c.kernel, c.stride, c.pad);
+      await compareKernel(
+        'Conv2DBackpropFilter',
+        { x: hostFloat([c.batch, c.height, c.width, c.inChannels], seed++), dy: hostFloat([c.batch, oh, ow, c.outChannels], seed++) },
+        { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.kernel, c.kernel, c.inChannels, c.outChannels] },
+        `Conv2DBackpropFilter ${describeCase(c)}`,
+      );
+    }
+  });
+
+  it('Conv2DBackpropInput matches cpu', async () => {
+    let seed = 1000;
+    for (const c of convCases()) {
+      const oh = outSize(c.height, c.kernel, c.stride, c.pad);
+      const ow = outSize(c.width, c.kernel, c.stride, c.pad);
+      await compareKernel(
+        'Conv2DBackpropInput',
+        { dy: hostFloat([c.batch, oh, ow, c.outChannels], seed++), filter: hostFloat([c.kernel, c.kernel, c.inChannels, c.outChannels], seed++) },
+        { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.batch, c.height, c.width, c.inChannels] },
+        `Conv2DBackpropInput ${describeCase(c)}`,
+      );
+    }
+  });
+
+  it('DepthwiseConv2dNativeBackpropInput and ...BackpropFilter match cpu', async () => {
+    let seed = 2000;
+    for (const c of convCases()) {
+      for (const multiplier of [1, 2]) {
+        const oh = outSize(c.height, c.kernel, c.stride, c.pad);
+        const ow = outSize(c.width, c.kernel, c.stride, c.pad);
+        const filterShape = [c.kernel, c.kernel, c.inChannels, multiplier];
+        const dy = hostFloat([c.batch, oh, ow, c.inChannels * multiplier], seed++);
+        const common = { strides: [c.stride, c.stride], dilations: [1, 1], pad: c.pad };
+        await compareKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy, filter: hostFloat(filterShape, seed++) },
+          { ...common, inputShape: [c.batch, c.height, c.width, c.inChannels] },
+          `DepthwiseConv2dNativeBackpropInput ${describeCase(c)} m${multiplier}`,
+        );
+        await compareKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: hostFloat([c.batch, c.height, c.width, c.inChannels], seed++), dy },
+          { ...common, filterShape },
+          `DepthwiseConv2dNativeBackpropFilter ${describeCase(c)} m${multiplier}`,
+        );
+      }
+    }
+  });
+
+  it('MaxPoolGrad matches cpu, also for all-negative windows', async () => {
+    let seed = 6000;
+    for (const [height, width, channels, size, stride, pad] of [
+      [8, 8, 3, 2, 2, 'valid'],
+      [9, 7, 4, 3, 2, 'same'],
+      [9, 7, 4, 3, 1, 'same'],
+      [6, 6, 16, 2, 2, 'same'],
+      [11, 10, 2, 3, 3, 'valid'],
+    ] as const) {
+      const batch = 3;
+      const x = hostFloat([batch, height, width, channels], seed++);
+      x.values = x.values.map((v) => v - 0.8); // mostly negative, many all-negative windows
+      const oh = outSize(height, size, stride, pad);
+      const ow = outSize(width, size, stride, pad);
+      const y = await runKernelOn('cpu', 'MaxPool', { x }, { filterSize: [size, size], strides: [stride, stride], pad });
+      await compareKernel(
+        'MaxPoolGrad',
+        { dy: hostFloat([batch, oh, ow, channels], seed++), input: x, output: { values: y.values, shape: y.shape, dtype: 'float32' } },
+        { filterSize: [size, size], strides: [stride, stride], pad },
+        `MaxPoolGrad x[${batch},${height},${width},${channels}] size ${size} stride ${stride} ${pad}`,
+      );
+    }
+  });
+
+  it('UnsortedSegmentSum matches cpu', async () => {
+    const cases: Array<{ xShape: number[]; idShape: number[]; numSegments: number }> = [
+      { xShape: [10, 4], idShape: [10], numSegments: 6 },
+      { xShape: [7], idShape: [7], numSegments: 3 },
+      // (ids of rank > 1 are not compared: the cpu kernel mis-broadcasts them in TF.js 4.22)
+      { xShape: [50, 16], idShape: [50], numSegments: 50 },
+    ];
+    let seed = 3000;
+    for (const { xShape, idShape, numSegments } of cases) {
+      const idCount = idShape.reduce((a, b) => a * b, 1);
+      // Includes ids out of range (dropped on both backends) and repeated ids.
+      const ids = Int32Array.from(randomValues(idCount, seed++), (v) => Math.floor((v + 1) * 0.5 * (numSegments + 1)) - (v < -0.9 ? 2 : 0));
+      await compareKernel(
+        'UnsortedSegmentSum',
+        { x: hostFloat(xShape, seed++), segmentIds: { values: ids, shape: idShape, dtype: 'int32' } },
+        { numSegments },
+        `UnsortedSegmentSum x[${xShape}] ids[${idShape}] n${numSegments}`,
+      );
+    }
+  });
+
+  it('gives the same gradients as cpu for a small conv net', async () => {
+    const inputShape = [4, 12, 12, 3];
+    const hostX = hostFloat(inputShape, 4000);
+    const labels = [1, 0, 3, 2];
+    const paramShapes: Record<string, number[]> = {
+      convFilter: [3, 3, 3, 8],
+      convBias: [8],
+      gamma: [8],
+      beta: [8],
+      depthwiseFilter: [3, 3, 8, 1],
+      embedding: [5, 8],
+      dense: [6 * 6 * 8, 4],
+    };
+    const hostParams = Object.fromEntries(
+      Object.entries(paramShapes).map(([name, shape], i) => [name, hostFloat(shape, 4100 + i)]),
+    );
+
+    const gradientsOn = async (backendName: 'wasm' | 'cpu'): Promise<Record<string, Float32Array>> => {
+      await tf.setBackend(backendName);
+      const x = tf.tensor(hostX.values, hostX.shape);
+      const params = Object.fromEntries(
+        Object.entries(hostParams).map(([name, host]) => [name, tf.tensor(host.values, host.shape)]),
+      );
+      const names = Object.keys(params);
+      const loss = (...values: tf.Tensor[]): tf.Scalar => {
+        const p = Object.fromEntries(names.map((name, i) => [name, values[i]])) as Record<string, tf.Tensor>;
+        let h = tf.conv2d(x as tf.Tensor4D, p.convFilter as tf.Tensor4D, 1, 'same').add(p.convBias);
+        // batch-norm-like normalization over batch and space
+        const { mean, variance } = tf.moments(h, [0, 1, 2]);
+        h = h.sub(mean).div(variance.add(1e-5).sqrt()).mul(p.gamma).add(p.beta);
+        h = tf.relu(h);
+        h = tf.depthwiseConv2d(h as tf.Tensor4D, p.depthwiseFilter as tf.Tensor4D, 1, 'same');
+        // an embedding-like per-example bias (exercises gather's gradient, UnsortedSegmentSum)
+        const rows = tf.gather(p.embedding, tf.tensor1d([0, 2, 2, 4], 'int32'));
+        h = h.add(rows.reshape([4, 1, 1, 8]));
+        h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+        const logits = h.reshape([4, 6 * 6 * 8]).matMul(p.dense);
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), logits) as tf.Scalar;
+      };
+      const grads = tf.grads(loss)(names.map((name) => params[name]));
+      const result = Object.fromEntries(names.map((name, i) => [name, Float32Array.from(grads[i].dataSync())]));
+      tf.dispose([x, ...Object.values(params), ...grads]);
+      return result;
+    };
+
+    const reference = await gradientsOn('cpu');
+    const actual = await gradientsOn('wasm');
+    for (const name of Object.keys(reference)) {
+      assertClose(actual[name], reference[name], `gradient of ${name}`, 1e-3);
+    }
+  });
+
+  it('trains a small CNN on wasm: the loss goes down', async () => {
+    await tf.setBackend('wasm');
+    const batch = 32;
+    const images = tf.tensor4d(randomValues(batch * 10 * 10, 5000), [batch, 10, 10, 1]);
+    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 3), 'int32'), 3);
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [10, 10, 1], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, activation: 'relu' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    model.compile({
+      optimizer: tf.train.adam(0.01),
+      loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+    });
+    const history = await model.fit(images, labels, { epochs: 15, batchSize: batch, verbose: 0 });
+    const losses = history.history.loss as number[];
+    assert.ok(losses.every(Number.isFinite), `finite losses: ${losses}`);
+    assert.ok(losses[losses.length - 1] < losses[0] * 0.8, `loss went down: ${losses[0]} -> ${losses[losses.length - 1]}`);
+    tf.dispose([images, labels]);
+    model.dispose();
+  });
+});
