@@ -62,8 +62,17 @@ function copyWasmBinaries() {
   for (const f of readdirSync(from).filter((f) => f.endsWith('.wasm'))) cpSync(join(from, f), join(dist, f));
 }
 
+/** The experiment file schema the extension contributes (package.json jsonValidation). */
+function copyExperimentSchema() {
+  const from = join(root, 'server/experiment/gowide.schema.json');
+  if (!existsSync(from)) return;
+  mkdirSync(dist, { recursive: true });
+  cpSync(from, join(dist, 'gowide.schema.json'));
+}
+
 const present = builds.filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
 copyWasmBinaries();
+copyExperimentSchema();
 if (watch) {
   for (const b of present) await (await esbuild.context(b)).watch();
 } else {

@@ -1,0 +1,324 @@
+// The extension's context object: owns the language client (the training sidecar), its restarts,
+// the status bar item and the Output channel. Command handlers reach the editor only through it.
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import type { NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
+import {
+  CreateExperimentRequest,
+  EngineInfoRequest,
+  LogNotification,
+  SelectBackendRequest,
+  type CreateExperimentParams,
+  type CreateExperimentResult,
+  type EngineInfo,
+  type SidecarInitializationOptions,
+} from '../server/protocol';
+import { messageOf, type CommandContext } from './commands';
+import { type BackendChoice, BACKEND_CHOICES, isBackendName, type SidecarState, statusBarView } from './engine-info-view';
+import { EXPERIMENT_GLOB } from './experiment-files';
+import { decideRestart, DEFAULT_RESTART_POLICY, recentCrashes, type RestartPolicy } from './restart-policy';
+import { launchSettingProblem, resolveSidecarLaunch } from './sidecar-launch';
+import { writeSidecarLog } from './sidecar-log';
+import type { Ui } from './ui';
+import { createVscodeUi, REPORT_SCHEME, ReportDocuments } from './vscode-ui';
+
+export const CLIENT_ID = 'gowide';
+const CLIENT_NAME = 'Go Wide Training Sidecar';
+/** Connection errors tolerated in a row before the client shuts the sidecar down (and we restart it). */
+const MAX_CONSECUTIVE_CONNECTION_ERRORS = 3;
+
+type NotificationRegistration = (client: LanguageClient) => vscode.Disposable;
+
+export class Ctx implements CommandContext, vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly ui: Ui;
+  private readonly statusBar: vscode.StatusBarItem;
+  private readonly reports = new ReportDocuments();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly stateChanged = new vscode.EventEmitter<SidecarState>();
+  /** Fires when the sidecar starts, stops, restarts or reports its engine. */
+  readonly onDidChangeState = this.stateChanged.event;
+  private readonly experimentsChanged = new vscode.EventEmitter<void>();
+  /** Fires when the list of experiments may have changed (the tree refreshes on it). */
+  readonly onDidChangeExperiments = this.experimentsChanged.event;
+
+  private client: LanguageClient | undefined;
+  /** Increases with every client, so late events from a replaced client are ignored. */
+  private generation = 0;
+  private clientSubscriptions: vscode.Disposable[] = [];
+  private readonly notificationRegistrations = new Set<NotificationRegistration>();
+  private crashTimes: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+  private _state: SidecarState = { kind: 'starting' };
+
+  constructor(
+    private readonly extension: vscode.ExtensionContext,
+    private readonly restartPolicy: RestartPolicy = DEFAULT_RESTART_POLICY,
+  ) {
+    this.log = vscode.window.createOutputChannel('Go Wide', { log: true });
+    this.statusBar = vscode.window.createStatusBarItem('gowide.engine', vscode.StatusBarAlignment.Left, 0);
+    this.statusBar.name = 'Go Wide Engine';
+    this.ui = createVscodeUi(this.reports);
+    this.disposables.push(
+      this.log,
+      this.statusBar,
+      this.reports,
+      this.stateChanged,
+      this.experimentsChanged,
+      vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, this.reports),
+      vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
+    );
+    this.onNotification(LogNotification, (params) => writeSidecarLog(this.log, params));
+    this.showState(this._state);
+  }
+
+  get state(): SidecarState {
+    return this._state;
+  }
+
+  get isRunning(): boolean {
+    return this.client?.isRunning() ?? false;
+  }
+
+  /** Starts the sidecar; crashes from here on are restarted with backoff. */
+  async start(): Promise<void> {
+    await this.launch();
+  }
+
+  /** A user-requested restart forgets earlier crashes. */
+  async restartSidecar(): Promise<void> {
+    this.cancelPendingRestart();
+    this.crashTimes = [];
+    this.log.info('Restarting the training sidecar.');
+    await this.launch();
+  }
+
+  showLog(): void {
+    this.log.show(true);
+  }
+
+  /** Sends a request to the running sidecar; fails with a readable message when it is not running. */
+  async sendRequest<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    const client = this.client;
+    if (!client || !client.isRunning()) {
+      throw new Error(`The training sidecar is not running (${this.describeState()}).`);
+    }
+    // RequestParam<P> only widens a null P to also accept undefined, so a P is always acceptable.
+    return client.sendRequest(type, params as RequestParam<P>, token);
+  }
+
+  /** Handles a sidecar notification on the current and every future client (restarts included). */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    const registration: NotificationRegistration = (client) => client.onNotification(type, handler);
+    this.notificationRegistrations.add(registration);
+    const current = this.client ? registration(this.client) : undefined;
+    if (current) this.clientSubscriptions.push(current);
+    return new vscode.Disposable(() => {
+      this.notificationRegistrations.delete(registration);
+      current?.dispose();
+    });
+  }
+
+  async engineInfo(refresh: boolean): Promise<EngineInfo> {
+    const info = await this.sendRequest(EngineInfoRequest, { refresh });
+    this.setState({ kind: 'running', info });
+    return info;
+  }
+
+  currentBackendChoice(): BackendChoice {
+    const value = vscode.workspace.getConfiguration('gowide').get<string>('backend', 'auto');
+    return (BACKEND_CHOICES as readonly string[]).includes(value) ? (value as BackendChoice) : 'auto';
+  }
+
+  async selectBackend(choice: BackendChoice): Promise<void> {
+    const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    // The configuration listener applies it to the sidecar.
+    await vscode.workspace.getConfiguration('gowide').update('backend', choice, target);
+  }
+
+  createExperiment(params: CreateExperimentParams): Promise<CreateExperimentResult> {
+    return this.sendRequest(CreateExperimentRequest, params);
+  }
+
+  refreshExperiments(): void {
+    this.experimentsChanged.fire();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.cancelPendingRestart();
+    await this.disposeClient();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  // ---------- sidecar lifecycle ----------
+
+  private async launch(): Promise<void> {
+    if (this.disposed) return;
+    const generation = ++this.generation;
+    await this.disposeClient();
+    if (generation !== this.generation || this.disposed) return;
+    this.setState({ kind: 'starting' });
+    const client = this.createClient(generation);
+    this.client = client;
+    this.clientSubscriptions = [...this.notificationRegistrations].map((register) => register(client));
+    try {
+      await client.start();
+    } catch (error) {
+      if (generation === this.generation) this.onSidecarDown(generation, `it did not start: ${messageOf(error)}`);
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.setState({ kind: 'running' });
+    try {
+      await this.engineInfo(false);
+    } catch (error) {
+      if (generation === this.generation) this.log.warn(`Engine report failed: ${messageOf(error)}`);
+    }
+  }
+
+  private createClient(generation: number): LanguageClient {
+    const config = vscode.workspace.getConfiguration('gowide');
+    const setting = config.get<unknown>('sidecar.command');
+    const problem = launchSettingProblem(setting);
+    if (problem) this.log.warn(problem);
+    const launch = resolveSidecarLaunch(setting, {
+      extensionPath: this.extension.extensionPath,
+      execPath: process.execPath,
+      workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    });
+    this.log.info(`Starting the training sidecar: ${launch.description}`);
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      options: { cwd: launch.cwd, env: { ...process.env, ...launch.env }, shell: launch.shell },
+    };
+    const backend = this.currentBackendChoice();
+    const initializationOptions: SidecarInitializationOptions = { backend };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file', pattern: EXPERIMENT_GLOB }],
+      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB) },
+      outputChannel: this.log,
+      initializationOptions,
+      errorHandler: {
+        error: (_error, _message, count) =>
+          count !== undefined && count <= MAX_CONSECUTIVE_CONNECTION_ERRORS
+            ? { action: ErrorAction.Continue }
+            : { action: ErrorAction.Shutdown, handled: true },
+        closed: () => {
+          this.onSidecarDown(generation, 'its process exited');
+          // Restarts are ours (with backoff), not the client's.
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+    };
+    return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+  }
+
+  private onSidecarDown(generation: number, why: string): void {
+    if (this.disposed || generation !== this.generation || this.restartTimer) return;
+    const now = Date.now();
+    this.crashTimes = recentCrashes([...this.crashTimes, now], now, this.restartPolicy);
+    const decision = decideRestart(this.crashTimes, now, this.restartPolicy);
+    if (decision.action === 'restart') {
+      this.log.warn(`The training sidecar stopped (${why}); restarting in ${decision.delayMs / 1000} s (attempt ${decision.attempt}).`);
+      this.setState({ kind: 'restarting', delayMs: decision.delayMs, attempt: decision.attempt });
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        void this.launch();
+      }, decision.delayMs);
+      return;
+    }
+    this.log.error(`The training sidecar stopped (${why}). ${decision.message}`);
+    this.setState({ kind: 'stopped', reason: decision.message });
+    void this.ui.error(decision.message, 'Restart', 'Show Log').then((choice) => {
+      if (choice === 'Restart') void this.restartSidecar();
+      if (choice === 'Show Log') this.showLog();
+    });
+  }
+
+  private cancelPendingRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+  }
+
+  private async disposeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    for (const d of this.clientSubscriptions.splice(0)) d.dispose();
+    if (!client) return;
+    try {
+      await client.dispose(2000);
+    } catch (error) {
+      this.log.debug(`Stopping the previous sidecar: ${messageOf(error)}`);
+    }
+  }
+
+  // ---------- settings ----------
+
+  private onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (event.affectsConfiguration('gowide.sidecar.command')) {
+      void this.ui
+        .info('Go Wide: the sidecar command changed. Restart the training sidecar to use it?', 'Restart')
+        .then((choice) => (choice === 'Restart' ? this.restartSidecar() : undefined));
+      return;
+    }
+    if (event.affectsConfiguration('gowide.backend')) void this.applyBackendSetting();
+  }
+
+  private async applyBackendSetting(): Promise<void> {
+    const choice = this.currentBackendChoice();
+    if (!isBackendName(choice)) {
+      // "auto": the engine picks at start-up.
+      await this.restartSidecar();
+      return;
+    }
+    try {
+      const info = await this.sendRequest(SelectBackendRequest, { backend: choice });
+      this.setState({ kind: 'running', info });
+      this.log.info(`Backend switched to ${info.active}.`);
+    } catch (error) {
+      const choiceMade = await this.ui.error(`Go Wide: could not switch to the ${choice} backend. ${messageOf(error)}`, 'Show Engine Info');
+      if (choiceMade === 'Show Engine Info') await vscode.commands.executeCommand('gowide.showEngineInfo');
+    }
+  }
+
+  // ---------- status ----------
+
+  private setState(state: SidecarState): void {
+    // Keep the last engine report while running without a new one.
+    if (state.kind === 'running' && !state.info && this._state.kind === 'running') state = { kind: 'running', info: this._state.info };
+    this._state = state;
+    this.showState(state);
+    this.stateChanged.fire(state);
+  }
+
+  private showState(state: SidecarState): void {
+    const view = statusBarView(state);
+    this.statusBar.text = view.text;
+    this.statusBar.tooltip = view.tooltip;
+    this.statusBar.command = view.command;
+    this.statusBar.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.statusBar.show();
+  }
+
+  private describeState(): string {
+    switch (this._state.kind) {
+      case 'starting':
+        return 'it is starting';
+      case 'restarting':
+        return 'it is restarting after a crash';
+      case 'stopped':
+        return 'it stopped';
+      case 'running':
+        return 'it is not connected';
+    }
+  }
+}
