@@ -3,24 +3,15 @@
 // interfaces stay at the thin width and the wide head fits the thin net.
 import * as tf from '@tensorflow/tfjs';
 import { LayerBlockNet } from './block-net';
-import { activationInitializer, layerSeed, linearInitializer } from './initializers';
-import { LayerPart, layerName } from './layer-part';
+import { LayerFactory } from './layer-factory';
+import { LayerPart } from './layer-part';
 import { checkSpec, interfaceWidth, scaled } from './spec-utils';
 import type { NetSpec } from './types';
 
 export function buildMlp(spec: NetSpec): LayerBlockNet {
   checkSpec(spec);
   const { model, data } = spec;
-  const dense = (part: string, key: string, units: number, linear = false) => {
-    const name = layerName(part, key);
-    const seed = layerSeed(spec.seed, name);
-    return tf.layers.dense({
-      name,
-      units,
-      activation: linear ? 'linear' : model.activation,
-      kernelInitializer: linear ? linearInitializer(seed) : activationInitializer(model.activation, seed),
-    });
-  };
+  const make = new LayerFactory(spec.seed, model.activation);
 
   const stem =
     data.exampleShape.length > 1
@@ -36,18 +27,21 @@ export function buildMlp(spec: NetSpec): LayerBlockNet {
     const width = interfaceWidth(spec, i);
     const block =
       spec.mode === 'all'
-        ? new LayerPart(part, shape, { dense: dense(part, 'dense', width) }, (x, run) => run('dense', x))
+        ? new LayerPart(part, shape, { dense: make.dense(part, 'dense', width, 'act') }, (x, run) => run('dense', x))
         : new LayerPart(
             part,
             shape,
-            { inner: dense(part, 'inner', scaled(model.width, spec.factors[i])), outer: dense(part, 'outer', width) },
+            {
+              inner: make.dense(part, 'inner', scaled(model.width, spec.factors[i]), 'act'),
+              outer: make.dense(part, 'outer', width, 'act'),
+            },
             (x, run) => run('outer', run('inner', x)),
           );
     blocks.push(block);
     shape = block.outputShape;
   }
 
-  const head = new LayerPart('head', shape, { dense: dense('head', 'dense', data.numClasses, true) }, (x, run) =>
+  const head = new LayerPart('head', shape, { dense: make.dense('head', 'dense', data.numClasses, 'linear') }, (x, run) =>
     run('dense', x),
   );
   return new LayerBlockNet(spec, stem, blocks, head);

@@ -1,0 +1,64 @@
+// Named, seeded tf.layers constructors shared by the families. Layer names are `${part}_${key}`, which
+// makes variable names (`${layer}/kernel`) stable between two builds of the same spec.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../experiment/types';
+import { activationInitializer, layerSeed, linearInitializer } from './initializers';
+import { layerName } from './layer-part';
+
+/** 'act' = the model's activation with its initializer; 'linear' = no activation, Glorot. */
+export type Nonlinearity = 'act' | 'linear';
+
+/** PyTorch-like BatchNorm momentum: short runs need the moving statistics to follow quickly. */
+const BATCH_NORM_MOMENTUM = 0.9;
+
+export class LayerFactory {
+  constructor(
+    private readonly seed: number,
+    private readonly activation: ModelConfig['activation'],
+  ) {}
+
+  private initializer(name: string, nonlinearity: Nonlinearity) {
+    const seed = layerSeed(this.seed, name);
+    return nonlinearity === 'act' ? activationInitializer(this.activation, seed) : linearInitializer(seed);
+  }
+
+  /** Dense whose activation is applied inside the layer (`nonlinearity` 'act'), or linear. */
+  dense(part: string, key: string, units: number, nonlinearity: Nonlinearity, useBias = true): tf.layers.Layer {
+    const name = layerName(part, key);
+    return tf.layers.dense({
+      name,
+      units,
+      useBias,
+      activation: nonlinearity === 'act' ? this.activation : 'linear',
+      kernelInitializer: this.initializer(name, nonlinearity),
+    });
+  }
+
+  /** Conv2D, 'same' padding. `initFor` picks the initializer; the activation is always a separate
+   *  layer when a BatchNorm follows, so pass `activate` false then. */
+  conv(
+    part: string,
+    key: string,
+    options: { filters: number; kernelSize: number; strides?: number; initFor: Nonlinearity; activate: boolean; useBias: boolean },
+  ): tf.layers.Layer {
+    const name = layerName(part, key);
+    return tf.layers.conv2d({
+      name,
+      filters: options.filters,
+      kernelSize: options.kernelSize,
+      strides: options.strides ?? 1,
+      padding: 'same',
+      useBias: options.useBias,
+      activation: options.activate ? this.activation : 'linear',
+      kernelInitializer: this.initializer(name, options.initFor),
+    });
+  }
+
+  batchNorm(part: string, key: string): tf.layers.Layer {
+    return tf.layers.batchNormalization({ name: layerName(part, key), momentum: BATCH_NORM_MOMENTUM, epsilon: 1e-5 });
+  }
+
+  activationLayer(part: string, key: string): tf.layers.Layer {
+    return tf.layers.activation({ name: layerName(part, key), activation: this.activation });
+  }
+}
