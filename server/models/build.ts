@@ -2,6 +2,7 @@
 import { buildCnn } from './cnn';
 import { buildMlp } from './mlp';
 import { buildResnet } from './resnet';
+import { buildTransformer } from './transformer';
 import type { BlockNet, NetSpec } from './types';
 
 export function buildNet(spec: NetSpec): BlockNet {
@@ -12,7 +13,9 @@ export function buildNet(spec: NetSpec): BlockNet {
       return buildCnn(spec);
     case 'resnet':
       return buildResnet(spec);
+    case 'transformer':
+      return buildTransformer(spec);
     default:
-      throw new Error(`model family "${spec.family}" is not implemented yet`);
+      throw new Error(`unknown model family "${(spec as { family: string }).family}" (use mlp, cnn, resnet or transformer)`);
   }
 }

@@ -1,0 +1,149 @@
+// Custom tf.layers for the transformer family (tfjs-layers has no attention layer). Both are
+// registered with tf.serialization at import time, so tf.loadLayersModel can read an exported
+// gowide transformer once this module (or server/models) has been imported.
+import * as tf from '@tensorflow/tfjs';
+import { layerSeed } from './initializers';
+import type { CountsMacs } from './layer-part';
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+
+function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(inputs) ? inputs[0] : inputs;
+}
+
+function lastAxis(shape: tf.Shape | tf.Shape[]): number {
+  const s = (Array.isArray(shape[0]) ? shape[0] : shape) as tf.Shape;
+  const d = s[s.length - 1];
+  if (d == null) throw new Error('the feature axis must be known');
+  return d;
+}
+
+export interface PositionEmbeddingArgs extends LayerArgs {
+  /** Seed of the N(0, 0.02) initializer. */
+  seed: number;
+}
+
+/** Adds a learned embedding per position: [batch, seq, hidden] -> same shape. */
+export class PositionEmbedding extends tf.layers.Layer {
+  static readonly className = 'GowidePositionEmbedding';
+  private readonly seed: number;
+  private embeddings!: LayerVariable;
+
+  constructor(args: PositionEmbeddingArgs) {
+    super(args);
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const sequenceLength = s[1];
+    if (sequenceLength == null) throw new Error('PositionEmbedding needs a fixed sequence length');
+    this.embeddings = this.addWeight(
+      'embeddings',
+      [sequenceLength, lastAxis(inputShape)],
+      'float32',
+      tf.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: this.seed }),
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.add(single(inputs), this.embeddings.read());
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), seed: this.seed };
+  }
+}
+
+export interface MultiHeadSelfAttentionArgs extends LayerArgs {
+  heads: number;
+  headDim: number;
+  seed: number;
+}
+
+/**
+ * Multi-head self-attention without masking: [batch, seq, hidden] -> [batch, seq, hidden].
+ * Queries, keys and values map hidden -> heads * headDim; the output maps back to hidden, so the
+ * attention can be wider than the residual stream (how "inside" widening widens heads).
+ */
+export class MultiHeadSelfAttention extends tf.layers.Layer implements CountsMacs {
+  static readonly className = 'GowideMultiHeadSelfAttention';
+  readonly heads: number;
+  readonly headDim: number;
+  private readonly seed: number;
+  private weightsByName: Record<string, LayerVariable> = {};
+
+  constructor(args: MultiHeadSelfAttentionArgs) {
+    super(args);
+    this.heads = args.heads;
+    this.headDim = args.headDim;
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const hidden = lastAxis(inputShape);
+    const inner = this.heads * this.headDim;
+    const kernel = (name: string, shape: number[]) =>
+      this.addWeight(name, shape, 'float32', tf.initializers.glorotUniform({ seed: layerSeed(this.seed, name) }));
+    const bias = (name: string, size: number) => this.addWeight(name, [size], 'float32', tf.initializers.zeros());
+    this.weightsByName = {
+      queryKernel: kernel('query_kernel', [hidden, inner]),
+      queryBias: bias('query_bias', inner),
+      keyKernel: kernel('key_kernel', [hidden, inner]),
+      keyBias: bias('key_bias', inner),
+      valueKernel: kernel('value_kernel', [hidden, inner]),
+      valueBias: bias('value_bias', inner),
+      outputKernel: kernel('output_kernel', [inner, hidden]),
+      outputBias: bias('output_bias', hidden),
+    };
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs);
+      const [batch, sequence, hidden] = x.shape;
+      const w = (name: string) => this.weightsByName[name].read();
+      const rows = tf.reshape(x, [batch * sequence, hidden]);
+      // [batch*seq, hidden] -> [batch, heads, seq, headDim]
+      const splitHeads = (kernel: string, bias: string) =>
+        tf.transpose(
+          tf.reshape(tf.add(tf.matMul(rows, w(kernel)), w(bias)), [batch, sequence, this.heads, this.headDim]),
+          [0, 2, 1, 3],
+        );
+      const query = splitHeads('queryKernel', 'queryBias');
+      const key = splitHeads('keyKernel', 'keyBias');
+      const value = splitHeads('valueKernel', 'valueBias');
+      const scores = tf.mul(tf.matMul(query, key, false, true), 1 / Math.sqrt(this.headDim));
+      const context = tf.matMul(tf.softmax(scores), value); // [batch, heads, seq, headDim]
+      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * sequence, this.heads * this.headDim]);
+      const output = tf.add(tf.matMul(merged, w('outputKernel')), w('outputBias'));
+      return tf.reshape(output, [batch, sequence, hidden]);
+    });
+  }
+
+  macsPerExample(inputShape: number[]): number {
+    const [sequence, hidden] = inputShape;
+    const inner = this.heads * this.headDim;
+    // q, k, v and output maps + scores and weighted sum
+    return 4 * sequence * hidden * inner + 2 * sequence * sequence * inner;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), heads: this.heads, headDim: this.headDim, seed: this.seed };
+  }
+}
+
+tf.serialization.registerClass(PositionEmbedding);
+tf.serialization.registerClass(MultiHeadSelfAttention);

@@ -1,0 +1,109 @@
+// BERT-style encoder for sequence classification.
+// stem = token embedding + learned position embedding [+ LayerNorm] [+ dropout];
+// block = post-LN encoder layer: h = LN(h + MHSA(h)); h = LN(h + FFN(h)), FFN = Dense(gelu) -> Dense;
+// head = mean over positions + Dense(numClasses). No padding mask: every position is attended to.
+// head dim = width / heads stays fixed; widening by f gives round(heads * f) heads and an FFN of
+// round(width * ffnMultiplier * f). Mode "all" also widens the residual stream to heads_i * headDim
+// (a linear resize opens a block whose input width differs); mode "inside" keeps it at `width`.
+import * as tf from '@tensorflow/tfjs';
+import { LayerBlockNet } from './block-net';
+import { layerSeed } from './initializers';
+import { LayerFactory } from './layer-factory';
+import { LayerPart, layerName } from './layer-part';
+import { checkSpec, scaled } from './spec-utils';
+import { MultiHeadSelfAttention, PositionEmbedding } from './transformer-layers';
+import type { NetSpec } from './types';
+
+const LAYER_NORM_EPSILON = 1e-5;
+
+export function buildTransformer(spec: NetSpec): LayerBlockNet {
+  checkSpec(spec);
+  const { model, data } = spec;
+  if (data.exampleShape.length !== 1) {
+    throw new Error(`family transformer needs token sequences [sequenceLength], got [${data.exampleShape}]`);
+  }
+  if (!data.vocabSize || data.vocabSize < 1) throw new Error('family transformer needs data with a vocabSize');
+  if (!Number.isInteger(model.heads) || model.heads < 1 || model.width % model.heads !== 0) {
+    throw new Error(`model.width (${model.width}) must be a multiple of model.heads (${model.heads})`);
+  }
+  const headDim = model.width / model.heads;
+  const headsOf = (block: number) => scaled(model.heads, spec.factors[block]);
+  const streamWidth = (block: number) => (spec.mode === 'all' ? headsOf(block) * headDim : model.width);
+  const make = new LayerFactory(spec.seed, 'gelu');
+  const norm = model.normalization;
+  const useDropout = model.dropout > 0;
+  // Unseeded on purpose: a seeded tf dropout layer draws the same mask at every step.
+  const dropout = (part: string, key: string) => tf.layers.dropout({ name: layerName(part, key), rate: model.dropout });
+  const layerNorm = (part: string, key: string) =>
+    tf.layers.layerNormalization({ name: layerName(part, key), epsilon: LAYER_NORM_EPSILON });
+
+  const stemLayers: Record<string, tf.layers.Layer> = {
+    embed: tf.layers.embedding({
+      name: 'stem_embed',
+      inputDim: data.vocabSize,
+      outputDim: streamWidth(0),
+      embeddingsInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: layerSeed(spec.seed, 'stem_embed') }),
+    }),
+    position: new PositionEmbedding({ name: 'stem_position', seed: layerSeed(spec.seed, 'stem_position') }),
+  };
+  if (norm) stemLayers.norm = layerNorm('stem', 'norm');
+  if (useDropout) stemLayers.dropout = dropout('stem', 'dropout');
+  const stem = new LayerPart('stem', data.exampleShape, stemLayers, (x, run) => {
+    let h = run('position', run('embed', x));
+    if (norm) h = run('norm', h);
+    return useDropout ? run('dropout', h) : h;
+  });
+
+  const blocks: LayerPart[] = [];
+  let shape = stem.outputShape;
+  for (let i = 0; i < model.depth; i++) {
+    const part = `block${i}`;
+    const hidden = streamWidth(i);
+    const resize = shape[1] !== hidden;
+    const layers: Record<string, tf.layers.Layer> = {
+      attention: new MultiHeadSelfAttention({
+        name: layerName(part, 'attention'),
+        heads: headsOf(i),
+        headDim,
+        seed: layerSeed(spec.seed, layerName(part, 'attention')),
+      }),
+      attention_add: tf.layers.add({ name: layerName(part, 'attention_add') }),
+      ffn_in: make.dense(part, 'ffn_in', scaled(model.width * model.ffnMultiplier, spec.factors[i]), 'act'),
+      ffn_out: make.dense(part, 'ffn_out', hidden, 'linear'),
+      ffn_add: tf.layers.add({ name: layerName(part, 'ffn_add') }),
+    };
+    if (resize) layers.resize = make.dense(part, 'resize', hidden, 'linear', false);
+    if (norm) {
+      layers.attention_norm = layerNorm(part, 'attention_norm');
+      layers.ffn_norm = layerNorm(part, 'ffn_norm');
+    }
+    if (useDropout) {
+      layers.attention_dropout = dropout(part, 'attention_dropout');
+      layers.ffn_dropout = dropout(part, 'ffn_dropout');
+    }
+    const block = new LayerPart(part, shape, layers, (x, run) => {
+      let h = resize ? run('resize', x) : x;
+      let attended = run('attention', h);
+      if (useDropout) attended = run('attention_dropout', attended);
+      h = run('attention_add', [h, attended]);
+      if (norm) h = run('attention_norm', h);
+      let fed = run('ffn_out', run('ffn_in', h));
+      if (useDropout) fed = run('ffn_dropout', fed);
+      h = run('ffn_add', [h, fed]);
+      return norm ? run('ffn_norm', h) : h;
+    });
+    blocks.push(block);
+    shape = block.outputShape;
+  }
+
+  const head = new LayerPart(
+    'head',
+    shape,
+    {
+      pool: tf.layers.globalAveragePooling1d({ name: 'head_pool' }),
+      dense: make.dense('head', 'dense', data.numClasses, 'linear'),
+    },
+    (x, run) => run('dense', run('pool', x)),
+  );
+  return new LayerBlockNet(spec, stem, blocks, head);
+}
