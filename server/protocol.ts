@@ -149,6 +149,22 @@ export interface StageStatus {
 }
 export type BlockState = 'queued' | 'running' | 'converged' | 'diverging' | 'failed' | 'done';
 
+/** What the three stages looked like from the inside (shown by the CLI and the UI). */
+export interface RunDiagnostics {
+  /** Validation accuracy of the wide net, per seed. */
+  wideValidationAccuracy: number[];
+  /** Validation accuracy of the thin net right after imitation, before fine-tuning, per seed. */
+  warmStartAccuracy: number[];
+  /** The thin net took the wide net's stem and head (widen mode "inside"). */
+  headShared?: boolean;
+  /** Imitation loss on validation examples at the start and end of each block's phase. */
+  imitation: { seed: number; block: number; startLoss: number; endLoss: number }[];
+  /** Mean seconds per phase over seeds. */
+  stageSeconds: Partial<Record<PhaseName, number>>;
+  /** The exported thin net (TF.js LayersModel folder) and its test accuracy. */
+  model?: { path: string; seed: number; testAccuracy: number };
+}
+
 export interface RunSummary {
   runId: string;
   runDir: string;
@@ -160,6 +176,7 @@ export interface RunSummary {
   stages: StageStatus[];
   arms: Partial<Record<ArmName, ArmResult>>;
   error?: string;
+  diagnostics?: RunDiagnostics;
 }
 
 export interface ListRunsParams {

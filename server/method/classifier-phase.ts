@@ -1,0 +1,66 @@
+// Trains a whole net (or some of its parts) on the classification loss, optionally distilling a
+// teacher's logits: used by the wide stage, the fine-tune stage and both baselines.
+import * as tf from '@tensorflow/tfjs';
+import type { BlockNet } from '../models/types';
+import type { PhaseName } from '../protocol';
+import { BatchStream } from './batches';
+import { seedFor, type StageContext } from './context';
+import { kdLoss } from './losses';
+import { GroupOptimizer, type VariableGroup } from './optimizer';
+import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
+import { stepsFor, trainPhase, type PhaseResult } from './train-loop';
+
+export interface ClassifierPhase {
+  phase: PhaseName;
+  net: BlockNet;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  schedule: LearningRateSchedule;
+  weightDecay?: number;
+  teacher?: BlockNet;
+  kdWeight?: number;
+  temperature?: number;
+  /** Defaults to every trainable variable of the net at full rate. */
+  groups?: VariableGroup[];
+  /** Overrides the epoch budget with an exact step count. */
+  steps?: number;
+}
+
+export function allVariables(net: BlockNet): tf.Variable[] {
+  return [net.stem, ...net.blocks, net.head].flatMap((p) => p.trainableVariables());
+}
+
+export function classifierSteps(ctx: StageContext, p: Pick<ClassifierPhase, 'epochs' | 'batchSize'>): number {
+  const stepsPerEpoch = Math.max(1, Math.floor(ctx.data.train.count / Math.min(p.batchSize, ctx.data.train.count)));
+  return stepsFor(p.epochs, stepsPerEpoch);
+}
+
+export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Promise<PhaseResult> {
+  const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, p.batchSize, seedFor.stream(ctx.seed, p.phase));
+  const steps = p.steps ?? classifierSteps(ctx, p);
+  const optimizer = new GroupOptimizer(
+    { optimizer: p.optimizer, learningRate: p.learningRate, schedule: p.schedule, weightDecay: p.weightDecay, totalSteps: steps },
+    p.groups ?? [{ variables: allVariables(p.net), lrMultiplier: 1 }],
+  );
+  const teacher = p.teacher;
+  const kdWeight = teacher ? (p.kdWeight ?? 0) : 0;
+  try {
+    return await trainPhase({
+      place: { phase: p.phase, seed: ctx.seed },
+      stream,
+      steps,
+      optimizer,
+      signal: ctx.signal,
+      readEvery: ctx.readEvery,
+      prepare: (batch) => (teacher && kdWeight > 0 ? [teacher.forward(batch.x, false)] : []),
+      loss: (batch, [teacherLogits]) =>
+        kdLoss(p.net.forward(batch.x, true), teacherLogits, batch.y, kdWeight, p.temperature ?? 1),
+      onLoss: (r) => ctx.report.metric({ seed: ctx.seed, phase: p.phase, step: r.step, epoch: r.epoch, loss: r.loss, split: 'train' }),
+      onStep: (done) => ctx.report.steps(p.phase, undefined, done, steps),
+    });
+  } finally {
+    optimizer.dispose();
+  }
+}

@@ -1,0 +1,35 @@
+// Why a phase ended early: the user stopped it, or its loss stopped being a finite number.
+import type { PhaseName } from '../protocol';
+
+export class StoppedError extends Error {
+  constructor() {
+    super('the run was stopped');
+    this.name = 'StoppedError';
+  }
+}
+
+export interface PhasePlace {
+  phase: PhaseName;
+  seed: number;
+  block?: number;
+}
+
+export function describePlace(place: PhasePlace): string {
+  const block = place.block === undefined ? '' : `, block ${place.block}`;
+  return `phase "${place.phase}"${block} (seed ${place.seed})`;
+}
+
+export class DivergedError extends Error {
+  constructor(
+    readonly place: PhasePlace,
+    readonly step: number,
+    readonly value: number,
+  ) {
+    const hint =
+      place.phase === 'imitate'
+        ? 'lower imitate.learningRate, or set imitate.normalizeTargets to true'
+        : `lower the learning rate of "${place.phase === 'scratch' || place.phase === 'kd' ? 'finetune' : place.phase}"`;
+    super(`The loss became ${value} in ${describePlace(place)} at step ${step}. Fix: ${hint}.`);
+    this.name = 'DivergedError';
+  }
+}

@@ -1,0 +1,184 @@
+// Stage 2: layerwise imitation, bottom to top. Thin block i learns to reproduce wide block i's
+// output (wide net frozen, inference mode), through a thin->wide projection when shapes differ;
+// the target is never projected. Each block gets its own budget and a restarted LR schedule.
+import * as tf from '@tensorflow/tfjs';
+import type { BlockNet, NetPart } from '../models/types';
+import { BatchStream } from './batches';
+import { trainClassifier } from './classifier-phase';
+import { seedFor, type StageContext } from './context';
+import { evaluate, meanOverSplit } from './evaluate';
+import { imitationLoss } from './losses';
+import { GroupOptimizer, type VariableGroup } from './optimizer';
+import { stepsFor, trainPhase } from './train-loop';
+
+export interface BlockImitation {
+  block: number;
+  /** Imitation loss on validation examples before and after the block's phase. */
+  startLoss: number;
+  endLoss: number;
+  steps: number;
+  seconds: number;
+}
+
+export interface ImitationResult {
+  blocks: BlockImitation[];
+  /** The thin net shares the wide net's stem and head (same shapes: widen mode "inside"). */
+  headShared: boolean;
+  /** Validation accuracy of the thin net right after imitation, before fine-tuning. */
+  warmStartAccuracy: number;
+  seconds: number;
+}
+
+export interface ImitationHooks {
+  /** Called after every imitated block (checkpoints). */
+  afterBlock?: (block: number) => Promise<void>;
+  /** Called with each block's result as soon as it is known. */
+  blockDone?: (result: BlockImitation) => void;
+}
+
+/** Validation examples used to measure a block's imitation loss before and after its phase. */
+const IMITATION_EVAL_EXAMPLES = 1000;
+
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Copies one part's variables into another when every shape matches; returns whether it did. */
+export function copyPart(from: NetPart, to: NetPart): boolean {
+  const source = [...from.trainableVariables(), ...from.stateVariables()];
+  const target = [...to.trainableVariables(), ...to.stateVariables()];
+  if (source.length !== target.length || !source.every((v, i) => sameShape(v.shape, target[i].shape))) return false;
+  target.forEach((v, i) => v.assign(source[i]));
+  return true;
+}
+
+export async function imitate(ctx: StageContext, thin: BlockNet, wide: BlockNet, hooks: ImitationHooks = {}): Promise<ImitationResult> {
+  const started = Date.now();
+  // The paper's "inside" recipe keeps block interfaces, so the thin net takes the wide stem and head.
+  const headShared = copyPart(wide.head, thin.head) && copyPart(wide.stem, thin.stem);
+  const blocks: BlockImitation[] = [];
+  for (let i = 0; i < thin.blocks.length; i++) {
+    const result = await imitateBlock(ctx, thin, wide, i);
+    blocks.push(result);
+    hooks.blockDone?.(result);
+    await hooks.afterBlock?.(i);
+  }
+  if (!headShared) await fitHead(ctx, thin, wide);
+  const warm = await evaluate((x) => thin.forward(x, false), ctx.data.validation, ctx.data.exampleShape);
+  ctx.report.metric({ seed: ctx.seed, phase: 'imitate', step: 0, loss: warm.loss, accuracy: warm.accuracy, split: 'validation' });
+  return { blocks, headShared, warmStartAccuracy: warm.accuracy, seconds: (Date.now() - started) / 1000 };
+}
+
+async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i: number): Promise<BlockImitation> {
+  const cfg = ctx.experiment.imitate;
+  const { factory, seed } = ctx;
+  const block = thin.blocks[i];
+  const outProjection = sameShape(block.outputShape, wide.blocks[i].outputShape)
+    ? undefined
+    : factory.buildProjection(block.outputShape, wide.blocks[i].outputShape, seedFor.projection(seed, i), `imitate${i}_out`);
+  const wideInput = cfg.input === 'wide' && i > 0;
+  const thinInputShape = i === 0 ? thin.stem.outputShape : thin.blocks[i - 1].outputShape;
+  const inProjection =
+    wideInput && !sameShape(wide.blocks[i - 1].outputShape, thinInputShape)
+      ? factory.buildProjection(wide.blocks[i - 1].outputShape, thinInputShape, seedFor.projection(seed, i + 100000), `imitate${i}_in`)
+      : undefined;
+
+  const lowerParts: NetPart[] = i === 0 ? [] : [thin.stem, ...thin.blocks.slice(0, i)];
+  const lowerRate = cfg.lowerLayers === 'frozen' ? 0 : cfg.lowerLayers === 'slow' ? cfg.slowFactor : 1;
+  const lowerTrains = !wideInput && i > 0 && lowerRate > 0;
+  const groups: VariableGroup[] = [
+    {
+      variables: [
+        ...block.trainableVariables(),
+        ...(i === 0 ? thin.stem.trainableVariables() : []),
+        ...(outProjection?.trainableVariables() ?? []),
+        ...(inProjection?.trainableVariables() ?? []),
+      ],
+      lrMultiplier: 1,
+    },
+  ];
+  if (lowerTrains) groups.push({ variables: lowerParts.flatMap((p) => p.trainableVariables()), lrMultiplier: lowerRate });
+
+  /** Block input that carries no gradient: the wide net's previous output, or a frozen thin chain. */
+  const offTapeInput = (x: tf.Tensor, wideStates: tf.Tensor[]): tf.Tensor | undefined => {
+    if (wideInput) return wideStates[i];
+    if (i > 0 && !lowerTrains) return thin.hiddenStates(x, false, i - 1)[i];
+    return undefined;
+  };
+  /** The input of thin block i: the thin chain below it, or the (projected) wide previous output. */
+  const blockInput = (x: tf.Tensor, offTape: tf.Tensor | undefined, training: boolean): tf.Tensor => {
+    if (wideInput) return inProjection ? inProjection.apply(offTape!, training) : offTape!;
+    if (offTape) return offTape;
+    if (i === 0) return thin.stem.apply(x, training);
+    return thin.hiddenStates(x, training, i - 1)[i];
+  };
+  const loss = (target: tf.Tensor, input: tf.Tensor, training: boolean): tf.Scalar => {
+    const out = block.apply(input, training);
+    return imitationLoss(outProjection ? outProjection.apply(out, training) : out, target, cfg.normalizeTargets);
+  };
+  const measure = () =>
+    meanOverSplit(
+      (x) => {
+        const states = wide.hiddenStates(x, false, i);
+        return loss(states[i + 1], blockInput(x, offTapeInput(x, states), false), false);
+      },
+      ctx.data.validation,
+      ctx.data.exampleShape,
+      IMITATION_EVAL_EXAMPLES,
+    );
+
+  const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, cfg.batchSize, seedFor.stream(seed, 'imitate', i));
+  const steps = stepsFor(cfg.epochsPerLayer, stream.stepsPerEpoch);
+  const optimizer = new GroupOptimizer(
+    { optimizer: cfg.optimizer, learningRate: cfg.learningRate, schedule: cfg.schedule, totalSteps: steps },
+    groups,
+  );
+  try {
+    const startLoss = await measure();
+    ctx.report.metric({ seed, phase: 'imitate', block: i, step: 0, loss: startLoss, imitationLoss: startLoss, split: 'validation' });
+    const result = await trainPhase({
+      place: { phase: 'imitate', seed, block: i },
+      stream,
+      steps,
+      optimizer,
+      signal: ctx.signal,
+      readEvery: ctx.readEvery,
+      prepare: (batch) => {
+        const states = wide.hiddenStates(batch.x, false, i);
+        const offTape = offTapeInput(batch.x, states);
+        return offTape ? [states[i + 1], offTape] : [states[i + 1]];
+      },
+      loss: (batch, [target, offTape]) => loss(target, blockInput(batch.x, offTape, true), true),
+      onLoss: (r) =>
+        ctx.report.metric({ seed, phase: 'imitate', block: i, step: r.step, epoch: r.epoch, loss: r.loss, imitationLoss: r.loss, split: 'train' }),
+      onStep: (done) => ctx.report.steps('imitate', i, done, steps),
+    });
+    const endLoss = await measure();
+    ctx.report.metric({ seed, phase: 'imitate', block: i, step: steps, loss: endLoss, imitationLoss: endLoss, split: 'validation' });
+    return { block: i, startLoss, endLoss, steps, seconds: result.seconds };
+  } finally {
+    optimizer.dispose();
+    outProjection?.dispose();
+    inProjection?.dispose();
+  }
+}
+
+/** Widen mode "all": the thin head cannot be the wide one, so it is fitted briefly (head only, on the
+ *  fine-tune loss against the wide logits) before the warm start is measured. Cheap: no gradient
+ *  flows below the head. */
+async function fitHead(ctx: StageContext, thin: BlockNet, wide: BlockNet): Promise<void> {
+  const ft = ctx.experiment.finetune;
+  const stepsPerEpoch = Math.max(1, Math.floor(ctx.data.train.count / ft.batchSize));
+  await trainClassifier(ctx, {
+    phase: 'imitate',
+    net: thin,
+    epochs: 0,
+    steps: Math.min(stepsPerEpoch, 100),
+    batchSize: ft.batchSize,
+    optimizer: ft.optimizer,
+    learningRate: ft.learningRate,
+    schedule: 'constant',
+    teacher: wide,
+    kdWeight: ft.kdWeight,
+    temperature: ft.temperature,
+    groups: [{ variables: thin.head.trainableVariables(), lrMultiplier: 1 }],
+  });
+}

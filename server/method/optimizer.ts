@@ -1,0 +1,116 @@
+// Optimizers written over tf ops (adam, sgd, momentum) so that learning-rate schedules restart per
+// phase and every variable group can carry its own learning-rate multiplier ("slow" lower blocks).
+import * as tf from '@tensorflow/tfjs';
+import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
+
+export interface VariableGroup {
+  variables: tf.Variable[];
+  /** Multiplies the scheduled learning rate for these variables (1 = full rate, 0 = frozen). */
+  lrMultiplier: number;
+}
+
+export interface OptimizerSettings {
+  optimizer: OptimizerName;
+  learningRate: number;
+  schedule: LearningRateSchedule;
+  weightDecay?: number;
+  /** Total steps of the phase, for the cosine schedule. */
+  totalSteps: number;
+}
+
+/** Learning rate at `step` (0-based) of a phase: constant, or cosine decay to 0 over totalSteps. */
+export function scheduledLearningRate(s: OptimizerSettings, step: number): number {
+  if (s.schedule === 'constant' || s.totalSteps <= 1) return s.learningRate;
+  const progress = Math.min(1, step / s.totalSteps);
+  return s.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
+interface SlotState {
+  first?: tf.Variable;
+  second?: tf.Variable;
+}
+
+export class GroupOptimizer {
+  private readonly slots = new Map<tf.Variable, SlotState>();
+  private stepCount = 0;
+  readonly variables: tf.Variable[];
+  private readonly multiplier = new Map<tf.Variable, number>();
+
+  constructor(
+    private readonly settings: OptimizerSettings,
+    groups: VariableGroup[],
+  ) {
+    this.variables = [];
+    for (const g of groups) {
+      if (g.lrMultiplier <= 0) continue;
+      for (const v of g.variables) {
+        if (this.multiplier.has(v)) continue;
+        this.multiplier.set(v, g.lrMultiplier);
+        this.variables.push(v);
+      }
+    }
+  }
+
+  get learningRate(): number {
+    return scheduledLearningRate(this.settings, this.stepCount);
+  }
+
+  /** Applies one update; call inside tf.tidy with gradients from tf.variableGrads. */
+  apply(grads: Record<string, tf.Tensor>): void {
+    const lr = this.learningRate;
+    this.stepCount++;
+    const t = this.stepCount;
+    const decay = this.settings.weightDecay ?? 0;
+    for (const v of this.variables) {
+      const g = grads[v.name];
+      if (!g) continue;
+      const rate = lr * (this.multiplier.get(v) ?? 1);
+      const slot = this.slotFor(v);
+      let update: tf.Tensor;
+      switch (this.settings.optimizer) {
+        case 'adam': {
+          const b1 = 0.9;
+          const b2 = 0.999;
+          const m = tf.add(tf.mul(slot.first!, b1), tf.mul(g, 1 - b1));
+          const s = tf.add(tf.mul(slot.second!, b2), tf.mul(tf.square(g), 1 - b2));
+          slot.first!.assign(m);
+          slot.second!.assign(s);
+          const mHat = tf.div(m, 1 - Math.pow(b1, t));
+          const sHat = tf.div(s, 1 - Math.pow(b2, t));
+          update = tf.div(mHat, tf.add(tf.sqrt(sHat), 1e-7));
+          break;
+        }
+        case 'momentum': {
+          const m = tf.add(tf.mul(slot.first!, 0.9), g);
+          slot.first!.assign(m);
+          update = m;
+          break;
+        }
+        default:
+          update = g;
+      }
+      // Decoupled weight decay (AdamW style), skipped for biases.
+      if (decay > 0 && v.shape.length > 1) update = tf.add(update, tf.mul(v, decay));
+      v.assign(tf.sub(v, tf.mul(update, rate)));
+    }
+  }
+
+  private slotFor(v: tf.Variable): SlotState {
+    let slot = this.slots.get(v);
+    if (!slot) {
+      slot = {};
+      if (this.settings.optimizer !== 'sgd') slot.first = tf.variable(tf.zerosLike(v), false);
+      if (this.settings.optimizer === 'adam') slot.second = tf.variable(tf.zerosLike(v), false);
+      this.slots.set(v, slot);
+    }
+    return slot;
+  }
+
+  dispose(): void {
+    for (const s of this.slots.values()) {
+      s.first?.dispose();
+      s.second?.dispose();
+    }
+    this.slots.clear();
+  }
+}

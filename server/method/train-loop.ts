@@ -1,0 +1,87 @@
+// One optimisation phase: a fixed number of steps over a batch stream, every step in tf.tidy, the loss
+// read back only every few steps (a sync point), the stop signal checked every step.
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, BatchStream } from './batches';
+import { DivergedError, StoppedError, type PhasePlace } from './errors';
+import type { GroupOptimizer } from './optimizer';
+
+export interface PhaseReport {
+  /** 0-based step whose loss was read. */
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+}
+
+export interface PhaseOptions {
+  place: PhasePlace;
+  stream: BatchStream;
+  steps: number;
+  optimizer: GroupOptimizer;
+  /** Tensors the loss needs that no gradient flows through (teacher outputs, targets), computed
+   *  outside the gradient tape. */
+  prepare?: (batch: Batch) => tf.Tensor[];
+  /** The loss of one batch; runs inside tf.variableGrads. */
+  loss: (batch: Batch, prepared: tf.Tensor[]) => tf.Scalar;
+  signal?: AbortSignal;
+  /** Read the loss back every this many steps (and at the last step). */
+  readEvery?: number;
+  onLoss?: (r: PhaseReport) => void;
+  /** Called every step with the count of steps done (cheap: progress bars). */
+  onStep?: (done: number) => void;
+}
+
+export interface PhaseResult {
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+  seconds: number;
+}
+
+/** Lets timers and I/O (a stop request) run when the loop has held the thread this long. */
+const YIELD_AFTER_MS = 40;
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Steps for a (possibly fractional) number of epochs; at least one. */
+export function stepsFor(epochs: number, stepsPerEpoch: number): number {
+  return Math.max(1, Math.round(epochs * stepsPerEpoch));
+}
+
+export async function trainPhase(o: PhaseOptions): Promise<PhaseResult> {
+  const started = Date.now();
+  const readEvery = Math.max(1, o.readEvery ?? 10);
+  let lastYield = Date.now();
+  let firstLoss = NaN;
+  let lastLoss = NaN;
+  for (let step = 0; step < o.steps; step++) {
+    if (o.signal?.aborted) throw new StoppedError();
+    const learningRate = o.optimizer.learningRate;
+    const lossTensor = tf.tidy(() => {
+      const batch = o.stream.next();
+      const prepared = o.prepare ? o.prepare(batch) : [];
+      const { value, grads } = tf.variableGrads(() => o.loss(batch, prepared), o.optimizer.variables);
+      o.optimizer.apply(grads);
+      return value;
+    });
+    const read = step % readEvery === 0 || step === o.steps - 1;
+    if (read) {
+      const loss = (await lossTensor.data())[0];
+      lossTensor.dispose();
+      if (!Number.isFinite(loss)) throw new DivergedError(o.place, step, loss);
+      if (Number.isNaN(firstLoss)) firstLoss = loss;
+      lastLoss = loss;
+      o.onLoss?.({ step, epoch: o.stream.epoch, loss, learningRate });
+    } else {
+      lossTensor.dispose();
+    }
+    o.onStep?.(step + 1);
+    if (Date.now() - lastYield > YIELD_AFTER_MS) {
+      await yieldToEventLoop();
+      lastYield = Date.now();
+    }
+  }
+  return { steps: o.steps, firstLoss, lastLoss, seconds: (Date.now() - started) / 1000 };
+}

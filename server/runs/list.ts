@@ -1,0 +1,33 @@
+// Reading run folders back: summaries for listRuns, metric records for getMetrics.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { MetricRecord, RunSummary } from '../protocol';
+import { readMetricsFile } from './metrics-log';
+import { runPath } from './names';
+
+export function readSummary(runDir: string): RunSummary | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs in runsDir, newest first; only those of experimentPath when given. */
+export function listRuns(runsDir: string, experimentPath?: string): RunSummary[] {
+  if (!fs.existsSync(runsDir)) return [];
+  const wanted = experimentPath ? path.resolve(experimentPath) : undefined;
+  const runs: RunSummary[] = [];
+  for (const entry of fs.readdirSync(runsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const summary = readSummary(path.join(runsDir, entry.name));
+    if (!summary) continue;
+    if (wanted && path.resolve(summary.experimentPath) !== wanted) continue;
+    runs.push(summary);
+  }
+  return runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+}
+
+export function getMetrics(runsDir: string, runId: string, afterSeq = -1): MetricRecord[] {
+  return readMetricsFile(path.join(runPath(runsDir, runId), 'metrics.jsonl'), afterSeq);
+}

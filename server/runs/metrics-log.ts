@@ -1,0 +1,57 @@
+// metrics.jsonl: one MetricRecord per line, append-only, seq strictly increasing without gaps.
+import * as fs from 'node:fs';
+import type { MetricRecord } from '../protocol';
+
+export type NewMetric = Omit<MetricRecord, 'runId' | 'seq' | 'time'> & { time?: number };
+
+export class MetricsLog {
+  private nextSeq: number;
+  private fd: number;
+
+  constructor(
+    private readonly file: string,
+    private readonly runId: string,
+  ) {
+    const existing = fs.existsSync(file) ? readMetricsFile(file) : [];
+    this.nextSeq = existing.length > 0 ? existing[existing.length - 1].seq + 1 : 0;
+    this.fd = fs.openSync(file, 'a');
+  }
+
+  /** Numbers, stamps and appends records; returns them as written. */
+  append(records: NewMetric[]): MetricRecord[] {
+    if (records.length === 0) return [];
+    const now = Date.now();
+    const written = records.map((r) => ({ ...r, runId: this.runId, seq: this.nextSeq++, time: r.time ?? now }) as MetricRecord);
+    fs.writeSync(this.fd, written.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return written;
+  }
+
+  /** Makes appended lines durable (called at checkpoints and at the end). */
+  sync(): void {
+    fs.fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+/** Parses metrics.jsonl, ignoring a torn last line left by a crash mid-write. */
+export function readMetricsFile(file: string, afterSeq = -1): MetricRecord[] {
+  if (!fs.existsSync(file)) return [];
+  const out: MetricRecord[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const record = JSON.parse(line) as MetricRecord;
+      if (record.seq > afterSeq) out.push(record);
+    } catch {
+      // a torn line from an interrupted write
+    }
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+// One readable folder per run under runsDir:
+//   <experiment>-<timestamp>/experiment.json   the resolved configuration
+//                            metrics.jsonl     MetricRecords, append-only
+//                            checkpoints/      <name>.bin + <name>.json (sha256)
+//                            summary.json      RunSummary, replaced atomically
+//                            model/            the final thin net (TF.js LayersModel)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { Experiment } from '../experiment/types';
+import type { MetricRecord, RunSummary } from '../protocol';
+import { writeJsonAtomic } from './atomic';
+import { saveCheckpoint, type CheckpointIndex } from './checkpoint';
+import { MetricsLog, type NewMetric } from './metrics-log';
+import { runFolderName, runPath } from './names';
+
+export class RunStore {
+  readonly metrics: MetricsLog;
+
+  private constructor(
+    readonly runId: string,
+    readonly runDir: string,
+  ) {
+    this.metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'), runId);
+  }
+
+  /** Creates a new run folder (never reusing an existing one) with the configuration snapshot. */
+  static create(runsDir: string, experiment: Experiment, experimentPath: string, when = new Date()): RunStore {
+    fs.mkdirSync(runsDir, { recursive: true });
+    const base = runFolderName(experiment.name, when);
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const runId = attempt === 0 ? base : `${base}-${attempt + 1}`;
+      const dir = runPath(runsDir, runId);
+      try {
+        fs.mkdirSync(dir); // fails if it exists: two runs at once never share a folder
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw err;
+      }
+      writeJsonAtomic(path.join(dir, 'experiment.json'), { experimentPath: path.resolve(experimentPath), experiment });
+      return new RunStore(runId, dir);
+    }
+    throw new Error(`could not create a run folder for "${experiment.name}" in ${runsDir}`);
+  }
+
+  /** Opens an existing run folder (to continue it). */
+  static open(runsDir: string, runId: string): RunStore {
+    const dir = runPath(runsDir, runId);
+    if (!fs.existsSync(path.join(dir, 'experiment.json'))) throw new Error(`run ${runId} not found in ${runsDir}`);
+    return new RunStore(runId, dir);
+  }
+
+  get checkpointDir(): string {
+    return path.join(this.runDir, 'checkpoints');
+  }
+
+  get modelDir(): string {
+    return path.join(this.runDir, 'model');
+  }
+
+  appendMetrics(records: NewMetric[]): MetricRecord[] {
+    return this.metrics.append(records);
+  }
+
+  writeSummary(summary: RunSummary): void {
+    writeJsonAtomic(path.join(this.runDir, 'summary.json'), summary);
+  }
+
+  async checkpoint(name: string, variables: Map<string, tf.Variable>, meta: Record<string, unknown>): Promise<CheckpointIndex> {
+    this.metrics.sync();
+    return saveCheckpoint(this.checkpointDir, name, variables, meta);
+  }
+
+  close(): void {
+    this.metrics.close();
+  }
+}
