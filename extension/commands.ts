@@ -23,6 +23,7 @@ export interface CommandContext {
   createExperiment(params: CreateExperimentParams): Promise<CreateExperimentResult>;
   refreshExperiments(): void;
   showLog(): void;
+  executeCommand(command: string, ...args: unknown[]): Promise<unknown>;
 }
 
 export type CommandHandler = (...args: unknown[]) => unknown;
@@ -146,6 +147,17 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'gowide.newExperiment': newExperiment,
   'gowide.refreshExperiments': refreshExperiments,
 };
+
+/**
+ * Training runs code paths chosen by the folder's files (data paths, run folders), so it needs a
+ * trusted workspace (package.json declares untrustedWorkspaces "limited"). Training commands call this first.
+ */
+export async function ensureTrusted(ctx: CommandContext, action: string): Promise<boolean> {
+  if (ctx.ui.isWorkspaceTrusted()) return true;
+  const choice = await ctx.ui.warn(`Go Wide: ${action} needs a trusted workspace.`, 'Manage Workspace Trust');
+  if (choice === 'Manage Workspace Trust') await ctx.executeCommand('workbench.trust.manage');
+  return false;
+}
 
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

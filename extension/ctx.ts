@@ -40,6 +40,8 @@ export class Ctx implements CommandContext, vscode.Disposable {
   readonly ui: Ui;
   private readonly statusBar: vscode.StatusBarItem;
   private readonly reports = new ReportDocuments();
+  /** Shared by every client: the client hooks listeners onto it but never disposes it. */
+  private readonly experimentWatcher = vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB);
   private readonly disposables: vscode.Disposable[] = [];
   private readonly stateChanged = new vscode.EventEmitter<SidecarState>();
   /** Fires when the sidecar starts, stops, restarts or reports its engine. */
@@ -70,6 +72,7 @@ export class Ctx implements CommandContext, vscode.Disposable {
       this.log,
       this.statusBar,
       this.reports,
+      this.experimentWatcher,
       this.stateChanged,
       this.experimentsChanged,
       vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, this.reports),
@@ -102,6 +105,10 @@ export class Ctx implements CommandContext, vscode.Disposable {
 
   showLog(): void {
     this.log.show(true);
+  }
+
+  executeCommand(command: string, ...args: unknown[]): Promise<unknown> {
+    return Promise.resolve(vscode.commands.executeCommand(command, ...args));
   }
 
   /** Sends a request to the running sidecar; fails with a readable message when it is not running. */
@@ -204,7 +211,7 @@ export class Ctx implements CommandContext, vscode.Disposable {
     const initializationOptions: SidecarInitializationOptions = { backend };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file', pattern: EXPERIMENT_GLOB }],
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB) },
+      synchronize: { fileEvents: this.experimentWatcher },
       outputChannel: this.log,
       initializationOptions,
       errorHandler: {
@@ -286,7 +293,7 @@ export class Ctx implements CommandContext, vscode.Disposable {
       this.log.info(`Backend switched to ${info.active}.`);
     } catch (error) {
       const choiceMade = await this.ui.error(`Go Wide: could not switch to the ${choice} backend. ${messageOf(error)}`, 'Show Engine Info');
-      if (choiceMade === 'Show Engine Info') await vscode.commands.executeCommand('gowide.showEngineInfo');
+      if (choiceMade === 'Show Engine Info') await this.executeCommand('gowide.showEngineInfo');
     }
   }
 
