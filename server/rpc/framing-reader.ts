@@ -1,0 +1,221 @@
+// A MessageReader for the LSP base protocol (Content-Length framed JSON) that survives garbage.
+//
+// vscode-jsonrpc's own StreamMessageReader trusts its input: a Content-Length larger than the body
+// swallows the messages that follow (a 50 MB length waits forever), a header without Content-Length
+// leaves its body in the buffer to corrupt every later header, and invalid JSON is only reported as a
+// reader error, with no ParseError response. This reader resynchronises on the next header instead and
+// reports every bad frame through `onBadInput`, so the caller can answer with a JSON-RPC error.
+//
+// Resynchronising is safe because a complete header ("Content-Length: N" CRLF ... CRLF CRLF) can never
+// occur inside a valid JSON body: outside strings it is not JSON, and JSON strings cannot hold raw CR/LF.
+import { AbstractMessageReader, Disposable, type DataCallback, type Message } from 'vscode-jsonrpc/node';
+import type { Readable } from 'node:stream';
+
+export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+const MAX_HEADER_BYTES = 8 * 1024;
+
+export type BadInputKind = 'header' | 'too-large' | 'truncated' | 'json' | 'not-a-message';
+
+export interface BadInput {
+  kind: BadInputKind;
+  message: string;
+  /** The id of the request, when the bad frame was valid JSON with one. */
+  id?: string | number | null;
+}
+
+const HEADER_PATTERN = /Content-Length[ \t]*:[ \t]*\d+[ \t]*\r\n(?:[!-9;-~]+[ \t]*:[^\r\n]*\r\n)*\r\n/i;
+const HEADER_START = /Content-Length[ \t]*:/i;
+
+export class FramingMessageReader extends AbstractMessageReader {
+  private pending: Buffer = Buffer.alloc(0);
+  /** Body length of the frame being read; undefined while looking for a header. */
+  private bodyLength: number | undefined;
+  /** How far into the current body the search for a misplaced header has got. */
+  private scannedTo = 0;
+  private callback: DataCallback | undefined;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly onBadInput: (bad: BadInput) => void,
+  ) {
+    super();
+  }
+
+  listen(callback: DataCallback): Disposable {
+    this.callback = callback;
+    const onData = (chunk: Buffer) => this.receive(chunk);
+    const onError = (error: Error) => this.fireError(error);
+    const onClose = () => this.fireClose();
+    this.input.on('data', onData);
+    this.input.on('error', onError);
+    this.input.on('end', onClose);
+    this.input.on('close', onClose);
+    return Disposable.create(() => {
+      this.input.off('data', onData);
+      this.input.off('error', onError);
+      this.input.off('end', onClose);
+      this.input.off('close', onClose);
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    try {
+      while (this.step()) {
+        // Each step consumes a header or a body; loop until more input is needed.
+      }
+    } catch (error) {
+      // Never let a framing bug kill the process: drop what we have and report it.
+      this.pending = Buffer.alloc(0);
+      this.bodyLength = undefined;
+      this.fireError(error);
+    }
+  }
+
+  /** Consumes one header or body from `pending`; false when more input is needed. */
+  private step(): boolean {
+    if (this.bodyLength === undefined) return this.readHeader();
+    return this.readBody(this.bodyLength);
+  }
+
+  private readHeader(): boolean {
+    const end = this.pending.indexOf('\r\n\r\n');
+    if (end === -1) {
+      if (this.pending.length > MAX_HEADER_BYTES) {
+        this.report('header', `no header end (CRLF CRLF) within ${MAX_HEADER_BYTES} bytes`);
+        return this.resync(1);
+      }
+      // Bytes that cannot be the beginning of a header are garbage; skip to the next header start.
+      if (looksLikeHeaderPrefix(this.pending.toString('latin1'))) return false;
+      this.report('header', 'skipped bytes that are not a message header');
+      return this.resync(1);
+    }
+    const headerText = this.pending.subarray(0, end).toString('latin1');
+    const parsed = parseHeader(headerText);
+    if (typeof parsed === 'string') {
+      this.report('header', parsed);
+      return this.resync(1);
+    }
+    if (parsed > MAX_MESSAGE_BYTES) {
+      this.report('too-large', `Content-Length ${parsed} exceeds the ${MAX_MESSAGE_BYTES}-byte limit; message skipped`);
+      return this.resync(1);
+    }
+    this.pending = this.pending.subarray(end + 4);
+    this.bodyLength = parsed;
+    this.scannedTo = 0;
+    return true;
+  }
+
+  private readBody(length: number): boolean {
+    // A header inside the (partial) body means this frame's Content-Length was wrong. latin1 keeps
+    // byte offsets equal to string offsets; the overlap re-checks a header split across chunks.
+    const available = Math.min(this.pending.length, length);
+    const from = Math.max(0, this.scannedTo - 256);
+    const window = this.pending.subarray(from, Math.min(this.pending.length, length + 256)).toString('latin1');
+    const found = window.search(HEADER_PATTERN);
+    const nested = found === -1 ? -1 : from + found;
+    if (nested !== -1 && nested < available) {
+      this.report('truncated', `a message body ended after ${nested} of the ${length} bytes its Content-Length announced`);
+      this.pending = this.pending.subarray(nested);
+      this.bodyLength = undefined;
+      return true;
+    }
+    this.scannedTo = available;
+    if (this.pending.length < length) return false;
+    const body = this.pending.subarray(0, length);
+    this.pending = this.pending.subarray(length);
+    this.bodyLength = undefined;
+    this.deliver(body);
+    return true;
+  }
+
+  private deliver(body: Buffer): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      this.report('json', `invalid JSON: ${(error as Error).message}`);
+      return;
+    }
+    const problem = messageProblem(value);
+    if (problem) {
+      const id = (value as { id?: unknown } | null)?.id;
+      this.onBadInput({
+        kind: 'not-a-message',
+        message: problem,
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+      });
+      return;
+    }
+    this.callback?.(value as Message);
+  }
+
+  /** Drops bytes up to the next header start at or after `from`, keeping a possible partial one. */
+  private resync(from: number): boolean {
+    const text = this.pending.toString('latin1');
+    const rest = text.slice(from);
+    const next = rest.search(HEADER_START);
+    if (next !== -1) {
+      this.pending = this.pending.subarray(from + next);
+      return true;
+    }
+    // Keep a tail that could be the beginning of "Content-Length:" split across chunks.
+    this.pending = this.pending.subarray(this.pending.length - headerStartSuffixLength(text));
+    return false;
+  }
+
+  private report(kind: BadInputKind, message: string): void {
+    this.onBadInput({ kind, message });
+  }
+}
+
+/** Content-Length from a header block, or a description of what is wrong with it. */
+function parseHeader(text: string): number | string {
+  let length: number | undefined;
+  for (const line of text.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return `malformed header line ${JSON.stringify(line.slice(0, 80))}`;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') {
+      if (!/^\d+$/.test(value)) return `Content-Length must be a non-negative integer, got ${JSON.stringify(value.slice(0, 40))}`;
+      length = Number(value);
+    }
+  }
+  if (length === undefined) return 'header has no Content-Length';
+  return length;
+}
+
+/** True when `text` could be the start of a header block whose end (CRLF CRLF) has not arrived yet. */
+function looksLikeHeaderPrefix(text: string): boolean {
+  const lines = text.split('\r\n');
+  const last = lines.pop()!;
+  const completeOk = lines.every((line) => /^[!-9;-~]+[ \t]*:[^\r\n]*$/.test(line));
+  const lastOk = /^[!-9;-~]*(?:[ \t]*:[^\r\n]*)?\r?$/.test(last);
+  return completeOk && lastOk;
+}
+
+/** Length of the longest suffix of `text` that is a prefix of "Content-Length:" (case-insensitive). */
+function headerStartSuffixLength(text: string): number {
+  const probe = 'content-length:';
+  const tail = text.slice(-probe.length).toLowerCase();
+  for (let n = Math.min(tail.length, probe.length - 1); n > 0; n--) {
+    if (probe.startsWith(tail.slice(tail.length - n))) return n;
+  }
+  return 0;
+}
+
+function messageProblem(value: unknown): string | undefined {
+  if (Array.isArray(value)) return 'batch requests (JSON arrays) are not supported';
+  if (typeof value !== 'object' || value === null) return 'a JSON-RPC message must be a JSON object';
+  const message = value as Record<string, unknown>;
+  if (message.jsonrpc !== '2.0') return 'the "jsonrpc" member must be "2.0"';
+  if ('method' in message && typeof message.method !== 'string') return 'the "method" member must be a string';
+  if ('id' in message && message.id !== null && typeof message.id !== 'string' && typeof message.id !== 'number') {
+    return 'the "id" member must be a string, a number or null';
+  }
+  if (!('method' in message) && !('result' in message) && !('error' in message)) {
+    return 'the message has neither "method" nor "result"/"error"';
+  }
+  return undefined;
+}

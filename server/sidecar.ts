@@ -1,0 +1,201 @@
+// The training sidecar: a vscode-languageserver process on stdin/stdout that answers the gowide
+// protocol (server/protocol.ts) with the engine and the training service.
+import {
+  createConnection,
+  ErrorCodes,
+  LSPErrorCodes,
+  ProposedFeatures,
+  ResponseError,
+  StreamMessageWriter,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type Connection,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import type { RequestHandler, RequestType } from 'vscode-jsonrpc/node';
+import { version } from '../package.json';
+import {
+  type BackendName,
+  type EngineInfo,
+  type LogLevel,
+  type SidecarInitializationOptions,
+  CreateExperimentRequest,
+  EngineInfoRequest,
+  GetMetricsRequest,
+  ListRunsRequest,
+  LogNotification,
+  MetricsNotification,
+  ProgressNotification,
+  RunStateNotification,
+  SelectBackendRequest,
+  StartStageRequest,
+  StopRequest,
+  ValidateExperimentRequest,
+} from './protocol';
+import { BackendUnavailableError, EngineCancelledError, getEngineInfo, initEngine, NoBackendError } from './engine/engine';
+import { createTrainingService } from './training/local-service';
+import type { TrainingEvents, TrainingService } from './training/service';
+import { abortSignalFor, yieldToPendingMessages } from './rpc/cancellation';
+import { takeStdoutForProtocol } from './rpc/console-redirect';
+import { FramingMessageReader, type BadInput } from './rpc/framing-reader';
+import { checkParams, PARAMS_SPECS, type ParamsSpec } from './rpc/params';
+
+export const SERVER_NAME = 'gowide-sidecar';
+
+export function startSidecar(): Connection {
+  let connection: Connection | undefined;
+  const log = (level: LogLevel, message: string): void => {
+    process.stderr.write(`[${SERVER_NAME} ${level}] ${message}\n`);
+    try {
+      connection?.sendNotification(LogNotification, { level, message });
+    } catch {
+      // The connection is closing; stderr has the line.
+    }
+  };
+
+  const protocolOut = takeStdoutForProtocol(log);
+  const writer = new StreamMessageWriter(protocolOut);
+  const reader = new FramingMessageReader(process.stdin, (bad) => answerBadInput(bad));
+  connection = createConnection(ProposedFeatures.all, reader, writer);
+  const conn = connection;
+
+  function answerBadInput(bad: BadInput): void {
+    log('warn', `bad input on stdin (${bad.kind}): ${bad.message}`);
+    const code = bad.kind === 'not-a-message' ? ErrorCodes.InvalidRequest : ErrorCodes.ParseError;
+    writer.write({ jsonrpc: '2.0', id: bad.id ?? null, error: { code, message: bad.message } } as never).catch(() => undefined);
+  }
+
+  reader.onClose(() => process.exit(0));
+  reader.onError((error) => log('error', `reading stdin failed: ${error.message}`));
+
+  // ---------- engine ----------
+  let requestedBackend: BackendName | undefined;
+
+  async function engineInfo(refresh: boolean, token?: CancellationToken): Promise<EngineInfo> {
+    const cached = getEngineInfo();
+    if (cached && !refresh && cached.requested === requestedBackend) return cached;
+    const { signal, dispose } = token ? abortSignalFor(token) : { signal: undefined, dispose: () => undefined };
+    try {
+      return await initEngine({ backend: requestedBackend, refresh, signal, log: (m) => log('info', m) });
+    } finally {
+      dispose();
+    }
+  }
+
+  conn.onInitialize((params): InitializeResult => {
+    const options = (params.initializationOptions ?? {}) as SidecarInitializationOptions;
+    const backend = options.backend;
+    if (backend && backend !== 'auto') {
+      const problem = checkParams({ backend }, PARAMS_SPECS.selectBackend);
+      if (problem) log('warn', `initializationOptions.backend ignored: ${problem.message}`);
+      else requestedBackend = backend;
+    }
+    return {
+      capabilities: { textDocumentSync: TextDocumentSyncKind.None },
+      serverInfo: { name: SERVER_NAME, version },
+    };
+  });
+
+  conn.onInitialized(() => {
+    // Probe in the background so the first engineInfo is quick; failures are reported then too.
+    engineInfo(false).catch((error) => log('error', `engine: ${(error as Error).message}`));
+  });
+
+  handle(EngineInfoRequest, PARAMS_SPECS.engineInfo, async (params, token) => {
+    if (params?.refresh) await yieldToPendingMessages();
+    return engineInfo(params?.refresh ?? false, token);
+  });
+
+  handle(SelectBackendRequest, PARAMS_SPECS.selectBackend, async (params, token) => {
+    await yieldToPendingMessages();
+    const { signal, dispose } = abortSignalFor(token);
+    try {
+      const info = await initEngine({ backend: params.backend, signal, log: (m) => log('info', m) });
+      requestedBackend = params.backend;
+      return info;
+    } finally {
+      dispose();
+    }
+  });
+
+  // ---------- training ----------
+  let service: TrainingService | undefined;
+  const events: TrainingEvents = {
+    onProgress: (p) => void conn.sendNotification(ProgressNotification, p),
+    onMetrics: (runId, records) => void conn.sendNotification(MetricsNotification, { runId, records }),
+    onRunState: (run) => void conn.sendNotification(RunStateNotification, { run }),
+    onLog: (level, message) => log(level, message),
+  };
+  async function trainingService(): Promise<TrainingService> {
+    if (service) return service;
+    await engineInfo(false);
+    try {
+      service = createTrainingService(events);
+    } catch (error) {
+      throw new ResponseError(LSPErrorCodes.RequestFailed, `the training service could not start: ${(error as Error).message}`);
+    }
+    return service;
+  }
+
+  handle(ValidateExperimentRequest, PARAMS_SPECS.validateExperiment, async (p) => (await trainingService()).validateExperiment(p));
+  handle(CreateExperimentRequest, PARAMS_SPECS.createExperiment, async (p) => (await trainingService()).createExperiment(p));
+  handle(StopRequest, PARAMS_SPECS.stop, async (p) => (await trainingService()).stop(p));
+  handle(ListRunsRequest, PARAMS_SPECS.listRuns, async (p) => (await trainingService()).listRuns(p ?? {}));
+  handle(GetMetricsRequest, PARAMS_SPECS.getMetrics, async (p) => (await trainingService()).getMetrics(p));
+  handle(StartStageRequest, PARAMS_SPECS.startStage, async (p, token) => {
+    const training = await trainingService();
+    if (!p.wait) return training.startStage(p);
+    const { signal, dispose } = abortSignalFor(token);
+    try {
+      return await training.startStage(p, signal);
+    } finally {
+      dispose();
+    }
+  });
+
+  conn.onNotification((method) => log('warn', `ignored unknown notification ${method}`));
+
+  /** Registers a handler that validates params first and turns every failure into a ResponseError. */
+  function handle<P, R>(
+    type: RequestType<P, R, void>,
+    spec: ParamsSpec,
+    run: (params: P, token: CancellationToken) => Promise<R>,
+  ): void {
+    // The protocol's request types declare no error data (void); the data we attach is extra.
+    const handler = async (params: P, token: CancellationToken): Promise<R | ResponseError<void>> => {
+      const problem = checkParams(params, spec);
+      if (problem) {
+        return new ResponseError(ErrorCodes.InvalidParams, `${type.method}: ${problem.message}`, {
+          field: problem.field,
+        }) as ResponseError<never>;
+      }
+      try {
+        return await run(params, token);
+      } catch (error) {
+        return toResponseError(type.method, error, token) as ResponseError<never>;
+      }
+    };
+    // RequestHandler's conditional result type does not accept a generic R; the shape is the same.
+    conn.onRequest(type, handler as unknown as RequestHandler<P, R, void>);
+  }
+
+  function toResponseError(method: string, error: unknown, token: CancellationToken): ResponseError<unknown> {
+    if (error instanceof ResponseError) return error;
+    if (error instanceof EngineCancelledError || token.isCancellationRequested) {
+      return new ResponseError(LSPErrorCodes.RequestCancelled, `${method} was cancelled`);
+    }
+    if (error instanceof BackendUnavailableError) {
+      return new ResponseError(LSPErrorCodes.RequestFailed, error.message, { backend: error.backend, reason: error.reason, info: error.info });
+    }
+    if (error instanceof NoBackendError) {
+      return new ResponseError(LSPErrorCodes.RequestFailed, error.message, { info: error.info });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    log('error', `${method} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
+    return new ResponseError(LSPErrorCodes.RequestFailed, `${method} failed: ${message}`);
+  }
+
+  conn.listen();
+  log('info', `${SERVER_NAME} ${version} listening on stdio (node ${process.versions.node}, pid ${process.pid})`);
+  return conn;
+}
