@@ -7,7 +7,8 @@ export type OptimizerName = 'adam' | 'sgd' | 'momentum';
 export type LearningRateSchedule = 'constant' | 'cosine';
 
 export interface DataConfig {
-  /** "idx" (MNIST-style folder), "csv" (one file), or a built-in data set name such as "shapes". */
+  /** "idx" (MNIST-style folder), "csv" (one file), "fashion-mnist", or a built-in data set name
+   *  ("shapes" images, "majority" sequences). See DATA_FORMATS in server/data/load.ts. */
   format: string;
   /** Folder (idx) or file (csv); relative paths resolve against the experiment file's folder. */
   path?: string;
@@ -16,8 +17,11 @@ export interface DataConfig {
   testLimit: number;
   /** Fraction of the training examples held out for validation (never the test split). */
   validationSplit: number;
-  /** CSV: name or index of the label column (default: last column). */
+  /** CSV: name or 0-based index of the label column (default: last column). */
   labelColumn?: string | number;
+  /** CSV: a separate test file with the same columns. Absent: a fixed 20% of the rows (the same for
+   *  every seed) is the test split; see server/data/csv.ts. */
+  testPath?: string;
 }
 
 export interface ModelConfig {

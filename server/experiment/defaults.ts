@@ -1,0 +1,90 @@
+// Every default of an experiment, in one place. The evidence study tunes these; the JSON Schema's
+// "default" annotations show the mlp values (a unit test keeps the two in step).
+import type { ModelFamily } from '../protocol';
+import type {
+  BaselineName,
+  FinetuneConfig,
+  ImitateConfig,
+  ModelConfig,
+  TrainConfig,
+  WidenConfig,
+} from './types';
+
+export const DEFAULT_DATA = {
+  trainLimit: 0,
+  testLimit: 0,
+  validationSplit: 0.1,
+};
+
+/** Thin-net shape and options per family (He initialisation is the models' job, not a setting). */
+export const DEFAULT_MODEL: Record<ModelFamily, Omit<ModelConfig, 'family' | 'downsampleAt'>> = {
+  mlp: {
+    depth: 12, width: 32, activation: 'relu', kernelSize: 3, bottleneckRatio: 0.25,
+    normalization: false, heads: 4, ffnMultiplier: 4, dropout: 0,
+  },
+  cnn: {
+    depth: 8, width: 16, activation: 'relu', kernelSize: 3, bottleneckRatio: 0.25,
+    normalization: false, heads: 4, ffnMultiplier: 4, dropout: 0,
+  },
+  resnet: {
+    depth: 8, width: 32, activation: 'relu', kernelSize: 3, bottleneckRatio: 0.25,
+    normalization: true, heads: 4, ffnMultiplier: 4, dropout: 0,
+  },
+  transformer: {
+    depth: 4, width: 32, activation: 'gelu', kernelSize: 3, bottleneckRatio: 0.25,
+    normalization: true, heads: 4, ffnMultiplier: 4, dropout: 0,
+  },
+};
+
+/** Convolutional families halve the feature map after about a third and two thirds of the blocks. */
+export function defaultDownsampleAt(family: ModelFamily, depth: number): number[] {
+  if (family !== 'cnn' && family !== 'resnet') return [];
+  const points = [Math.round(depth / 3) - 1, Math.round((2 * depth) / 3) - 1].filter((i) => i >= 0 && i < depth);
+  return [...new Set(points)];
+}
+
+/** The paper's ResNet recipe widens inside bottleneck blocks; other families widen whole layers. */
+export function defaultWiden(family: ModelFamily): WidenConfig {
+  return { factor: 4, mode: family === 'resnet' ? 'inside' : 'all' };
+}
+
+export const DEFAULT_WIDE: TrainConfig = {
+  epochs: 6,
+  batchSize: 128,
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  schedule: 'cosine',
+  weightDecay: 0,
+};
+
+/** METHOD.md: thin input, lower blocks slowed to 0.1x (MobileBERT), normalised MSE; budget per
+ *  block was decisive in the measurements, so one full epoch per block rather than a fraction. */
+export const DEFAULT_IMITATE: ImitateConfig = {
+  epochsPerLayer: 1,
+  input: 'thin',
+  lowerLayers: 'slow',
+  slowFactor: 0.1,
+  normalizeTargets: true,
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  schedule: 'cosine',
+  batchSize: 128,
+};
+
+export const DEFAULT_FINETUNE: FinetuneConfig = {
+  epochs: 3,
+  kdWeight: 0.5,
+  temperature: 4,
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  schedule: 'cosine',
+  batchSize: 128,
+};
+
+export const DEFAULT_BASELINES: BaselineName[] = ['scratch', 'kd'];
+export const DEFAULT_SEEDS: number[] = [1, 2, 3];
+
+/** Bounds for the wide net's size (all four stages' tensors on one device). */
+export const WIDE_PARAMS_WARNING = 20e6;
+export const WIDE_MEMORY_WARNING_BYTES = 4 * 2 ** 30;
+export const WIDE_MEMORY_ERROR_BYTES = 32 * 2 ** 30;
