@@ -1,7 +1,8 @@
 // Plain CNN (no residuals): stem = identity; block = Conv2D('same') [+ BatchNorm] + activation, then a
 // 2x2 max pool after the blocks listed in downsampleAt; head = global average pooling + Dense.
-// Mode "inside" makes each block two convolutions, width -> width*factor -> width, so block interfaces
-// keep the thin width.
+// Mode "all": block i has round(width * factor) channels. Mode "inside": a widened block is two
+// convolutions, -> round(width * factor) -> width, so block outputs keep the thin width; a block whose
+// width does not change is a single convolution in both modes (the thin net does not depend on the mode).
 import * as tf from '@tensorflow/tfjs';
 import { LayerBlockNet } from './block-net';
 import { LayerFactory } from './layer-factory';
@@ -35,12 +36,15 @@ export function buildCnn(spec: NetSpec): LayerBlockNet {
   for (let i = 0; i < model.depth; i++) {
     const part = `block${i}`;
     const layers: Record<string, tf.layers.Layer> = {};
-    const keys = spec.mode === 'all' ? ['conv'] : ['inner', 'outer'];
-    if (spec.mode === 'all') {
-      addConvUnit(layers, part, 'conv', interfaceWidth(spec, i));
+    const width = interfaceWidth(spec, i);
+    const inner = scaled(model.width, spec.factors[i]);
+    const single = spec.mode === 'all' || inner === width;
+    const keys = single ? ['conv'] : ['inner', 'outer'];
+    if (single) {
+      addConvUnit(layers, part, 'conv', width);
     } else {
-      addConvUnit(layers, part, 'inner', scaled(model.width, spec.factors[i]));
-      addConvUnit(layers, part, 'outer', model.width);
+      addConvUnit(layers, part, 'inner', inner);
+      addConvUnit(layers, part, 'outer', width);
     }
     const pool = model.downsampleAt.includes(i);
     if (pool) layers.pool = tf.layers.maxPooling2d({ name: `${part}_pool`, poolSize: 2, strides: 2 });

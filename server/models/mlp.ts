@@ -1,6 +1,8 @@
 // Plain deep MLP: stem = flatten, block = Dense + activation, head = Dense(numClasses).
-// Mode "inside" makes each block width -> width*factor -> width (two Dense layers), so block
-// interfaces stay at the thin width and the wide head fits the thin net.
+// Mode "all": block i is Dense(round(width * factor)). Mode "inside": a widened block is
+// Dense(round(width * factor)) -> Dense(width), so block outputs keep the thin width and the wide head
+// fits the thin net. A block whose width does not change is a single Dense(width) in both modes, so
+// the thin net (all factors 1) is the same whatever the mode.
 import * as tf from '@tensorflow/tfjs';
 import { LayerBlockNet } from './block-net';
 import { LayerFactory } from './layer-factory';
@@ -25,14 +27,15 @@ export function buildMlp(spec: NetSpec): LayerBlockNet {
   for (let i = 0; i < model.depth; i++) {
     const part = `block${i}`;
     const width = interfaceWidth(spec, i);
+    const inner = scaled(model.width, spec.factors[i]);
     const block =
-      spec.mode === 'all'
+      spec.mode === 'all' || inner === width
         ? new LayerPart(part, shape, { dense: make.dense(part, 'dense', width, 'act') }, (x, run) => run('dense', x))
         : new LayerPart(
             part,
             shape,
             {
-              inner: make.dense(part, 'inner', scaled(model.width, spec.factors[i]), 'act'),
+              inner: make.dense(part, 'inner', inner, 'act'),
               outer: make.dense(part, 'outer', width, 'act'),
             },
             (x, run) => run('outer', run('inner', x)),

@@ -52,6 +52,10 @@ test('cnn: "inside" mode keeps block interfaces', () => {
   const wide = buildNet(netSpec(config, data, { factor: 3, mode: 'inside' }));
   try {
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[4, 4, 4], [2, 2, 4], [2, 2, 4]]);
+    assert.deepEqual(wide.blocks[0].trainableVariables().map((v) => v.shape).filter((s) => s.length === 4), [
+      [3, 3, 1, 12],
+      [3, 3, 12, 4],
+    ]);
   } finally {
     wide.dispose();
   }

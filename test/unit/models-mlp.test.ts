@@ -55,6 +55,12 @@ test('mlp: per-block factors and "inside" mode', () => {
     assert.deepEqual(perBlock.blocks.map((b) => b.outputShape[0]), [8, 16, 24, 32]);
     assert.deepEqual(inside.blocks.map((b) => b.outputShape), [[8], [8], [8], [8]]);
     assert.equal(inside.blocks[1].params, 8 * 32 + 32 + 32 * 8 + 8);
+    const thinAll = buildNet(netSpec(config, data, { mode: 'all' }));
+    const thinInside = buildNet(netSpec(config, data, { mode: 'inside' }));
+    assert.deepEqual([...thinInside.namedVariables().keys()], [...thinAll.namedVariables().keys()], 'thin net depends on the mode');
+    assert.equal(thinInside.params, thinAll.params);
+    thinAll.dispose();
+    thinInside.dispose();
   } finally {
     perBlock.dispose();
     inside.dispose();
