@@ -99,6 +99,8 @@ async function ensureProbed(options: InitEngineOptions): Promise<Map<BackendName
   if (probeResults && !options.refresh) return probeResults;
   const results = new Map<BackendName, ProbeOutcome>();
   for (const name of BACKEND_NAMES) {
+    // Probes can finish without ever yielding to the event loop; yield so an abort can arrive.
+    await new Promise((resolve) => setImmediate(resolve));
     throwIfAborted(options.signal);
     const outcome = await withAbort(probeOne(name), options.signal);
     results.set(name, outcome);
