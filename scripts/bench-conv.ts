@@ -36,7 +36,6 @@ function buildModel(): tf.LayersModel {
 async function measure(backendName: 'wasm' | 'cpu', seconds: number): Promise<{ samplesPerSec: number; steps: number; finalLoss: number }> {
   await tf.setBackend(backendName);
   await tf.ready();
-  tf.util.seedrandom?.call(undefined, 'bench');
   const model = buildModel();
   const optimizer = tf.train.adam(1e-3);
   const images = tf.randomUniform([batchSize, 28, 28, 1]);

@@ -126,7 +126,7 @@ describe('wasm gradient kernels', () => {
   });
 
   it('registers the missing kernels, idempotently', () => {
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum']) {
       assert.ok(registered.includes(name), `${name} registered`);
       assert.ok(tf.getKernel(name, 'wasm') != null, `${name} present on wasm`);
     }
@@ -207,6 +207,25 @@ describe('wasm gradient kernels', () => {
         { filterSize: [size, size], strides: [stride, stride], pad },
         `MaxPoolGrad x[${batch},${height},${width},${channels}] size ${size} stride ${stride} ${pad}`,
       );
+    }
+  });
+
+  it('BatchMatMul matches cpu for every transpose combination and batch shape', async () => {
+    let seed = 7000;
+    for (const [batchA, batchB] of [[[], []], [[1], [1]], [[3], [3]], [[2, 2], [2, 2]], [[3], [1]]] as number[][][]) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          const [m, k, n] = [7, 33, 5];
+          const aShape = [...batchA, ...(transposeA ? [k, m] : [m, k])];
+          const bShape = [...batchB, ...(transposeB ? [n, k] : [k, n])];
+          await compareKernel(
+            'BatchMatMul',
+            { a: hostFloat(aShape, seed++), b: hostFloat(bShape, seed++) },
+            { transposeA, transposeB },
+            `BatchMatMul a[${aShape}] b[${bShape}] tA=${transposeA} tB=${transposeB}`,
+          );
+        }
+      }
     }
   });
 
