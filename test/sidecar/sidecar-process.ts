@@ -50,7 +50,9 @@ export function startBuiltSidecar(): SidecarUnderTest {
     log: () => undefined,
   });
   const logs: LogParams[] = [];
-  connection.onNotification(LogNotification, (params) => logs.push(params));
+  connection.onNotification(LogNotification, (params) => {
+    logs.push(params);
+  });
   connection.listen();
   return {
     child,
