@@ -15,7 +15,7 @@ export interface NetPart {
   apply(x: tf.Tensor, training: boolean): tf.Tensor;
   /** Shape of one example's output (no batch axis). */
   readonly outputShape: number[];
-  /** Parameter count and multiply-accumulates per example. */
+  /** Trainable parameter count (BatchNorm moving statistics excluded) and multiply-accumulates per example. */
   readonly params: number;
   readonly flops: number;
   /** Frees this part's variables (projections are disposed by whoever built them). */
