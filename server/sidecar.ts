@@ -66,6 +66,14 @@ export function startSidecar(): Connection {
   }
 
   reader.onClose(() => process.exit(0));
+  // A stray rejection in training code must not take the sidecar down with it.
+  process.on('unhandledRejection', (reason) => {
+    log('error', `unhandled rejection: ${reason instanceof Error && reason.stack ? reason.stack : String(reason)}`);
+  });
+  process.on('uncaughtException', (error) => {
+    log('error', `uncaught exception, exiting: ${error.stack ?? error.message}`);
+    process.exit(1);
+  });
   reader.onError((error) => log('error', `reading stdin failed: ${error.message}`));
 
   // ---------- engine ----------
