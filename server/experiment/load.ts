@@ -50,8 +50,13 @@ export function loadExperimentFile(path: string): { experiment: Experiment; prob
   return { experiment, problems };
 }
 
+/** ValidateExperimentResult whose problems also carry line and column where known. */
+export interface LocatedValidateResult extends ValidateExperimentResult {
+  problems: LocatedProblem[];
+}
+
 /** The protocol's ValidateExperiment: `text` (unsaved editor contents) when given, else the file. */
-export function validateExperimentText(path: string, text?: string): ValidateExperimentResult & { problems: LocatedProblem[] } {
+export function validateExperimentText(path: string, text?: string): LocatedValidateResult {
   const file = resolvePath(path);
   if (text === undefined) {
     try {
