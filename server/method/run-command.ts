@@ -1,5 +1,150 @@
-// Placeholder: `gowide run` is being written; see issue 3.
-export async function runCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('gowide run: not available yet\n');
-  return 2;
+// `gowide run [FILE] [--backend B] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S]`
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initEngine } from '../engine/engine';
+import { loadExperimentFile } from '../experiment';
+import { BACKEND_NAMES, type BackendName, type StageName } from '../protocol';
+import { defaultRunsDir } from '../runs/names';
+import { jsonReport, progressLine, summaryTable } from './cli-report';
+import { runExperiment } from './run-experiment';
+
+export const QUICKSTART = path.join('examples', 'quickstart.gowide.json');
+
+interface RunArgs {
+  file?: string;
+  backend?: BackendName;
+  json: boolean;
+  quiet: boolean;
+  runsDir?: string;
+  seeds?: number[];
+  stage: StageName;
+}
+
+const USAGE = 'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet]';
+
+export function parseRunArgs(argv: string[]): RunArgs {
+  const args: RunArgs = { json: false, quiet: false, stage: 'all' };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const take = () => inline ?? value(i++, flag);
+    switch (flag) {
+      case '--json': args.json = true; break;
+      case '--quiet': case '-q': args.quiet = true; break;
+      case '--backend': {
+        const b = take();
+        if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new Error(`--backend: "${b}" is not a backend; use one of ${BACKEND_NAMES.join(', ')}`);
+        args.backend = b as BackendName;
+        break;
+      }
+      case '--runs-dir': args.runsDir = take(); break;
+      case '--seeds': {
+        const list = take().split(',').map((s) => Number(s.trim()));
+        if (list.length === 0 || list.some((n) => !Number.isInteger(n))) throw new Error('--seeds: give integers separated by commas, e.g. --seeds 1,2,3');
+        args.seeds = list;
+        break;
+      }
+      case '--stage': {
+        const s = take();
+        if (!['all', 'wide', 'imitate', 'finetune', 'baselines'].includes(s)) throw new Error(`--stage: "${s}" is not a stage; use all, wide, imitate, finetune or baselines`);
+        args.stage = s as StageName;
+        break;
+      }
+      case '--help': case '-h': throw new Error(USAGE);
+      default:
+        if (a.startsWith('-')) throw new Error(`unknown option ${a}\n${USAGE}`);
+        if (args.file) throw new Error(`one experiment file at a time (got ${args.file} and ${a})`);
+        args.file = a;
+    }
+  }
+  return args;
+}
+
+/** The folder holding gowide's package.json (the CLI is bundled into dist/, tests run from server/). */
+export function packageRoot(from = __dirname): string {
+  let dir = from;
+  for (;;) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string }).name === 'gowide') return dir;
+      } catch {
+        // not ours; keep walking up
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cannot find gowide's package.json above ${from}`);
+    dir = parent;
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const err = (message: string) => process.stderr.write(`gowide run: ${message}\n`);
+  let args: RunArgs;
+  try {
+    args = parseRunArgs(argv);
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+  const file = path.resolve(args.file ?? path.join(packageRoot(), QUICKSTART));
+  let experiment;
+  try {
+    experiment = loadExperimentFile(file).experiment;
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+  const backend = args.backend ?? experiment.backend;
+  let active: BackendName;
+  try {
+    active = (await initEngine({ backend })).active;
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+
+  const showProgress = !args.quiet && process.stderr.isTTY === true;
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ngowide run: stopping (the run folder keeps everything up to the last checkpoint)\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let result;
+  try {
+    result = await runExperiment(experiment, {
+      runsDir: path.resolve(args.runsDir ?? defaultRunsDir(file)),
+      experimentPath: file,
+      signal: controller.signal,
+      backend: active,
+      seeds: args.seeds,
+      stages: args.stage,
+      events: {
+        onProgress: showProgress ? (p) => process.stderr.write(`\r\x1b[2K${progressLine(p)}`) : undefined,
+        onLog: (level, message) => {
+          if (!args.quiet && level !== 'info') process.stderr.write(`${showProgress ? '\n' : ''}${message}\n`);
+        },
+      },
+    });
+  } catch (e) {
+    // Setup errors (missing or corrupt data) come before any run folder is made.
+    err((e as Error).message);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    if (showProgress) process.stderr.write('\r\x1b[2K');
+  }
+  const { summary } = result;
+  // With --json, stdout carries only the JSON line; the table goes to stderr (unless --quiet).
+  if (!args.json) process.stdout.write(`${summaryTable(summary)}\n`);
+  else if (!args.quiet) process.stderr.write(`${summaryTable(summary)}\n`);
+  if (summary.state !== 'done') err(`${summary.state}: ${summary.error ?? ''}`);
+  if (args.json) process.stdout.write(`${JSON.stringify({ ...jsonReport(summary), backend: active })}\n`);
+  return summary.state === 'done' ? 0 : summary.state === 'stopped' ? 130 : 1;
 }

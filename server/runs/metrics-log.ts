@@ -12,6 +12,7 @@ export class MetricsLog {
     private readonly file: string,
     private readonly runId: string,
   ) {
+    if (fs.existsSync(file)) dropTornLine(file);
     const existing = fs.existsSync(file) ? readMetricsFile(file) : [];
     this.nextSeq = existing.length > 0 ? existing[existing.length - 1].seq + 1 : 0;
     this.fd = fs.openSync(file, 'a');
@@ -54,4 +55,11 @@ export function readMetricsFile(file: string, afterSeq = -1): MetricRecord[] {
     }
   }
   return out;
+}
+
+/** A crash mid-write can leave a last line without its newline: cut it so appends start clean. */
+function dropTornLine(file: string): void {
+  const text = fs.readFileSync(file);
+  if (text.length === 0 || text[text.length - 1] === 0x0a) return;
+  fs.truncateSync(file, text.lastIndexOf(0x0a) + 1);
 }

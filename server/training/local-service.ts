@@ -1,6 +1,81 @@
-// Placeholder: the training service is being written; see issue 3.
+// The TrainingService the sidecar and the CLI use: experiments through the experiment module, runs
+// through the method's orchestrator, run folders through the run store.
+import { createExperimentFile, loadExperimentFile, validateExperimentText } from '../experiment';
+import { initEngine, getEngineInfo } from '../engine/engine';
+import { runExperiment } from '../method/run-experiment';
+import type { RunSummary, StartStageParams, StartStageResult } from '../protocol';
+import { getMetrics, listRuns } from '../runs/list';
+import { defaultRunsDir } from '../runs/names';
 import type { TrainingEvents, TrainingService } from './service';
 
-export function createTrainingService(_events: TrainingEvents): TrainingService {
-  throw new Error('training service not written yet');
+export function createTrainingService(events: TrainingEvents): TrainingService {
+  /** Runs in progress, by run id, with the handle that stops them. */
+  const active = new Map<string, AbortController>();
+  /** Where runs started by this service live, so getMetrics works without runsDir. */
+  const runsDirOf = new Map<string, string>();
+
+  async function startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult> {
+    const { experiment } = loadExperimentFile(p.experimentPath);
+    const backend = p.backend ?? experiment.backend;
+    const engine = getEngineInfo();
+    if (!engine || (backend && engine.active !== backend)) await initEngine({ backend, log: (m) => events.onLog('info', m) });
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const runsDir = p.runsDir ?? defaultRunsDir(p.experimentPath);
+    let started: (summary: RunSummary) => void = () => undefined;
+    const startedPromise = new Promise<RunSummary>((resolve) => (started = resolve));
+    const finished = runExperiment(experiment, {
+      runsDir,
+      experimentPath: p.experimentPath,
+      signal: controller.signal,
+      events,
+      stages: p.stage,
+      runId: p.runId,
+      backend: getEngineInfo()?.active,
+      onStarted: (summary) => {
+        active.set(summary.runId, controller);
+        runsDirOf.set(summary.runId, runsDir);
+        started(summary);
+      },
+    }).finally(() => signal?.removeEventListener('abort', onAbort));
+    const cleanUp = (summary: RunSummary) => active.delete(summary.runId);
+    if (p.wait) {
+      const { summary } = await finished;
+      cleanUp(summary);
+      return { runId: summary.runId, runDir: summary.runDir, summary };
+    }
+    // Without wait: answer once the run folder exists (or with the setup error).
+    const first = await Promise.race([startedPromise, finished.then((r) => r.summary)]);
+    finished.then(
+      (r) => cleanUp(r.summary),
+      (err: unknown) => events.onLog('error', err instanceof Error ? err.message : String(err)),
+    );
+    return { runId: first.runId, runDir: first.runDir };
+  }
+
+  return {
+    validateExperiment: async (p) => {
+      const result = validateExperimentText(p.path, p.text);
+      return { ok: result.ok, problems: result.problems };
+    },
+    createExperiment: async (p) => createExperimentFile(p),
+    startStage,
+    stop: async (p) => {
+      const controller = active.get(p.runId);
+      if (!controller) return { stopped: false };
+      controller.abort();
+      return { stopped: true };
+    },
+    listRuns: async (p) => {
+      if (p.runsDir) return listRuns(p.runsDir, p.experimentPath);
+      if (p.experimentPath) return listRuns(defaultRunsDir(p.experimentPath), p.experimentPath);
+      return [];
+    },
+    getMetrics: async (p) => {
+      const runsDir = p.runsDir ?? runsDirOf.get(p.runId);
+      if (!runsDir) throw new Error(`run ${p.runId} is unknown here: pass runsDir (the folder holding the run)`);
+      return getMetrics(runsDir, p.runId, p.afterSeq ?? -1);
+    },
+  };
 }

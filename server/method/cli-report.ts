@@ -1,0 +1,90 @@
+// What `gowide run` prints: a one-line progress bar on a terminal, the final table, and the --json line.
+import type { ArmName, ProgressParams, RunSummary } from '../protocol';
+
+const ARM_ORDER: ArmName[] = ['wide', 'scratch', 'kd', 'win'];
+const ARM_LABEL: Record<ArmName, string> = {
+  wide: 'wide (teacher)',
+  scratch: 'scratch',
+  kd: 'kd (logits only)',
+  win: 'win (three-stage)',
+};
+
+export function formatSeconds(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '-';
+  if (seconds < 90) return `${seconds.toFixed(1)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 90 ? `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${(seconds / 3600).toFixed(1)}h`;
+}
+
+const percent = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(x * 100).toFixed(1)}%`);
+
+export function progressLine(p: ProgressParams, width = 24): string {
+  const filled = Math.round(p.fraction * width);
+  const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+  const eta = p.etaSeconds === undefined ? '' : `  ETA ${formatSeconds(p.etaSeconds)}`;
+  return `[${bar}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  ${p.message}${eta}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+export function summaryTable(summary: RunSummary): string {
+  const rows = [['arm', 'test accuracy', 'per seed', 'params', 'seconds']];
+  for (const arm of ARM_ORDER) {
+    const a = summary.arms[arm];
+    if (!a) continue;
+    rows.push([
+      ARM_LABEL[arm],
+      `${(a.accuracy.mean * 100).toFixed(2)} ± ${(a.accuracy.std * 100).toFixed(2)}`,
+      a.accuracy.perSeed.map((x) => (x * 100).toFixed(1)).join(' '),
+      a.params.toLocaleString('en-US'),
+      formatSeconds(a.seconds),
+    ]);
+  }
+  const lines = [table(rows)];
+  const d = summary.diagnostics;
+  if (d) {
+    const stages = Object.entries(d.stageSeconds)
+      .map(([stage, s]) => `${stage} ${formatSeconds(s)}`)
+      .join(', ');
+    if (stages) lines.push(`seconds per stage (mean over seeds): ${stages}`);
+    if (d.wideValidationAccuracy.length > 0) lines.push(`wide net validation accuracy: ${d.wideValidationAccuracy.map(percent).join(' ')}`);
+    if (d.warmStartAccuracy.length > 0) {
+      const head = d.headShared ? 'shared wide head' : 'briefly fitted thin head';
+      lines.push(`warm start (thin net after imitation, ${head}): ${d.warmStartAccuracy.map(percent).join(' ')}`);
+    }
+    const firstSeed = d.imitation[0]?.seed;
+    const blocks = d.imitation.filter((b) => b.seed === firstSeed);
+    if (blocks.length > 0) {
+      lines.push(`imitation loss start→end (seed ${firstSeed}): ` + blocks.map((b) => `${b.block}: ${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', '));
+    }
+    if (d.model) lines.push(`thin model (seed ${d.model.seed}, TF.js LayersModel): ${d.model.path}`);
+  }
+  lines.push(`run folder: ${summary.runDir}`);
+  return lines.join('\n');
+}
+
+export interface JsonReport {
+  experiment: string;
+  backend: string | undefined;
+  runDir: string;
+  state: string;
+  arms: RunSummary['arms'];
+  diagnostics: RunSummary['diagnostics'];
+  error?: string;
+}
+
+export function jsonReport(summary: RunSummary): JsonReport {
+  const report: JsonReport = {
+    experiment: summary.experiment,
+    backend: summary.backend,
+    runDir: summary.runDir,
+    state: summary.state,
+    arms: summary.arms,
+    diagnostics: summary.diagnostics,
+  };
+  if (summary.error) report.error = summary.error;
+  return report;
+}

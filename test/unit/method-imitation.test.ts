@@ -1,0 +1,44 @@
+// Stage 2 on a small MLP: every block's normalised imitation loss ends well below where it started.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildNet, buildProjection } from '../../server/models';
+import type { StageContext, StageReporter } from '../../server/method/context';
+import { imitate } from '../../server/method/imitate-stage';
+import { trainWide } from '../../server/method/wide-stage';
+import { buildThinNet } from '../../server/method/context';
+import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
+
+const quiet: StageReporter = { metric: () => undefined, steps: () => undefined, log: () => undefined };
+
+for (const mode of ['all', 'inside'] as const) {
+  test(`imitation loss falls for every block (widen mode ${mode})`, async () => {
+    await useWasm();
+    const experiment = tinyExperiment({
+      model: { ...tinyExperiment().model, depth: 4, width: 12 },
+      widen: { factor: 3, mode },
+      imitate: { ...tinyExperiment().imitate, epochsPerLayer: 8 },
+    });
+    const ctx: StageContext = {
+      experiment,
+      data: syntheticDataset(),
+      seed: 1,
+      factory: { buildNet, buildProjection },
+      report: quiet,
+      readEvery: 10,
+    };
+    const wide = await trainWide(ctx);
+    const thin = buildThinNet(ctx);
+    try {
+      const result = await imitate(ctx, thin, wide.net);
+      assert.equal(result.blocks.length, 4);
+      assert.equal(result.headShared, mode === 'inside');
+      for (const b of result.blocks) {
+        assert.ok(b.endLoss < 0.7 * b.startLoss, `block ${b.block}: ${b.startLoss.toFixed(3)} -> ${b.endLoss.toFixed(3)}`);
+      }
+      assert.ok(result.warmStartAccuracy > 1 / experiment.model.width, `warm start ${result.warmStartAccuracy}`);
+    } finally {
+      thin.dispose();
+      wide.net.dispose();
+    }
+  });
+}
