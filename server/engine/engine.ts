@@ -12,7 +12,7 @@ import {
 } from './errors';
 import { loadNativeBackend } from './native';
 import { checkTrainingStep } from './training-check';
-import { prepareWasmBackend, wasmDevice } from './wasm';
+import { prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
 import { loadWebgpuBackend } from './webgpu';
 
 export { BackendUnavailableError, EngineCancelledError, NoBackendError } from './errors';
@@ -182,6 +182,8 @@ function engineNotes(active: BackendName): string[] {
     if (missing.length > 0) {
       notes.push(`wasm lacks kernels ${missing.join(', ')}: convolutional models cannot train on it; use cpu for them`);
     }
+    const added = wasmKernelsAddedByGowide();
+    if (added.length > 0) notes.push(`wasm kernels added or replaced by gowide: ${added.join(', ')}`);
   }
   return notes;
 }

@@ -6,9 +6,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpuSummary } from './device';
 import { BackendLoadError } from './errors';
+import { registerMissingWasmKernels } from './kernels/wasm-gradients';
 
 const PROBE_FILE = 'tfjs-backend-wasm-simd.wasm';
 let pathsSet = false;
+/** Kernels gowide added to or replaced in the wasm backend (training gradients TF.js lacks). */
+let addedKernels: string[] = [];
 
 function wasmFolderCandidates(): string[] {
   const candidates = [__dirname];
@@ -32,7 +35,12 @@ export function prepareWasmBackend(): void {
     );
   }
   setWasmPaths(folder.endsWith('/') ? folder : folder + '/');
+  addedKernels = registerMissingWasmKernels();
   pathsSet = true;
+}
+
+export function wasmKernelsAddedByGowide(): string[] {
+  return addedKernels;
 }
 
 /** Device text once the wasm backend is active. */
