@@ -44,13 +44,19 @@ export const SERVER_NAME = 'gowide-sidecar';
 
 export function startSidecar(): Connection {
   let connection: Connection | undefined;
+  // Once the client is initialized it receives log lines as notifications; writing them to stderr as
+  // well would show each line twice (language clients copy stderr into the same output channel).
+  let clientReady = false;
   const log = (level: LogLevel, message: string): void => {
-    process.stderr.write(`[${SERVER_NAME} ${level}] ${message}\n`);
-    try {
-      connection?.sendNotification(LogNotification, { level, message });
-    } catch {
-      // The connection is closing; stderr has the line.
+    if (clientReady && connection) {
+      try {
+        connection.sendNotification(LogNotification, { level, message });
+        return;
+      } catch {
+        // The connection is closing: fall back to stderr.
+      }
     }
+    process.stderr.write(`[${SERVER_NAME} ${level}] ${message}\n`);
   };
 
   const protocolOut = takeStdoutForProtocol(log);
@@ -105,6 +111,7 @@ export function startSidecar(): Connection {
   });
 
   conn.onInitialized(() => {
+    clientReady = true;
     // Probe in the background so the first engineInfo is quick; failures are reported then too.
     engineInfo(false).catch((error) => log('error', `engine: ${(error as Error).message}`));
   });
