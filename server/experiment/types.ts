@@ -15,7 +15,8 @@ export interface DataConfig {
   /** Use at most this many training / test examples (0 = all). */
   trainLimit: number;
   testLimit: number;
-  /** Fraction of the training examples held out for validation (never the test split). */
+  /** Fraction of the training examples held out for validation (never the test split). The test split
+   *  is for the final evaluation only: trainers never select, early-stop or tune on it. */
   validationSplit: number;
   /** CSV: name or 0-based index of the label column (default: last column). */
   labelColumn?: string | number;

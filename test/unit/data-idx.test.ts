@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DEBIAN_FASHION_MNIST } from '../../server/data/fashion-mnist';
+import { DEBIAN_FASHION_MNIST, downloadFashionMnist } from '../../server/data/fashion-mnist';
 import { loadDataset } from '../../server/data/load';
 import { IDX_FILE_NAMES, loadIdxFolder } from '../../server/data/idx';
 
@@ -121,5 +121,28 @@ describe('corrupt IDX folders give specific messages', () => {
   it('a test label outside the training label range', () => {
     const path = folder('range', { file: IDX_FILE_NAMES.testLabels, bytes: (b) => { const c = Buffer.from(b); c[8] = 42; return c; } });
     assert.throws(() => loadIdxFolder(path, 'x'), /t10k-labels-idx1-ubyte: has label 42 but the training labels only go up to 9/);
+  });
+});
+
+describe('Fashion-MNIST download', () => {
+  it('offline: a clear message naming the Debian package and the cache folder', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'gowide-cache-'));
+    const saved = { cache: process.env.GOWIDE_CACHE, url: process.env.GOWIDE_FASHION_MNIST_URL };
+    process.env.GOWIDE_CACHE = cache;
+    process.env.GOWIDE_FASHION_MNIST_URL = 'http://127.0.0.1:9'; // nothing listens on the discard port
+    try {
+      await assert.rejects(downloadFashionMnist(5000), (error: Error) => {
+        assert.match(error.message, /^http:\/\/127\.0\.0\.1:9\/train-images-idx3-ubyte\.gz: could not be downloaded \(/);
+        assert.match(error.message, /install Debian's dataset-fashion-mnist \(apt-get install dataset-fashion-mnist\) or put the four IDX files/);
+        assert.ok(error.message.includes(join(cache, 'fashion-mnist')));
+        return true;
+      });
+    } finally {
+      process.env.GOWIDE_CACHE = saved.cache;
+      process.env.GOWIDE_FASHION_MNIST_URL = saved.url;
+      if (saved.cache === undefined) delete process.env.GOWIDE_CACHE;
+      if (saved.url === undefined) delete process.env.GOWIDE_FASHION_MNIST_URL;
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
