@@ -60,8 +60,8 @@ test('three stages and both baselines write a complete run folder', async () => 
   const model = await loadLayersModel(d.model!.path);
   const x = tf.tensor2d(data.test.x, [data.test.count, data.exampleShape[0]]);
   const predictions = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1));
-  const labels = await predictions.data();
-  const correct = labels.reduce((n, label, i) => n + (label === data.test.y[i] ? 1 : 0), 0);
+  const labels = Array.from(await predictions.data());
+  const correct = labels.filter((label, i) => label === data.test.y[i]).length;
   assert.equal(correct / data.test.count, d.model!.testAccuracy, 'reloaded model gives the same test accuracy');
   assert.equal(d.model!.testAccuracy, summary.arms.win!.accuracy.perSeed[0]);
   tf.dispose([x, predictions]);

@@ -36,14 +36,14 @@ test('experiment names cannot leave the runs folder', () => {
 test('checkpoints round-trip and corruption is detected', async () => {
   await useWasm();
   const dir = tempDir();
-  const a = tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
-  const b = tf.variable(tf.tensor1d([5, 6, 7]));
-  await saveCheckpoint(dir, 'cp', new Map([['a', a], ['b', b]]), { block: 2 });
+  const a = tf.variable(tf.tensor2d([[1, 2], [3, 4]])) as tf.Variable;
+  const b = tf.variable(tf.tensor1d([5, 6, 7])) as tf.Variable;
+  await saveCheckpoint(dir, 'cp', new Map<string, tf.Variable>([['a', a], ['b', b]]), { block: 2 });
   const { index } = readCheckpoint(dir, 'cp');
   assert.equal(index.meta.block, 2);
   assert.match(index.sha256, /^[0-9a-f]{64}$/);
   a.assign(tf.zeros([2, 2]));
-  restoreCheckpoint(dir, 'cp', new Map([['a', a], ['b', b]]));
+  restoreCheckpoint(dir, 'cp', new Map<string, tf.Variable>([['a', a], ['b', b]]));
   assert.deepEqual(Array.from(await a.data()), [1, 2, 3, 4]);
   const bin = path.join(dir, 'cp.bin');
   const bytes = fs.readFileSync(bin);
