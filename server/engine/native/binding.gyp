@@ -1,0 +1,18 @@
+# Built by scripts/build-native.mjs, which finds OpenBLAS and passes its folders as the variables
+# openblas_include_dir and openblas_lib_dir (gyp -D). The library folder is also the run-time
+# search path, so the addon uses that OpenBLAS variant (the pthread one) whatever the system default.
+{
+  "variables": {
+    "openblas_include_dir%": "/usr/include/x86_64-linux-gnu/openblas-pthread",
+    "openblas_lib_dir%": "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+  },
+  "targets": [
+    {
+      "target_name": "gowide_blas",
+      "sources": ["gowide_blas.c"],
+      "include_dirs": ["<(openblas_include_dir)"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra"],
+      "libraries": ["-L<(openblas_lib_dir)", "-Wl,-rpath,<(openblas_lib_dir)", "-lopenblas"],
+    }
+  ]
+}

@@ -1,0 +1,264 @@
+// Native matrix-product kernels for the TF.js wasm backend: BatchMatMul and _FusedMatMul computed
+// by OpenBLAS through a small N-API addon (gowide_blas.c in this folder, built by
+// scripts/build-native.mjs). The addon reads and writes the backend's tensors in place, through
+// Float32Array views of the WebAssembly heap: nothing is copied.
+//
+// Dense layers (tf.layers.dense) run forward through _FusedMatMul (matMul + bias + activation in
+// one kernel) and backward through BatchMatMul with one transposed operand (dx = dy W^T,
+// dW = x^T dy); both land in cblas_sgemm here, which handles the transposes itself.
+//
+// Composition with registerMissingWasmKernels() (../kernels/wasm-gradients.ts): call theirs
+// first, then registerNativeBlasKernels(). Ours then wins for BatchMatMul and keeps theirs as the
+// fallback for what the addon does not cover (non-float32 operands, batch shapes that broadcast
+// other than "equal or 1"). Called the other way round it still works, but their kernel would
+// transpose operands before handing them to ours, a wasted memory pass.
+//
+// Conv2D is left to XNNPACK: measured on 2 cores with AVX-512 (scripts/bench-mlp.ts notes),
+// im2col + sgemm does not beat the wasm backend's XNNPACK convolutions for the small-channel
+// convs our CNNs use, so it is not replaced.
+
+import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
+import { broadcast_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const WASM = 'wasm';
+const ADDON_FILE = 'gowide_blas.node';
+
+/** What gowide_blas.node exports (see gowide_blas.c). */
+export interface BlasAddon {
+  /**
+   * out[i] = activation(op(a[i % batchA]) x op(b[i % batchB]) + bias) for i < max(batchA, batchB);
+   * op(a[i]) is m x k, op(b[i]) is k x n, row-major. bias: null or length n.
+   */
+  sgemm(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    bias: Float32Array | null,
+    activation: number,
+    alpha: number,
+  ): void;
+  setThreads(count: number): void;
+  getThreads(): number;
+}
+
+/** Activation codes the addon applies (the wasm backend's FusableActivation numbering). */
+const ACTIVATION_CODES: Record<string, number> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  leakyrelu: 4,
+  sigmoid: 5,
+  elu: 6,
+};
+
+const NOT_BUILT_REASON =
+  'native BLAS addon not built: run `apt-get install libopenblas-dev && node scripts/build-native.mjs`';
+
+/** Where the addon may be: next to the bundled dist/cli.js, or the build outputs when run from source. */
+export function addonCandidates(): string[] {
+  const candidates: string[] = [];
+  if (process.env.GOWIDE_NATIVE_BLAS) candidates.push(process.env.GOWIDE_NATIVE_BLAS);
+  // Bundled: __dirname is dist/ (dist/cli.js), the addon is dist/native/gowide_blas.node.
+  candidates.push(join(__dirname, 'native', ADDON_FILE));
+  // From source (tsx): __dirname is server/engine/native.
+  candidates.push(join(__dirname, 'build', 'Release', ADDON_FILE));
+  candidates.push(join(__dirname, '..', '..', '..', 'dist', 'native', ADDON_FILE));
+  return candidates;
+}
+
+type AddonLoad = { ok: true; addon: BlasAddon; path: string } | { ok: false; reason: string };
+let cachedLoad: AddonLoad | undefined;
+
+/** Loads gowide_blas.node once; the result (addon or reason) is cached. */
+export function loadBlasAddon(): AddonLoad {
+  if (cachedLoad) return cachedLoad;
+  const found = addonCandidates().find((candidate) => existsSync(candidate));
+  if (found == null) {
+    cachedLoad = { ok: false, reason: NOT_BUILT_REASON };
+    return cachedLoad;
+  }
+  try {
+    // process.dlopen rather than require: bundlers leave it alone, and it only loads .node files.
+    const holder: { exports: Partial<BlasAddon> } = { exports: {} };
+    process.dlopen(holder, found);
+    const addon = holder.exports;
+    if (typeof addon.sgemm !== 'function' || typeof addon.setThreads !== 'function') {
+      throw new Error('it does not export sgemm/setThreads (stale build?)');
+    }
+    cachedLoad = { ok: true, addon: addon as BlasAddon, path: found };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    cachedLoad = {
+      ok: false,
+      reason: `native BLAS addon ${found} failed to load (${message}): install OpenBLAS (apt-get install libopenblas-dev) and rebuild with \`node scripts/build-native.mjs\``,
+    };
+  }
+  return cachedLoad;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels
+
+interface WasmKernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}
+
+let blas: BlasAddon | null = null;
+/** The kernels registered before ours (the wasm backend's, or wasm-gradients' replacement). */
+const fallbacks = new Map<string, KernelFunc>();
+
+function runFallback(kernelName: string, args: WasmKernelArgs): TensorInfo {
+  const fallback = fallbacks.get(kernelName);
+  if (fallback == null) throw new Error(`${kernelName}: no fallback kernel`);
+  return fallback(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
+/** The geometry of a (batched) matrix product, or null when the addon cannot compute it. */
+interface ProductGeometry {
+  batchA: number;
+  batchB: number;
+  m: number;
+  n: number;
+  k: number;
+  outShape: number[];
+}
+
+function productGeometry(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): ProductGeometry | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const aRows = a.shape[a.shape.length - 2];
+  const aColumns = a.shape[a.shape.length - 1];
+  const bRows = b.shape[b.shape.length - 2];
+  const bColumns = b.shape[b.shape.length - 1];
+  const m = transposeA ? aColumns : aRows;
+  const k = transposeA ? aRows : aColumns;
+  const n = transposeB ? bRows : bColumns;
+  if ((transposeB ? bColumns : bRows) !== k) return null; // the original kernel reports the mismatch
+  const batchA = util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = util.sizeFromShape(b.shape.slice(0, -2));
+  // Flattened batches pair up index by index only when equal or one of them is 1; otherwise
+  // (e.g. [2,1] x [1,3] batch shapes) the fallback broadcasts properly.
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
+  const batchShape = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return { batchA, batchB, m, n, k, outShape: [...batchShape, m, n] };
+}
+
+function runSgemm(
+  backend: BackendWasm,
+  a: TensorInfo,
+  b: TensorInfo,
+  geometry: ProductGeometry,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: TensorInfo | null,
+  activation: number,
+  alpha: number,
+): TensorInfo {
+  if (blas == null) throw new Error('native BLAS addon not loaded');
+  const out = backend.makeOutput(geometry.outShape, 'float32');
+  // Views are taken after makeOutput: allocating may grow (and so replace) the wasm heap buffer.
+  const view = (tensor: TensorInfo): Float32Array => backend.typedArrayFromHeap(tensor) as Float32Array;
+  blas.sgemm(
+    view(a),
+    view(b),
+    view(out),
+    geometry.batchA,
+    geometry.batchB,
+    geometry.m,
+    geometry.n,
+    geometry.k,
+    transposeA,
+    transposeB,
+    bias ? view(bias) : null,
+    activation,
+    alpha,
+  );
+  return out;
+}
+
+function nativeBatchMatMul(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  const transposeA = Boolean(attrs.transposeA);
+  const transposeB = Boolean(attrs.transposeB);
+  const geometry = productGeometry(a, b, transposeA, transposeB);
+  if (geometry == null) return runFallback('BatchMatMul', args);
+  return runSgemm(backend, a, b, geometry, transposeA, transposeB, null, ACTIVATION_CODES.linear, 0);
+}
+
+function nativeFusedMatMul(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  const bias = inputs.bias ?? null;
+  const transposeA = Boolean(attrs.transposeA);
+  const transposeB = Boolean(attrs.transposeB);
+  const activation = ACTIVATION_CODES[String(attrs.activation ?? 'linear')];
+  const geometry = productGeometry(a, b, transposeA, transposeB);
+  const biasFits =
+    bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === geometry?.n);
+  // prelu (per-channel weights) and unusual biases go to the backend's own fused kernel.
+  if (geometry == null || activation === undefined || !biasFits || inputs.preluActivationWeights != null) {
+    return runFallback('_FusedMatMul', args);
+  }
+  const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
+  return runSgemm(backend, a, b, geometry, transposeA, transposeB, bias, activation, alpha);
+}
+
+const nativeKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelArgs) => TensorInfo }> = [
+  { kernelName: 'BatchMatMul', kernelFunc: nativeBatchMatMul },
+  { kernelName: '_FusedMatMul', kernelFunc: nativeFusedMatMul },
+];
+const ourKernelFuncs = new Set<unknown>(nativeKernels.map((kernel) => kernel.kernelFunc));
+
+/**
+ * Registers the native BLAS kernels on the 'wasm' backend (BatchMatMul, _FusedMatMul), keeping
+ * the kernels they replace as fallbacks. Idempotent. Call after registerMissingWasmKernels() so
+ * that ours wins for BatchMatMul. Returns the registered kernel names, or why nothing was
+ * registered (the addon is missing or does not load).
+ */
+export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | { ok: false; reason: string } {
+  const load = loadBlasAddon();
+  if (!load.ok) return { ok: false, reason: load.reason };
+  blas = load.addon;
+  const kernels: string[] = [];
+  for (const { kernelName, kernelFunc } of nativeKernels) {
+    const existing = getKernel(kernelName, WASM);
+    if (existing == null) continue; // nothing to fall back on: leave the backend as it is
+    if (!ourKernelFuncs.has(existing.kernelFunc)) {
+      fallbacks.set(kernelName, existing.kernelFunc);
+      unregisterKernel(kernelName, WASM);
+      // Keep the replaced kernel's setup/dispose: the engine runs setupFunc when the backend
+      // initializes, and the fallback needs it (it binds its wasm function there).
+      const config: KernelConfig = {
+        kernelName,
+        backendName: WASM,
+        kernelFunc: kernelFunc as unknown as KernelFunc,
+        setupFunc: existing.setupFunc,
+        disposeFunc: existing.disposeFunc,
+      };
+      registerKernel(config);
+    }
+    kernels.push(kernelName);
+  }
+  return { ok: true, kernels };
+}
+
+/** The loaded addon's path, for `gowide info`; null when it did not load. */
+export function nativeBlasAddonPath(): string | null {
+  const load = loadBlasAddon();
+  return load.ok ? load.path : null;
+}

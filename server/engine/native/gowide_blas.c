@@ -1,0 +1,205 @@
+// gowide_blas: single-precision matrix products for TF.js kernels, computed by OpenBLAS.
+//
+// The addon reads and writes the caller's Float32Arrays in place (for the wasm backend these are
+// views of its WebAssembly heap), so no data is copied. One function is exported:
+//
+//   sgemm(a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias, activation, alpha)
+//
+// computes, for every batch index i in [0, max(batchA, batchB)),
+//   out[i] = activation(op(a[i % batchA]) * op(b[i % batchB]) + bias)
+// where op(x) is x or its transpose, op(a[i]) is m x k, op(b[i]) is k x n, out[i] is m x n, all
+// row-major and contiguous. batchA and batchB must be equal or one of them 1. bias is null or a
+// Float32Array of length n added to every row; activation is one of the codes below (the same
+// numbering as the wasm backend's FusableActivation, without prelu); alpha is leakyrelu's slope.
+// Every array length is checked against the sizes before anything is written.
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <math.h>
+#include <cblas.h>
+#include <node_api.h>
+
+enum Activation {
+  ACTIVATION_LINEAR = 0,
+  ACTIVATION_RELU = 1,
+  ACTIVATION_RELU6 = 2,
+  ACTIVATION_LEAKYRELU = 4,
+  ACTIVATION_SIGMOID = 5,
+  ACTIVATION_ELU = 6,
+};
+
+#define ARGUMENT_COUNT 13
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+// Reads a Float32Array argument; returns false (with a pending JS exception) otherwise.
+static bool get_float32_array(napi_env env, napi_value value, const char *name, float **data, size_t *length) {
+  bool is_typed_array = false;
+  napi_typedarray_type type;
+  void *raw = NULL;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array ||
+      napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok ||
+      type != napi_float32_array) {
+    char message[96];
+    snprintf(message, sizeof message, "sgemm: %s must be a Float32Array", name);
+    napi_throw_type_error(env, NULL, message);
+    return false;
+  }
+  *data = (float *)raw;
+  return true;
+}
+
+static bool get_size(napi_env env, napi_value value, const char *name, int64_t *result) {
+  if (napi_get_value_int64(env, value, result) != napi_ok || *result < 0 || *result > INT32_MAX) {
+    char message[96];
+    snprintf(message, sizeof message, "sgemm: %s must be a non-negative 32-bit integer", name);
+    napi_throw_type_error(env, NULL, message);
+    return false;
+  }
+  return true;
+}
+
+static bool get_flag(napi_env env, napi_value value) {
+  bool flag = false;
+  napi_get_value_bool(env, value, &flag);
+  return flag;
+}
+
+static float apply_activation(float value, int activation, float alpha) {
+  switch (activation) {
+    case ACTIVATION_RELU: return value > 0.0f ? value : 0.0f;
+    case ACTIVATION_RELU6: return value < 0.0f ? 0.0f : (value > 6.0f ? 6.0f : value);
+    case ACTIVATION_LEAKYRELU: return value > 0.0f ? value : alpha * value;
+    case ACTIVATION_SIGMOID: return 1.0f / (1.0f + expf(-value));
+    case ACTIVATION_ELU: return value > 0.0f ? value : expm1f(value);
+    default: return value;
+  }
+}
+
+// Adds bias (may be NULL) to each of `rows` rows of `columns` values, then applies the activation.
+static void apply_bias_and_activation(float *out, size_t rows, size_t columns, const float *bias, int activation,
+                                      float alpha) {
+  if (bias == NULL && activation == ACTIVATION_LINEAR) return;
+  for (size_t row = 0; row < rows; row++) {
+    float *values = out + row * columns;
+    if (bias != NULL) {
+      for (size_t column = 0; column < columns; column++) values[column] += bias[column];
+    }
+    if (activation == ACTIVATION_RELU) {
+      for (size_t column = 0; column < columns; column++) values[column] = values[column] > 0.0f ? values[column] : 0.0f;
+    } else if (activation != ACTIVATION_LINEAR) {
+      for (size_t column = 0; column < columns; column++) values[column] = apply_activation(values[column], activation, alpha);
+    }
+  }
+}
+
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = ARGUMENT_COUNT;
+  napi_value argv[ARGUMENT_COUNT];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc != ARGUMENT_COUNT) return throw_error(env, "sgemm: expected 13 arguments");
+
+  float *a, *b, *out;
+  size_t a_length, b_length, out_length;
+  int64_t batch_a, batch_b, m, n, k;
+  if (!get_float32_array(env, argv[0], "a", &a, &a_length) || !get_float32_array(env, argv[1], "b", &b, &b_length) ||
+      !get_float32_array(env, argv[2], "out", &out, &out_length) || !get_size(env, argv[3], "batchA", &batch_a) ||
+      !get_size(env, argv[4], "batchB", &batch_b) || !get_size(env, argv[5], "m", &m) ||
+      !get_size(env, argv[6], "n", &n) || !get_size(env, argv[7], "k", &k)) {
+    return NULL;
+  }
+  const bool transpose_a = get_flag(env, argv[8]);
+  const bool transpose_b = get_flag(env, argv[9]);
+
+  float *bias = NULL;
+  napi_valuetype bias_type;
+  napi_typeof(env, argv[10], &bias_type);
+  if (bias_type != napi_null && bias_type != napi_undefined) {
+    size_t bias_length;
+    if (!get_float32_array(env, argv[10], "bias", &bias, &bias_length)) return NULL;
+    if ((int64_t)bias_length != n) return throw_error(env, "sgemm: bias length must equal n");
+  }
+  int32_t activation = 0;
+  double alpha = 0.0;
+  napi_get_value_int32(env, argv[11], &activation);
+  napi_get_value_double(env, argv[12], &alpha);
+  if (activation != ACTIVATION_LINEAR && activation != ACTIVATION_RELU && activation != ACTIVATION_RELU6 &&
+      activation != ACTIVATION_LEAKYRELU && activation != ACTIVATION_SIGMOID && activation != ACTIVATION_ELU) {
+    return throw_error(env, "sgemm: unsupported activation code");
+  }
+
+  if (batch_a != batch_b && batch_a != 1 && batch_b != 1) {
+    return throw_error(env, "sgemm: batchA and batchB must be equal or one of them 1");
+  }
+  const int64_t batch = batch_a > batch_b ? batch_a : batch_b;
+  const size_t a_matrix = (size_t)(m * k), b_matrix = (size_t)(k * n), out_matrix = (size_t)(m * n);
+  if (a_length < (size_t)batch_a * a_matrix || b_length < (size_t)batch_b * b_matrix ||
+      out_length < (size_t)batch * out_matrix) {
+    return throw_error(env, "sgemm: an array is shorter than its batch x rows x columns");
+  }
+  if (batch == 0 || out_matrix == 0) return NULL;
+
+  if (k == 0) {
+    // An empty sum: every product is zero (BLAS may leave out untouched when k is 0).
+    for (size_t index = 0; index < (size_t)batch * out_matrix; index++) out[index] = 0.0f;
+    apply_bias_and_activation(out, (size_t)(batch * m), (size_t)n, bias, activation, (float)alpha);
+    return NULL;
+  }
+  const int lda = transpose_a ? (int)m : (int)k;
+  const int ldb = transpose_b ? (int)k : (int)n;
+  const enum CBLAS_TRANSPOSE op_a = transpose_a ? CblasTrans : CblasNoTrans;
+  const enum CBLAS_TRANSPOSE op_b = transpose_b ? CblasTrans : CblasNoTrans;
+
+  if (batch_b == 1 && !transpose_a) {
+    // Every a[i] times the same b: the a matrices stacked are one (batch*m) x k matrix.
+    cblas_sgemm(CblasRowMajor, op_a, op_b, (int)(batch * m), (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, out, (int)n);
+  } else {
+    for (int64_t i = 0; i < batch; i++) {
+      const float *a_i = a + (batch_a == 1 ? 0 : (size_t)i * a_matrix);
+      const float *b_i = b + (batch_b == 1 ? 0 : (size_t)i * b_matrix);
+      cblas_sgemm(CblasRowMajor, op_a, op_b, (int)m, (int)n, (int)k, 1.0f, a_i, lda, b_i, ldb, 0.0f,
+                  out + (size_t)i * out_matrix, (int)n);
+    }
+  }
+  apply_bias_and_activation(out, (size_t)(batch * m), (size_t)n, bias, activation, (float)alpha);
+  return NULL;
+}
+
+// setThreads(count): the number of threads OpenBLAS uses (declared in OpenBLAS's cblas.h);
+// getThreads() reads it back.
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t count = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &count) != napi_ok || count < 1) {
+    return throw_error(env, "setThreads: expected a positive integer");
+  }
+  openblas_set_num_threads(count);
+  return NULL;
+}
+
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_int32(env, openblas_get_num_threads(), &result);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+    {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
