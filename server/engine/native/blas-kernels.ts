@@ -13,9 +13,12 @@
 // other than "equal or 1"). Called the other way round it still works, but their kernel would
 // transpose operands before handing them to ours, a wasted memory pass.
 //
-// Conv2D is left to XNNPACK: measured on 2 cores with AVX-512 (scripts/bench-mlp.ts notes),
-// im2col + sgemm does not beat the wasm backend's XNNPACK convolutions for the small-channel
-// convs our CNNs use, so it is not replaced.
+// Conv2D is left to XNNPACK. Measured on 2 cores with AVX-512 (batch 128, 3x3 'same'), XNNPACK
+// conv vs the sgemm alone of the equivalent im2col product (im2col itself not counted):
+//   28x28  1->16: 2.9 ms vs 0.9 ms     28x28 16->16: 11.4 ms vs 14.6 ms (N=16 is a poor sgemm shape)
+//   14x14 16->32: 5.7 ms vs 3.8 ms     14x14 32->32: 12.5 ms vs 7.6 ms     7x7 64->64: 11.2 vs 5.3 ms
+// The reference CNN's main conv (28x28, 16->16) would get slower, and the other gains shrink
+// once im2col's memory traffic is added, so Conv2D is not replaced (yet).
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
 import { broadcast_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
@@ -77,6 +80,16 @@ export function addonCandidates(): string[] {
   return candidates;
 }
 
+/**
+ * OpenBLAS threads: GOWIDE_BLAS_THREADS, else 1. Measured on 2 cores (scripts/bench-mlp.ts), one
+ * thread trains the 784-7x256 and 16x128 MLPs 1.4-1.6x faster than two: the products of a
+ * batch-128 step are small, and the wasm backend's single thread needs a core for the rest.
+ */
+function blasThreadsSetting(): number {
+  const requested = Number(process.env.GOWIDE_BLAS_THREADS);
+  return Number.isInteger(requested) && requested > 0 ? requested : 1;
+}
+
 type AddonLoad = { ok: true; addon: BlasAddon; path: string } | { ok: false; reason: string };
 let cachedLoad: AddonLoad | undefined;
 
@@ -90,12 +103,16 @@ export function loadBlasAddon(): AddonLoad {
   }
   try {
     // process.dlopen rather than require: bundlers leave it alone, and it only loads .node files.
+    // OpenBLAS reads this when it loads: its idle worker threads stop spinning after ~2^4 cycles
+    // instead of ~2^28, so they do not compete with the wasm backend's element-wise kernels.
+    process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
     const holder: { exports: Partial<BlasAddon> } = { exports: {} };
     process.dlopen(holder, found);
     const addon = holder.exports;
     if (typeof addon.sgemm !== 'function' || typeof addon.setThreads !== 'function') {
       throw new Error('it does not export sgemm/setThreads (stale build?)');
     }
+    addon.setThreads(blasThreadsSetting());
     cachedLoad = { ok: true, addon: addon as BlasAddon, path: found };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -255,6 +272,24 @@ export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | {
     kernels.push(kernelName);
   }
   return { ok: true, kernels };
+}
+
+/**
+ * Puts back the kernels registerNativeBlasKernels replaced (for side-by-side benchmarks, or to
+ * switch the native kernels off at run time). Returns the kernel names restored.
+ */
+export function unregisterNativeBlasKernels(): string[] {
+  const restored: string[] = [];
+  for (const { kernelName } of nativeKernels) {
+    const current = getKernel(kernelName, WASM);
+    const fallback = fallbacks.get(kernelName);
+    if (current == null || fallback == null || !ourKernelFuncs.has(current.kernelFunc)) continue;
+    unregisterKernel(kernelName, WASM);
+    registerKernel({ ...current, kernelFunc: fallback });
+    fallbacks.delete(kernelName);
+    restored.push(kernelName);
+  }
+  return restored;
 }
 
 /** The loaded addon's path, for `gowide info`; null when it did not load. */
