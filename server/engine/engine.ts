@@ -12,7 +12,7 @@ import {
 } from './errors';
 import { loadNativeBackend } from './native';
 import { checkTrainingStep } from './training-check';
-import { prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
+import { nativeBlasStatus, prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
 import { loadWebgpuBackend } from './webgpu';
 
 export { BackendUnavailableError, EngineCancelledError, NoBackendError } from './errors';
@@ -184,6 +184,7 @@ function engineNotes(active: BackendName): string[] {
     }
     const added = wasmKernelsAddedByGowide();
     if (added.length > 0) notes.push(`wasm kernels added or replaced by gowide: ${added.join(', ')}`);
+    notes.push(nativeBlasStatus());
   }
   return notes;
 }

@@ -7,11 +7,14 @@ import { dirname, join } from 'node:path';
 import { cpuSummary } from './device';
 import { BackendLoadError } from './errors';
 import { registerMissingWasmKernels } from './kernels/wasm-gradients';
+import { nativeBlasAddonPath, registerNativeBlasKernels } from './native/blas-kernels';
 
 const PROBE_FILE = 'tfjs-backend-wasm-simd.wasm';
 let pathsSet = false;
 /** Kernels gowide added to or replaced in the wasm backend (training gradients TF.js lacks). */
 let addedKernels: string[] = [];
+/** What the native OpenBLAS addon did: the kernels it took over, or why it could not load. */
+let nativeBlas = 'not loaded yet';
 
 function wasmFolderCandidates(): string[] {
   const candidates = [__dirname];
@@ -36,11 +39,20 @@ export function prepareWasmBackend(): void {
   }
   setWasmPaths(folder.endsWith('/') ? folder : folder + '/');
   addedKernels = registerMissingWasmKernels();
+  // After the gradient kernels, so that the native BatchMatMul wins over their replacement.
+  const native = registerNativeBlasKernels();
+  nativeBlas = native.ok
+    ? `native OpenBLAS kernels (${nativeBlasAddonPath()}): ${native.kernels.join(', ')}`
+    : native.reason;
   pathsSet = true;
 }
 
 export function wasmKernelsAddedByGowide(): string[] {
   return addedKernels;
+}
+
+export function nativeBlasStatus(): string {
+  return nativeBlas;
 }
 
 /** Device text once the wasm backend is active. */

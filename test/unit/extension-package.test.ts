@@ -21,6 +21,7 @@ const ALLOWED = [
   /^extension\/LICENSE\.txt$/,
   /^extension\/media\/(icon\.png|gowide\.svg)$/,
   /^extension\/dist\/.+\.(js|wasm|json|css|html|svg|png|ttf|woff2?)$/,
+  /^extension\/dist\/native\/gowide_blas\.node$/,
 ];
 
 let packaged: ZipEntry[] | undefined;
