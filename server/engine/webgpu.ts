@@ -26,7 +26,9 @@ export async function loadWebgpuBackend(): Promise<string> {
       `the "webgpu" package (Dawn for Node) did not load: ${errorMessage(error).split('\n')[0]}. Run "npm install webgpu" in the gowide folder`,
     );
   }
-  // Dawn prints a warning on stderr when it cannot load Vulkan; stdout stays clean.
+  // On Linux Dawn reaches GPUs only through Vulkan: without its loader, say so before Dawn prints
+  // its own warning on stderr.
+  if (!vulkanLoaderFound()) throw new BackendLoadError(noAdapterReason());
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new BackendLoadError(noAdapterReason());
