@@ -151,6 +151,7 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
         ctx.report.metric({ seed, phase: 'imitate', block: i, step: r.step, epoch: r.epoch, loss: r.loss, imitationLoss: r.loss, split: 'train' }),
       onStep: (done) => ctx.report.steps('imitate', i, done, steps),
     });
+    if (cfg.normalizeTargets) await matchScale(ctx, thin, wide, i);
     const endLoss = await measure();
     ctx.report.metric({ seed, phase: 'imitate', block: i, step: steps, loss: endLoss, imitationLoss: endLoss, split: 'validation' });
     return { block: i, startLoss, endLoss, steps, seconds: result.seconds };
@@ -181,5 +182,33 @@ async function fitHead(ctx: StageContext, thin: BlockNet, wide: BlockNet): Promi
     kdWeight: ft.kdWeight,
     temperature: ft.temperature,
     groups: [{ variables: thin.head.trainableVariables(), lrMultiplier: 1 }],
+  });
+}
+
+const rms = (t: tf.Tensor) => tf.sqrt(tf.mean(tf.square(t)));
+
+/** Normalised MSE leaves the scale of a thin block's output free, and over many blocks the scales
+ *  drift far from anything fine-tuning copes with. When the block ends in a dense layer followed by a
+ *  positively homogeneous activation (ReLU, or none), scaling that layer's kernel and bias by c scales
+ *  the output by c: set c so the thin output has the wide output's root-mean-square. The block's
+ *  normalised imitation loss is unchanged. Other block types are left as they are. */
+async function matchScale(ctx: StageContext, thin: BlockNet, wide: BlockNet, i: number): Promise<void> {
+  if (ctx.experiment.model.activation !== 'relu') return;
+  const vars = thin.blocks[i].trainableVariables();
+  const kernel = vars[vars.length - 2];
+  const bias = vars[vars.length - 1];
+  if (!kernel || !bias || kernel.shape.length !== 2 || bias.shape.length !== 1 || kernel.shape[1] !== bias.shape[0]) return;
+  const count = Math.min(ctx.data.validation.count, IMITATION_EVAL_EXAMPLES);
+  const size = ctx.data.exampleShape.reduce((a, b) => a * b, 1);
+  const [thinRms, wideRms] = tf.tidy(() => {
+    const x = tf.tensor(ctx.data.validation.x.subarray(0, count * size), [count, ...ctx.data.exampleShape]);
+    return [rms(thin.hiddenStates(x, false, i)[i + 1]), rms(wide.hiddenStates(x, false, i)[i + 1])];
+  });
+  const ratio = (await wideRms.data())[0] / (await thinRms.data())[0];
+  tf.dispose([thinRms, wideRms]);
+  if (!Number.isFinite(ratio) || ratio <= 0) return;
+  tf.tidy(() => {
+    kernel.assign(tf.mul(kernel, ratio));
+    bias.assign(tf.mul(bias, ratio));
   });
 }
