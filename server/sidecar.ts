@@ -7,7 +7,6 @@ import {
   ProposedFeatures,
   ResponseError,
   StreamMessageWriter,
-  TextDocumentSyncKind,
   type CancellationToken,
   type Connection,
   type InitializeResult,
@@ -33,6 +32,7 @@ import {
   ValidateExperimentRequest,
 } from './protocol';
 import { BackendUnavailableError, EngineCancelledError, getEngineInfo, initEngine, NoBackendError } from './engine/engine';
+import { registerEditorFeatures } from './editor';
 import { createTrainingService } from './training/local-service';
 import type { TrainingEvents, TrainingService } from './training/service';
 import { abortSignalFor, yieldToPendingMessages } from './rpc/cancellation';
@@ -64,6 +64,7 @@ export function startSidecar(): Connection {
   const reader = new FramingMessageReader(process.stdin, (bad) => answerBadInput(bad));
   connection = createConnection(ProposedFeatures.all, reader, writer);
   const conn = connection;
+  const editor = registerEditorFeatures(conn, (message) => log('warn', message));
 
   function answerBadInput(bad: BadInput): void {
     log('warn', `bad input on stdin (${bad.kind}): ${bad.message}`);
@@ -104,8 +105,9 @@ export function startSidecar(): Connection {
       if (problem) log('warn', `initializationOptions.backend ignored: ${problem.message}`);
       else requestedBackend = backend;
     }
+    editor.initialize(params.capabilities);
     return {
-      capabilities: { textDocumentSync: TextDocumentSyncKind.None },
+      capabilities: editor.capabilities,
       serverInfo: { name: SERVER_NAME, version },
     };
   });
@@ -137,8 +139,14 @@ export function startSidecar(): Connection {
   let service: TrainingService | undefined;
   const events: TrainingEvents = {
     onProgress: (p) => void conn.sendNotification(ProgressNotification, p),
-    onMetrics: (runId, records) => void conn.sendNotification(MetricsNotification, { runId, records }),
-    onRunState: (run) => void conn.sendNotification(RunStateNotification, { run }),
+    onMetrics: (runId, records) => {
+      void conn.sendNotification(MetricsNotification, { runId, records });
+      editor.onMetrics(runId, records);
+    },
+    onRunState: (run) => {
+      void conn.sendNotification(RunStateNotification, { run });
+      editor.onRunState(run);
+    },
     onLog: (level, message) => log(level, message),
   };
   async function trainingService(): Promise<TrainingService> {
