@@ -214,6 +214,32 @@ export interface GetMetricsParams {
 }
 export const GetMetricsRequest = new RequestType<GetMetricsParams, MetricRecord[], void>('gowide/getMetrics');
 
+// ---------- run folders (explorer actions) ----------
+
+export interface RunRefParams {
+  runId: string;
+  /** The folder holding the run; absent: the folder of runs this sidecar started, else next to experimentPath. */
+  runsDir?: string;
+  experimentPath?: string;
+}
+export interface DeleteRunResult {
+  deleted: boolean;
+  runDir: string;
+}
+/** Deletes a run folder; refused while the run is in progress. */
+export const DeleteRunRequest = new RequestType<RunRefParams, DeleteRunResult, void>('gowide/deleteRun');
+
+export interface ExportModelParams extends RunRefParams {
+  /** Folder to copy the run's thin model (TF.js LayersModel: model.json + weights) into; created if missing. */
+  destination: string;
+  overwrite?: boolean;
+}
+export interface ExportModelResult {
+  path: string;
+  files: string[];
+}
+export const ExportModelRequest = new RequestType<ExportModelParams, ExportModelResult, void>('gowide/exportModel');
+
 // ---------- notifications (sidecar -> client) ----------
 
 export interface ProgressParams {

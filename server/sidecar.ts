@@ -19,7 +19,9 @@ import {
   type LogLevel,
   type SidecarInitializationOptions,
   CreateExperimentRequest,
+  DeleteRunRequest,
   EngineInfoRequest,
+  ExportModelRequest,
   GetMetricsRequest,
   ListRunsRequest,
   LogNotification,
@@ -164,6 +166,8 @@ export function startSidecar(): Connection {
   handle(CreateExperimentRequest, PARAMS_SPECS.createExperiment, async (p) => (await trainingService()).createExperiment(p));
   handle(StopRequest, PARAMS_SPECS.stop, async (p) => (await trainingService()).stop(p));
   handle(ListRunsRequest, PARAMS_SPECS.listRuns, async (p) => (await trainingService()).listRuns(p ?? {}));
+  handle(DeleteRunRequest, PARAMS_SPECS.deleteRun, async (p) => (await trainingService()).deleteRun(p));
+  handle(ExportModelRequest, PARAMS_SPECS.exportModel, async (p) => (await trainingService()).exportModel(p));
   handle(GetMetricsRequest, PARAMS_SPECS.getMetrics, async (p) => (await trainingService()).getMetrics(p));
   handle(StartStageRequest, PARAMS_SPECS.startStage, async (p, token) => {
     const training = await trainingService();

@@ -47,6 +47,14 @@ export const PARAMS_SPECS = {
   stop: { runId: { type: 'string', required: true } },
   listRuns: { experimentPath: { type: 'string' }, runsDir: { type: 'string' } },
   getMetrics: { runId: { type: 'string', required: true }, runsDir: { type: 'string' }, afterSeq: { type: 'integer' } },
+  deleteRun: { runId: { type: 'string', required: true }, runsDir: { type: 'string' }, experimentPath: { type: 'string' } },
+  exportModel: {
+    runId: { type: 'string', required: true },
+    runsDir: { type: 'string' },
+    experimentPath: { type: 'string' },
+    destination: { type: 'string', required: true },
+    overwrite: { type: 'boolean' },
+  },
 } satisfies Record<string, ParamsSpec>;
 
 /** The first problem with `params` against `spec`, or undefined when they fit. Extra fields are allowed. */

@@ -1,11 +1,13 @@
 // The TrainingService the sidecar and the CLI use: experiments through the experiment module, runs
 // through the method's orchestrator, run folders through the run store.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createExperimentFile, loadExperimentFile, validateExperimentText } from '../experiment';
 import { initEngine, getEngineInfo } from '../engine/engine';
 import { runExperiment } from '../method/run-experiment';
-import type { RunSummary, StartStageParams, StartStageResult } from '../protocol';
+import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult } from '../protocol';
 import { getMetrics, listRuns } from '../runs/list';
-import { defaultRunsDir } from '../runs/names';
+import { defaultRunsDir, runPath } from '../runs/names';
 import type { TrainingEvents, TrainingService } from './service';
 
 export function createTrainingService(events: TrainingEvents): TrainingService {
@@ -54,6 +56,15 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     return { runId: first.runId, runDir: first.runDir };
   }
 
+  /** The folder of a run named by the explorer (deleteRun, exportModel). */
+  function runDirOf(p: RunRefParams): string {
+    const runsDir = p.runsDir ?? runsDirOf.get(p.runId) ?? (p.experimentPath ? defaultRunsDir(p.experimentPath) : undefined);
+    if (!runsDir) throw new Error(`run ${p.runId} is unknown here: pass runsDir or experimentPath`);
+    const dir = runPath(runsDir, p.runId);
+    if (!fs.existsSync(path.join(dir, 'experiment.json'))) throw new Error(`run ${p.runId} not found in ${runsDir}`);
+    return dir;
+  }
+
   return {
     validateExperiment: async (p) => {
       const result = validateExperimentText(p.path, p.text);
@@ -76,6 +87,21 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
       const runsDir = p.runsDir ?? runsDirOf.get(p.runId);
       if (!runsDir) throw new Error(`run ${p.runId} is unknown here: pass runsDir (the folder holding the run)`);
       return getMetrics(runsDir, p.runId, p.afterSeq ?? -1);
+    },
+    deleteRun: async (p) => {
+      if (active.has(p.runId)) throw new Error(`run ${p.runId} is in progress; stop it first`);
+      const runDir = runDirOf(p);
+      fs.rmSync(runDir, { recursive: true, force: true });
+      runsDirOf.delete(p.runId);
+      return { deleted: true, runDir };
+    },
+    exportModel: async (p: ExportModelParams) => {
+      const model = path.join(runDirOf(p), 'model');
+      if (!fs.existsSync(path.join(model, 'model.json'))) throw new Error(`run ${p.runId} has no exported thin model yet; it is written when fine-tuning finishes`);
+      const destination = path.resolve(p.destination);
+      if (fs.existsSync(path.join(destination, 'model.json')) && !p.overwrite) throw new Error(`${destination} already holds a model.json; choose another folder`);
+      fs.cpSync(model, destination, { recursive: true, force: true });
+      return { path: destination, files: fs.readdirSync(model) };
     },
   };
 }

@@ -3,10 +3,14 @@
 import type {
   CreateExperimentParams,
   CreateExperimentResult,
+  DeleteRunResult,
+  ExportModelParams,
+  ExportModelResult,
   GetMetricsParams,
   ListRunsParams,
   MetricRecord,
   ProgressParams,
+  RunRefParams,
   RunSummary,
   StartStageParams,
   StartStageResult,
@@ -32,4 +36,8 @@ export interface TrainingService {
   stop(p: StopParams): Promise<StopResult>;
   listRuns(p: ListRunsParams): Promise<RunSummary[]>;
   getMetrics(p: GetMetricsParams): Promise<MetricRecord[]>;
+  /** Deletes a run folder (refused while the run is in progress). */
+  deleteRun(p: RunRefParams): Promise<DeleteRunResult>;
+  /** Copies a run's exported thin model to p.destination. */
+  exportModel(p: ExportModelParams): Promise<ExportModelResult>;
 }

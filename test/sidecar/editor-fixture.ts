@@ -25,7 +25,7 @@ export function recordedExperimentText(): string {
   return readFileSync(join(fixtures, 'experiment.json'), 'utf8');
 }
 
-/** A folder with quickstart.gowide.json and .gowide-runs/<run>/ (summary.json, metrics.jsonl). */
+/** A folder with quickstart.gowide.json and .gowide-runs/<run>/ (experiment.json, summary.json, metrics.jsonl). */
 export function workspaceWithRecordedRun(): { dir: string; experimentPath: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gowide-editor-'));
   const experimentPath = join(dir, 'quickstart.gowide.json');
@@ -33,6 +33,7 @@ export function workspaceWithRecordedRun(): { dir: string; experimentPath: strin
   const runsDir = join(dir, '.gowide-runs');
   const runDir = join(runsDir, RECORDED_RUN_ID);
   mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, 'experiment.json'), JSON.stringify({ experimentPath, experiment: JSON.parse(recordedExperimentText()) }));
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(recordedSummary(experimentPath, runsDir)));
   writeFileSync(join(runDir, 'metrics.jsonl'), readFileSync(join(fixtures, 'metrics.jsonl')));
   return { dir, experimentPath };
