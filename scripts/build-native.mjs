@@ -11,7 +11,7 @@
 // project's node_modules is preferred when present. Node's headers are taken from the Node
 // installation itself (--nodedir) when it ships them, so nothing is downloaded.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -89,5 +89,8 @@ log(`OpenBLAS: ${openBlas.includeDir}, ${openBlas.libDir}; node-gyp: ${nodeGyp};
 run([nodeGyp, 'configure', ...nodeDirArgs, '--', `-Dopenblas_include_dir=${openBlas.includeDir}`, `-Dopenblas_lib_dir=${openBlas.libDir}`]);
 run([nodeGyp, 'build', ...nodeDirArgs]);
 mkdirSync(dirname(distAddon), { recursive: true });
-copyFileSync(builtAddon, distAddon);
+// Copy then rename: a running sidecar or CLI has the old file mapped, and overwriting it in place
+// (same inode) would crash that process; the rename gives the new build a new inode.
+copyFileSync(builtAddon, `${distAddon}.tmp`);
+renameSync(`${distAddon}.tmp`, distAddon);
 log(`OK: ${distAddon}`);

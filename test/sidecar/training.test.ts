@@ -44,8 +44,12 @@ describe('training over JSON-RPC', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gowide-rpc-train-'));
     sidecar = startBuiltSidecar();
-    sidecar.connection.onNotification(MetricsNotification, (p) => metrics.push(...p.records));
-    sidecar.connection.onNotification(RunStateNotification, (p) => states.push(p.run));
+    sidecar.connection.onNotification(MetricsNotification, (p) => {
+      metrics.push(...p.records);
+    });
+    sidecar.connection.onNotification(RunStateNotification, (p) => {
+      states.push(p.run);
+    });
     await sidecar.connection.sendRequest('initialize', initializeParams);
     await sidecar.connection.sendNotification('initialized', {});
   });
