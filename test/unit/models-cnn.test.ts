@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { DataShape } from '../../server/models';
@@ -10,22 +10,12 @@ import {
   fitBatch,
   modelConfig,
   netSpec,
-  randomBatch,
-  useBackend,
+  randomBatchForFile,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [8, 8, 1], numClasses: 3 };
 const config = modelConfig({ family: 'cnn', depth: 3, width: 4, downsampleAt: [0, 1] });
-let batch: { x: tf.Tensor; y: tf.Tensor };
-
-before(async () => {
-  await useBackend('cpu');
-  batch = randomBatch(data, 8);
-});
-after(() => {
-  batch.x.dispose();
-  batch.y.dispose();
-});
+const batch = randomBatchForFile('cpu', data, 8);
 
 test('cnn: shapes, pooling, thin vs wide sizes', () => {
   const thin = buildNet(netSpec(config, data));
@@ -34,9 +24,9 @@ test('cnn: shapes, pooling, thin vs wide sizes', () => {
     assert.deepEqual(thin.stem.outputShape, [8, 8, 1]);
     assert.deepEqual(thin.blocks.map((b) => b.outputShape), [[4, 4, 4], [2, 2, 4], [2, 2, 4]]);
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[4, 4, 8], [2, 2, 8], [2, 2, 8]]);
-    const states = tf.tidy(() => thin.hiddenStates(batch.x, true).map((h) => h.shape));
+    const states = tf.tidy(() => thin.hiddenStates(batch().x, true).map((h) => h.shape));
     assert.deepEqual(states, [[8, 8, 8, 1], [8, 4, 4, 4], [8, 2, 2, 4], [8, 2, 2, 4]]);
-    assert.deepEqual(tf.tidy(() => wide.forward(batch.x, false).shape), [8, 3]);
+    assert.deepEqual(tf.tidy(() => wide.forward(batch().x, false).shape), [8, 3]);
     // conv kernels + BN gamma/beta per block, head dense
     assert.equal(thin.params, 9 * 1 * 4 + 8 + (9 * 4 * 4 + 8) * 2 + 4 * 3 + 3);
     assert.equal(thin.flops, 64 * 9 * 4 + 16 * 9 * 16 + 4 * 9 * 16 + 12);
@@ -70,12 +60,12 @@ test('cnn: Adam steps reduce the loss, BN statistics move only in training, no l
   try {
     const movingMean = net.blocks[0].stateVariables()[0];
     const meanBefore = Array.from(movingMean.dataSync());
-    tf.tidy(() => net.forward(batch.x, false));
+    tf.tidy(() => net.forward(batch().x, false));
     assert.deepEqual(Array.from(movingMean.dataSync()), meanBefore, 'inference changed BN statistics');
-    const { before: start, after: end } = fitBatch(net, batch.x, batch.y, 15);
+    const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 15);
     assert.notDeepEqual(Array.from(movingMean.dataSync()), meanBefore, 'training left BN statistics unchanged');
     assert.ok(end < start, `loss ${start} -> ${end}`);
-    assertNoLeakInStep(net, batch.x, batch.y);
+    assertNoLeakInStep(net, batch().x, batch().y);
   } finally {
     net.dispose();
   }
@@ -84,8 +74,8 @@ test('cnn: Adam steps reduce the loss, BN statistics move only in training, no l
 test('cnn: toLayersModel round trip', async () => {
   const net = buildNet(netSpec(config, data, { factor: 2 }));
   try {
-    fitBatch(net, batch.x, batch.y, 2);
-    await assertRoundTrip(net, batch.x);
+    fitBatch(net, batch().x, batch().y, 2);
+    await assertRoundTrip(net, batch().x);
   } finally {
     net.dispose();
   }
@@ -95,9 +85,9 @@ test('cnn without normalization', async () => {
   const net = buildNet(netSpec({ ...config, normalization: false }, data));
   try {
     assert.equal(net.blocks[0].stateVariables().length, 0);
-    const { before: start, after: end } = fitBatch(net, batch.x, batch.y, 10);
+    const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 10);
     assert.ok(end < start, `loss ${start} -> ${end}`);
-    await assertRoundTrip(net, batch.x);
+    await assertRoundTrip(net, batch().x);
   } finally {
     net.dispose();
   }

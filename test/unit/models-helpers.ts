@@ -1,5 +1,6 @@
 // Shared helpers for the models-*.test.ts files.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -147,4 +148,21 @@ export async function useBackend(name: 'cpu' | 'wasm'): Promise<string> {
   await tf.setBackend('cpu');
   await tf.ready();
   return 'cpu';
+}
+
+/** A random batch for a test file: made on `backend` before its tests run, freed after them. */
+export function randomBatchForFile(backend: 'cpu' | 'wasm', data: DataShape, size: number): () => { x: tf.Tensor; y: tf.Tensor } {
+  let batch: { x: tf.Tensor; y: tf.Tensor } | undefined;
+  before(async () => {
+    await useBackend(backend);
+    batch = randomBatch(data, size);
+  });
+  after(() => {
+    batch?.x.dispose();
+    batch?.y.dispose();
+  });
+  return () => {
+    if (!batch) throw new Error('the batch exists only while the tests run');
+    return batch;
+  };
 }

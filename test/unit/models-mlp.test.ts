@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet, buildProjection } from '../../server/models';
 import type { DataShape } from '../../server/models';
@@ -10,22 +10,12 @@ import {
   fitBatch,
   modelConfig,
   netSpec,
-  randomBatch,
-  useBackend,
+  randomBatchForFile,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [6, 6, 1], numClasses: 3 };
 const config = modelConfig({ family: 'mlp', depth: 4, width: 8 });
-let batch: { x: tf.Tensor; y: tf.Tensor };
-
-before(async () => {
-  await useBackend('wasm');
-  batch = randomBatch(data, 16);
-});
-after(() => {
-  batch.x.dispose();
-  batch.y.dispose();
-});
+const batch = randomBatchForFile('wasm', data, 16);
 
 test('mlp: hidden state and logit shapes, thin vs wide sizes', () => {
   const thin = buildNet(netSpec(config, data));
@@ -34,9 +24,9 @@ test('mlp: hidden state and logit shapes, thin vs wide sizes', () => {
     assert.deepEqual(thin.stem.outputShape, [36]);
     assert.deepEqual(thin.blocks.map((b) => b.outputShape), [[8], [8], [8], [8]]);
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[24], [24], [24], [24]]);
-    const states = tf.tidy(() => thin.hiddenStates(batch.x, false, 1).map((h) => h.shape));
+    const states = tf.tidy(() => thin.hiddenStates(batch().x, false, 1).map((h) => h.shape));
     assert.deepEqual(states, [[16, 36], [16, 8], [16, 8]]);
-    assert.deepEqual(tf.tidy(() => wide.forward(batch.x, false).shape), [16, 3]);
+    assert.deepEqual(tf.tidy(() => wide.forward(batch().x, false).shape), [16, 3]);
     // 36*8+8 + 3*(8*8+8) + 8*3+3
     assert.equal(thin.params, 296 + 216 + 27);
     assert.equal(thin.flops, 36 * 8 + 3 * 64 + 24);
@@ -74,9 +64,9 @@ test('mlp: seeded determinism and stable variable names', () => {
 test('mlp: Adam steps reduce the loss, no tensor leaks', () => {
   const net = buildNet(netSpec(config, data, { factor: 2 }));
   try {
-    const { before: start, after: end } = fitBatch(net, batch.x, batch.y, 20);
+    const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 20);
     assert.ok(end < start * 0.7, `loss ${start} -> ${end}`);
-    assertNoLeakInStep(net, batch.x, batch.y);
+    assertNoLeakInStep(net, batch().x, batch().y);
   } finally {
     net.dispose();
   }
@@ -85,8 +75,8 @@ test('mlp: Adam steps reduce the loss, no tensor leaks', () => {
 test('mlp: toLayersModel round trip through the filesystem handler', async () => {
   const net = buildNet(netSpec(config, data, { factor: 2 }));
   try {
-    fitBatch(net, batch.x, batch.y, 3);
-    await assertRoundTrip(net, batch.x);
+    fitBatch(net, batch().x, batch().y, 3);
+    await assertRoundTrip(net, batch().x);
   } finally {
     net.dispose();
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { DataShape } from '../../server/models';
@@ -10,22 +10,12 @@ import {
   fitBatch,
   modelConfig,
   netSpec,
-  randomBatch,
-  useBackend,
+  randomBatchForFile,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [8, 8, 2], numClasses: 3 };
 const config = modelConfig({ family: 'resnet', depth: 3, width: 8, bottleneckRatio: 0.5, downsampleAt: [1] });
-let batch: { x: tf.Tensor; y: tf.Tensor };
-
-before(async () => {
-  await useBackend('cpu');
-  batch = randomBatch(data, 8);
-});
-after(() => {
-  batch.x.dispose();
-  batch.y.dispose();
-});
+const batch = randomBatchForFile('cpu', data, 8);
 
 test('resnet: "inside" widening keeps stem, block and head shapes of the thin net', () => {
   const thin = buildNet(netSpec(config, data, { mode: 'inside' }));
@@ -43,7 +33,7 @@ test('resnet: "inside" widening keeps stem, block and head shapes of the thin ne
     // the downsampling block has a projection shortcut: 1x1 8->8 + BN
     assert.equal(thin.blocks[1].params, 32 + 144 + 32 + 2 * (4 + 4 + 8) + 64 + 16);
     assert.equal(thin.blocks[0].flops, 64 * (32 + 144 + 32));
-    const states = tf.tidy(() => wide.hiddenStates(batch.x, false).map((h) => h.shape));
+    const states = tf.tidy(() => wide.hiddenStates(batch().x, false).map((h) => h.shape));
     assert.deepEqual(states, [[8, 8, 8, 8], [8, 8, 8, 8], [8, 4, 4, 8], [8, 4, 4, 8]]);
   } finally {
     thin.dispose();
@@ -68,10 +58,10 @@ test('resnet: seeded determinism', () => {
 test('resnet: Adam steps reduce the loss, no leaks, round trip', async () => {
   const net = buildNet(netSpec(config, data, { factor: 2, mode: 'inside' }));
   try {
-    const { before: start, after: end } = fitBatch(net, batch.x, batch.y, 15);
+    const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 15);
     assert.ok(end < start, `loss ${start} -> ${end}`);
-    assertNoLeakInStep(net, batch.x, batch.y);
-    await assertRoundTrip(net, batch.x);
+    assertNoLeakInStep(net, batch().x, batch().y);
+    await assertRoundTrip(net, batch().x);
   } finally {
     net.dispose();
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { DataShape } from '../../server/models';
@@ -10,31 +10,21 @@ import {
   fitBatch,
   modelConfig,
   netSpec,
-  randomBatch,
-  useBackend,
+  randomBatchForFile,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [6], numClasses: 3, vocabSize: 11 };
 const config = modelConfig({ family: 'transformer', depth: 2, width: 8, heads: 2, ffnMultiplier: 2 });
-let batch: { x: tf.Tensor; y: tf.Tensor };
-
-before(async () => {
-  await useBackend('cpu');
-  batch = randomBatch(data, 8);
-});
-after(() => {
-  batch.x.dispose();
-  batch.y.dispose();
-});
+const batch = randomBatchForFile('cpu', data, 8);
 
 test('transformer: shapes and parameter counts', () => {
   const thin = buildNet(netSpec(config, data));
   try {
     assert.deepEqual(thin.stem.outputShape, [6, 8]);
     assert.deepEqual(thin.blocks.map((b) => b.outputShape), [[6, 8], [6, 8]]);
-    const states = tf.tidy(() => thin.hiddenStates(batch.x, true).map((h) => h.shape));
+    const states = tf.tidy(() => thin.hiddenStates(batch().x, true).map((h) => h.shape));
     assert.deepEqual(states, [[8, 6, 8], [8, 6, 8], [8, 6, 8]]);
-    assert.deepEqual(tf.tidy(() => thin.forward(batch.x, false).shape), [8, 3]);
+    assert.deepEqual(tf.tidy(() => thin.forward(batch().x, false).shape), [8, 3]);
     // embeddings 11*8 + positions 6*8 + LN 16
     assert.equal(thin.stem.params, 88 + 48 + 16);
     // attention 4*(8*8+8), FFN 8*16+16 + 16*8+8, two LNs
@@ -57,7 +47,7 @@ test('transformer: "all" widens hidden size, heads and FFN; "inside" keeps the s
     assert.deepEqual(wideInside.namedVariables().get('block0_ffn_in/kernel')?.shape, [8, 32]);
     assert.deepEqual(mixed.blocks.map((b) => b.outputShape), [[6, 8], [6, 16]]);
     assert.ok(mixed.namedVariables().has('block1_resize/kernel'));
-    assert.deepEqual(tf.tidy(() => mixed.forward(batch.x, true).shape), [8, 3]);
+    assert.deepEqual(tf.tidy(() => mixed.forward(batch().x, true).shape), [8, 3]);
   } finally {
     wideAll.dispose();
     wideInside.dispose();
@@ -72,10 +62,10 @@ test('transformer: seeded determinism', () => {
 test('transformer: Adam steps reduce the loss, no leaks, round trip with custom layers', async () => {
   const net = buildNet(netSpec({ ...config, dropout: 0.1 }, data, { factor: 2 }));
   try {
-    const { before: start, after: end } = fitBatch(net, batch.x, batch.y, 20);
+    const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 20);
     assert.ok(end < start * 0.8, `loss ${start} -> ${end}`);
-    assertNoLeakInStep(net, batch.x, batch.y);
-    await assertRoundTrip(net, batch.x);
+    assertNoLeakInStep(net, batch().x, batch().y);
+    await assertRoundTrip(net, batch().x);
   } finally {
     net.dispose();
   }
