@@ -240,6 +240,45 @@ export interface ExportModelResult {
 }
 export const ExportModelRequest = new RequestType<ExportModelParams, ExportModelResult, void>('gowide/exportModel');
 
+// ---------- net sizes (the widening-factor table) ----------
+
+export interface PartSize {
+  /** Trainable parameters and multiply-accumulates per example. */
+  params: number;
+  flops: number;
+}
+
+export interface BlockSize {
+  index: number;
+  /** The width the factor multiplies (units, channels or hidden size) in the thin and the wide net. */
+  thinWidth: number;
+  wideWidth: number;
+  factor: number;
+  thin: PartSize;
+  wide: PartSize;
+}
+
+export interface NetSizesParams {
+  /** Path of a *.gowide.json file; text, when given, is used instead of the file's contents. */
+  path: string;
+  text?: string;
+}
+export interface NetSizesResult {
+  family: ModelFamily;
+  mode: 'inside' | 'all';
+  /** widen.factor and widen.perLayer as the file has them. */
+  factor: number;
+  perLayer?: number[];
+  blocks: BlockSize[];
+  /** Whole nets (stem + blocks + head). */
+  thin: PartSize;
+  wide: PartSize;
+  /** Errors that stopped the table (then blocks is empty) and warnings. */
+  problems: ExperimentProblem[];
+}
+/** Exact per-block parameters and FLOPs of the thin and wide nets an experiment describes (built, not estimated). */
+export const NetSizesRequest = new RequestType<NetSizesParams, NetSizesResult, void>('gowide/netSizes');
+
 // ---------- notifications (sidecar -> client) ----------
 
 export interface ProgressParams {
@@ -275,15 +314,34 @@ export const RunStateNotification = new NotificationType<RunStateParams>('gowide
 
 // ---------- webview messages (extension <-> webview over postMessage) ----------
 
+/** Fine-tuning settings the imitation monitor lets the user edit before launching the stage. */
+export interface FinetuneSettings {
+  epochs: number;
+  kdWeight: number;
+  temperature: number;
+  learningRate: number;
+}
+
 export type ToWebviewMessage =
   | { type: 'engine'; info: EngineInfo }
   | { type: 'run'; run: RunSummary }
   | { type: 'metrics'; runId: string; records: MetricRecord[] }
-  | { type: 'reset' };
+  | { type: 'reset' }
+  /** Widening table: the experiment's blocks with thin/wide widths, params and FLOPs. */
+  | { type: 'netSizes'; experimentPath: string; sizes: NetSizesResult }
+  | { type: 'progress'; progress: ProgressParams }
+  /** Runs to choose from (loss view) or to compare; selected is the run shown. */
+  | { type: 'runs'; runs: RunSummary[]; selected?: string }
+  /** The experiment file's fine-tuning settings, the defaults of the monitor's launch form. */
+  | { type: 'finetuneSettings'; settings: FinetuneSettings }
+  /** Something the host wants the user to read (a failed request, a saved file). */
+  | { type: 'notice'; level: 'info' | 'error'; message: string };
 
 export type FromWebviewMessage =
   | { type: 'ready' }
   | { type: 'setFactor'; block: number | 'all'; factor: number }
   | { type: 'startStage'; stage: StageName; settings?: Record<string, number> }
   | { type: 'stop'; runId: string }
-  | { type: 'export'; format: 'csv' | 'png'; data: string };
+  | { type: 'export'; format: 'csv' | 'png'; data: string; fileName?: string }
+  /** Loss view: show this run. */
+  | { type: 'selectRun'; runId: string };

@@ -25,6 +25,7 @@ import {
   GetMetricsRequest,
   ListRunsRequest,
   LogNotification,
+  NetSizesRequest,
   MetricsNotification,
   ProgressNotification,
   RunStateNotification,
@@ -34,6 +35,7 @@ import {
   ValidateExperimentRequest,
 } from './protocol';
 import { BackendUnavailableError, EngineCancelledError, getEngineInfo, initEngine, NoBackendError } from './engine/engine';
+import { computeNetSizes } from './models/net-sizes';
 import { registerEditorFeatures } from './editor';
 import { createTrainingService } from './training/local-service';
 import type { TrainingEvents, TrainingService } from './training/service';
@@ -164,6 +166,10 @@ export function startSidecar(): Connection {
 
   handle(ValidateExperimentRequest, PARAMS_SPECS.validateExperiment, async (p) => (await trainingService()).validateExperiment(p));
   handle(CreateExperimentRequest, PARAMS_SPECS.createExperiment, async (p) => (await trainingService()).createExperiment(p));
+  handle(NetSizesRequest, PARAMS_SPECS.netSizes, async (p) => {
+    await engineInfo(false);
+    return computeNetSizes(p.path, p.text);
+  });
   handle(StopRequest, PARAMS_SPECS.stop, async (p) => (await trainingService()).stop(p));
   handle(ListRunsRequest, PARAMS_SPECS.listRuns, async (p) => (await trainingService()).listRuns(p ?? {}));
   handle(DeleteRunRequest, PARAMS_SPECS.deleteRun, async (p) => (await trainingService()).deleteRun(p));

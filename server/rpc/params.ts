@@ -24,6 +24,7 @@ export const PARAMS_SPECS = {
   engineInfo: { refresh: { type: 'boolean' } },
   selectBackend: { backend: { type: 'string', required: true, oneOf: BACKEND_NAMES } },
   validateExperiment: { path: { type: 'string', required: true }, text: { type: 'string' } },
+  netSizes: { path: { type: 'string', required: true }, text: { type: 'string' } },
   createExperiment: {
     path: { type: 'string', required: true },
     name: { type: 'string', required: true },

@@ -1,0 +1,53 @@
+// Compare-runs panel in headless Chromium: accuracy table (mean, std over seeds), curves, CSV and PNG export.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { fixtureRun, launchChromium, openWebview, screenshot, skipReason } from './harness';
+
+const skip = skipReason();
+if (skip) console.log(`# SKIP webview tests: ${skip}`);
+
+describe('compare runs webview', { skip }, () => {
+  let browser: Browser;
+  const { summary, records } = fixtureRun();
+  before(async () => (browser = await launchChromium()));
+  after(async () => browser?.close());
+
+  it('tabulates test accuracy per arm with mean and std over seeds, as the run summary has them', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      const view = await openWebview(browser, 'compare', { theme });
+      await view.post({ type: 'runs', runs: [summary] });
+      await view.post({ type: 'metrics', runId: summary.runId, records });
+      const rows = await view.page.$$eval('#accuracy tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-arm'), tr.querySelector('.mean')?.textContent, tr.querySelector('.std')?.textContent]));
+      assert.deepEqual(rows.map((r) => r[0]), ['wide', 'scratch', 'kd', 'win']);
+      for (const [arm, meanText, stdText] of rows) {
+        const expected = summary.arms[arm as 'wide']!.accuracy;
+        assert.equal(meanText, (100 * expected.mean).toFixed(2), `${arm} mean`);
+        assert.equal(stdText, (100 * expected.std).toFixed(2), `${arm} std`);
+      }
+      assert.ok(await view.page.$('#curves canvas'), 'curves are drawn');
+      await screenshot(view.page, `compare-${theme}`);
+      assert.deepEqual(await view.cspViolations(), []);
+      await view.page.close();
+    }
+  });
+
+  it('exports the table as CSV and the plot as PNG through the host', async () => {
+    const view = await openWebview(browser, 'compare');
+    await view.post({ type: 'runs', runs: [summary] });
+    await view.post({ type: 'metrics', runId: summary.runId, records });
+    await view.page.click('#export-csv');
+    await view.page.click('#export-png');
+    const exports = (await view.posted()).filter((m) => m.type === 'export');
+    assert.equal(exports.length, 2);
+    const [csv, png] = exports as { format: string; data: string; fileName?: string }[];
+    assert.equal(csv.format, 'csv');
+    const lines = csv.data.trim().split('\n');
+    assert.equal(lines[0], 'arm,seeds,mean_accuracy,std_accuracy,per_seed');
+    const perSeed = summary.arms.win!.accuracy.perSeed.map((v) => v.toFixed(4)).join(';');
+    assert.equal(lines[4], `win,2,${summary.arms.win!.accuracy.mean.toFixed(4)},${summary.arms.win!.accuracy.std.toFixed(4)},${perSeed}`);
+    assert.equal(png.format, 'png');
+    assert.match(png.data, /^data:image\/png;base64,/);
+    await view.page.close();
+  });
+});

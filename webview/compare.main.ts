@@ -1,0 +1,126 @@
+// Compare runs: training-loss curves of wide / scratch / kd / win over seeds overlaid, a table of
+// test accuracy (mean, std, per seed), and CSV / PNG export (the host saves the file).
+import type { ArmName, MetricRecord, RunSummary } from '../server/protocol';
+import { alignSeries, ARMS, armCurves, testAccuracies } from './lib/runs';
+import { mean, std, toCsv } from './lib/stats';
+import { clear, el, frameScheduler } from './shared/dom';
+import './shared/elements';
+import { LinePlot, type PlotSeries } from './shared/plot';
+import { connectHost } from './shared/vscode-api';
+import './shared/base.css';
+
+interface CompareState {
+  runs: RunSummary[];
+  records: Record<string, MetricRecord[]>;
+}
+
+let state: CompareState = { runs: [], records: {} };
+const schedule = frameScheduler(render);
+const host = connectHost<CompareState>((message) => {
+  switch (message.type) {
+    case 'runs':
+      state.runs = message.runs;
+      break;
+    case 'run':
+      state.runs = [...state.runs.filter((r) => r.runId !== message.run.runId), message.run];
+      break;
+    case 'metrics': {
+      const known = state.records[message.runId] ?? [];
+      const seen = new Set(known.map((r) => r.seq));
+      state.records[message.runId] = known.concat(message.records.filter((r) => !seen.has(r.seq)));
+      break;
+    }
+    case 'reset':
+      state = { runs: [], records: {} };
+      break;
+    case 'notice': {
+      const notice = document.getElementById('notice')!;
+      notice.textContent = message.message;
+      notice.className = message.level === 'error' ? 'notice error' : 'notice muted';
+      return;
+    }
+    default:
+      return;
+  }
+  schedule();
+});
+
+export interface ArmRow {
+  arm: ArmName;
+  values: number[];
+  mean: number;
+  std: number;
+}
+
+function armRows(records: MetricRecord[]): ArmRow[] {
+  const accuracies = testAccuracies(records);
+  return ARMS.map((arm) => {
+    const values = accuracies.filter((a) => a.arm === arm).map((a) => a.accuracy);
+    return { arm, values, mean: mean(values), std: std(values) };
+  }).filter((row) => row.values.length > 0);
+}
+
+const percent = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : '–');
+
+function csvOf(rows: ArmRow[]): string {
+  return toCsv(['arm', 'seeds', 'mean_accuracy', 'std_accuracy', 'per_seed'],
+    rows.map((r) => [r.arm, r.values.length, r.mean.toFixed(4), r.std.toFixed(4), r.values.map((v) => v.toFixed(4)).join(';')]));
+}
+
+let plot: LinePlot | undefined;
+
+function render(): void {
+  const records = Object.values(state.records).flat();
+  const rows = armRows(records);
+  const table = document.getElementById('accuracy')!;
+  clear(table);
+  table.append(
+    el('thead', {}, el('tr', {}, ...['Arm', 'Seeds', 'Mean test acc. %', 'Std %', 'Per seed %'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, ...rows.map((r) => el('tr', { 'data-arm': r.arm },
+      el('td', {}, r.arm), el('td', {}, String(r.values.length)),
+      el('td', { class: 'mean' }, percent(r.mean)), el('td', { class: 'std' }, percent(r.std)),
+      el('td', {}, r.values.map(percent).join('  '))))),
+  );
+  document.getElementById('summary')!.textContent = state.runs.length === 0
+    ? 'No runs yet.'
+    : `${state.runs.length} run(s): ${state.runs.map((r) => `${r.runId} (${r.state})`).join(', ')}`;
+
+  const curves = armCurves(records);
+  const series: PlotSeries[] = [];
+  const points = [];
+  for (const [armIndex, arm] of ARMS.entries()) {
+    for (const [key, curve] of curves.get(arm)!) {
+      series.push({ label: `${arm} ${key}`, color: armIndex, dash: series.filter((s) => s.color === armIndex).length > 0 ? [4, 3] : undefined });
+      points.push(curve);
+    }
+  }
+  if (series.length === 0) return;
+  plot ??= new LinePlot(document.getElementById('curves')!, series, { logY: true, height: 260, xLabel: 'step', yLabel: 'training loss', legend: true });
+  plot.setData(alignSeries(points), series);
+}
+
+function exportCsv(): void {
+  const records = Object.values(state.records).flat();
+  host.post({ type: 'export', format: 'csv', data: csvOf(armRows(records)), fileName: 'compare-runs.csv' });
+}
+
+function exportPng(): void {
+  const canvas = plot?.canvas();
+  if (!canvas) return;
+  host.post({ type: 'export', format: 'png', data: canvas.toDataURL('image/png'), fileName: 'compare-runs.png' });
+}
+
+const csvButton = el('vscode-button', { id: 'export-csv', secondary: '' }, 'Export CSV');
+const pngButton = el('vscode-button', { id: 'export-png', secondary: '' }, 'Export PNG');
+csvButton.addEventListener('click', exportCsv);
+pngButton.addEventListener('click', exportPng);
+document.getElementById('app')!.append(
+  el('h1', {}, 'Compare runs: wide, scratch, kd, win'),
+  el('div', { id: 'notice', class: 'notice' }),
+  el('div', { id: 'summary', class: 'muted' }),
+  el('table', { id: 'accuracy', class: 'data' }),
+  el('div', { class: 'row' }, csvButton, pngButton),
+  el('div', { id: 'curves', class: 'plot' }),
+);
+render();
+host.post({ type: 'ready' });

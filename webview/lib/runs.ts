@@ -1,0 +1,84 @@
+// Turning a run's metric records into what the panels draw: per-block imitation curves, per-arm
+// training curves and per-seed test accuracies.
+import type { ArmName, MetricRecord, PhaseName, RunSummary } from '../../server/protocol';
+import type { LossPoint } from './convergence';
+
+export const ARMS: readonly ArmName[] = ['wide', 'scratch', 'kd', 'win'];
+
+/** The phase whose records make an arm's curve and final test accuracy (win = after fine-tuning). */
+export const ARM_PHASE: Record<ArmName, PhaseName> = { wide: 'wide', scratch: 'scratch', kd: 'kd', win: 'finetune' };
+
+const isTrainingRecord = (r: MetricRecord): boolean => r.split !== 'validation' && r.split !== 'test' && r.step >= 0;
+
+/** Imitation loss per block, then per seed, in step order. */
+export function imitationCurves(records: readonly MetricRecord[]): Map<number, Map<number, LossPoint[]>> {
+  const byBlock = new Map<number, Map<number, LossPoint[]>>();
+  for (const r of records) {
+    if (r.phase !== 'imitate' || r.block === undefined || !isTrainingRecord(r)) continue;
+    const bySeed = byBlock.get(r.block) ?? new Map<number, LossPoint[]>();
+    byBlock.set(r.block, bySeed);
+    const points = bySeed.get(r.seed) ?? [];
+    bySeed.set(r.seed, points);
+    points.push({ step: r.step, loss: r.imitationLoss ?? r.loss });
+  }
+  for (const bySeed of byBlock.values()) for (const points of bySeed.values()) points.sort((a, b) => a.step - b.step);
+  return byBlock;
+}
+
+/** Number of imitation blocks: from the summary when it lists them, else the highest block seen. */
+export function blockCount(run: RunSummary | undefined, records: readonly MetricRecord[]): number {
+  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks?.length ?? 0;
+  const seen = records.reduce((n, r) => (r.phase === 'imitate' && r.block !== undefined ? Math.max(n, r.block + 1) : n), 0);
+  return Math.max(listed, seen);
+}
+
+/** Training loss of each arm per seed, in step order. */
+export function armCurves(records: readonly MetricRecord[]): Map<ArmName, Map<string, LossPoint[]>> {
+  const curves = new Map<ArmName, Map<string, LossPoint[]>>();
+  for (const arm of ARMS) curves.set(arm, new Map());
+  for (const r of records) {
+    if (!isTrainingRecord(r)) continue;
+    const arm = ARMS.find((a) => ARM_PHASE[a] === r.phase);
+    if (!arm) continue;
+    const key = `${r.runId} seed ${r.seed}`;
+    const bySeed = curves.get(arm)!;
+    const points = bySeed.get(key) ?? [];
+    bySeed.set(key, points);
+    points.push({ step: r.step, loss: r.loss });
+  }
+  return curves;
+}
+
+export interface ArmAccuracy {
+  arm: ArmName;
+  runId: string;
+  seed: number;
+  accuracy: number;
+}
+
+/** Final test accuracy of every arm, run and seed (the last test record wins). */
+export function testAccuracies(records: readonly MetricRecord[]): ArmAccuracy[] {
+  const latest = new Map<string, ArmAccuracy>();
+  for (const r of records) {
+    if (r.split !== 'test' || r.accuracy === undefined) continue;
+    const arm = ARMS.find((a) => ARM_PHASE[a] === r.phase);
+    if (!arm) continue;
+    latest.set(`${arm}\u0000${r.runId}\u0000${r.seed}`, { arm, runId: r.runId, seed: r.seed, accuracy: r.accuracy });
+  }
+  return [...latest.values()].sort((a, b) => ARMS.indexOf(a.arm) - ARMS.indexOf(b.arm) || a.runId.localeCompare(b.runId) || a.seed - b.seed);
+}
+
+/**
+ * uPlot wants one shared x array: the union of every series' x values, each series holding null
+ * where it has no point (drawn as a gap).
+ */
+export function alignSeries(series: readonly (readonly LossPoint[])[]): [number[], ...(number | null)[][]] {
+  const xs = [...new Set(series.flatMap((points) => points.map((p) => p.step)))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const columns = series.map((points) => {
+    const column: (number | null)[] = new Array(xs.length).fill(null);
+    for (const p of points) column[index.get(p.step)!] = Number.isFinite(p.loss) && p.loss > 0 ? p.loss : null;
+    return column;
+  });
+  return [xs, ...columns];
+}

@@ -1,0 +1,78 @@
+// The sidebar "Loss" view: the selected run's training loss over the whole run, one series per phase.
+import type { MetricRecord, PhaseName, RunSummary } from '../server/protocol';
+import { alignSeries } from './lib/runs';
+import { clear, el, frameScheduler } from './shared/dom';
+import { valueOf } from './shared/elements';
+import { LinePlot } from './shared/plot';
+import { connectHost } from './shared/vscode-api';
+import './shared/base.css';
+
+const PHASES: readonly PhaseName[] = ['wide', 'imitate', 'finetune', 'scratch', 'kd'];
+
+interface LossState {
+  runs: RunSummary[];
+  selected?: string;
+  records: MetricRecord[];
+}
+
+let state: LossState = { runs: [], records: [] };
+const schedule = frameScheduler(render);
+const host = connectHost<LossState>((message) => {
+  switch (message.type) {
+    case 'runs':
+      state.runs = message.runs;
+      if (message.selected !== undefined && message.selected !== state.selected) {
+        state.selected = message.selected;
+        state.records = [];
+      }
+      renderPicker();
+      break;
+    case 'metrics': {
+      if (message.runId !== state.selected) return;
+      const seen = new Set(state.records.map((r) => r.seq));
+      state.records = state.records.concat(message.records.filter((r) => !seen.has(r.seq)));
+      break;
+    }
+    case 'reset':
+      state.records = [];
+      break;
+    default:
+      return;
+  }
+  schedule();
+});
+
+let plot: LinePlot | undefined;
+
+function renderPicker(): void {
+  const picker = document.getElementById('run-picker')!;
+  clear(picker);
+  for (const run of state.runs) {
+    const option = el('vscode-option', { value: run.runId }, `${run.runId} (${run.state})`);
+    if (run.runId === state.selected) option.setAttribute('selected', '');
+    picker.append(option);
+  }
+}
+
+function render(): void {
+  const empty = document.getElementById('empty')!;
+  empty.textContent = state.selected ? '' : 'Select a run (or run an experiment) to see its loss curves.';
+  // x is the record's sequence number: one time line across phases and seeds.
+  const phases = PHASES.filter((p) => state.records.some((r) => r.phase === p));
+  const curves = phases.map((phase) => state.records
+    .filter((r) => r.phase === phase && r.split !== 'validation' && r.split !== 'test' && r.step >= 0)
+    .map((r) => ({ step: r.seq, loss: r.loss })));
+  if (phases.length === 0) return;
+  const series = phases.map((phase) => ({ label: phase, color: PHASES.indexOf(phase) }));
+  plot ??= new LinePlot(document.getElementById('plot')!, series, { logY: true, height: 180, xLabel: 'record', legend: true });
+  plot.setData(alignSeries(curves), series);
+  document.getElementById('plot')!.setAttribute('data-points', plot.pointCounts().join(','));
+}
+
+const picker = el('vscode-single-select', { id: 'run-picker', 'aria-label': 'Run' });
+picker.addEventListener('change', () => {
+  const runId = valueOf(picker);
+  if (runId && runId !== state.selected) host.post({ type: 'selectRun', runId });
+});
+document.getElementById('app')!.append(picker, el('div', { id: 'empty', class: 'muted' }), el('div', { id: 'plot', class: 'plot' }));
+host.post({ type: 'ready' });

@@ -1,0 +1,192 @@
+// Imitation monitor: one log-scale plot of imitation loss per block, the current block highlighted,
+// each block's convergence state with the rule that decided it, overall progress and ETA, and the
+// Launch Fine-Tuning form once imitation is done. Live from host messages; restored from setState.
+import type { FinetuneSettings, MetricRecord, ProgressParams, RunSummary } from '../server/protocol';
+import { classifyBlock, type Convergence } from './lib/convergence';
+import { FINETUNE_FIELDS, parseFinetuneSettings } from './lib/finetune-settings';
+import { alignSeries, blockCount, imitationCurves } from './lib/runs';
+import { clear, el, frameScheduler } from './shared/dom';
+import { valueOf } from './shared/elements';
+import { LinePlot } from './shared/plot';
+import { connectHost } from './shared/vscode-api';
+import './shared/base.css';
+
+interface MonitorState {
+  run?: RunSummary;
+  /** Imitation records only: the plots need nothing else, and state stays small. */
+  records: MetricRecord[];
+  progress?: ProgressParams;
+  settings?: FinetuneSettings;
+}
+
+const saved = connectHostState();
+let state: MonitorState = { records: [], ...saved.initial };
+const host = saved.host;
+const plots = new Map<number, LinePlot>();
+const schedule = frameScheduler(render);
+
+function connectHostState() {
+  const h = connectHost<MonitorState>((message) => {
+    switch (message.type) {
+      case 'run':
+        state.run = message.run;
+        break;
+      case 'metrics': {
+        const known = new Set(state.records.map((r) => r.seq));
+        const fresh = message.records.filter((r) => r.phase === 'imitate' && !known.has(r.seq));
+        state.records = state.records.concat(fresh);
+        break;
+      }
+      case 'progress':
+        state.progress = message.progress;
+        break;
+      case 'finetuneSettings':
+        state.settings = message.settings;
+        break;
+      case 'reset':
+        state = { records: [], settings: state.settings };
+        resetPlots();
+        break;
+      case 'notice':
+        setText('notice', message.message, message.level === 'error' ? 'notice error' : 'notice muted');
+        return;
+      default:
+        return;
+    }
+    h.saveState(state);
+    schedule();
+  });
+  return { host: h, initial: h.state() };
+}
+
+function setText(id: string, text: string, className?: string): void {
+  const node = document.getElementById(id);
+  if (!node) return;
+  node.textContent = text;
+  if (className) node.className = className;
+}
+
+function resetPlots(): void {
+  for (const plot of plots.values()) plot.destroy();
+  plots.clear();
+  clear(document.getElementById('blocks')!);
+}
+
+const imitateStage = (): RunSummary['stages'][number] | undefined => state.run?.stages.find((s) => s.stage === 'imitate');
+
+function imitationDone(): boolean {
+  return imitateStage()?.state === 'done';
+}
+
+function currentBlock(): number | undefined {
+  if (state.run && state.run.state !== 'running') return undefined;
+  if (state.progress?.phase === 'imitate' && state.progress.block !== undefined) return state.progress.block;
+  const running = imitateStage()?.blocks?.find((b) => b.state === 'running');
+  if (running) return running.index;
+  const last = state.records[state.records.length - 1];
+  return state.run?.state === 'running' ? last?.block : undefined;
+}
+
+function blockFinished(block: number, seed: number): boolean {
+  if (imitationDone()) return true;
+  const listed = imitateStage()?.blocks?.find((b) => b.index === block)?.state;
+  if (listed && listed !== 'queued' && listed !== 'running') return true;
+  return state.records.some((r) => r.seed === seed && r.block !== undefined && r.block > block);
+}
+
+function blockCard(index: number): HTMLElement {
+  const existing = document.getElementById(`block-${index}`);
+  if (existing) return existing;
+  const card = el('section', { id: `block-${index}`, class: 'block', 'data-block': String(index) },
+    el('h2', {}, `Block ${index} `, el('span', { class: 'state' })),
+    el('div', { class: 'plot' }),
+    el('div', { class: 'rule' }),
+  );
+  document.getElementById('blocks')!.append(card);
+  return card;
+}
+
+function renderBlocks(): void {
+  const curves = imitationCurves(state.records);
+  const count = blockCount(state.run, state.records);
+  const current = currentBlock();
+  for (let index = 0; index < count; index++) {
+    const card = blockCard(index);
+    const bySeed = curves.get(index) ?? new Map();
+    const seeds = [...bySeed.keys()].sort((a, b) => a - b);
+    const latestSeed = seeds[seeds.length - 1];
+    const verdict: Convergence = classifyBlock(latestSeed === undefined ? [] : bySeed.get(latestSeed)!, latestSeed !== undefined && blockFinished(index, latestSeed));
+    card.classList.toggle('current', index === current);
+    card.setAttribute('data-state', verdict.state);
+    const badge = card.querySelector('.state')!;
+    badge.textContent = index === current ? `${verdict.state} (current)` : verdict.state;
+    badge.className = `state state-${verdict.state}`;
+    card.querySelector('.rule')!.textContent = verdict.rule;
+    if (seeds.length === 0) continue;
+    let plot = plots.get(index);
+    const series = seeds.map((seed, i) => ({ label: `seed ${seed}`, color: i }));
+    if (!plot) {
+      plot = new LinePlot(card.querySelector('.plot') as HTMLElement, series, { logY: true, height: 120 });
+      plots.set(index, plot);
+    }
+    plot.setData(alignSeries(seeds.map((seed) => bySeed.get(seed)!)), series);
+    card.setAttribute('data-points', plot.pointCounts().join(','));
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function renderProgress(): void {
+  const run = state.run;
+  const done = run?.state === 'done';
+  const fraction = done ? 1 : state.progress?.fraction ?? 0;
+  (document.getElementById('progress-fill') as HTMLElement).style.width = `${Math.round(100 * fraction)}%`;
+  const eta = !done && state.progress?.etaSeconds !== undefined ? `, about ${formatSeconds(state.progress.etaSeconds)} left` : '';
+  const what = done ? 'run finished' : state.progress?.message ?? run?.state ?? 'waiting for the run';
+  setText('progress-text', `${Math.round(100 * fraction)}%${eta}: ${what}`);
+  setText('title', run ? `Imitation monitor: ${run.runId} (${run.state})` : 'Imitation monitor');
+}
+
+function renderLaunchForm(): void {
+  const form = document.getElementById('finetune')!;
+  const show = imitationDone() && state.run?.state !== 'running';
+  form.hidden = !show;
+  if (!show || form.childElementCount > 0) return;
+  const settings = state.settings ?? { epochs: 6, kdWeight: 0.5, temperature: 4, learningRate: 0.001 };
+  const fields = FINETUNE_FIELDS.map(({ key, label }) =>
+    el('div', { class: 'field' }, el('label', { for: `ft-${key}` }, label),
+      el('vscode-textfield', { id: `ft-${key}`, value: String(settings[key]), 'aria-label': label }),
+      el('div', { id: `ft-${key}-reason`, class: 'error', role: 'alert' })));
+  const button = el('vscode-button', { id: 'launch-finetune' }, 'Launch Fine-Tuning');
+  button.addEventListener('click', () => {
+    const texts = Object.fromEntries(FINETUNE_FIELDS.map(({ key }) => [key, valueOf(document.getElementById(`ft-${key}`)!)])) as Record<keyof FinetuneSettings, string>;
+    const parsed = parseFinetuneSettings(texts);
+    for (const { key } of FINETUNE_FIELDS) setText(`ft-${key}-reason`, parsed.ok ? '' : parsed.problems[key] ?? '');
+    if (!parsed.ok) return;
+    state.settings = parsed.settings;
+    host.saveState(state);
+    host.post({ type: 'startStage', stage: 'finetune', settings: { ...parsed.settings } });
+  });
+  form.append(el('h2', {}, 'Imitation is done: fine-tune the thin net'), el('div', { class: 'row' }, ...fields, button));
+}
+
+function render(): void {
+  renderProgress();
+  renderBlocks();
+  renderLaunchForm();
+}
+
+document.getElementById('app')!.append(
+  el('h1', { id: 'title' }, 'Imitation monitor'),
+  el('div', { id: 'notice', class: 'notice' }),
+  el('div', { class: 'progress-track' }, el('div', { id: 'progress-fill', class: 'progress-fill' })),
+  el('div', { id: 'progress-text', class: 'muted' }),
+  el('div', { id: 'finetune', hidden: '' }),
+  el('div', { id: 'blocks', class: 'blocks' }),
+);
+render();
+host.post({ type: 'ready' });
