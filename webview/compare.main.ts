@@ -42,6 +42,8 @@ const host = connectHost<CompareState>((message) => {
     default:
       return;
   }
+  // Enough for the serializer to reopen the panel; records are fetched again.
+  host.saveState({ runs: state.runs, records: {} });
   schedule();
 });
 

@@ -1,0 +1,71 @@
+// Host of the widening-factor panel: one panel per experiment file, re-rendered whenever the file
+// changes (it is the source of truth); factor edits become WorkspaceEdits, so undo works.
+import * as vscode from 'vscode';
+import { NetSizesRequest, type NetSizesResult } from '../../server/protocol';
+import { setFactorEdit } from './experiment-edit';
+import { applyTextEdit, errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
+
+export const WIDENING_VIEW_TYPE = 'gowide.widening';
+const open = new Map<string, vscode.WebviewPanel>();
+
+export function openWideningConfig(ctx: WebviewHostContext, experimentUri: vscode.Uri): vscode.WebviewPanel {
+  const existing = open.get(experimentUri.toString());
+  if (existing) {
+    existing.reveal();
+    return existing;
+  }
+  const name = experimentUri.path.split('/').pop() ?? 'experiment';
+  const panel = vscode.window.createWebviewPanel(WIDENING_VIEW_TYPE, `Widening: ${name}`, vscode.ViewColumn.Beside, webviewOptions(ctx));
+  restoreWideningPanel(ctx, panel, experimentUri);
+  return panel;
+}
+
+export function restoreWideningPanel(ctx: WebviewHostContext, panel: vscode.WebviewPanel, experimentUri: vscode.Uri): void {
+  const key = experimentUri.toString();
+  open.set(key, panel);
+  panel.webview.options = webviewOptions(ctx);
+  setWebviewHtml(ctx, panel.webview, 'widening', panel.title);
+  let latest: NetSizesResult | undefined;
+  let version = 0;
+
+  const refresh = async (): Promise<void> => {
+    const mine = ++version;
+    try {
+      const document = await vscode.workspace.openTextDocument(experimentUri);
+      const sizes = await ctx.sendRequest(NetSizesRequest, { path: experimentUri.fsPath, text: document.getText() });
+      if (mine !== version) return;
+      latest = sizes;
+      post(panel.webview, { type: 'netSizes', experimentPath: experimentUri.fsPath, sizes });
+    } catch (error) {
+      post(panel.webview, { type: 'notice', level: 'error', message: `Could not size the nets: ${errorText(error)}` });
+    }
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const subscriptions = [
+    vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document.uri.toString() !== key) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void refresh(), 300);
+    }),
+    onWebviewMessage(panel.webview, async (message) => {
+      if (message.type === 'ready') return refresh();
+      if (message.type !== 'setFactor') return;
+      const document = await vscode.workspace.openTextDocument(experimentUri);
+      const depth = latest?.blocks.length ?? 0;
+      const result = setFactorEdit(document.getText(), message.block, message.factor, depth);
+      if (!result.ok) {
+        post(panel.webview, { type: 'notice', level: 'error', message: result.reason });
+        return;
+      }
+      if (!(await applyTextEdit(experimentUri, result.edit))) {
+        post(panel.webview, { type: 'notice', level: 'error', message: 'The edit was not applied (is the file read-only?).' });
+      }
+    }),
+  ];
+  panel.onDidDispose(() => {
+    clearTimeout(timer);
+    open.delete(key);
+    for (const s of subscriptions) s.dispose();
+  });
+}
