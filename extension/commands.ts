@@ -1,33 +1,16 @@
 // Every command of the extension, one small function each, in one table (as rust-analyzer does).
 // Only type imports from the editor side, so the table loads in plain Node for tests.
 import * as path from 'node:path';
-import type {
-  CreateExperimentParams,
-  CreateExperimentResult,
-  EngineInfo,
-  ModelFamily,
-} from '../server/protocol';
+import type { EngineInfo, ModelFamily } from '../server/protocol';
+import { messageOf, type CommandFactory } from './command-context';
+import { askExperimentShape } from './new-experiment-flow';
+import { RUN_COMMANDS } from './run-commands';
+import { TRAINING_COMMANDS } from './training-commands';
 import type { BackendChoice } from './engine-info-view';
 import { BACKEND_CHOICES, backendRowIcon, backendRows, engineInfoMarkdown } from './engine-info-view';
-import type { Ui } from './ui';
 
-/** What command handlers may use; Ctx implements it. */
-export interface CommandContext {
-  readonly ui: Ui;
-  restartSidecar(): Promise<void>;
-  /** Throws with a readable message when the sidecar is not running. */
-  engineInfo(refresh: boolean): Promise<EngineInfo>;
-  /** Writes the gowide.backend setting; the sidecar switches when the setting changes. */
-  selectBackend(choice: BackendChoice): Promise<void>;
-  currentBackendChoice(): BackendChoice;
-  createExperiment(params: CreateExperimentParams): Promise<CreateExperimentResult>;
-  refreshExperiments(): void;
-  showLog(): void;
-  executeCommand(command: string, ...args: unknown[]): Promise<unknown>;
-}
-
-export type CommandHandler = (...args: unknown[]) => unknown;
-export type CommandFactory = (ctx: CommandContext) => CommandHandler;
+export { ensureTrusted, messageOf } from './command-context';
+export type { CommandContext, CommandFactory, CommandHandler } from './command-context';
 
 const restartSidecar: CommandFactory = (ctx) => () => ctx.restartSidecar();
 
@@ -103,7 +86,7 @@ const FAMILIES: { family: ModelFamily; detail: string }[] = [
   { family: 'transformer', detail: 'Encoder layers' },
 ];
 
-/** A short guided flow; the UI issue extends it (depth, width, data set, widening factor). */
+/** A guided flow: folder, name, family, then depth, width, data set and widening factor. */
 const newExperiment: CommandFactory = (ctx) => async () => {
   const folders = ctx.ui.workspaceFolders();
   if (folders.length === 0) {
@@ -127,8 +110,10 @@ const newExperiment: CommandFactory = (ctx) => async () => {
     { title: 'New Experiment: model family' },
   );
   if (!family) return;
+  const shape = await askExperimentShape(ctx.ui, family);
+  if (!shape) return;
   try {
-    const result = await ctx.createExperiment({ path: path.join(folder.fsPath, `${name}.gowide.json`), name, family });
+    const result = await ctx.createExperiment({ path: path.join(folder.fsPath, `${name}.gowide.json`), name, family, ...shape });
     ctx.refreshExperiments();
     await ctx.ui.openFile(result.path);
   } catch (error) {
@@ -146,21 +131,6 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'gowide.showSidecarLog': showSidecarLog,
   'gowide.newExperiment': newExperiment,
   'gowide.refreshExperiments': refreshExperiments,
+  ...TRAINING_COMMANDS,
+  ...RUN_COMMANDS,
 };
-
-/**
- * Training runs code paths chosen by the folder's files (data paths, run folders), so it needs a
- * trusted workspace (package.json declares untrustedWorkspaces "limited"). Training commands call this first.
- */
-export async function ensureTrusted(ctx: CommandContext, action: string): Promise<boolean> {
-  if (ctx.ui.isWorkspaceTrusted()) return true;
-  const choice = await ctx.ui.warn(`Go Wide: ${action} needs a trusted workspace.`, 'Manage Workspace Trust');
-  if (choice === 'Manage Workspace Trust') await ctx.executeCommand('workbench.trust.manage');
-  return false;
-}
-
-export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
-}

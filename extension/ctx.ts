@@ -11,15 +11,32 @@ import {
 import type { NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import {
   CreateExperimentRequest,
+  DeleteRunRequest,
   EngineInfoRequest,
+  ExportModelRequest,
+  ListRunsRequest,
   LogNotification,
+  ProgressNotification,
+  RunStateNotification,
   SelectBackendRequest,
+  StartStageRequest,
+  StopRequest,
   type CreateExperimentParams,
   type CreateExperimentResult,
   type EngineInfo,
+  type ExportModelParams,
+  type ExportModelResult,
+  type RunRefParams,
+  type RunSummary,
   type SidecarInitializationOptions,
+  type StartStageParams,
+  type StartStageResult,
 } from '../server/protocol';
-import { messageOf, type CommandContext } from './commands';
+import { messageOf, type CommandContext, type WebviewCommands } from './command-context';
+import { EXPERIMENT_EXCLUDE_GLOB } from './experiment-files';
+import { formatDuration } from './run-tree-model';
+import { RunTracker } from './run-tracker';
+import { createWebviewCommands } from './webview-commands';
 import { type BackendChoice, BACKEND_CHOICES, isBackendName, type SidecarState, statusBarView } from './engine-info-view';
 import { EXPERIMENT_GLOB } from './experiment-files';
 import { decideRestart, DEFAULT_RESTART_POLICY, recentCrashes, type RestartPolicy } from './restart-policy';
@@ -49,6 +66,9 @@ export class Ctx implements CommandContext, vscode.Disposable {
   private readonly experimentsChanged = new vscode.EventEmitter<void>();
   /** Fires when the list of experiments may have changed (the tree refreshes on it). */
   readonly onDidChangeExperiments = this.experimentsChanged.event;
+  /** Runs as the sidecar reports them (state, progress); the tree, status bar and progress follow it. */
+  readonly runs = new RunTracker();
+  readonly webviews: WebviewCommands & { registerLossView(): vscode.Disposable | undefined };
 
   private client: LanguageClient | undefined;
   /** Increases with every client, so late events from a replaced client are ignored. */
@@ -79,6 +99,9 @@ export class Ctx implements CommandContext, vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
     );
     this.onNotification(LogNotification, (params) => writeSidecarLog(this.log, params));
+    this.onNotification(RunStateNotification, (params) => this.runs.updateRun(params.run));
+    this.onNotification(ProgressNotification, (params) => this.runs.updateProgress(params));
+    this.webviews = createWebviewCommands(this);
     this.showState(this._state);
   }
 
@@ -156,6 +179,68 @@ export class Ctx implements CommandContext, vscode.Disposable {
 
   refreshExperiments(): void {
     this.experimentsChanged.fire();
+  }
+
+  async findExperiments(): Promise<string[]> {
+    const uris = await vscode.workspace.findFiles(EXPERIMENT_GLOB, EXPERIMENT_EXCLUDE_GLOB, 2000);
+    return uris.map((uri) => uri.fsPath).sort();
+  }
+
+  /** Runs of an experiment, newest first, with summaries this window has seen more recently. */
+  async listRuns(experimentPath: string): Promise<RunSummary[]> {
+    const runs = await this.sendRequest(ListRunsRequest, { experimentPath });
+    return runs.map((run) => {
+      const live = this.runs.summary(run.runId);
+      return live && live.state !== run.state && run.state === 'running' ? live : run;
+    });
+  }
+
+  startStage(params: StartStageParams): Promise<StartStageResult> {
+    return this.sendRequest(StartStageRequest, params);
+  }
+
+  async stopRun(runId: string): Promise<boolean> {
+    return (await this.sendRequest(StopRequest, { runId })).stopped;
+  }
+
+  async deleteRun(params: RunRefParams): Promise<void> {
+    await this.sendRequest(DeleteRunRequest, params);
+  }
+
+  exportModel(params: ExportModelParams): Promise<ExportModelResult> {
+    return this.sendRequest(ExportModelRequest, params);
+  }
+
+  /** A cancellable notification until the run ends; cancel sends StopRequest. Ends early if the sidecar stops. */
+  async followRun(runId: string, title: string): Promise<RunSummary> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      let shown = 0;
+      const progressSub = this.runs.onProgress(runId, (p) => {
+        const percent = Math.round(p.fraction * 100);
+        const eta = p.etaSeconds !== undefined ? `, ${formatDuration(p.etaSeconds)} left` : '';
+        progress.report({ increment: Math.max(0, percent - shown), message: `${percent}% · ${p.message}${eta}` });
+        shown = Math.max(shown, percent);
+      });
+      const cancelSub = token.onCancellationRequested(() => {
+        progress.report({ message: 'stopping…' });
+        this.stopRun(runId).catch((error) => this.log.warn(`Stopping ${runId}: ${messageOf(error)}`));
+      });
+      let stateSub: vscode.Disposable | undefined;
+      const sidecarGone = new Promise<RunSummary>((resolve) => {
+        stateSub = this.onDidChangeState((state) => {
+          if (state.kind === 'running') return;
+          const last = this.runs.summary(runId);
+          resolve({ ...(last ?? ({ runId, runDir: '', experiment: '', experimentPath: '', startedAt: '', stages: [], arms: {} } as unknown as RunSummary)), state: 'failed', error: 'the training sidecar stopped' });
+        });
+      });
+      try {
+        return await Promise.race([this.runs.whenEnded(runId), sidecarGone]);
+      } finally {
+        progressSub.dispose();
+        cancelSub.dispose();
+        stateSub?.dispose();
+      }
+    });
   }
 
   async dispose(): Promise<void> {

@@ -1,29 +1,79 @@
-// The "Experiments" view: the workspace's *.gowide.json files. The UI issue adds runs, stages, blocks.
+// The experiment explorer: experiments (*.gowide.json) -> runs -> stages -> blocks of the imitation
+// stage. Item contents come from run-tree-model.ts; refreshes are debounced while metrics stream.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RunSummary, StageStatus } from '../server/protocol';
 import { compareExperimentPaths, EXPERIMENT_EXCLUDE_GLOB, EXPERIMENT_GLOB, experimentName } from './experiment-files';
+import {
+  blockDescription,
+  experimentContextValue,
+  runContextValue,
+  runDescription,
+  runLabel,
+  runTooltip,
+  stageContextValue,
+  stageDescription,
+  stageLabel,
+  stateIcon,
+  treeIds,
+  type TreeBlock,
+} from './run-tree-model';
+import type { RunTracker } from './run-tracker';
 
 export interface ExperimentNode {
   kind: 'experiment';
   uri: vscode.Uri;
+  experimentPath: string;
 }
+export interface RunNode {
+  kind: 'run';
+  experimentUri: string;
+  experimentPath: string;
+  runId: string;
+  run: RunSummary;
+}
+export interface StageNode {
+  kind: 'stage';
+  experimentUri: string;
+  experimentPath: string;
+  runId: string;
+  run: RunSummary;
+  stage: StageStatus;
+}
+export interface BlockNode {
+  kind: 'block';
+  experimentUri: string;
+  experimentPath: string;
+  runId: string;
+  block: TreeBlock;
+}
+export type TreeNode = ExperimentNode | RunNode | StageNode | BlockNode;
 
 const REFRESH_DEBOUNCE_MS = 300;
 const MAX_EXPERIMENTS = 2000;
 
-export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<ExperimentNode | undefined>();
+export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly watcher = vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB);
+  private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Runs of each experiment as last listed, for the experiment item's context value. */
+  private readonly runsOf = new Map<string, RunSummary[]>();
 
-  constructor() {
-    // Edits to a file do not change the list; creation and deletion do.
-    this.watcher.onDidCreate(() => this.refresh());
-    this.watcher.onDidDelete(() => this.refresh());
+  constructor(
+    private readonly listRuns: (experimentPath: string) => Promise<RunSummary[]>,
+    private readonly tracker: RunTracker,
+  ) {
+    this.disposables.push(
+      this.watcher.onDidCreate(() => this.refresh()),
+      this.watcher.onDidDelete(() => this.refresh()),
+      // Metrics and progress arrive several times a second while training: redraw at most every 300 ms.
+      tracker.onDidChange(() => this.refresh()),
+    );
   }
 
-  /** Debounced, so a burst of file events (git checkout, a run writing files) redraws once. */
+  /** Debounced, so a burst of file events or streamed progress redraws once. */
   refresh(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
@@ -32,31 +82,102 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
     }, REFRESH_DEBOUNCE_MS);
   }
 
-  async getChildren(element?: ExperimentNode): Promise<ExperimentNode[]> {
-    if (element) return [];
-    const uris = await vscode.workspace.findFiles(EXPERIMENT_GLOB, EXPERIMENT_EXCLUDE_GLOB, MAX_EXPERIMENTS);
-    return uris
-      .sort((a, b) => compareExperimentPaths(a.fsPath, b.fsPath))
-      .map((uri) => ({ kind: 'experiment', uri }));
+  async getChildren(element?: TreeNode): Promise<TreeNode[]> {
+    if (!element) {
+      const uris = await vscode.workspace.findFiles(EXPERIMENT_GLOB, EXPERIMENT_EXCLUDE_GLOB, MAX_EXPERIMENTS);
+      const nodes = uris.sort((a, b) => compareExperimentPaths(a.fsPath, b.fsPath)).map((uri): ExperimentNode => ({ kind: 'experiment', uri, experimentPath: uri.fsPath }));
+      // Listing runs up front gives experiment items their readiness flags (context menus).
+      await Promise.all(nodes.map((n) => this.loadRuns(n.experimentPath)));
+      return nodes;
+    }
+    if (element.kind === 'experiment') {
+      const runs = await this.loadRuns(element.experimentPath);
+      const experimentUri = element.uri.toString();
+      return runs.map((run): RunNode => ({ kind: 'run', experimentUri, experimentPath: element.experimentPath, runId: run.runId, run }));
+    }
+    if (element.kind === 'run') {
+      return element.run.stages.map((stage): StageNode => ({ ...element, kind: 'stage', stage }));
+    }
+    if (element.kind === 'stage') {
+      return [...(element.stage.blocks ?? [])]
+        .sort((a, b) => a.index - b.index)
+        .map((block): BlockNode => ({ kind: 'block', experimentUri: element.experimentUri, experimentPath: element.experimentPath, runId: element.runId, block }));
+    }
+    return [];
   }
 
-  getTreeItem(node: ExperimentNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(experimentName(node.uri.fsPath), vscode.TreeItemCollapsibleState.None);
-    item.id = node.uri.toString();
+  private async loadRuns(experimentPath: string): Promise<RunSummary[]> {
+    try {
+      const runs = await this.listRuns(experimentPath);
+      this.runsOf.set(experimentPath, runs);
+      return runs;
+    } catch {
+      // The sidecar is starting or stopped: show the experiments without runs for now.
+      return this.runsOf.get(experimentPath) ?? [];
+    }
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'experiment':
+        return this.experimentItem(node);
+      case 'run': {
+        const run = this.tracker.summary(node.runId) ?? node.run;
+        const item = new vscode.TreeItem(runLabel(run), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = treeIds.run(node.experimentUri, node.runId);
+        item.description = runDescription(run, this.tracker.progressOf(node.runId));
+        item.tooltip = runTooltip(run);
+        item.iconPath = themeIcon(run.state);
+        item.contextValue = runContextValue(run);
+        return item;
+      }
+      case 'stage': {
+        const blocks = node.stage.blocks?.length ?? 0;
+        const item = new vscode.TreeItem(stageLabel(node.stage), blocks > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = treeIds.stage(node.experimentUri, node.runId, node.stage.stage);
+        item.description = stageDescription(node.stage);
+        item.iconPath = themeIcon(node.stage.state);
+        item.contextValue = stageContextValue(node.stage, node.run);
+        if (node.stage.stage === 'imitate') {
+          item.command = { command: 'gowide.openImitationMonitor', title: 'Open Imitation Monitor', arguments: [{ experimentPath: node.experimentPath, runId: node.runId }] };
+        }
+        return item;
+      }
+      case 'block': {
+        const item = new vscode.TreeItem(`Block ${node.block.index + 1}`, vscode.TreeItemCollapsibleState.None);
+        item.id = treeIds.block(node.experimentUri, node.runId, node.block.index);
+        item.description = blockDescription(node.block);
+        item.iconPath = themeIcon(node.block.state);
+        item.contextValue = 'gowide.block';
+        return item;
+      }
+    }
+  }
+
+  private experimentItem(node: ExperimentNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(experimentName(node.uri.fsPath), vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = treeIds.experiment(node.uri.toString());
     item.resourceUri = node.uri;
     item.iconPath = new vscode.ThemeIcon('beaker');
     const relative = vscode.workspace.asRelativePath(node.uri, true);
     const folder = path.dirname(relative);
-    item.description = folder === '.' ? undefined : folder;
+    const runs = this.runsOf.get(node.experimentPath) ?? [];
+    item.description = [folder === '.' ? undefined : folder, runs.length > 0 ? `${runs.length} run${runs.length === 1 ? '' : 's'}` : undefined].filter(Boolean).join(' · ') || undefined;
     item.tooltip = relative;
-    item.contextValue = 'gowide.experiment';
+    item.contextValue = experimentContextValue(runs);
     item.command = { command: 'vscode.open', title: 'Open Experiment', arguments: [node.uri] };
     return item;
   }
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
     this.watcher.dispose();
     this.changed.dispose();
   }
+}
+
+function themeIcon(state: Parameters<typeof stateIcon>[0]): vscode.ThemeIcon {
+  const icon = stateIcon(state);
+  return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
 }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { COMMANDS } from './commands';
 import { Ctx } from './ctx';
 import { ExperimentsTree } from './experiments-tree';
+import { TrainingStatus } from './training-status';
 
 let current: Ctx | undefined;
 
@@ -14,9 +15,14 @@ export function activate(context: vscode.ExtensionContext): Ctx {
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }
-  const tree = new ExperimentsTree();
+  const tree = new ExperimentsTree((experimentPath) => ctx.listRuns(experimentPath), ctx.runs);
+  const lossView = ctx.webviews.registerLossView();
+  if (lossView) context.subscriptions.push(lossView);
   context.subscriptions.push(
     tree,
+    new TrainingStatus(ctx.runs, (experimentPath) => ctx.listRuns(experimentPath)),
+    // Runs appear once the sidecar is up: list them again when it (re)starts.
+    ctx.onDidChangeState((state) => (state.kind === 'running' ? tree.refresh() : undefined)),
     vscode.window.createTreeView('gowide.experiments', { treeDataProvider: tree, showCollapseAll: false }),
     ctx.onDidChangeExperiments(() => tree.refresh()),
   );

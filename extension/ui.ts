@@ -32,4 +32,12 @@ export interface Ui {
   openFile(fsPath: string): Promise<void>;
   workspaceFolders(): { name: string; fsPath: string }[];
   isWorkspaceTrusted(): boolean;
+  /** File of the active text editor, if any. */
+  activeEditorPath(): string | undefined;
+  /** A modal question with one action besides Cancel; true when the action was chosen. */
+  confirm(message: string, action: string): Promise<boolean>;
+  /** A folder chosen in the open dialog. */
+  pickFolder(title: string, defaultPath?: string): Promise<string | undefined>;
+  /** Shows a file or folder in the OS file manager. */
+  revealInOs(fsPath: string): Promise<void>;
 }

@@ -76,5 +76,26 @@ export function createVscodeUi(reports: ReportDocuments): Ui {
     },
     workspaceFolders: () => (vscode.workspace.workspaceFolders ?? []).map((f) => ({ name: f.name, fsPath: f.uri.fsPath })),
     isWorkspaceTrusted: () => vscode.workspace.isTrusted,
+    activeEditorPath: () => {
+      const uri = vscode.window.activeTextEditor?.document.uri;
+      return uri?.scheme === 'file' ? uri.fsPath : undefined;
+    },
+    async confirm(message: string, action: string): Promise<boolean> {
+      return (await vscode.window.showWarningMessage(message, { modal: true }, action)) === action;
+    },
+    async pickFolder(title: string, defaultPath?: string): Promise<string | undefined> {
+      const chosen = await vscode.window.showOpenDialog({
+        title,
+        canSelectFiles: false,
+        canSelectFolders: true,
+        canSelectMany: false,
+        openLabel: 'Choose Folder',
+        defaultUri: defaultPath ? vscode.Uri.file(defaultPath) : undefined,
+      });
+      return chosen?.[0]?.fsPath;
+    },
+    async revealInOs(fsPath: string): Promise<void> {
+      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(fsPath));
+    },
   };
 }

@@ -51,7 +51,8 @@ test('views: the activity-bar container holds the experiments view with a welcom
   const container = contributes.viewsContainers.activitybar.find((c: { id: string }) => c.id === 'gowide');
   assert.ok(container);
   assert.ok(existsSync(path.join(root, container.icon)), container.icon);
-  assert.deepEqual(contributes.views.gowide.map((v: { id: string }) => v.id), ['gowide.experiments']);
+  assert.deepEqual(contributes.views.gowide.map((v: { id: string }) => v.id), ['gowide.experiments', 'gowide.loss']);
+  assert.equal(contributes.views.gowide[1].type, 'webview');
   assert.ok(contributes.viewsWelcome.some((w: { view: string; contents: string }) => w.view === 'gowide.experiments' && w.contents.includes('command:gowide.newExperiment')));
 });
 
