@@ -32,11 +32,11 @@ import {
   type StartStageParams,
   type StartStageResult,
 } from '../server/protocol';
-import { messageOf, type CommandContext, type WebviewCommands } from './command-context';
+import { messageOf, type CommandContext } from './command-context';
 import { EXPERIMENT_EXCLUDE_GLOB } from './experiment-files';
 import { formatDuration } from './run-tree-model';
 import { RunTracker } from './run-tracker';
-import { createWebviewCommands } from './webview-commands';
+import { createWebviewCommands, type WebviewRegistration } from './webview-commands';
 import { type BackendChoice, BACKEND_CHOICES, isBackendName, type SidecarState, statusBarView } from './engine-info-view';
 import { EXPERIMENT_GLOB } from './experiment-files';
 import { decideRestart, DEFAULT_RESTART_POLICY, recentCrashes, type RestartPolicy } from './restart-policy';
@@ -68,7 +68,7 @@ export class Ctx implements CommandContext, vscode.Disposable {
   readonly onDidChangeExperiments = this.experimentsChanged.event;
   /** Runs as the sidecar reports them (state, progress); the tree, status bar and progress follow it. */
   readonly runs = new RunTracker();
-  readonly webviews: WebviewCommands & { registerLossView(): vscode.Disposable | undefined };
+  readonly webviews: WebviewRegistration;
 
   private client: LanguageClient | undefined;
   /** Increases with every client, so late events from a replaced client are ignored. */
@@ -103,6 +103,11 @@ export class Ctx implements CommandContext, vscode.Disposable {
     this.onNotification(ProgressNotification, (params) => this.runs.updateProgress(params));
     this.webviews = createWebviewCommands(this);
     this.showState(this._state);
+  }
+
+  /** Where dist/webview lives (the webview hosts read it). */
+  get extensionUri(): vscode.Uri {
+    return this.extension.extensionUri;
   }
 
   get state(): SidecarState {

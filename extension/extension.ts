@@ -16,8 +16,7 @@ export function activate(context: vscode.ExtensionContext): Ctx {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }
   const tree = new ExperimentsTree((experimentPath) => ctx.listRuns(experimentPath), ctx.runs);
-  const lossView = ctx.webviews.registerLossView();
-  if (lossView) context.subscriptions.push(lossView);
+  context.subscriptions.push(ctx.webviews.register());
   context.subscriptions.push(
     tree,
     new TrainingStatus(ctx.runs, (experimentPath) => ctx.listRuns(experimentPath)),
