@@ -50,7 +50,12 @@ const CLIENT_NAME = 'Go Wide Training Sidecar';
 /** Connection errors tolerated in a row before the client shuts the sidecar down (and we restart it). */
 const MAX_CONSECUTIVE_CONNECTION_ERRORS = 3;
 
-type NotificationRegistration = (client: LanguageClient) => vscode.Disposable;
+/** Everyone listening to one notification method. The language client keeps a single handler per
+ *  method (a second registration replaces the first), so Ctx registers one and fans out. */
+interface NotificationListeners {
+  type: NotificationType<unknown>;
+  handlers: Set<(params: unknown) => void>;
+}
 
 export class Ctx implements CommandContext, vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -74,7 +79,7 @@ export class Ctx implements CommandContext, vscode.Disposable {
   /** Increases with every client, so late events from a replaced client are ignored. */
   private generation = 0;
   private clientSubscriptions: vscode.Disposable[] = [];
-  private readonly notificationRegistrations = new Set<NotificationRegistration>();
+  private readonly notificationListeners = new Map<string, NotificationListeners>();
   private crashTimes: number[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -151,13 +156,27 @@ export class Ctx implements CommandContext, vscode.Disposable {
 
   /** Handles a sidecar notification on the current and every future client (restarts included). */
   onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
-    const registration: NotificationRegistration = (client) => client.onNotification(type, handler);
-    this.notificationRegistrations.add(registration);
-    const current = this.client ? registration(this.client) : undefined;
-    if (current) this.clientSubscriptions.push(current);
-    return new vscode.Disposable(() => {
-      this.notificationRegistrations.delete(registration);
-      current?.dispose();
+    let listeners = this.notificationListeners.get(type.method);
+    if (!listeners) {
+      listeners = { type: type as NotificationType<unknown>, handlers: new Set() };
+      this.notificationListeners.set(type.method, listeners);
+      if (this.client) this.clientSubscriptions.push(this.dispatchNotifications(this.client, listeners));
+    }
+    const handlers = listeners.handlers;
+    const untyped = handler as (params: unknown) => void;
+    handlers.add(untyped);
+    return new vscode.Disposable(() => handlers.delete(untyped));
+  }
+
+  private dispatchNotifications(client: LanguageClient, listeners: NotificationListeners): vscode.Disposable {
+    return client.onNotification(listeners.type, (params) => {
+      for (const handler of [...listeners.handlers]) {
+        try {
+          handler(params);
+        } catch (error) {
+          this.log.error(`handling ${listeners.type.method}: ${messageOf(error)}`);
+        }
+      }
     });
   }
 
@@ -265,7 +284,7 @@ export class Ctx implements CommandContext, vscode.Disposable {
     this.setState({ kind: 'starting' });
     const client = this.createClient(generation);
     this.client = client;
-    this.clientSubscriptions = [...this.notificationRegistrations].map((register) => register(client));
+    this.clientSubscriptions = [...this.notificationListeners.values()].map((listeners) => this.dispatchNotifications(client, listeners));
     try {
       await client.start();
     } catch (error) {
