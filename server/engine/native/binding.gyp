@@ -9,10 +9,10 @@
   "targets": [
     {
       "target_name": "gowide_blas",
-      "sources": ["gowide_blas.c"],
+      "sources": ["gowide_blas.c", "gowide_conv.c"],
       "include_dirs": ["<(openblas_include_dir)"],
-      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra"],
-      "libraries": ["-L<(openblas_lib_dir)", "-Wl,-rpath,<(openblas_lib_dir)", "-lopenblas"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra", "-pthread"],
+      "libraries": ["-L<(openblas_lib_dir)", "-Wl,-rpath,<(openblas_lib_dir)", "-lopenblas", "-pthread"],
     }
   ]
 }

@@ -13,12 +13,8 @@
 // other than "equal or 1"). Called the other way round it still works, but their kernel would
 // transpose operands before handing them to ours, a wasted memory pass.
 //
-// Conv2D is left to XNNPACK. Measured on 2 cores with AVX-512 (batch 128, 3x3 'same'), XNNPACK
-// conv vs the sgemm alone of the equivalent im2col product (im2col itself not counted):
-//   28x28  1->16: 2.9 ms vs 0.9 ms     28x28 16->16: 11.4 ms vs 14.6 ms (N=16 is a poor sgemm shape)
-//   14x14 16->32: 5.7 ms vs 3.8 ms     14x14 32->32: 12.5 ms vs 7.6 ms     7x7 64->64: 11.2 vs 5.3 ms
-// The reference CNN's main conv (28x28, 16->16) would get slower, and the other gains shrink
-// once im2col's memory traffic is added, so Conv2D is not replaced (yet).
+// Conv2D and its gradients, MaxPoolGrad and the bias-gradient Sum are in conv-kernels.ts (im2col +
+// sgemm in the same addon); registerNativeBlasKernels() registers them too.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
 import { broadcast_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
@@ -26,6 +22,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
 
 const WASM = 'wasm';
 const ADDON_FILE = 'gowide_blas.node';
@@ -242,10 +239,11 @@ const nativeKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelAr
 const ourKernelFuncs = new Set<unknown>(nativeKernels.map((kernel) => kernel.kernelFunc));
 
 /**
- * Registers the native BLAS kernels on the 'wasm' backend (BatchMatMul, _FusedMatMul), keeping
- * the kernels they replace as fallbacks. Idempotent. Call after registerMissingWasmKernels() so
- * that ours wins for BatchMatMul. Returns the registered kernel names, or why nothing was
- * registered (the addon is missing or does not load).
+ * Registers the native BLAS kernels on the 'wasm' backend (BatchMatMul, _FusedMatMul), then the
+ * native conv kernels of conv-kernels.ts (Conv2D and its gradients, MaxPoolGrad, Sum) unless
+ * GOWIDE_NATIVE_CONV=0, keeping the kernels they replace as fallbacks. Idempotent. Call after
+ * registerMissingWasmKernels() so that ours win over its replacements. Returns the registered
+ * kernel names, or why nothing was registered (the addon is missing or does not load).
  */
 export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const load = loadBlasAddon();
@@ -271,12 +269,31 @@ export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | {
     }
     kernels.push(kernelName);
   }
+  const conv = registerNativeConvKernels();
+  if (conv.ok) kernels.push(...conv.kernels);
   return { ok: true, kernels };
 }
 
 /**
- * Puts back the kernels registerNativeBlasKernels replaced (for side-by-side benchmarks, or to
- * switch the native kernels off at run time). Returns the kernel names restored.
+ * Registers only the native conv kernels (see conv-kernels.ts); GOWIDE_NATIVE_CONV=0 turns them off.
+ * Returns their names, or why they were not registered.
+ */
+export function registerNativeConvKernels(): { ok: true; kernels: string[] } | { ok: false; reason: string } {
+  if (process.env.GOWIDE_NATIVE_CONV === '0') return { ok: false, reason: 'native conv kernels off (GOWIDE_NATIVE_CONV=0)' };
+  const load = loadBlasAddon();
+  if (!load.ok) return { ok: false, reason: load.reason };
+  return registerConvKernels(load.addon, load.path);
+}
+
+/** Puts back the kernels registerNativeConvKernels replaced; returns their names. */
+export function unregisterNativeConvKernels(): string[] {
+  return unregisterConvKernels();
+}
+
+/**
+ * Puts back the kernels registerNativeBlasKernels replaced, the conv kernels included (for
+ * side-by-side benchmarks, or to switch the native kernels off at run time). Returns the kernel
+ * names restored.
  */
 export function unregisterNativeBlasKernels(): string[] {
   const restored: string[] = [];
@@ -289,6 +306,7 @@ export function unregisterNativeBlasKernels(): string[] {
     fallbacks.delete(kernelName);
     restored.push(kernelName);
   }
+  restored.push(...unregisterConvKernels());
   return restored;
 }
 

@@ -1,7 +1,8 @@
 // gowide_blas: single-precision matrix products for TF.js kernels, computed by OpenBLAS.
 //
 // The addon reads and writes the caller's Float32Arrays in place (for the wasm backend these are
-// views of its WebAssembly heap), so no data is copied. One function is exported:
+// views of its WebAssembly heap), so no data is copied. This file exports sgemm (below) and
+// setThreads/getThreads; gowide_conv.c adds the convolution kernels:
 //
 //   sgemm(a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias, activation, alpha)
 //
@@ -20,6 +21,7 @@
 #include <math.h>
 #include <cblas.h>
 #include <node_api.h>
+#include "gowide_conv.h"
 
 enum Activation {
   ACTIVATION_LINEAR = 0,
@@ -82,7 +84,8 @@ static float apply_activation(float value, int activation, float alpha) {
 }
 
 // Adds bias (may be NULL) to each of `rows` rows of `columns` values, then applies the activation.
-static void apply_bias_and_activation(float *out, size_t rows, size_t columns, const float *bias, int activation,
+// Also used by the convolutions (gowide_conv.h).
+void apply_bias_and_activation(float *out, size_t rows, size_t columns, const float *bias, int activation,
                                       float alpha) {
   if (bias == NULL && activation == ACTIVATION_LINEAR) return;
   for (size_t row = 0; row < rows; row++) {
@@ -199,6 +202,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  gowide_conv_register(env, exports);
   return exports;
 }
 

@@ -1,0 +1,319 @@
+// Native convolution kernels for the TF.js wasm backend: Conv2D, FusedConv2D (+ bias, activation),
+// Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm), MaxPoolGrad and the bias-gradient Sum, computed
+// by the gowide_blas addon (gowide_conv.c) in place on the wasm heap, like blas-kernels.ts.
+//
+// Everything they do not cover (NCHW, non-float32, Sum over other axes) goes to the kernel they
+// replaced: for the conv gradients that is wasm-gradients.ts' XNNPACK composition, so call
+// registerMissingWasmKernels() first. registerNativeBlasKernels() (blas-kernels.ts) registers these
+// after its matrix products, unless GOWIDE_NATIVE_CONV=0; it also exports registerNativeConvKernels
+// and unregisterNativeConvKernels to switch them on and off alone (side-by-side benchmarks).
+//
+// Work is split over GOWIDE_CONV_THREADS POSIX threads (default 2: the wasm backend is blocked
+// while a kernel runs, so both cores are free), each running im2col on cache-sized chunks of
+// output pixels and a single-threaded sgemm on them.
+
+import '@tensorflow/tfjs-backend-wasm';
+import { backend_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const WASM = 'wasm';
+
+/** The convolution functions of gowide_blas.node (see gowide_conv.c). */
+export interface ConvAddon {
+  /** out = activation(conv(x, filter) + bias); bias, activation and alpha are optional. */
+  conv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    out: Float32Array,
+    geometry: Int32Array,
+    bias?: Float32Array | null,
+    activation?: number,
+    alpha?: number,
+  ): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: Int32Array): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  sumRows(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
+}
+
+interface WasmKernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}
+
+type PadAttr = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+
+let addon: ConvAddon | null = null;
+const fallbacks = new Map<string, KernelFunc>();
+
+function runFallback(kernelName: string, args: WasmKernelArgs): TensorInfo {
+  const fallback = fallbacks.get(kernelName);
+  if (fallback == null) throw new Error(`${kernelName}: no fallback kernel`);
+  return fallback(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
+/** Threads for the conv kernels: GOWIDE_CONV_THREADS, else 2 (1 when OpenBLAS itself is threaded). */
+function convThreads(): number {
+  const requested = Number(process.env.GOWIDE_CONV_THREADS);
+  if (Number.isInteger(requested) && requested > 0) return Math.min(requested, 8);
+  const blasThreads = Number(process.env.GOWIDE_BLAS_THREADS);
+  return Number.isInteger(blasThreads) && blasThreads > 1 ? 1 : 2;
+}
+
+/** Output pixels per im2col chunk: GOWIDE_CONV_CHUNK_ROWS, else the addon's default (0). */
+function chunkRows(): number {
+  const requested = Number(process.env.GOWIDE_CONV_CHUNK_ROWS);
+  return Number.isInteger(requested) && requested > 0 ? requested : 0;
+}
+
+/** The addon's geometry array (enum Geometry in gowide_conv.c) for a conv or pool. */
+function geometry(info: backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    chunkRows(),
+    convThreads(),
+  ]);
+}
+
+const view = (backend: BackendWasm, tensor: TensorInfo): Float32Array => backend.typedArrayFromHeap(tensor) as Float32Array;
+
+/** True when the conv is one the addon computes: NHWC, float32, non-negative padding. */
+function covered(info: backend_util.Conv2DInfo, ...tensors: TensorInfo[]): boolean {
+  return (
+    info.dataFormat === 'channelsLast' &&
+    tensors.every((tensor) => tensor.dtype === 'float32') &&
+    info.padInfo.top >= 0 &&
+    info.padInfo.left >= 0
+  );
+}
+
+/** Activation codes the addon applies (as in blas-kernels.ts: the wasm backend's numbering). */
+const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 4, sigmoid: 5, elu: 6 };
+
+function forwardConvInfo(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): backend_util.Conv2DInfo {
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as {
+    strides: [number, number] | number;
+    pad: PadAttr;
+    dataFormat: 'NHWC' | 'NCHW';
+    dilations: [number, number] | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  return backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+}
+
+function nativeConv2d(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const info = forwardConvInfo(x, filter, attrs);
+  if (addon == null || !covered(info, x, filter)) return runFallback('Conv2D', args);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  addon.conv2d(view(backend, x), view(backend, filter), view(backend, out), geometry(info));
+  return out;
+}
+
+/** Conv2D + bias + activation (what tf.layers.conv2d runs outside gradients, and for linear layers). */
+function nativeFusedConv2d(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const bias = inputs.bias ?? null;
+  const info = forwardConvInfo(x, filter, attrs);
+  const activation = ACTIVATION_CODES[String(attrs.activation ?? 'linear')];
+  const biasFits =
+    bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === info.outChannels);
+  if (addon == null || !covered(info, x, filter) || activation === undefined || !biasFits || inputs.preluActivationWeights != null) {
+    return runFallback('FusedConv2D', args);
+  }
+  const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
+  const out = backend.makeOutput(info.outShape, 'float32');
+  addon.conv2d(
+    view(backend, x),
+    view(backend, filter),
+    view(backend, out),
+    geometry(info),
+    bias ? view(backend, bias) : null,
+    activation,
+    alpha,
+  );
+  return out;
+}
+
+function nativeConv2dBackpropFilter(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+    strides: [number, number] | number;
+    pad: PadAttr;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
+  };
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (addon == null || !covered(info, x, dy)) return runFallback('Conv2DBackpropFilter', args);
+  const out = backend.makeOutput(filterShape, 'float32');
+  addon.conv2dBackpropFilter(view(backend, x), view(backend, dy), view(backend, out), geometry(info));
+  return out;
+}
+
+function nativeConv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+    strides: [number, number] | number;
+    pad: PadAttr;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    inputShape: [number, number, number, number];
+  };
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (addon == null || !covered(info, dy, filter)) return runFallback('Conv2DBackpropInput', args);
+  const out = backend.makeOutput(inputShape, 'float32');
+  addon.conv2dBackpropInput(view(backend, dy), view(backend, filter), view(backend, out), geometry(info));
+  return out;
+}
+
+function nativeMaxPoolGrad(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const dy = inputs.dy as TensorInfo;
+  const input = inputs.input as TensorInfo;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: PadAttr;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  if (addon == null || dy.dtype !== 'float32' || input.dtype !== 'float32') return runFallback('MaxPoolGrad', args);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const out = backend.makeOutput(input.shape, 'float32');
+  addon.maxPoolGrad(view(backend, input), view(backend, dy), view(backend, out), geometry(info));
+  return out;
+}
+
+/** Sum over every axis but the last (a bias gradient); anything else goes to the fallback. */
+function nativeSum(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const rank = x.shape.length;
+  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  const leading = rank >= 2 && axes.length === rank - 1 && [...axes].sort((a, b) => a - b).every((axis, i) => axis === i);
+  if (addon == null || x.dtype !== 'float32' || !leading) return runFallback('Sum', args);
+  const columns = x.shape[rank - 1];
+  const rows = util.sizeFromShape(x.shape.slice(0, -1));
+  const outShape = attrs.keepDims ? [...x.shape.slice(0, -1).map(() => 1), columns] : [columns];
+  const out = backend.makeOutput(outShape, 'float32');
+  addon.sumRows(view(backend, x), view(backend, out), rows, columns);
+  return out;
+}
+
+const nativeKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelArgs) => TensorInfo }> = [
+  { kernelName: 'Conv2D', kernelFunc: nativeConv2d },
+  { kernelName: 'FusedConv2D', kernelFunc: nativeFusedConv2d },
+  { kernelName: 'Conv2DBackpropFilter', kernelFunc: nativeConv2dBackpropFilter },
+  { kernelName: 'Conv2DBackpropInput', kernelFunc: nativeConv2dBackpropInput },
+  { kernelName: 'MaxPoolGrad', kernelFunc: nativeMaxPoolGrad },
+  { kernelName: 'Sum', kernelFunc: nativeSum },
+];
+const ourKernelFuncs = new Set<unknown>(nativeKernels.map((kernel) => kernel.kernelFunc));
+
+/**
+ * Registers the native conv kernels on the 'wasm' backend, computed by `addonExports` (the loaded
+ * gowide_blas.node, found at `addonPath`), keeping the kernels they replace as fallbacks.
+ * Idempotent. Returns the kernel names, or why nothing was registered (a stale addon).
+ */
+export function registerConvKernels(
+  addonExports: object,
+  addonPath: string,
+): { ok: true; kernels: string[] } | { ok: false; reason: string } {
+  const candidate = addonExports as Partial<ConvAddon>;
+  if (typeof candidate.conv2d !== 'function' || typeof candidate.sumRows !== 'function') {
+    return { ok: false, reason: `native addon ${addonPath} has no conv kernels (stale build): run \`node scripts/build-native.mjs\`` };
+  }
+  addon = candidate as ConvAddon;
+  const kernels: string[] = [];
+  for (const { kernelName, kernelFunc } of nativeKernels) {
+    const existing = getKernel(kernelName, WASM);
+    if (existing == null) continue;
+    if (!ourKernelFuncs.has(existing.kernelFunc)) {
+      fallbacks.set(kernelName, existing.kernelFunc);
+      unregisterKernel(kernelName, WASM);
+      const config: KernelConfig = {
+        kernelName,
+        backendName: WASM,
+        kernelFunc: kernelFunc as unknown as KernelFunc,
+        setupFunc: existing.setupFunc,
+        disposeFunc: existing.disposeFunc,
+      };
+      registerKernel(config);
+    }
+    kernels.push(kernelName);
+  }
+  return { ok: true, kernels };
+}
+
+/** Puts back the kernels registerNativeConvKernels replaced; returns their names. */
+export function unregisterConvKernels(): string[] {
+  const restored: string[] = [];
+  for (const { kernelName } of nativeKernels) {
+    const current = getKernel(kernelName, WASM);
+    const fallback = fallbacks.get(kernelName);
+    if (current == null || fallback == null || !ourKernelFuncs.has(current.kernelFunc)) continue;
+    unregisterKernel(kernelName, WASM);
+    registerKernel({ ...current, kernelFunc: fallback });
+    fallbacks.delete(kernelName);
+    restored.push(kernelName);
+  }
+  return restored;
+}

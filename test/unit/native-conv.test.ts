@@ -1,0 +1,375 @@
+// Checks the native conv kernels (server/engine/native/conv-kernels.ts, gowide_conv.c) registered on
+// the wasm backend against the pure-JS cpu backend: Conv2D, Conv2DBackpropFilter and
+// Conv2DBackpropInput over a grid of filter sizes 1/3/5, strides 1/2, 'same'/'valid' and odd image
+// sizes; dilated forward convs; small chunks over 1-3 threads (chunk and thread boundaries);
+// MaxPoolGrad (also all-negative windows); the bias-gradient Sum and its fallback; and the
+// gradients of a small tf.layers CNN, checking that its convs really ran in the addon.
+//
+// Without the addon the tests are skipped with the reason, unless GOWIDE_REQUIRE_NATIVE=1 (CI).
+import { after, before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
+import { loadBlasAddon, registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import type { ConvAddon } from '../../server/engine/native/conv-kernels';
+
+const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
+const requireNative = process.env.GOWIDE_REQUIRE_NATIVE === '1';
+const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum'];
+
+/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so failures reproduce. */
+function randomValues(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return values;
+}
+
+interface HostTensor {
+  values: Float32Array;
+  shape: number[];
+}
+
+function hostFloat(shape: number[], seed: number, offset = 0): HostTensor {
+  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed).map((v) => v + offset), shape };
+}
+
+async function runKernelOn(
+  backendName: 'wasm' | 'cpu',
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backendName);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, host] of Object.entries(inputs)) tensors[name] = tf.tensor(host.values, host.shape, 'float32');
+  const before = tf.memory().numTensors;
+  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { values: Float32Array.from(out.dataSync()), shape: out.shape };
+  out.dispose();
+  Object.values(tensors).forEach((tensor) => tensor.dispose());
+  assert.equal(tf.memory().numTensors, before - Object.keys(tensors).length, 'tensor leak');
+  return result;
+}
+
+/** max |actual - expected| <= tolerance * max |expected| (plus a tiny absolute floor). */
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, relativeTolerance = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  let maxReference = 0;
+  let maxDifference = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxReference = Math.max(maxReference, Math.abs(expected[i]));
+    maxDifference = Math.max(maxDifference, Math.abs(actual[i] - expected[i]));
+  }
+  assert.ok(
+    maxDifference <= relativeTolerance * maxReference + 1e-7,
+    `${label}: max |native - cpu| = ${maxDifference} with max |cpu| = ${maxReference}`,
+  );
+}
+
+async function compareKernel(
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+  label: string,
+): Promise<void> {
+  const reference = await runKernelOn('cpu', kernelName, inputs, attrs);
+  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
+  assert.deepEqual(actual.shape, reference.shape, `${label}: shape`);
+  assertClose(actual.values, reference.values, label);
+}
+
+interface ConvCase {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: 'same' | 'valid';
+}
+
+function convCases(): ConvCase[] {
+  const cases: ConvCase[] = [];
+  for (const kernel of [1, 3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        cases.push({ batch: 3, height: 9, width: 8, inChannels: 2, outChannels: 4, kernel, stride, pad });
+        cases.push({ batch: 2, height: 11, width: 13, inChannels: 5, outChannels: 3, kernel, stride, pad });
+        cases.push({ batch: 1, height: 7, width: 7, inChannels: 1, outChannels: 1, kernel, stride, pad });
+      }
+    }
+  }
+  cases.push({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
+  cases.push({ batch: 2, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'same' });
+  return cases;
+}
+
+function outSize(size: number, kernel: number, stride: number, pad: 'same' | 'valid'): number {
+  return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
+}
+
+function describeCase(c: ConvCase): string {
+  return `x[${c.batch},${c.height},${c.width},${c.inChannels}] k${c.kernel} s${c.stride} ${c.pad} co${c.outChannels}`;
+}
+
+/** Runs the three conv kernels of one case on both backends and compares them. */
+async function compareConvCase(c: ConvCase, seed: number, label = describeCase(c)): Promise<void> {
+  const xShape = [c.batch, c.height, c.width, c.inChannels];
+  const filterShape = [c.kernel, c.kernel, c.inChannels, c.outChannels];
+  const dyShape = [c.batch, outSize(c.height, c.kernel, c.stride, c.pad), outSize(c.width, c.kernel, c.stride, c.pad), c.outChannels];
+  const common = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+  await compareKernel(
+    'Conv2D',
+    { x: hostFloat(xShape, seed), filter: hostFloat(filterShape, seed + 1) },
+    { ...common, dilations: [1, 1] },
+    `Conv2D ${label}`,
+  );
+  await compareKernel(
+    'Conv2DBackpropFilter',
+    { x: hostFloat(xShape, seed + 2), dy: hostFloat(dyShape, seed + 3) },
+    { ...common, filterShape },
+    `Conv2DBackpropFilter ${label}`,
+  );
+  await compareKernel(
+    'Conv2DBackpropInput',
+    { dy: hostFloat(dyShape, seed + 4), filter: hostFloat(filterShape, seed + 5) },
+    { ...common, inputShape: xShape },
+    `Conv2DBackpropInput ${label}`,
+  );
+}
+
+/** Counts the addon's conv-family calls while fn runs (the addon object is shared with the kernels). */
+async function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, number>> {
+  const load = loadBlasAddon();
+  if (!load.ok) throw new Error(load.reason);
+  const convAddon = load.addon as unknown as ConvAddon & Record<string, (...args: unknown[]) => void>;
+  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'sumRows'];
+  const originals = new Map(names.map((name) => [name, convAddon[name]]));
+  const counts: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+  for (const name of names) {
+    const original = originals.get(name)!;
+    convAddon[name] = (...args: unknown[]) => {
+      counts[name]++;
+      original.apply(convAddon, args);
+    };
+  }
+  try {
+    await fn();
+  } finally {
+    for (const name of names) convAddon[name] = originals.get(name)!;
+  }
+  return counts;
+}
+
+describe('native conv kernels on wasm', () => {
+  let registration: ReturnType<typeof registerNativeBlasKernels> = { ok: false, reason: 'not run' };
+  const savedEnv = { chunk: process.env.GOWIDE_CONV_CHUNK_ROWS, threads: process.env.GOWIDE_CONV_THREADS };
+
+  before(async () => {
+    setWasmPaths(wasmDist);
+    registerMissingWasmKernels();
+    registration = registerNativeBlasKernels();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  after(() => {
+    const restore = (name: string, value: string | undefined): void => {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    };
+    restore('GOWIDE_CONV_CHUNK_ROWS', savedEnv.chunk);
+    restore('GOWIDE_CONV_THREADS', savedEnv.threads);
+  });
+
+  function skipWithoutAddon(t: TestContext): boolean {
+    if (registration.ok && CONV_KERNELS.every((name) => registration.ok && registration.kernels.includes(name))) return false;
+    const reason = registration.ok ? `conv kernels not registered (${registration.kernels.join(', ')})` : registration.reason;
+    if (requireNative) assert.fail(`GOWIDE_REQUIRE_NATIVE=1 but ${reason}`);
+    t.skip(reason);
+    return true;
+  }
+
+  it('registers Conv2D, its gradients, MaxPoolGrad and Sum with the BLAS kernels, idempotently', (t) => {
+    if (skipWithoutAddon(t)) return;
+    assert.ok(registration.ok);
+    assert.deepEqual(registration.kernels, ['BatchMatMul', '_FusedMatMul', ...CONV_KERNELS]);
+    assert.equal(tf.getKernel('Conv2D', 'wasm')?.kernelFunc.name, 'nativeConv2d');
+    assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc.name, 'nativeConv2dBackpropFilter');
+    assert.deepEqual(registerNativeBlasKernels(), registration);
+    assert.equal(tf.getKernel('Conv2D', 'wasm')?.kernelFunc.name, 'nativeConv2d');
+  });
+
+  it('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput match cpu over filter 1/3/5, stride 1/2, same/valid', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    let seed = 1;
+    for (const c of convCases()) {
+      await compareConvCase(c, seed);
+      seed += 10;
+    }
+  });
+
+  it('match cpu with tiny chunks over 1, 2 and 3 threads (chunk and thread boundaries)', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    try {
+      for (const threads of ['1', '2', '3']) {
+        for (const chunk of ['1', '5', '64']) {
+          process.env.GOWIDE_CONV_THREADS = threads;
+          process.env.GOWIDE_CONV_CHUNK_ROWS = chunk;
+          const c: ConvCase = { batch: 5, height: 9, width: 7, inChannels: 3, outChannels: 4, kernel: 3, stride: 2, pad: 'same' };
+          await compareConvCase(c, 700, `${describeCase(c)} threads ${threads} chunk ${chunk}`);
+          const identity: ConvCase = { ...c, kernel: 1, stride: 1 };
+          await compareConvCase(identity, 800, `${describeCase(identity)} threads ${threads} chunk ${chunk}`);
+        }
+      }
+    } finally {
+      delete process.env.GOWIDE_CONV_THREADS;
+      delete process.env.GOWIDE_CONV_CHUNK_ROWS;
+    }
+  });
+
+  it('FusedConv2D with bias and each activation matches cpu; prelu falls back', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    let seed = 600;
+    for (const activation of ['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu', 'prelu']) {
+      for (const [kernel, stride, pad] of [[3, 1, 'same'], [1, 2, 'valid'], [5, 2, 'same']] as const) {
+        const inputs: Record<string, HostTensor> = {
+          x: hostFloat([3, 9, 10, 4], seed++),
+          filter: hostFloat([kernel, kernel, 4, 6], seed++),
+          bias: hostFloat([6], seed++),
+        };
+        if (activation === 'prelu') inputs.preluActivationWeights = hostFloat([6], seed++);
+        await compareKernel(
+          'FusedConv2D',
+          inputs,
+          { strides: [stride, stride], pad, dataFormat: 'NHWC', dilations: [1, 1], activation, leakyreluAlpha: 0.3 },
+          `FusedConv2D k${kernel} s${stride} ${pad} ${activation}`,
+        );
+      }
+    }
+  });
+
+  it('dilated forward Conv2D matches cpu', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    for (const [kernel, dilation, pad] of [[3, 2, 'same'], [3, 2, 'valid'], [2, 3, 'same']] as const) {
+      await compareKernel(
+        'Conv2D',
+        { x: hostFloat([2, 11, 10, 3], kernel), filter: hostFloat([kernel, kernel, 3, 4], dilation) },
+        { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [dilation, dilation] },
+        `Conv2D k${kernel} d${dilation} ${pad}`,
+      );
+    }
+  });
+
+  it('MaxPoolGrad matches cpu (pool 2/3, stride 1/2, same/valid, all-negative windows)', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    let seed = 900;
+    for (const poolSize of [2, 3]) {
+      for (const stride of [1, 2]) {
+        for (const pad of ['same', 'valid'] as const) {
+          for (const offset of [0, -3]) {
+            const x = hostFloat([2, 9, 7, 3], seed++, offset);
+            const gradientOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array> => {
+              await tf.setBackend(backendName);
+              const input = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+              const outShape = tf.tidy(() => tf.maxPool(input, poolSize, stride, pad).shape);
+              const weights = tf.tensor(randomValues(outShape.reduce((a, b) => a * b, 1), seed), outShape);
+              const gradient = tf.grad((v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, poolSize, stride, pad).mul(weights).sum())(input);
+              const values = Float32Array.from(gradient.dataSync());
+              tf.dispose([input, weights, gradient]);
+              return values;
+            };
+            const reference = await gradientOn('cpu');
+            const counts = await countConvCalls(async () => {
+              assertClose(await gradientOn('wasm'), reference, `MaxPoolGrad p${poolSize} s${stride} ${pad} offset ${offset}`);
+            });
+            assert.equal(counts.maxPoolGrad, 1);
+          }
+        }
+      }
+    }
+  });
+
+  it('Sum over all axes but the last runs natively; other sums fall back; both match cpu', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const x = hostFloat([3, 5, 7, 6], 1000);
+    const counts = await countConvCalls(async () => {
+      await compareKernel('Sum', { x }, { axis: [0, 1, 2], keepDims: false }, 'Sum [0,1,2]');
+      await compareKernel('Sum', { x }, { axis: [2, 0, 1], keepDims: true }, 'Sum [2,0,1] keepDims');
+      await compareKernel('Sum', { x: hostFloat([17, 9], 1001) }, { axis: 0, keepDims: false }, 'Sum matrix rows');
+    });
+    assert.equal(counts.sumRows, 3);
+    const fallbackCounts = await countConvCalls(async () => {
+      await compareKernel('Sum', { x }, { axis: [3], keepDims: false }, 'Sum [3]');
+      await compareKernel('Sum', { x }, { axis: [0, 1, 2, 3], keepDims: false }, 'Sum all');
+      await compareKernel('Sum', { x }, { axis: [1, 2], keepDims: false }, 'Sum [1,2]');
+    });
+    assert.equal(fallbackCounts.sumRows, 0);
+    await tf.setBackend('wasm');
+    const ints = tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32');
+    assert.deepEqual(Array.from(ints.sum(0).dataSync()), [4, 6]);
+    ints.dispose();
+  });
+
+  it('a tf.layers CNN: gradients match cpu, and its convs, pooling gradient and bias sums run natively', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const batch = 6;
+    const buildModel = (): tf.LayersModel =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [13, 12, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.conv2d({ filters: 6, kernelSize: 5, strides: 2, padding: 'same', activation: 'relu' }),
+          tf.layers.conv2d({ filters: 5, kernelSize: 1, activation: 'relu' }),
+          tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'valid' }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 5 }),
+        ],
+      });
+    const weightValues = buildModel()
+      .getWeights()
+      .map((w, index) => ({ shape: w.shape, values: randomValues(w.size, 1100 + index).map((v) => v * 0.5) }));
+    const xValues = randomValues(batch * 13 * 12 * 3, 77);
+    const labels = Array.from({ length: batch }, (_, i) => (i * 3) % 5);
+
+    const gradientsOn = async (backendName: 'cpu' | 'wasm'): Promise<{ loss: number; grads: Float32Array[] }> => {
+      await tf.setBackend(backendName);
+      const model = buildModel();
+      model.setWeights(weightValues.map((w) => tf.tensor(w.values, w.shape)));
+      const x = tf.tensor4d(xValues, [batch, 13, 12, 3]);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
+      const { value, grads } = tf.variableGrads(() =>
+        tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar,
+      );
+      const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+      const result = { loss: value.dataSync()[0], grads: names.map((name) => Float32Array.from(grads[name].dataSync())) };
+      tf.dispose([x, y, value, ...Object.values(grads)]);
+      model.dispose();
+      return result;
+    };
+    const reference = await gradientsOn('cpu');
+    let actual: { loss: number; grads: Float32Array[] } = { loss: NaN, grads: [] };
+    const counts = await countConvCalls(async () => {
+      actual = await gradientsOn('wasm');
+    });
+    assert.ok(Math.abs(actual.loss - reference.loss) <= 1e-4 * Math.abs(reference.loss), `loss ${actual.loss} vs ${reference.loss}`);
+    assert.equal(actual.grads.length, 10);
+    actual.grads.forEach((grad, index) => assertClose(grad, reference.grads[index], `gradient ${index}`));
+    assert.equal(counts.conv2d, 4, 'forward convs');
+    assert.equal(counts.conv2dBackpropFilter, 4, 'filter gradients');
+    assert.equal(counts.conv2dBackpropInput, 3, 'input gradients (not of the first layer)');
+    assert.equal(counts.maxPoolGrad, 1);
+    assert.ok(counts.sumRows >= 4, `bias gradients: ${counts.sumRows}`);
+  });
+});
