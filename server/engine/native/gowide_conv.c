@@ -374,7 +374,72 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
 }
 
 // maxPoolGrad(x, dy, dx, geometry): in_c is the channel count (out_c must equal it); the filter
-// size, strides, dilations and pads are the pooling window's.
+// size, strides, dilations and pads are the pooling window's. Images are split over the threads
+// (windows of different images never share a dx element). Per window, the channels' best values
+// and window positions are tracked branch-free (vectorizable); the first maximum wins.
+
+typedef struct {
+  const Conv *c;
+  const float *x, *dy;
+  float *dx;
+  int64_t image_begin, image_end;
+  bool failed;
+} PoolWork;
+
+// Where values[ch] > best[ch]: best[ch] = values[ch], position[ch] = p. Branch-free, vectorizable.
+static void update_best(const float *restrict values, float *restrict best, int32_t *restrict position, int32_t p,
+                        int64_t channels) {
+  for (int64_t ch = 0; ch < channels; ch++) {
+    const float value = values[ch], current = best[ch];
+    const int32_t mask = -(int32_t)(value > current); // all ones where greater (a select GCC vectorizes)
+    best[ch] = value > current ? value : current;
+    position[ch] = (p & mask) | (position[ch] & ~mask);
+  }
+}
+
+static void *run_max_pool_grad(void *argument) {
+  PoolWork *w = (PoolWork *)argument;
+  const Conv *c = w->c;
+  const int64_t channels = c->in_c, window = c->filter_h * c->filter_w;
+  float *best = malloc(sizeof(float) * (size_t)channels);
+  int32_t *best_position = malloc(sizeof(int32_t) * (size_t)channels);
+  int64_t *offsets = malloc(sizeof(int64_t) * (size_t)window); // x offset of each window position
+  if (best == NULL || best_position == NULL || offsets == NULL) {
+    w->failed = true;
+  } else {
+    for (int64_t b = w->image_begin; b < w->image_end; b++) {
+      for (int64_t oy = 0; oy < c->out_h; oy++) {
+        for (int64_t ox = 0; ox < c->out_w; ox++) {
+          for (int64_t ch = 0; ch < channels; ch++) {
+            best[ch] = -INFINITY;
+            best_position[ch] = -1;
+          }
+          for (int64_t fy = 0; fy < c->filter_h; fy++) {
+            const int64_t iy = oy * c->stride_h + fy * c->dilation_h - c->pad_top;
+            if (iy < 0 || iy >= c->in_h) continue;
+            for (int64_t fx = 0; fx < c->filter_w; fx++) {
+              const int64_t ix = ox * c->stride_w + fx * c->dilation_w - c->pad_left;
+              if (ix < 0 || ix >= c->in_w) continue;
+              const int32_t position = (int32_t)(fy * c->filter_w + fx);
+              const int64_t offset = ((b * c->in_h + iy) * c->in_w + ix) * channels;
+              offsets[position] = offset;
+              update_best(w->x + offset, best, best_position, position, channels);
+            }
+          }
+          const float *gradient = w->dy + ((b * c->out_h + oy) * c->out_w + ox) * channels;
+          for (int64_t ch = 0; ch < channels; ch++) {
+            if (best_position[ch] >= 0) w->dx[offsets[best_position[ch]] + ch] += gradient[ch];
+          }
+        }
+      }
+    }
+  }
+  free(best);
+  free(best_position);
+  free(offsets);
+  return NULL;
+}
+
 static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   float *arrays[3];
   size_t lengths[3];
@@ -386,44 +451,24 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
       lengths[1] < (size_t)(c.rows * channels)) {
     return throw_error(env, "maxPoolGrad", "an array is too short, or in and out channels differ");
   }
-  const float *x = arrays[0], *dy = arrays[1];
-  float *dx = arrays[2];
-  memset(dx, 0, sizeof(float) * in_size);
-  float *best = malloc(sizeof(float) * (size_t)channels);
-  int64_t *best_index = malloc(sizeof(int64_t) * (size_t)channels);
-  if (best == NULL || best_index == NULL) {
-    free(best);
-    free(best_index);
-    return throw_error(env, "maxPoolGrad", "out of memory");
+  memset(arrays[2], 0, sizeof(float) * in_size);
+  int threads = c.threads > c.batch ? (int)c.batch : c.threads;
+  if (threads < 1) threads = 1;
+  PoolWork work[MAX_THREADS];
+  pthread_t handles[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  for (int t = 0; t < threads; t++) {
+    work[t] = (PoolWork){&c, arrays[0], arrays[1], arrays[2], c.batch * t / threads, c.batch * (t + 1) / threads, false};
   }
-  for (int64_t p = 0; p < c.rows; p++) {
-    const int64_t ox = p % c.out_w, oy = (p / c.out_w) % c.out_h, b = p / (c.out_w * c.out_h);
-    for (int64_t ch = 0; ch < channels; ch++) {
-      best[ch] = -INFINITY;
-      best_index[ch] = -1;
-    }
-    for (int64_t fy = 0; fy < c.filter_h; fy++) {
-      const int64_t iy = oy * c.stride_h + fy * c.dilation_h - c.pad_top;
-      if (iy < 0 || iy >= c.in_h) continue;
-      for (int64_t fx = 0; fx < c.filter_w; fx++) {
-        const int64_t ix = ox * c.stride_w + fx * c.dilation_w - c.pad_left;
-        if (ix < 0 || ix >= c.in_w) continue;
-        const int64_t offset = ((b * c.in_h + iy) * c.in_w + ix) * channels;
-        for (int64_t ch = 0; ch < channels; ch++) {
-          if (x[offset + ch] > best[ch]) {
-            best[ch] = x[offset + ch];
-            best_index[ch] = offset + ch;
-          }
-        }
-      }
-    }
-    const float *gradient = dy + p * channels;
-    for (int64_t ch = 0; ch < channels; ch++) {
-      if (best_index[ch] >= 0) dx[best_index[ch]] += gradient[ch];
-    }
+  for (int t = 1; t < threads; t++) started[t] = pthread_create(&handles[t], NULL, run_max_pool_grad, &work[t]) == 0;
+  run_max_pool_grad(&work[0]);
+  bool ok = !work[0].failed;
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(handles[t], NULL);
+    else run_max_pool_grad(&work[t]);
+    ok = ok && !work[t].failed;
   }
-  free(best);
-  free(best_index);
+  if (!ok) return throw_error(env, "maxPoolGrad", "out of memory");
   return NULL;
 }
 
