@@ -34,6 +34,8 @@ export interface ImitationHooks {
   afterBlock?: (block: number) => Promise<void>;
   /** Called with each block's result as soon as it is known. */
   blockDone?: (result: BlockImitation) => void;
+  /** Resume after a crash: blocks below this were imitated and restored from their checkpoint. */
+  startBlock?: number;
 }
 
 /** Validation examples used to measure a block's imitation loss before and after its phase. */
@@ -41,21 +43,25 @@ const IMITATION_EVAL_EXAMPLES = 1000;
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** Copies one part's variables into another when every shape matches; returns whether it did. */
-export function copyPart(from: NetPart, to: NetPart): boolean {
+/** Copies one part's variables into another when every shape matches; returns whether it did
+ *  (with copy false, only whether it could). */
+export function copyPart(from: NetPart, to: NetPart, copy = true): boolean {
   const source = [...from.trainableVariables(), ...from.stateVariables()];
   const target = [...to.trainableVariables(), ...to.stateVariables()];
   if (source.length !== target.length || !source.every((v, i) => sameShape(v.shape, target[i].shape))) return false;
-  target.forEach((v, i) => v.assign(source[i]));
+  if (copy) target.forEach((v, i) => v.assign(source[i]));
   return true;
 }
 
 export async function imitate(ctx: StageContext, thin: BlockNet, wide: BlockNet, hooks: ImitationHooks = {}): Promise<ImitationResult> {
   const started = Date.now();
   // The paper's "inside" recipe keeps block interfaces, so the thin net takes the wide stem and head.
-  const headShared = copyPart(wide.head, thin.head) && copyPart(wide.stem, thin.stem);
+  // (A resumed imitation restored them, already trained, from the last block checkpoint.)
+  const startBlock = hooks.startBlock ?? 0;
+  const copy = startBlock === 0;
+  const headShared = copyPart(wide.head, thin.head, copy) && copyPart(wide.stem, thin.stem, copy);
   const blocks: BlockImitation[] = [];
-  for (let i = 0; i < thin.blocks.length; i++) {
+  for (let i = startBlock; i < thin.blocks.length; i++) {
     const result = await imitateBlock(ctx, thin, wide, i);
     blocks.push(result);
     hooks.blockDone?.(result);

@@ -1,9 +1,14 @@
-// `gowide run [FILE] [--backend B] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S]`
+// `gowide run [FILE] [--backend B] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S]
+//             [--run RUN_ID | --resume]`
+// --run continues an existing run with the stage given (keeping its earlier stages and arms);
+// --resume finishes the latest unfinished run of FILE from its last good checkpoint, and the --json
+// line then carries "resumedFrom": {stage, block, seed, checkpoint, droppedMetrics, messages}.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initEngine } from '../engine/engine';
 import { loadExperimentFile } from '../experiment';
 import { BACKEND_NAMES, type BackendName, type StageName } from '../protocol';
+import { latestUnfinishedRun } from '../runs/list';
 import { defaultRunsDir } from '../runs/names';
 import { jsonReport, progressLine, summaryTable } from './cli-report';
 import { runExperiment } from './run-experiment';
@@ -18,12 +23,15 @@ interface RunArgs {
   runsDir?: string;
   seeds?: number[];
   stage: StageName;
+  runId?: string;
+  resume: boolean;
 }
 
-const USAGE = 'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet]';
+const USAGE =
+  'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S] [--run RUN_ID | --resume]';
 
 export function parseRunArgs(argv: string[]): RunArgs {
-  const args: RunArgs = { json: false, quiet: false, stage: 'all' };
+  const args: RunArgs = { json: false, quiet: false, stage: 'all', resume: false };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -43,6 +51,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
         break;
       }
       case '--runs-dir': args.runsDir = take(); break;
+      case '--run': args.runId = take(); break;
+      case '--resume': args.resume = true; break;
       case '--seeds': {
         const list = take().split(',').map((s) => Number(s.trim()));
         if (list.length === 0 || list.some((n) => !Number.isInteger(n))) throw new Error('--seeds: give integers separated by commas, e.g. --seeds 1,2,3');
@@ -62,6 +72,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         args.file = a;
     }
   }
+  if (args.resume && args.runId) throw new Error('--resume picks the latest unfinished run itself; use either --resume or --run RUN_ID');
   return args;
 }
 
@@ -109,6 +120,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
+  const runsDir = path.resolve(args.runsDir ?? defaultRunsDir(file));
+  let runId = args.runId;
+  if (args.resume) {
+    runId = latestUnfinishedRun(runsDir, file)?.runId;
+    if (!runId) {
+      err(`nothing to resume: no unfinished run of ${file} in ${runsDir}`);
+      return 1;
+    }
+    if (!args.quiet) process.stderr.write(`gowide run: resuming ${runId}\n`);
+  }
+
   const showProgress = !args.quiet && process.stderr.isTTY === true;
   const controller = new AbortController();
   const onSigint = () => {
@@ -119,8 +141,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   let result;
   try {
     result = await runExperiment(experiment, {
-      runsDir: path.resolve(args.runsDir ?? defaultRunsDir(file)),
+      runsDir,
       experimentPath: file,
+      runId,
+      resume: args.resume,
       signal: controller.signal,
       backend: active,
       seeds: args.seeds,
@@ -140,11 +164,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.removeListener('SIGINT', onSigint);
     if (showProgress) process.stderr.write('\r\x1b[2K');
   }
-  const { summary } = result;
+  const { summary, resumedFrom } = result;
   // With --json, stdout carries only the JSON line; the table goes to stderr (unless --quiet).
   if (!args.json) process.stdout.write(`${summaryTable(summary)}\n`);
   else if (!args.quiet) process.stderr.write(`${summaryTable(summary)}\n`);
   if (summary.state !== 'done') err(`${summary.state}: ${summary.error ?? ''}`);
-  if (args.json) process.stdout.write(`${JSON.stringify({ ...jsonReport(summary), backend: active })}\n`);
+  if (args.json) process.stdout.write(`${JSON.stringify({ ...jsonReport(summary), backend: active, ...(args.resume ? { resumedFrom } : {}) })}\n`);
   return summary.state === 'done' ? 0 : summary.state === 'stopped' ? 130 : 1;
 }

@@ -1,6 +1,7 @@
 // The orchestrator: seeds x (wide, win, baselines) into one run folder, with progress, streamed
 // metrics and RunSummary updates. Setup errors (bad data) throw before the run folder exists;
 // errors during training end the run with state "failed" (or "stopped") and an intact folder.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../data/types';
 import { loadDataset } from '../data/load';
@@ -9,13 +10,17 @@ import { buildNet, buildProjection, saveLayersModel } from '../models';
 import type { BlockNet } from '../models/types';
 import type { BackendName, MetricRecord, PhaseName, RunState, RunSummary, StageName, StageStatus } from '../protocol';
 import { restoreCheckpoint } from '../runs/checkpoint';
-import type { NewMetric } from '../runs/metrics-log';
+import { readMetricsFile, type NewMetric } from '../runs/metrics-log';
+import { runPath } from '../runs/names';
+import { writeJournal, type JournalEntry } from '../runs/run-journal';
 import { RunStore } from '../runs/run-store';
+import { readStageSnapshot, writeStageSnapshot } from '../runs/stage-settings';
 import type { TrainingEvents } from '../training/service';
 import type { NetFactory, StageContext, StageReporter } from './context';
 import { DivergedError, StoppedError } from './errors';
 import { ProgressTracker, Throttle } from './progress';
-import { phasesOf, plannedSteps, runSeed, type SeedOutcome } from './seed-pipeline';
+import { planContinuation, type Continuation, type ResumedFrom } from './run-continuation';
+import { emptyOutcome, PHASE_ORDER, phasesOf, plannedSteps, planSeedWork, runSeed, type SeedOutcome } from './seed-pipeline';
 import { summarizeArms, summarizeDiagnostics } from './summary';
 
 export interface RunOptions {
@@ -25,14 +30,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   events?: Partial<TrainingEvents>;
   stages?: StageName;
-  /** Continue this existing run (later stages restore earlier ones from its checkpoints). */
+  /** Continue this existing run: it keeps its earlier stages, arms and metrics and adds the new ones. */
   runId?: string;
+  /** With runId: finish what the run's last invocation planned, from its last good checkpoint. */
+  resume?: boolean;
   backend?: BackendName;
   /** Override the seeds of the experiment. */
   seeds?: number[];
   factory?: NetFactory;
   /** Data per seed; defaults to loadDataset with the experiment's data settings. */
-  loadData?: (seed: number) => Promise<Dataset>;
+  loadData?: (seed: number, experiment: Experiment) => Promise<Dataset>;
   /** Read the loss back every this many steps (default 10). */
   readEvery?: number;
   /** Called once the run folder exists (the service maps run ids to stop handles). */
@@ -42,36 +49,89 @@ export interface RunOptions {
 export interface RunResult {
   summary: RunSummary;
   outcomes: SeedOutcome[];
+  /** Set when an existing run was continued or resumed. */
+  resumedFrom?: ResumedFrom;
 }
 
 const STREAM_INTERVAL_MS = 200;
 const defaultFactory: NetFactory = { buildNet, buildProjection };
 
-export async function runExperiment(experiment: Experiment, o: RunOptions): Promise<RunResult> {
+/** A new run: every seed runs the planned phases from the start. */
+function newRunPlan(experiment: Experiment, o: RunOptions): Pick<Continuation, 'experiment' | 'journal' | 'work' | 'outcomes' | 'fresh' | 'notes'> {
   const seeds = o.seeds ?? experiment.seeds;
   const phases = phasesOf(o.stages ?? 'all', experiment.baselines);
-  const loadData = o.loadData ?? ((seed: number) => loadDataset(experiment.data, path.dirname(path.resolve(o.experimentPath)), seed));
-  // Load (and so check) the first seed's data before any folder is created.
-  let data = await loadData(seeds[0]);
+  const work = new Map(seeds.map((seed) => [seed, planSeedWork(phases, { committed: new Set(), blocks: 0 }, 'continue')]));
+  return {
+    experiment,
+    journal: { format: 'gowide-journal-1', plan: { phases, seeds }, entries: [] },
+    work,
+    outcomes: new Map(seeds.map((seed) => [seed, emptyOutcome(seed)])),
+    fresh: new Set(phases),
+    notes: [],
+  };
+}
+
+export async function runExperiment(fromFile: Experiment, o: RunOptions): Promise<RunResult> {
+  const events = o.events ?? {};
+  // A continued run: plan from its folder before opening it (the data to load depends on the plan).
+  let continuation: Continuation | undefined;
+  if (o.runId) {
+    const runDir = runPath(o.runsDir, o.runId);
+    if (!fs.existsSync(path.join(runDir, 'experiment.json'))) throw new Error(`run ${o.runId} not found in ${o.runsDir}`);
+    continuation = planContinuation({
+      runDir,
+      checkpointDir: path.join(runDir, 'checkpoints'),
+      current: fromFile,
+      mode: o.resume ? 'resume' : 'continue',
+      stages: o.resume ? undefined : phasesOf(o.stages ?? 'all', fromFile.baselines),
+      seeds: o.seeds,
+      metricsCount: readMetricsFile(path.join(runDir, 'metrics.jsonl')).length,
+    });
+  }
+  const plan = continuation ?? newRunPlan(fromFile, o);
+  const experiment = plan.experiment;
+  const journal = plan.journal;
+  const seeds = journal.plan.seeds;
+  const seedsWithWork = seeds.filter((seed) => plan.work.get(seed)!.run.length > 0);
+  const loadData = (seed: number) =>
+    o.loadData ? o.loadData(seed, experiment) : loadDataset(experiment.data, path.dirname(path.resolve(o.experimentPath)), seed);
+  // Load (and so check) the first seed's data before any folder is created or changed.
+  const firstSeed = seedsWithWork[0] ?? seeds[0];
+  const firstData = await loadData(firstSeed);
 
   const store = o.runId ? RunStore.open(o.runsDir, o.runId) : RunStore.create(o.runsDir, experiment, o.experimentPath);
-  const events = o.events ?? {};
+  let resumedFrom: ResumedFrom | undefined;
+  try {
+    if (continuation) {
+      const droppedMetrics = store.truncateMetrics(continuation.keepMetrics);
+      resumedFrom = { ...continuation.resumedFrom, droppedMetrics };
+      for (const message of [...resumedFrom.messages, ...continuation.notes]) events.onLog?.('warn', message);
+    }
+    writeJournal(store.runDir, journal);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+
+  const previous = continuation?.previous;
   const summary: RunSummary = {
     runId: store.runId,
     runDir: store.runDir,
     experiment: experiment.name,
     experimentPath: path.resolve(o.experimentPath),
     state: 'running',
-    startedAt: new Date().toISOString(),
-    backend: o.backend,
-    stages: phases.map((stage): StageStatus => ({ stage, state: 'queued' })),
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+    backend: o.backend ?? previous?.backend,
+    stages: mergeStages(previous?.stages ?? [], seedsWithWork.flatMap((seed) => plan.work.get(seed)!.run)),
     arms: {},
   };
-  const outcomes: SeedOutcome[] = [];
-  let exported: { path: string; seed: number; testAccuracy: number } | undefined;
+  const outcomes = plan.outcomes;
+  const legacyArms = continuation && journal.entries.every((e) => e.kind !== 'commit' || e.outcome === undefined) ? previous?.arms ?? {} : {};
+  let exported = previous?.diagnostics?.model;
   const publish = () => {
-    summary.arms = summarizeArms(outcomes);
-    summary.diagnostics = summarizeDiagnostics(outcomes, exported ? { model: exported } : {});
+    const list = [...outcomes.values()];
+    summary.arms = { ...legacyArms, ...summarizeArms(list) };
+    summary.diagnostics = summarizeDiagnostics(list, exported ? { model: exported } : {});
     store.writeSummary(summary);
     events.onRunState?.(structuredClone(summary));
   };
@@ -85,11 +145,11 @@ export async function runExperiment(experiment: Experiment, o: RunOptions): Prom
     if (pending.length > 0) events.onMetrics?.(store.runId, pending);
     pending = [];
   };
-  const firstContext = { experiment, data, seed: seeds[0] } as StageContext;
-  const perSeed = plannedSteps(firstContext, phases);
-  const tracker = new ProgressTracker(seeds.length * Object.values(perSeed).reduce((a, b) => a + b, 0));
+  const firstContext = { experiment, data: firstData, seed: firstSeed } as StageContext;
+  const totalSteps = seedsWithWork.reduce((sum, seed) => sum + Object.values(plannedSteps(firstContext, plan.work.get(seed)!.run)).reduce((a, b) => a + b, 0), 0);
+  const tracker = new ProgressTracker(Math.max(1, totalSteps));
   const progressThrottle = new Throttle(STREAM_INTERVAL_MS);
-  let current: { seed: number; phase: PhaseName; block?: number } = { seed: seeds[0], phase: phases[0] };
+  let current: { seed: number; phase: PhaseName; block?: number } = { seed: firstSeed, phase: plan.work.get(firstSeed)?.run[0] ?? journal.plan.phases[0] };
   const sendProgress = (message: string) => {
     events.onProgress?.({
       runId: store.runId,
@@ -118,10 +178,16 @@ export async function runExperiment(experiment: Experiment, o: RunOptions): Prom
     log: (level, message) => events.onLog?.(level, message),
   });
 
+  const snapshotted = new Set<PhaseName>();
+  const recordJournal = (entry: JournalEntry<SeedOutcome>) => {
+    store.metrics.sync();
+    journal.entries.push(entry);
+    writeJournal(store.runDir, journal);
+  };
+
   try {
-    for (let index = 0; index < seeds.length; index++) {
-      const seed = seeds[index];
-      if (index > 0) data = await loadData(seed);
+    for (const seed of seedsWithWork) {
+      const data = seed === firstSeed ? firstData : await loadData(seed);
       const ctx: StageContext = {
         experiment,
         data,
@@ -132,15 +198,37 @@ export async function runExperiment(experiment: Experiment, o: RunOptions): Prom
         readEvery: o.readEvery ?? 10,
       };
       const prefix = `seed${seed}-`;
-      const outcome = await runSeed(ctx, phases, {
+      const outcome = outcomes.get(seed) ?? emptyOutcome(seed);
+      outcomes.set(seed, outcome);
+      const shas = new Map<string, string>();
+      await runSeed(ctx, plan.work.get(seed)!, {
         checkpoint: async (name, net: BlockNet, meta) => {
-          await store.checkpoint(prefix + name, net.namedVariables(), { seed, ...meta });
+          const index = await store.checkpoint(prefix + name, net.namedVariables(), { seed, ...meta });
+          shas.set(name, index.sha256);
         },
-        restore: (name, net) => {
-          restoreCheckpoint(store.checkpointDir, prefix + name, net.namedVariables());
+        restore: (name, net) => restoreCheckpoint(store.checkpointDir, prefix + name, net.namedVariables()).meta,
+        phaseStarted: (phase) => {
+          recordJournal({ kind: 'start', seed, phase, metricsSeq: store.metrics.count, at: new Date().toISOString() });
+          if (!snapshotted.has(phase) && (plan.fresh.has(phase) || !readStageSnapshot(store.runDir, phase))) {
+            writeStageSnapshot(store.runDir, { stage: phase, startedAt: new Date().toISOString(), experimentPath: path.resolve(o.experimentPath), experiment });
+          }
+          snapshotted.add(phase);
+        },
+        commit: async (phase, name, block) => {
+          recordJournal({
+            kind: 'commit',
+            seed,
+            phase,
+            block,
+            checkpoint: prefix + name,
+            sha256: shas.get(name)!,
+            metricsSeq: store.metrics.count,
+            outcome: structuredClone(outcome),
+            at: new Date().toISOString(),
+          });
         },
         finished: async (net, testAccuracy) => {
-          if (index !== 0) return;
+          if (seed !== seeds[0]) return;
           const model = net.toLayersModel();
           try {
             await saveLayersModel(model, store.modelDir);
@@ -156,11 +244,11 @@ export async function runExperiment(experiment: Experiment, o: RunOptions): Prom
           publish();
           sendProgress(`seed ${seed}: ${phase} ${state}`);
         },
-      });
-      outcomes.push(outcome);
+      }, outcome);
       publish();
     }
     summary.state = 'done';
+    delete summary.error;
   } catch (err) {
     summary.state = err instanceof StoppedError || o.signal?.aborted ? 'stopped' : 'failed';
     summary.error = err instanceof Error ? err.message : String(err);
@@ -169,10 +257,22 @@ export async function runExperiment(experiment: Experiment, o: RunOptions): Prom
     events.onLog?.(summary.state === 'stopped' ? 'info' : 'error', summary.error);
   } finally {
     flushMetrics();
+    publish();
     store.close();
   }
-  publish();
-  return { summary, outcomes };
+  return { summary, outcomes: seeds.map((seed) => outcomes.get(seed)!).filter(Boolean), resumedFrom };
+}
+
+/** The previous run's stages, with the ones to run now queued (and added if new). */
+function mergeStages(previous: StageStatus[], toRun: PhaseName[]): StageStatus[] {
+  const stages = structuredClone(previous);
+  for (const phase of PHASE_ORDER) {
+    if (!toRun.includes(phase)) continue;
+    const at = stages.findIndex((s) => s.stage === phase);
+    if (at >= 0) stages[at] = { stage: phase, state: 'queued', ...(phase === 'imitate' && stages[at].blocks ? { blocks: stages[at].blocks } : {}) };
+    else stages.push({ stage: phase, state: 'queued' });
+  }
+  return stages.sort((a, b) => PHASE_ORDER.indexOf(a.stage) - PHASE_ORDER.indexOf(b.stage));
 }
 
 /** JSON has no NaN: non-finite numbers are left out of the record (loss becomes 0 only if absent). */

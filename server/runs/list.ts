@@ -31,3 +31,9 @@ export function listRuns(runsDir: string, experimentPath?: string): RunSummary[]
 export function getMetrics(runsDir: string, runId: string, afterSeq = -1): MetricRecord[] {
   return readMetricsFile(path.join(runPath(runsDir, runId), 'metrics.jsonl'), afterSeq);
 }
+
+/** The newest run of experimentPath that did not finish (running when its process died, stopped or
+ *  failed): what `gowide run FILE --resume` continues. */
+export function latestUnfinishedRun(runsDir: string, experimentPath: string): RunSummary | undefined {
+  return listRuns(runsDir, experimentPath).find((r) => r.state !== 'done');
+}

@@ -1,6 +1,7 @@
 // metrics.jsonl: one MetricRecord per line, append-only, seq strictly increasing without gaps.
 import * as fs from 'node:fs';
 import type { MetricRecord } from '../protocol';
+import { writeFileAtomic } from './atomic';
 
 export type NewMetric = Omit<MetricRecord, 'runId' | 'seq' | 'time'> & { time?: number };
 
@@ -16,6 +17,11 @@ export class MetricsLog {
     const existing = fs.existsSync(file) ? readMetricsFile(file) : [];
     this.nextSeq = existing.length > 0 ? existing[existing.length - 1].seq + 1 : 0;
     this.fd = fs.openSync(file, 'a');
+  }
+
+  /** The seq the next record gets: also the count of records in the file. */
+  get count(): number {
+    return this.nextSeq;
   }
 
   /** Numbers, stamps and appends records; returns them as written. */
@@ -62,4 +68,18 @@ function dropTornLine(file: string): void {
   const text = fs.readFileSync(file);
   if (text.length === 0 || text[text.length - 1] === 0x0a) return;
   fs.truncateSync(file, text.lastIndexOf(0x0a) + 1);
+}
+
+/** Keeps records seq 0..keep-1 (a continued run recomputes what came after its commit point) and
+ *  drops a torn last line; rewrites the file atomically. Returns how many records were dropped. */
+export function truncateMetricsFile(file: string, keep: number): number {
+  if (!fs.existsSync(file)) return 0;
+  const records = readMetricsFile(file);
+  const kept = records.filter((r) => r.seq < keep);
+  kept.forEach((r, i) => {
+    if (r.seq !== i) throw new Error(`${file}: record ${i} has seq ${r.seq}; the metrics log has a gap`);
+  });
+  const text = kept.map((r) => JSON.stringify(r) + '\n').join('');
+  if (kept.length !== records.length || fs.statSync(file).size !== Buffer.byteLength(text)) writeFileAtomic(file, text);
+  return records.length - kept.length;
 }

@@ -3,6 +3,9 @@
 //                            metrics.jsonl     MetricRecords, append-only
 //                            checkpoints/      <name>.bin + <name>.json (sha256)
 //                            summary.json      RunSummary, replaced atomically
+//                            progress.json     the journal of commit points (see run-journal.ts)
+//                            stages/           <phase>.json: the settings each phase started with
+//                            run.lock          the pid of the process training it (see run-lock.ts)
 //                            model/            the final thin net (TF.js LayersModel)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,17 +14,43 @@ import type { Experiment } from '../experiment/types';
 import type { MetricRecord, RunSummary } from '../protocol';
 import { writeJsonAtomic } from './atomic';
 import { saveCheckpoint, type CheckpointIndex } from './checkpoint';
-import { MetricsLog, type NewMetric } from './metrics-log';
+import { MetricsLog, truncateMetricsFile, type NewMetric } from './metrics-log';
 import { runFolderName, runPath } from './names';
+import { acquireRunLock } from './run-lock';
 
 export class RunStore {
-  readonly metrics: MetricsLog;
+  private log: MetricsLog;
+  private readonly unlock: () => void;
 
   private constructor(
     readonly runId: string,
     readonly runDir: string,
   ) {
-    this.metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'), runId);
+    this.unlock = acquireRunLock(runDir);
+    try {
+      this.log = new MetricsLog(this.metricsFile, runId);
+    } catch (err) {
+      this.unlock();
+      throw err;
+    }
+  }
+
+  get metrics(): MetricsLog {
+    return this.log;
+  }
+
+  get metricsFile(): string {
+    return path.join(this.runDir, 'metrics.jsonl');
+  }
+
+  /** Keeps metric records 0..keep-1 (see truncateMetricsFile); returns how many were dropped. */
+  truncateMetrics(keep: number): number {
+    this.log.close();
+    try {
+      return truncateMetricsFile(this.metricsFile, keep);
+    } finally {
+      this.log = new MetricsLog(this.metricsFile, this.runId);
+    }
   }
 
   /** Creates a new run folder (never reusing an existing one) with the configuration snapshot. */
@@ -72,6 +101,7 @@ export class RunStore {
   }
 
   close(): void {
-    this.metrics.close();
+    this.log.close();
+    this.unlock();
   }
 }

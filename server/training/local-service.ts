@@ -6,7 +6,7 @@ import { createExperimentFile, loadExperimentFile, validateExperimentText } from
 import { initEngine, getEngineInfo } from '../engine/engine';
 import { runExperiment } from '../method/run-experiment';
 import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult } from '../protocol';
-import { getMetrics, listRuns } from '../runs/list';
+import { getMetrics, latestUnfinishedRun, listRuns } from '../runs/list';
 import { defaultRunsDir, runPath } from '../runs/names';
 import type { TrainingEvents, TrainingService } from './service';
 
@@ -25,6 +25,13 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const runsDir = p.runsDir ?? defaultRunsDir(p.experimentPath);
+    // resume: the run named, or the latest unfinished run of the experiment, from its last checkpoint.
+    let runId = p.runId;
+    if (p.resume && !runId) {
+      runId = latestUnfinishedRun(runsDir, p.experimentPath)?.runId;
+      if (!runId) throw new Error(`nothing to resume: no unfinished run of ${p.experimentPath} in ${runsDir}`);
+    }
+    if (runId && active.has(runId)) throw new Error(`run ${runId} is in progress; stop it first`);
     let started: (summary: RunSummary) => void = () => undefined;
     const startedPromise = new Promise<RunSummary>((resolve) => (started = resolve));
     const finished = runExperiment(experiment, {
@@ -33,7 +40,8 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
       signal: controller.signal,
       events,
       stages: p.stage,
-      runId: p.runId,
+      runId,
+      resume: p.resume === true && runId !== undefined,
       backend: getEngineInfo()?.active,
       onStarted: (summary) => {
         active.set(summary.runId, controller);

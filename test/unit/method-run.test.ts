@@ -35,7 +35,7 @@ test('three stages and both baselines write a complete run folder', async () => 
   assert.ok(summary.arms.wide!.params > summary.arms.win!.params);
 
   const files = fs.readdirSync(summary.runDir).sort();
-  assert.deepEqual(files, ['checkpoints', 'experiment.json', 'metrics.jsonl', 'model', 'summary.json']);
+  assert.deepEqual(files, ['checkpoints', 'experiment.json', 'metrics.jsonl', 'model', 'progress.json', 'stages', 'summary.json']);
   const onDisk = JSON.parse(fs.readFileSync(path.join(summary.runDir, 'summary.json'), 'utf8'));
   assert.equal(onDisk.state, 'done');
 

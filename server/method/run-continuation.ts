@@ -1,0 +1,113 @@
+// Planning a continued or resumed run: which commit point of the journal it picks up from (falling
+// back past bad checkpoints), what each seed still has to do, and which settings each phase takes.
+import * as path from 'node:path';
+import type { Experiment } from '../experiment/types';
+import type { PhaseName, RunSummary } from '../protocol';
+import { findResumePoint } from '../runs/resume-point';
+import { journalFromCheckpoints, readJournal, seedProgress, type JournalCommit, type JournalEntry, type RunJournal, type RunPlan } from '../runs/run-journal';
+import { readSummary } from '../runs/list';
+import { continuedExperiment, readRunExperiment } from '../runs/stage-settings';
+import { emptyOutcome, phasesOf, planSeedWork, type SeedOutcome, type SeedWork } from './seed-pipeline';
+
+/** Where a continued run picked up (the `resumedFrom` of `gowide run --resume --json`). */
+export interface ResumedFrom {
+  /** The last finished stage or block it continued from; null when nothing usable was committed. */
+  stage: PhaseName | null;
+  block: number | null;
+  seed: number | null;
+  checkpoint: string | null;
+  /** Metric records after that point, dropped because their work is recomputed. */
+  droppedMetrics: number;
+  /** Bad checkpoints found and fallbacks taken. */
+  messages: string[];
+}
+
+export interface Continuation {
+  experiment: Experiment;
+  journal: RunJournal<SeedOutcome | undefined>;
+  /** Journal entries kept (up to the chosen commit point). */
+  keptEntries: number;
+  /** Metric records to keep: seq 0..keepMetrics-1. */
+  keepMetrics: number;
+  work: Map<number, SeedWork>;
+  outcomes: Map<number, SeedOutcome>;
+  /** Phases that start from their beginning (they take the experiment file's current settings). */
+  fresh: Set<PhaseName>;
+  previous?: RunSummary;
+  resumedFrom: Omit<ResumedFrom, 'droppedMetrics'>;
+  notes: string[];
+}
+
+const seedPrefix = (seed: number) => `seed${seed}-`;
+
+export function planContinuation(o: {
+  runDir: string;
+  checkpointDir: string;
+  current: Experiment;
+  mode: 'resume' | 'continue';
+  /** The stage selection asked for (continue mode). */
+  stages: PhaseName[] | undefined;
+  seeds?: number[];
+  metricsCount: number;
+}): Continuation {
+  const previous = readSummary(o.runDir);
+  const base = readRunExperiment(o.runDir) ?? o.current;
+  const unfinished = (previous?.stages ?? []).filter((s) => s.state !== 'done').map((s) => s.stage);
+  const stored = readJournal<SeedOutcome | undefined>(o.runDir);
+  const fallbackPlan: RunPlan = {
+    phases: unfinished.length > 0 ? unfinished : phasesOf('all', base.baselines),
+    seeds: base.seeds,
+  };
+  const journal = stored ?? (journalFromCheckpoints(o.checkpointDir, o.metricsCount, fallbackPlan) as RunJournal<SeedOutcome | undefined>);
+  const plan: RunPlan =
+    o.mode === 'resume'
+      ? { phases: journal.plan.phases, seeds: o.seeds ?? journal.plan.seeds }
+      : { phases: o.stages ?? phasesOf('all', o.current.baselines), seeds: o.seeds ?? base.seeds };
+
+  const workFor = (prefix: readonly JournalEntry<SeedOutcome | undefined>[]) =>
+    new Map(plan.seeds.map((seed) => [seed, planSeedWork(plan.phases, seedProgress(prefix, seed), o.mode)]));
+  const point = findResumePoint(journal.entries, o.checkpointDir, (prefix) =>
+    [...workFor(prefix)].flatMap(([seed, w]) => w.restores.map((name) => seedPrefix(seed) + name)),
+  );
+  const kept = journal.entries.slice(0, point.index + 1);
+  const work = workFor(kept);
+
+  const outcomes = new Map<number, SeedOutcome>();
+  for (const seed of new Set([...kept.map((e) => e.seed), ...plan.seeds])) {
+    const carried = seedProgress(kept, seed).outcome;
+    outcomes.set(seed, carried ? structuredClone(carried) : emptyOutcome(seed));
+  }
+
+  const resuming = new Set<PhaseName>();
+  for (const w of work.values()) if (w.imitateFromBlock > 0) resuming.add('imitate');
+  const fresh = new Set<PhaseName>();
+  for (const w of work.values()) for (const p of w.run) if (!resuming.has(p)) fresh.add(p);
+  if (o.mode === 'resume') {
+    // The crashed invocation's phases keep the settings they began with.
+    for (const p of [...fresh]) if (kept.some((e) => e.phase === p) || journal.entries.some((e) => e.phase === p)) fresh.delete(p);
+  }
+  const ran = new Set<PhaseName>([...journal.entries.map((e) => e.phase), ...(previous?.stages ?? []).filter((s) => s.state !== 'queued').map((s) => s.stage)]);
+  const settings = continuedExperiment(o.runDir, o.current, [...fresh], [...ran]);
+
+  const firstEntry = journal.entries[0];
+  const keepMetrics = point.commit ? point.commit.metricsSeq : firstEntry ? Math.min(...journal.entries.map((e) => e.metricsSeq)) : o.metricsCount;
+  const commit: JournalCommit<SeedOutcome | undefined> | undefined = point.commit;
+  return {
+    experiment: settings.experiment,
+    journal: { ...journal, plan, entries: kept },
+    keptEntries: kept.length,
+    keepMetrics: Math.min(keepMetrics, o.metricsCount),
+    work,
+    outcomes,
+    fresh,
+    previous,
+    resumedFrom: {
+      stage: commit?.phase ?? null,
+      block: commit?.block ?? null,
+      seed: commit?.seed ?? null,
+      checkpoint: commit ? path.join('checkpoints', commit.checkpoint) : null,
+      messages: point.messages,
+    },
+    notes: settings.notes,
+  };
+}
