@@ -106,6 +106,9 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
       const droppedMetrics = store.truncateMetrics(continuation.keepMetrics);
       resumedFrom = { ...continuation.resumedFrom, droppedMetrics };
       for (const message of [...resumedFrom.messages, ...continuation.notes]) events.onLog?.('warn', message);
+      const from = continuation.resumedFrom;
+      const where = from.stage === null ? 'the start (no usable checkpoint)' : `seed ${from.seed}, ${from.stage}${from.block === null ? '' : ` block ${from.block}`}`;
+      events.onLog?.('info', `continuing run ${store.runId} from ${where}; ${droppedMetrics} metric records after it dropped`);
     }
     writeJournal(store.runDir, journal);
   } catch (err) {
