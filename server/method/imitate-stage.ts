@@ -168,9 +168,10 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
   }
 }
 
-/** A linear probe's settings: the head alone converges in about an epoch at this rate whatever the
- *  fine-tune settings are (measured: tying it to the fine-tune rate broke the head at 1e-4). */
-const HEAD_PROBE = { learningRate: 1e-2, maxSteps: 400 } as const;
+/** A linear probe's settings: the head alone converges in a few hundred steps at this rate whatever
+ *  the fine-tune settings and the data size are (measured: tying the rate to the fine-tune rate broke
+ *  the head at 1e-4; tying the steps to an epoch left it below chance on a 480-example set). */
+const HEAD_PROBE = { learningRate: 1e-2, steps: 300 } as const;
 
 /** Widen mode "all": the thin head cannot be the wide one, so it is fitted alone (a linear probe on
  *  the fine-tune loss against the wide logits) before the warm start is measured. Cheap: no gradient
@@ -178,12 +179,11 @@ const HEAD_PROBE = { learningRate: 1e-2, maxSteps: 400 } as const;
  *  MSE across a linear boundary. */
 async function fitHead(ctx: StageContext, thin: BlockNet, wide: BlockNet): Promise<void> {
   const ft = ctx.experiment.finetune;
-  const stepsPerEpoch = Math.max(1, Math.floor(ctx.data.train.count / ft.batchSize));
   await trainClassifier(ctx, {
     phase: 'imitate',
     net: thin,
     epochs: 0,
-    steps: Math.min(stepsPerEpoch, HEAD_PROBE.maxSteps),
+    steps: HEAD_PROBE.steps,
     batchSize: ft.batchSize,
     optimizer: 'adam',
     learningRate: HEAD_PROBE.learningRate,
