@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { CreateExperimentParams, CreateExperimentResult } from '../protocol';
+import { defaultWideEpochs } from './budget';
 import {
   DEFAULT_BASELINES, DEFAULT_DATA, DEFAULT_FINETUNE, DEFAULT_IMITATE, DEFAULT_MODEL, DEFAULT_SEEDS, DEFAULT_WIDE,
   defaultWiden,
@@ -20,12 +21,13 @@ export function createExperimentText(params: CreateExperimentParams): string {
   const data: Record<string, unknown> = { format: params.dataFormat ?? defaultDataFormat(params.family) };
   if (params.dataPath !== undefined) data.path = params.dataPath;
   data.validationSplit = DEFAULT_DATA.validationSplit;
+  const depth = params.depth ?? model.depth;
   const document = {
     name: params.name,
     data,
-    model: { family: params.family, depth: params.depth ?? model.depth, width: params.width ?? model.width },
+    model: { family: params.family, depth, width: params.width ?? model.width },
     widen: { factor: params.widenFactor ?? widen.factor, mode: widen.mode },
-    wide: { epochs: DEFAULT_WIDE.epochs, batchSize: DEFAULT_WIDE.batchSize, learningRate: DEFAULT_WIDE.learningRate },
+    wide: { epochs: defaultWideEpochs(depth, DEFAULT_IMITATE, DEFAULT_FINETUNE), batchSize: DEFAULT_WIDE.batchSize, learningRate: DEFAULT_WIDE.learningRate },
     imitate: { epochsPerLayer: DEFAULT_IMITATE.epochsPerLayer, input: DEFAULT_IMITATE.input, lowerLayers: DEFAULT_IMITATE.lowerLayers },
     finetune: { epochs: DEFAULT_FINETUNE.epochs, kdWeight: DEFAULT_FINETUNE.kdWeight, temperature: DEFAULT_FINETUNE.temperature },
     baselines: DEFAULT_BASELINES,

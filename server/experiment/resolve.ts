@@ -11,6 +11,7 @@ import {
   DEFAULT_WIDE, WIDE_MEMORY_ERROR_BYTES, WIDE_MEMORY_WARNING_BYTES, WIDE_PARAMS_WARNING,
   defaultDownsampleAt, defaultWiden,
 } from './defaults';
+import { defaultWideEpochs } from './budget';
 import { estimateNets, formatBytes, formatCount } from './estimate';
 import { FieldReader, isPlainObject, typeName, type ReadContext } from './fields';
 import type {
@@ -320,15 +321,20 @@ function readExperiment(raw: Record<string, unknown>, experimentDir: string, ctx
   const model = readModel(top.section('model'));
   if (!hasData) top.error('data', 'data is missing', 'add "data": {"format": "shapes"} or another data set');
   if (!hasModel) top.error('model', 'model is missing', 'add "model": {"family": "mlp", "depth": 12, "width": 32}');
+  const widen = readWiden(top.section('widen'), model.family, model.depth);
+  const imitate = readImitate(top.section('imitate'));
+  const finetune = readFinetune(top.section('finetune'));
   const experiment: Experiment = {
     name,
     description,
     data,
     model,
-    widen: readWiden(top.section('widen'), model.family, model.depth),
-    wide: readTrain(top.section('wide'), DEFAULT_WIDE),
-    imitate: readImitate(top.section('imitate')),
-    finetune: readFinetune(top.section('finetune')),
+    widen,
+    // The paper's protocol: the wide net gets the standard schedule, i.e. as many epochs as the thin
+    // net trained from scratch (imitation + fine-tune epochs), unless the file says otherwise.
+    wide: readTrain(top.section('wide'), { ...DEFAULT_WIDE, epochs: defaultWideEpochs(model.depth, imitate, finetune) }),
+    imitate,
+    finetune,
     baselines: readBaselines(top),
     seeds: readSeeds(top),
     backend: top.optionalChoice('backend', BACKEND_NAMES, 'a backend'),

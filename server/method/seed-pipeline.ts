@@ -5,6 +5,7 @@ import type { ArmName, PhaseName, RunState, StageName } from '../protocol';
 import { classifierSteps, trainClassifier } from './classifier-phase';
 import { buildThinNet, buildWideNet, type StageContext } from './context';
 import { evaluate } from './evaluate';
+import { thinEpochBudget } from '../experiment/budget';
 import { imitate, type BlockImitation } from './imitate-stage';
 import { trainWide } from './wide-stage';
 
@@ -47,7 +48,7 @@ export const checkpointNames = {
 /** Thin-net epochs of the baselines: the same budget as imitation plus fine-tuning. */
 export function baselineEpochs(ctx: Pick<StageContext, 'experiment'>): number {
   const e = ctx.experiment;
-  return e.model.depth * e.imitate.epochsPerLayer + e.finetune.epochs;
+  return thinEpochBudget(e.model.depth, e.imitate, e.finetune);
 }
 
 export const PHASE_ORDER: readonly PhaseName[] = ['wide', 'imitate', 'finetune', 'scratch', 'kd'];
@@ -193,13 +194,17 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
       thin = net;
       outcome.params.thin = net.params;
       const ft = e.finetune;
+      // The baselines train with the standard schedule (the wide net's optimiser settings), not with
+      // the fine-tune settings, which are tuned for starting from a warm start.
+      const { epochs: _wideEpochs, ...standard } = e.wide;
       const result = await trainClassifier(ctx, {
         phase: arm,
         net,
-        ...ft,
+        ...standard,
         epochs: baselineEpochs(ctx),
         teacher: arm === 'kd' ? wide : undefined,
         kdWeight: arm === 'kd' ? (ft.kdWeight > 0 ? ft.kdWeight : 0.5) : 0,
+        temperature: ft.temperature,
       });
       outcome.seconds[arm] = result.seconds;
       await finishPhase(arm, checkpointNames[arm], net, {});
