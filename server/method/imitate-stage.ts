@@ -198,16 +198,20 @@ async function fitHead(ctx: StageContext, thin: BlockNet, wide: BlockNet): Promi
 const rms = (t: tf.Tensor) => tf.sqrt(tf.mean(tf.square(t)));
 
 /** Normalised MSE leaves the scale of a thin block's output free, and over many blocks the scales
- *  drift far from anything fine-tuning copes with. When the block ends in a dense layer followed by a
- *  positively homogeneous activation (ReLU, or none), scaling that layer's kernel and bias by c scales
- *  the output by c: set c so the thin output has the wide output's root-mean-square. The block's
- *  normalised imitation loss is unchanged. Other block types are left as they are. */
+ *  drift far from anything fine-tuning copes with. When the block ends in a dense or convolution layer
+ *  followed by a positively homogeneous activation (ReLU; max pooling keeps that), scaling that
+ *  layer's kernel and bias by c scales the output by c: set c so the thin output has the wide output's
+ *  root-mean-square. The block's normalised imitation loss is unchanged. Blocks whose output scale is
+ *  not set by their last kernel (normalisation layers, residual sums) are left as they are. */
 async function matchScale(ctx: StageContext, thin: BlockNet, wide: BlockNet, i: number): Promise<void> {
-  if (ctx.experiment.model.activation !== 'relu') return;
+  const { model } = ctx.experiment;
+  const plainBlocks = model.family === 'mlp' || (model.family === 'cnn' && !model.normalization);
+  if (model.activation !== 'relu' || !plainBlocks) return;
   const vars = thin.blocks[i].trainableVariables();
   const kernel = vars[vars.length - 2];
   const bias = vars[vars.length - 1];
-  if (!kernel || !bias || kernel.shape.length !== 2 || bias.shape.length !== 1 || kernel.shape[1] !== bias.shape[0]) return;
+  const denseOrConv = kernel && (kernel.shape.length === 2 || kernel.shape.length === 4);
+  if (!denseOrConv || !bias || bias.shape.length !== 1 || kernel.shape[kernel.shape.length - 1] !== bias.shape[0]) return;
   const count = Math.min(ctx.data.validation.count, IMITATION_EVAL_EXAMPLES);
   const size = ctx.data.exampleShape.reduce((a, b) => a * b, 1);
   const [thinRms, wideRms] = tf.tidy(() => {
