@@ -3,94 +3,13 @@
 // then end to end: gradients of a small conv net, and a few optimizer steps that lower the loss.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
+import { describeCase, hostFloat, kernelComparison, outSize, randomValues, runKernelOn, wasmDist } from './kernel-test-helpers';
+import type { ConvCase } from './kernel-test-helpers';
 
-const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
-
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so failures reproduce. */
-function randomValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return values;
-}
-
-interface HostTensor {
-  values: Float32Array | Int32Array;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-}
-
-function hostFloat(shape: number[], seed: number): HostTensor {
-  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed), shape, dtype: 'float32' };
-}
-
-/** Runs a kernel on one backend from host data, returning the host result and its shape. */
-async function runKernelOn(
-  backendName: 'wasm' | 'cpu',
-  kernelName: string,
-  inputs: Record<string, HostTensor>,
-  attrs: Record<string, unknown>,
-): Promise<{ values: Float32Array; shape: number[] }> {
-  await tf.setBackend(backendName);
-  const tensors: Record<string, tf.Tensor> = {};
-  for (const [name, host] of Object.entries(inputs)) {
-    tensors[name] = tf.tensor(host.values, host.shape, host.dtype);
-  }
-  const before = tf.memory().numTensors;
-  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-  const result = { values: Float32Array.from(out.dataSync()), shape: out.shape };
-  out.dispose();
-  Object.values(tensors).forEach((tensor) => tensor.dispose());
-  assert.equal(tf.memory().numTensors, before - Object.keys(tensors).length, 'tensor leak');
-  return result;
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, label: string, relativeTolerance = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  let maxReference = 0;
-  let maxDifference = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxReference = Math.max(maxReference, Math.abs(expected[i]));
-    maxDifference = Math.max(maxDifference, Math.abs(actual[i] - expected[i]));
-  }
-  assert.ok(
-    maxDifference <= relativeTolerance * maxReference + 1e-6,
-    `${label}: max |wasm - cpu| = ${maxDifference} with max |cpu| = ${maxReference}`,
-  );
-}
-
-async function compareKernel(
-  kernelName: string,
-  inputs: Record<string, HostTensor>,
-  attrs: Record<string, unknown>,
-  label: string,
-): Promise<void> {
-  const reference = await runKernelOn('cpu', kernelName, inputs, attrs);
-  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
-  assert.deepEqual(actual.shape, reference.shape, `${label}: shape`);
-  assertClose(actual.values, reference.values, label);
-}
-
-interface ConvCase {
-  batch: number;
-  height: number;
-  width: number;
-  inChannels: number;
-  outChannels: number;
-  kernel: number;
-  stride: number;
-  pad: 'same' | 'valid';
-}
+const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'wasm' });
 
 function convCases(): ConvCase[] {
   const cases: ConvCase[] = [];
@@ -105,14 +24,6 @@ function convCases(): ConvCase[] {
   cases.push({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
   cases.push({ batch: 1, height: 7, width: 7, inChannels: 3, outChannels: 2, kernel: 3, stride: 2, pad: 'same' });
   return cases;
-}
-
-function describeCase(c: ConvCase): string {
-  return `x[${c.batch},${c.height},${c.width},${c.inChannels}] k${c.kernel} s${c.stride} ${c.pad} co${c.outChannels}`;
-}
-
-function outSize(size: number, kernel: number, stride: number, pad: 'same' | 'valid'): number {
-  return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
 }
 
 describe('wasm gradient kernels', () => {

@@ -8,82 +8,22 @@
 import { before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { loadBlasAddon, registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import {
+  countAddonCalls,
+  hostFloat,
+  kernelComparison,
+  layersGradientsOn,
+  randomValues,
+  skipWithoutNative,
+  wasmDist,
+} from './kernel-test-helpers';
+import type { HostTensor } from './kernel-test-helpers';
 
-const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
-const requireNative = process.env.GOWIDE_REQUIRE_NATIVE === '1';
-
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so failures reproduce. */
-function randomValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return values;
-}
-
-interface HostTensor {
-  values: Float32Array;
-  shape: number[];
-}
-
-function hostFloat(shape: number[], seed: number): HostTensor {
-  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed), shape };
-}
-
-async function runKernelOn(
-  backendName: 'wasm' | 'cpu',
-  kernelName: string,
-  inputs: Record<string, HostTensor>,
-  attrs: Record<string, unknown>,
-): Promise<{ values: Float32Array; shape: number[] }> {
-  await tf.setBackend(backendName);
-  const tensors: Record<string, tf.Tensor> = {};
-  for (const [name, host] of Object.entries(inputs)) tensors[name] = tf.tensor(host.values, host.shape, 'float32');
-  const before = tf.memory().numTensors;
-  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-  const result = { values: Float32Array.from(out.dataSync()), shape: out.shape };
-  out.dispose();
-  Object.values(tensors).forEach((tensor) => tensor.dispose());
-  assert.equal(tf.memory().numTensors, before - Object.keys(tensors).length, 'tensor leak');
-  return result;
-}
-
-/** max |actual - expected| <= tolerance * max |expected| (plus a tiny absolute floor for all-zero results). */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, relativeTolerance = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  let maxReference = 0;
-  let maxDifference = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxReference = Math.max(maxReference, Math.abs(expected[i]));
-    maxDifference = Math.max(maxDifference, Math.abs(actual[i] - expected[i]));
-  }
-  assert.ok(
-    maxDifference <= relativeTolerance * maxReference + 1e-7,
-    `${label}: max |native - cpu| = ${maxDifference} with max |cpu| = ${maxReference}`,
-  );
-}
-
-async function compareKernel(
-  kernelName: string,
-  inputs: Record<string, HostTensor>,
-  attrs: Record<string, unknown>,
-  label: string,
-): Promise<void> {
-  const reference = await runKernelOn('cpu', kernelName, inputs, attrs);
-  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
-  assert.deepEqual(actual.shape, reference.shape, `${label}: shape`);
-  assertClose(actual.values, reference.values, label);
-}
+const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
 /** Shape of an operand holding an rows x columns matrix (or its transpose) per batch entry. */
 function operandShape(batchShape: number[], rows: number, columns: number, transposed: boolean): number[] {
@@ -112,23 +52,9 @@ const batchShapes: Array<[number[], number[]]> = [
   [[2, 1], [1, 3]],
 ];
 
-/** Counts the addon's sgemm calls while fn runs (the addon object is shared with the kernels). */
+/** Counts the addon's sgemm calls while fn runs. */
 async function countSgemmCalls(fn: () => Promise<void> | void): Promise<number> {
-  const load = loadBlasAddon();
-  if (!load.ok) throw new Error(load.reason);
-  const addon = load.addon;
-  const original = addon.sgemm;
-  let calls = 0;
-  addon.sgemm = (...args) => {
-    calls++;
-    original.apply(addon, args);
-  };
-  try {
-    await fn();
-  } finally {
-    addon.sgemm = original;
-  }
-  return calls;
+  return (await countAddonCalls(['sgemm'], fn)).sgemm;
 }
 
 describe('native BLAS kernels on wasm', () => {
@@ -144,10 +70,7 @@ describe('native BLAS kernels on wasm', () => {
 
   /** Skips (or, with GOWIDE_REQUIRE_NATIVE=1, fails) when the addon is not available. */
   function skipWithoutAddon(t: TestContext): boolean {
-    if (registration.ok) return false;
-    if (requireNative) assert.fail(`GOWIDE_REQUIRE_NATIVE=1 but ${registration.reason}`);
-    t.skip(registration.reason);
-    return true;
+    return skipWithoutNative(t, registration.ok ? null : registration.reason);
   }
 
   it('registers BatchMatMul and _FusedMatMul over the wasm-gradients kernels, idempotently', (t) => {
@@ -268,21 +191,8 @@ describe('native BLAS kernels on wasm', () => {
     const xValues = randomValues(batch * inputSize, 7);
     const labels = Array.from({ length: batch }, (_, i) => (i * 3) % 5);
 
-    const gradientsOn = async (backendName: 'cpu' | 'wasm'): Promise<{ loss: number; grads: Float32Array[] }> => {
-      await tf.setBackend(backendName);
-      const model = buildModel();
-      model.setWeights(weightValues.map((w) => tf.tensor(w.values, w.shape)));
-      const x = tf.tensor2d(xValues, [batch, inputSize]);
-      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
-      const { value, grads } = tf.variableGrads(() =>
-        tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar,
-      );
-      const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
-      const result = { loss: value.dataSync()[0], grads: names.map((name) => Float32Array.from(grads[name].dataSync())) };
-      tf.dispose([x, y, value, ...Object.values(grads)]);
-      model.dispose();
-      return result;
-    };
+    const gradientsOn = (backendName: 'cpu' | 'wasm'): Promise<{ loss: number; grads: Float32Array[] }> =>
+      layersGradientsOn(backendName, buildModel, weightValues, xValues, [batch, inputSize], labels, 5);
     const reference = await gradientsOn('cpu');
     const actual = await gradientsOn('wasm');
     assert.ok(Math.abs(actual.loss - reference.loss) <= 1e-4 * Math.abs(reference.loss), `loss ${actual.loss} vs ${reference.loss}`);

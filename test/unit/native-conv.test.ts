@@ -9,95 +9,25 @@
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { loadBlasAddon, registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
-import type { ConvAddon } from '../../server/engine/native/conv-kernels';
+import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import {
+  countAddonCalls,
+  describeCase,
+  hostFloat,
+  kernelComparison,
+  layersGradientsOn,
+  outSize,
+  randomValues,
+  skipWithoutNative,
+  wasmDist,
+} from './kernel-test-helpers';
+import type { ConvCase, HostTensor } from './kernel-test-helpers';
 
-const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
-const requireNative = process.env.GOWIDE_REQUIRE_NATIVE === '1';
 const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum'];
-
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so failures reproduce. */
-function randomValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return values;
-}
-
-interface HostTensor {
-  values: Float32Array;
-  shape: number[];
-}
-
-function hostFloat(shape: number[], seed: number, offset = 0): HostTensor {
-  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed).map((v) => v + offset), shape };
-}
-
-async function runKernelOn(
-  backendName: 'wasm' | 'cpu',
-  kernelName: string,
-  inputs: Record<string, HostTensor>,
-  attrs: Record<string, unknown>,
-): Promise<{ values: Float32Array; shape: number[] }> {
-  await tf.setBackend(backendName);
-  const tensors: Record<string, tf.Tensor> = {};
-  for (const [name, host] of Object.entries(inputs)) tensors[name] = tf.tensor(host.values, host.shape, 'float32');
-  const before = tf.memory().numTensors;
-  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-  const result = { values: Float32Array.from(out.dataSync()), shape: out.shape };
-  out.dispose();
-  Object.values(tensors).forEach((tensor) => tensor.dispose());
-  assert.equal(tf.memory().numTensors, before - Object.keys(tensors).length, 'tensor leak');
-  return result;
-}
-
-/** max |actual - expected| <= tolerance * max |expected| (plus a tiny absolute floor). */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, relativeTolerance = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  let maxReference = 0;
-  let maxDifference = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxReference = Math.max(maxReference, Math.abs(expected[i]));
-    maxDifference = Math.max(maxDifference, Math.abs(actual[i] - expected[i]));
-  }
-  assert.ok(
-    maxDifference <= relativeTolerance * maxReference + 1e-7,
-    `${label}: max |native - cpu| = ${maxDifference} with max |cpu| = ${maxReference}`,
-  );
-}
-
-async function compareKernel(
-  kernelName: string,
-  inputs: Record<string, HostTensor>,
-  attrs: Record<string, unknown>,
-  label: string,
-): Promise<void> {
-  const reference = await runKernelOn('cpu', kernelName, inputs, attrs);
-  const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
-  assert.deepEqual(actual.shape, reference.shape, `${label}: shape`);
-  assertClose(actual.values, reference.values, label);
-}
-
-interface ConvCase {
-  batch: number;
-  height: number;
-  width: number;
-  inChannels: number;
-  outChannels: number;
-  kernel: number;
-  stride: number;
-  pad: 'same' | 'valid';
-}
+const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
 function convCases(): ConvCase[] {
   const cases: ConvCase[] = [];
@@ -113,14 +43,6 @@ function convCases(): ConvCase[] {
   cases.push({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
   cases.push({ batch: 2, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'same' });
   return cases;
-}
-
-function outSize(size: number, kernel: number, stride: number, pad: 'same' | 'valid'): number {
-  return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
-}
-
-function describeCase(c: ConvCase): string {
-  return `x[${c.batch},${c.height},${c.width},${c.inChannels}] k${c.kernel} s${c.stride} ${c.pad} co${c.outChannels}`;
 }
 
 /** Runs the three conv kernels of one case on both backends and compares them. */
@@ -149,27 +71,9 @@ async function compareConvCase(c: ConvCase, seed: number, label = describeCase(c
   );
 }
 
-/** Counts the addon's conv-family calls while fn runs (the addon object is shared with the kernels). */
-async function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, number>> {
-  const load = loadBlasAddon();
-  if (!load.ok) throw new Error(load.reason);
-  const convAddon = load.addon as unknown as ConvAddon & Record<string, (...args: unknown[]) => void>;
-  const names = ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'sumRows'];
-  const originals = new Map(names.map((name) => [name, convAddon[name]]));
-  const counts: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
-  for (const name of names) {
-    const original = originals.get(name)!;
-    convAddon[name] = (...args: unknown[]) => {
-      counts[name]++;
-      original.apply(convAddon, args);
-    };
-  }
-  try {
-    await fn();
-  } finally {
-    for (const name of names) convAddon[name] = originals.get(name)!;
-  }
-  return counts;
+/** Counts the addon's conv-family calls while fn runs. */
+function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, number>> {
+  return countAddonCalls(['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'sumRows'], fn);
 }
 
 describe('native conv kernels on wasm', () => {
@@ -196,9 +100,7 @@ describe('native conv kernels on wasm', () => {
   function skipWithoutAddon(t: TestContext): boolean {
     if (registration.ok && CONV_KERNELS.every((name) => registration.ok && registration.kernels.includes(name))) return false;
     const reason = registration.ok ? `conv kernels not registered (${registration.kernels.join(', ')})` : registration.reason;
-    if (requireNative) assert.fail(`GOWIDE_REQUIRE_NATIVE=1 but ${reason}`);
-    t.skip(reason);
-    return true;
+    return skipWithoutNative(t, reason);
   }
 
   it('registers Conv2D, its gradients, MaxPoolGrad and Sum with the BLAS kernels, idempotently', (t) => {
@@ -343,21 +245,8 @@ describe('native conv kernels on wasm', () => {
     const xValues = randomValues(batch * 13 * 12 * 3, 77);
     const labels = Array.from({ length: batch }, (_, i) => (i * 3) % 5);
 
-    const gradientsOn = async (backendName: 'cpu' | 'wasm'): Promise<{ loss: number; grads: Float32Array[] }> => {
-      await tf.setBackend(backendName);
-      const model = buildModel();
-      model.setWeights(weightValues.map((w) => tf.tensor(w.values, w.shape)));
-      const x = tf.tensor4d(xValues, [batch, 13, 12, 3]);
-      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
-      const { value, grads } = tf.variableGrads(() =>
-        tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar,
-      );
-      const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
-      const result = { loss: value.dataSync()[0], grads: names.map((name) => Float32Array.from(grads[name].dataSync())) };
-      tf.dispose([x, y, value, ...Object.values(grads)]);
-      model.dispose();
-      return result;
-    };
+    const gradientsOn = (backendName: 'cpu' | 'wasm'): Promise<{ loss: number; grads: Float32Array[] }> =>
+      layersGradientsOn(backendName, buildModel, weightValues, xValues, [batch, 13, 12, 3], labels, 5);
     const reference = await gradientsOn('cpu');
     let actual: { loss: number; grads: Float32Array[] } = { loss: NaN, grads: [] };
     const counts = await countConvCalls(async () => {

@@ -1,0 +1,185 @@
+// Shared by the wasm kernel tests (kernels-wasm, native-blas, native-conv): deterministic host
+// data, running one kernel on the cpu or wasm backend, comparing the two, skipping without the
+// native addon, and counting the addon's calls.
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadBlasAddon } from '../../server/engine/native/blas-kernels';
+
+/** Where the wasm backend's .wasm files are (for setWasmPaths). */
+export const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
+
+/** GOWIDE_REQUIRE_NATIVE=1 (CI, where the addon is built): a missing addon fails instead of skipping. */
+export const requireNative = process.env.GOWIDE_REQUIRE_NATIVE === '1';
+
+/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so failures reproduce. */
+export function randomValues(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return values;
+}
+
+/** Host data of one kernel input; dtype defaults to float32. */
+export interface HostTensor {
+  values: Float32Array | Int32Array;
+  shape: number[];
+  dtype?: 'float32' | 'int32';
+}
+
+/** Random float32 host data of the given shape, each value shifted by offset. */
+export function hostFloat(shape: number[], seed: number, offset = 0): HostTensor {
+  const values = randomValues(shape.reduce((a, b) => a * b, 1), seed);
+  return { values: offset === 0 ? values : values.map((v) => v + offset), shape, dtype: 'float32' };
+}
+
+/** Runs a kernel on one backend from host data, returning the host result and its shape; checks for leaks. */
+export async function runKernelOn(
+  backendName: 'wasm' | 'cpu',
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown>,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backendName);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, host] of Object.entries(inputs)) {
+    tensors[name] = tf.tensor(host.values, host.shape, host.dtype ?? 'float32');
+  }
+  const before = tf.memory().numTensors;
+  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { values: Float32Array.from(out.dataSync()), shape: out.shape };
+  out.dispose();
+  Object.values(tensors).forEach((tensor) => tensor.dispose());
+  assert.equal(tf.memory().numTensors, before - Object.keys(tensors).length, 'tensor leak');
+  return result;
+}
+
+export interface KernelComparison {
+  /** max |actual - expected| <= relativeTolerance * max |expected| + absoluteFloor. */
+  assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, relativeTolerance?: number): void;
+  /** Runs the kernel on cpu, then on wasm, and compares shapes and values (default tolerance). */
+  compareKernel(
+    kernelName: string,
+    inputs: Record<string, HostTensor>,
+    attrs: Record<string, unknown>,
+    label: string,
+  ): Promise<void>;
+}
+
+/**
+ * The cpu-vs-wasm comparison of one test file: `absoluteFloor` is the tiny absolute allowance
+ * (for all-zero results), `actualName` names the wasm side in failure messages.
+ */
+export function kernelComparison(options: { absoluteFloor: number; actualName: string }): KernelComparison {
+  const { absoluteFloor, actualName } = options;
+  const assertClose: KernelComparison['assertClose'] = (actual, expected, label, relativeTolerance = 1e-4) => {
+    assert.equal(actual.length, expected.length, `${label}: length`);
+    let maxReference = 0;
+    let maxDifference = 0;
+    for (let i = 0; i < expected.length; i++) {
+      maxReference = Math.max(maxReference, Math.abs(expected[i]));
+      maxDifference = Math.max(maxDifference, Math.abs(actual[i] - expected[i]));
+    }
+    assert.ok(
+      maxDifference <= relativeTolerance * maxReference + absoluteFloor,
+      `${label}: max |${actualName} - cpu| = ${maxDifference} with max |cpu| = ${maxReference}`,
+    );
+  };
+  const compareKernel: KernelComparison['compareKernel'] = async (kernelName, inputs, attrs, label) => {
+    const reference = await runKernelOn('cpu', kernelName, inputs, attrs);
+    const actual = await runKernelOn('wasm', kernelName, inputs, attrs);
+    assert.deepEqual(actual.shape, reference.shape, `${label}: shape`);
+    assertClose(actual.values, reference.values, label);
+  };
+  return { assertClose, compareKernel };
+}
+
+/**
+ * For a test that needs the native kernels: false when `reason` is null (they are there); else
+ * skips the test with the reason and returns true, or fails it under GOWIDE_REQUIRE_NATIVE=1.
+ */
+export function skipWithoutNative(t: TestContext, reason: string | null): boolean {
+  if (reason == null) return false;
+  if (requireNative) assert.fail(`GOWIDE_REQUIRE_NATIVE=1 but ${reason}`);
+  t.skip(reason);
+  return true;
+}
+
+/**
+ * Counts the calls of the named addon functions while fn runs (the addon object is shared with
+ * the kernels, so wrapping its functions sees every call); the originals are put back after.
+ */
+export async function countAddonCalls<Name extends string>(
+  names: readonly Name[],
+  fn: () => Promise<void> | void,
+): Promise<Record<Name, number>> {
+  const load = loadBlasAddon();
+  if (!load.ok) throw new Error(load.reason);
+  const addon = load.addon as unknown as Record<string, (...args: unknown[]) => void>;
+  const originals = new Map(names.map((name) => [name, addon[name]]));
+  const counts = Object.fromEntries(names.map((name) => [name, 0])) as Record<Name, number>;
+  for (const name of names) {
+    const original = originals.get(name)!;
+    addon[name] = (...args: unknown[]) => {
+      counts[name]++;
+      original.apply(addon, args);
+    };
+  }
+  try {
+    await fn();
+  } finally {
+    for (const name of names) addon[name] = originals.get(name)!;
+  }
+  return counts;
+}
+
+/** A tf.layers model's loss and weight gradients on one backend, from fixed host weights and data. */
+export async function layersGradientsOn(
+  backendName: 'cpu' | 'wasm',
+  buildModel: () => tf.LayersModel,
+  weightValues: Array<{ shape: number[]; values: Float32Array }>,
+  xValues: Float32Array,
+  xShape: number[],
+  labels: number[],
+  classes: number,
+): Promise<{ loss: number; grads: Float32Array[] }> {
+  await tf.setBackend(backendName);
+  const model = buildModel();
+  model.setWeights(weightValues.map((w) => tf.tensor(w.values, w.shape)));
+  const x = tf.tensor(xValues, xShape);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+  const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
+  const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+  const result = { loss: value.dataSync()[0], grads: names.map((name) => Float32Array.from(grads[name].dataSync())) };
+  tf.dispose([x, y, value, ...Object.values(grads)]);
+  model.dispose();
+  return result;
+}
+
+/** One NHWC conv of the comparison grids: x [batch, height, width, inChannels], a square filter. */
+export interface ConvCase {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: 'same' | 'valid';
+}
+
+export function describeCase(c: ConvCase): string {
+  return `x[${c.batch},${c.height},${c.width},${c.inChannels}] k${c.kernel} s${c.stride} ${c.pad} co${c.outChannels}`;
+}
+
+/** Output size of a conv or pool along one axis. */
+export function outSize(size: number, kernel: number, stride: number, pad: 'same' | 'valid'): number {
+  return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
+}
