@@ -20,22 +20,11 @@
 // off XNNPACK onto a scalar loop). See replacedKernels below.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
-import {
-  backend_util,
-  getKernel,
-  registerKernel,
-  unregisterKernel,
-  util,
-} from '@tensorflow/tfjs-core';
-import type {
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { backend_util, getKernel, registerKernel, util } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-const WASM = 'wasm';
+import { WASM, WasmKernelReplacements, callKernel, wasmKernelConfig } from './registry';
+import type { OurKernel, WasmKernelArgs as RegistryKernelArgs } from './registry';
 
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
 type PadAttr = 'valid' | 'same' | number | ExplicitPadding;
@@ -43,11 +32,7 @@ type PadAttr = 'valid' | 'same' | number | ExplicitPadding;
 /** Kernel inputs by name; the engine passes every declared input, so entries are present. */
 type KernelInputs = Record<string, TensorInfo>;
 
-interface WasmKernelArgs {
-  inputs: KernelInputs;
-  backend: BackendWasm;
-  attrs: NamedAttrMap;
-}
+type WasmKernelArgs = RegistryKernelArgs<TensorInfo>;
 
 /** Runs one of the wasm backend's registered kernels directly (no engine bookkeeping, no tape). */
 function runWasmKernel(
@@ -266,8 +251,6 @@ function flipSpatially(backend: BackendWasm, filter: TensorInfo): TensorInfo {
   return runWasmKernel('Reverse', backend, { x: filter }, { dims: [0, 1] });
 }
 
-let originalConv2dBackpropInput: KernelFunc | null = null;
-
 function conv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs;
@@ -288,10 +271,7 @@ function conv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
-  const fallback = (): TensorInfo => {
-    if (originalConv2dBackpropInput == null) throw new Error('Conv2DBackpropInput: no fallback kernel');
-    return originalConv2dBackpropInput(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
-  };
+  const fallback = (): TensorInfo => replacements.runFallback('Conv2DBackpropInput', args);
   if (convInfo.dataFormat !== 'channelsLast' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
     return fallback();
   }
@@ -554,19 +534,18 @@ function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
 // explicitly (one cheap memory pass) and hand the plain product to the original kernel, which
 // then takes the XNNPACK path. Batched products (attention) go to the original unchanged, as do
 // non-float32 ones.
-let originalBatchMatMul: KernelFunc | null = null;
 
 function batchMatMul(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { a, b } = inputs;
   const transposeA = Boolean(attrs.transposeA);
   const transposeB = Boolean(attrs.transposeB);
-  if (originalBatchMatMul == null) throw new Error('BatchMatMul: no original kernel');
-  const original = originalBatchMatMul;
+  const original = replacements.fallback('BatchMatMul');
+  if (original == null) throw new Error('BatchMatMul: no original kernel');
   const batchA = util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = util.sizeFromShape(b.shape.slice(0, -2));
   if ((!transposeA && !transposeB) || batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
-    return original(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+    return callKernel(original, args);
   }
   const intermediates: TensorInfo[] = [];
   const asMatrix = (x: TensorInfo, transposed: boolean): TensorInfo => {
@@ -581,11 +560,7 @@ function batchMatMul(args: WasmKernelArgs): TensorInfo {
   };
   const plainA = asMatrix(a, transposeA);
   const plainB = asMatrix(b, transposeB);
-  const product = original({
-    inputs: { a: plainA, b: plainB },
-    backend,
-    attrs: { transposeA: false, transposeB: false },
-  } as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+  const product = callKernel(original, { inputs: { a: plainA, b: plainB }, backend, attrs: { transposeA: false, transposeB: false } });
   disposeAll(backend, intermediates);
   // Same output shape as the original kernel would give: broadcast batch dims + [M, N].
   const batchShape = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
@@ -598,7 +573,7 @@ function batchMatMul(args: WasmKernelArgs): TensorInfo {
 // ---------------------------------------------------------------------------------------------
 // Registration
 
-const missingKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelArgs) => TensorInfo }> = [
+const missingKernels: Array<OurKernel<WasmKernelArgs>> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseConv2dBackpropFilter },
@@ -606,46 +581,13 @@ const missingKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelA
 ];
 
 /** Kernels that exist on wasm but are slow there; replaced, keeping the original as fallback. */
-const replacedKernels: Array<{
-  kernelName: string;
-  kernelFunc: (args: WasmKernelArgs) => TensorInfo;
-  keepOriginal: (original: KernelFunc) => void;
-}> = [
-  {
-    kernelName: 'Conv2DBackpropInput',
-    kernelFunc: conv2dBackpropInput,
-    keepOriginal: (original) => {
-      originalConv2dBackpropInput = original;
-    },
-  },
-  { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad, keepOriginal: () => undefined },
-  {
-    kernelName: 'BatchMatMul',
-    kernelFunc: batchMatMul,
-    keepOriginal: (original) => {
-      originalBatchMatMul = original;
-    },
-  },
+const replacedKernels: Array<OurKernel<WasmKernelArgs>> = [
+  { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInput },
+  { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad },
+  { kernelName: 'BatchMatMul', kernelFunc: batchMatMul },
 ];
-
-const ourKernelFuncs = new Set<unknown>([...missingKernels, ...replacedKernels].map((kernel) => kernel.kernelFunc));
+const replacements = new WasmKernelReplacements(replacedKernels);
 const registeredByUs: string[] = [];
-
-function toConfig(
-  kernelName: string,
-  kernelFunc: (args: WasmKernelArgs) => TensorInfo,
-  replaced?: KernelConfig,
-): KernelConfig {
-  // A replaced kernel keeps the original's setup/dispose functions: the engine runs setupFunc when
-  // the backend initializes, and the original (our fallback) needs it (it binds its C function).
-  return {
-    kernelName,
-    backendName: WASM,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-    setupFunc: replaced?.setupFunc,
-    disposeFunc: replaced?.disposeFunc,
-  };
-}
 
 /**
  * Registers, for the 'wasm' backend, the kernels it lacks for training conv nets, depthwise convs
@@ -655,20 +597,13 @@ function toConfig(
  */
 export function registerMissingWasmKernels(): string[] {
   for (const { kernelName, kernelFunc } of missingKernels) {
-    const existing = getKernel(kernelName, WASM);
-    if (existing != null) continue; // ours already, or a future TF.js provides it
-    registerKernel(toConfig(kernelName, kernelFunc));
+    if (getKernel(kernelName, WASM) != null) continue; // ours already, or a future TF.js provides it
+    registerKernel(wasmKernelConfig(kernelName, kernelFunc));
     registeredByUs.push(kernelName);
   }
-  for (const { kernelName, kernelFunc, keepOriginal } of replacedKernels) {
-    const existing = getKernel(kernelName, WASM);
-    if (existing != null && ourKernelFuncs.has(existing.kernelFunc)) continue;
-    if (existing != null) {
-      keepOriginal(existing.kernelFunc);
-      unregisterKernel(kernelName, WASM);
-    }
-    registerKernel(toConfig(kernelName, kernelFunc, existing ?? undefined));
-    registeredByUs.push(kernelName);
+  for (const kernel of replacedKernels) {
+    // Registered even where the backend has none (then without a fallback).
+    if (replacements.install(kernel, 'register') === 'registered') registeredByUs.push(kernel.kernelName);
   }
   return [...registeredByUs];
 }

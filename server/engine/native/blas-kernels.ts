@@ -17,14 +17,14 @@
 // sgemm in the same addon); registerNativeBlasKernels() registers them too.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
-import { broadcast_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { broadcast_util, util } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { WasmKernelReplacements } from '../kernels/registry';
+import type { WasmKernelArgs } from '../kernels/registry';
 import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
-
-const WASM = 'wasm';
 const ADDON_FILE = 'gowide_blas.node';
 
 /** What gowide_blas.node exports (see gowide_blas.c). */
@@ -124,21 +124,7 @@ export function loadBlasAddon(): AddonLoad {
 // ---------------------------------------------------------------------------------------------
 // Kernels
 
-interface WasmKernelArgs {
-  inputs: Record<string, TensorInfo | undefined>;
-  backend: BackendWasm;
-  attrs: NamedAttrMap;
-}
-
 let blas: BlasAddon | null = null;
-/** The kernels registered before ours (the wasm backend's, or wasm-gradients' replacement). */
-const fallbacks = new Map<string, KernelFunc>();
-
-function runFallback(kernelName: string, args: WasmKernelArgs): TensorInfo {
-  const fallback = fallbacks.get(kernelName);
-  if (fallback == null) throw new Error(`${kernelName}: no fallback kernel`);
-  return fallback(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
-}
 
 /** The geometry of a (batched) matrix product, or null when the addon cannot compute it. */
 interface ProductGeometry {
@@ -209,7 +195,7 @@ function nativeBatchMatMul(args: WasmKernelArgs): TensorInfo {
   const transposeA = Boolean(attrs.transposeA);
   const transposeB = Boolean(attrs.transposeB);
   const geometry = productGeometry(a, b, transposeA, transposeB);
-  if (geometry == null) return runFallback('BatchMatMul', args);
+  if (geometry == null) return replacements.runFallback('BatchMatMul', args);
   return runSgemm(backend, a, b, geometry, transposeA, transposeB, null, ACTIVATION_CODES.linear, 0);
 }
 
@@ -226,17 +212,17 @@ function nativeFusedMatMul(args: WasmKernelArgs): TensorInfo {
     bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === geometry?.n);
   // prelu (per-channel weights) and unusual biases go to the backend's own fused kernel.
   if (geometry == null || activation === undefined || !biasFits || inputs.preluActivationWeights != null) {
-    return runFallback('_FusedMatMul', args);
+    return replacements.runFallback('_FusedMatMul', args);
   }
   const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
   return runSgemm(backend, a, b, geometry, transposeA, transposeB, bias, activation, alpha);
 }
 
-const nativeKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelArgs) => TensorInfo }> = [
+/** Ours, each falling back on the kernel registered before it (the wasm backend's, or wasm-gradients' replacement). */
+const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'BatchMatMul', kernelFunc: nativeBatchMatMul },
   { kernelName: '_FusedMatMul', kernelFunc: nativeFusedMatMul },
-];
-const ourKernelFuncs = new Set<unknown>(nativeKernels.map((kernel) => kernel.kernelFunc));
+]);
 
 /**
  * Registers the native BLAS kernels on the 'wasm' backend (BatchMatMul, _FusedMatMul), then the
@@ -249,26 +235,8 @@ export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | {
   const load = loadBlasAddon();
   if (!load.ok) return { ok: false, reason: load.reason };
   blas = load.addon;
-  const kernels: string[] = [];
-  for (const { kernelName, kernelFunc } of nativeKernels) {
-    const existing = getKernel(kernelName, WASM);
-    if (existing == null) continue; // nothing to fall back on: leave the backend as it is
-    if (!ourKernelFuncs.has(existing.kernelFunc)) {
-      fallbacks.set(kernelName, existing.kernelFunc);
-      unregisterKernel(kernelName, WASM);
-      // Keep the replaced kernel's setup/dispose: the engine runs setupFunc when the backend
-      // initializes, and the fallback needs it (it binds its wasm function there).
-      const config: KernelConfig = {
-        kernelName,
-        backendName: WASM,
-        kernelFunc: kernelFunc as unknown as KernelFunc,
-        setupFunc: existing.setupFunc,
-        disposeFunc: existing.disposeFunc,
-      };
-      registerKernel(config);
-    }
-    kernels.push(kernelName);
-  }
+  // A kernel with nothing to fall back on is left as the backend has it.
+  const kernels = replacements.installAll();
   const conv = registerNativeConvKernels();
   if (conv.ok) kernels.push(...conv.kernels);
   return { ok: true, kernels };
@@ -296,16 +264,7 @@ export function unregisterNativeConvKernels(): string[] {
  * names restored.
  */
 export function unregisterNativeBlasKernels(): string[] {
-  const restored: string[] = [];
-  for (const { kernelName } of nativeKernels) {
-    const current = getKernel(kernelName, WASM);
-    const fallback = fallbacks.get(kernelName);
-    if (current == null || fallback == null || !ourKernelFuncs.has(current.kernelFunc)) continue;
-    unregisterKernel(kernelName, WASM);
-    registerKernel({ ...current, kernelFunc: fallback });
-    fallbacks.delete(kernelName);
-    restored.push(kernelName);
-  }
+  const restored = replacements.restoreAll();
   restored.push(...unregisterConvKernels());
   return restored;
 }

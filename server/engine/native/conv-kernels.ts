@@ -26,11 +26,11 @@
 // Native is as fast or faster in every class, so no shape goes back to XNNPACK.
 
 import '@tensorflow/tfjs-backend-wasm';
-import { backend_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, util } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-const WASM = 'wasm';
+import { WasmKernelReplacements } from '../kernels/registry';
+import type { WasmKernelArgs } from '../kernels/registry';
 
 /** The convolution functions of gowide_blas.node (see gowide_conv.c). */
 export interface ConvAddon {
@@ -50,22 +50,9 @@ export interface ConvAddon {
   sumRows(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
 }
 
-interface WasmKernelArgs {
-  inputs: Record<string, TensorInfo | undefined>;
-  backend: BackendWasm;
-  attrs: NamedAttrMap;
-}
-
 type PadAttr = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
 let addon: ConvAddon | null = null;
-const fallbacks = new Map<string, KernelFunc>();
-
-function runFallback(kernelName: string, args: WasmKernelArgs): TensorInfo {
-  const fallback = fallbacks.get(kernelName);
-  if (fallback == null) throw new Error(`${kernelName}: no fallback kernel`);
-  return fallback(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
-}
 
 /** Threads for the conv kernels: GOWIDE_CONV_THREADS, else 2 (1 when OpenBLAS itself is threaded). */
 function convThreads(): number {
@@ -144,7 +131,7 @@ function nativeConv2d(args: WasmKernelArgs): TensorInfo {
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const info = forwardConvInfo(x, filter, attrs);
-  if (addon == null || !covered(info, x, filter)) return runFallback('Conv2D', args);
+  if (addon == null || !covered(info, x, filter)) return replacements.runFallback('Conv2D', args);
   const out = backend.makeOutput(info.outShape, 'float32');
   addon.conv2d(view(backend, x), view(backend, filter), view(backend, out), geometry(info));
   return out;
@@ -161,7 +148,7 @@ function nativeFusedConv2d(args: WasmKernelArgs): TensorInfo {
   const biasFits =
     bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === info.outChannels);
   if (addon == null || !covered(info, x, filter) || activation === undefined || !biasFits || inputs.preluActivationWeights != null) {
-    return runFallback('FusedConv2D', args);
+    return replacements.runFallback('FusedConv2D', args);
   }
   const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
   const out = backend.makeOutput(info.outShape, 'float32');
@@ -198,7 +185,7 @@ function nativeConv2dBackpropFilter(args: WasmKernelArgs): TensorInfo {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
-  if (addon == null || !covered(info, x, dy)) return runFallback('Conv2DBackpropFilter', args);
+  if (addon == null || !covered(info, x, dy)) return replacements.runFallback('Conv2DBackpropFilter', args);
   const out = backend.makeOutput(filterShape, 'float32');
   addon.conv2dBackpropFilter(view(backend, x), view(backend, dy), view(backend, out), geometry(info));
   return out;
@@ -225,7 +212,7 @@ function nativeConv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
     false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
-  if (addon == null || !covered(info, dy, filter)) return runFallback('Conv2DBackpropInput', args);
+  if (addon == null || !covered(info, dy, filter)) return replacements.runFallback('Conv2DBackpropInput', args);
   const out = backend.makeOutput(inputShape, 'float32');
   addon.conv2dBackpropInput(view(backend, dy), view(backend, filter), view(backend, out), geometry(info));
   return out;
@@ -241,7 +228,7 @@ function nativeMaxPoolGrad(args: WasmKernelArgs): TensorInfo {
     pad: PadAttr;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
-  if (addon == null || dy.dtype !== 'float32' || input.dtype !== 'float32') return runFallback('MaxPoolGrad', args);
+  if (addon == null || dy.dtype !== 'float32' || input.dtype !== 'float32') return replacements.runFallback('MaxPoolGrad', args);
   const info = backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     filterSize,
@@ -262,7 +249,7 @@ function nativeSum(args: WasmKernelArgs): TensorInfo {
   const rank = x.shape.length;
   const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
   const leading = rank >= 2 && axes.length === rank - 1 && [...axes].sort((a, b) => a - b).every((axis, i) => axis === i);
-  if (addon == null || x.dtype !== 'float32' || !leading) return runFallback('Sum', args);
+  if (addon == null || x.dtype !== 'float32' || !leading) return replacements.runFallback('Sum', args);
   const columns = x.shape[rank - 1];
   const rows = util.sizeFromShape(x.shape.slice(0, -1));
   const outShape = attrs.keepDims ? [...x.shape.slice(0, -1).map(() => 1), columns] : [columns];
@@ -271,15 +258,15 @@ function nativeSum(args: WasmKernelArgs): TensorInfo {
   return out;
 }
 
-const nativeKernels: Array<{ kernelName: string; kernelFunc: (args: WasmKernelArgs) => TensorInfo }> = [
+/** Ours, each falling back on the kernel registered before it. */
+const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Conv2D', kernelFunc: nativeConv2d },
   { kernelName: 'FusedConv2D', kernelFunc: nativeFusedConv2d },
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: nativeConv2dBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: nativeConv2dBackpropInput },
   { kernelName: 'MaxPoolGrad', kernelFunc: nativeMaxPoolGrad },
   { kernelName: 'Sum', kernelFunc: nativeSum },
-];
-const ourKernelFuncs = new Set<unknown>(nativeKernels.map((kernel) => kernel.kernelFunc));
+]);
 
 /**
  * Registers the native conv kernels on the 'wasm' backend, computed by `addonExports` (the loaded
@@ -295,38 +282,10 @@ export function registerConvKernels(
     return { ok: false, reason: `native addon ${addonPath} has no conv kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ConvAddon;
-  const kernels: string[] = [];
-  for (const { kernelName, kernelFunc } of nativeKernels) {
-    const existing = getKernel(kernelName, WASM);
-    if (existing == null) continue;
-    if (!ourKernelFuncs.has(existing.kernelFunc)) {
-      fallbacks.set(kernelName, existing.kernelFunc);
-      unregisterKernel(kernelName, WASM);
-      const config: KernelConfig = {
-        kernelName,
-        backendName: WASM,
-        kernelFunc: kernelFunc as unknown as KernelFunc,
-        setupFunc: existing.setupFunc,
-        disposeFunc: existing.disposeFunc,
-      };
-      registerKernel(config);
-    }
-    kernels.push(kernelName);
-  }
-  return { ok: true, kernels };
+  return { ok: true, kernels: replacements.installAll() };
 }
 
 /** Puts back the kernels registerNativeConvKernels replaced; returns their names. */
 export function unregisterConvKernels(): string[] {
-  const restored: string[] = [];
-  for (const { kernelName } of nativeKernels) {
-    const current = getKernel(kernelName, WASM);
-    const fallback = fallbacks.get(kernelName);
-    if (current == null || fallback == null || !ourKernelFuncs.has(current.kernelFunc)) continue;
-    unregisterKernel(kernelName, WASM);
-    registerKernel({ ...current, kernelFunc: fallback });
-    fallbacks.delete(kernelName);
-    restored.push(kernelName);
-  }
-  return restored;
+  return replacements.restoreAll();
 }
