@@ -20,14 +20,14 @@
 // off XNNPACK onto a scalar loop). See replacedKernels below.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
-import { backend_util, getKernel, registerKernel, util } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DInfo, convAttrs, pool2DInfo } from './conv-info';
 import { WASM, WasmKernelReplacements, callKernel, wasmKernelConfig } from './registry';
 import type { OurKernel, WasmKernelArgs as RegistryKernelArgs } from './registry';
 
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
-type PadAttr = 'valid' | 'same' | number | ExplicitPadding;
 
 /** Kernel inputs by name; the engine passes every declared input, so entries are present. */
 type KernelInputs = Record<string, TensorInfo>;
@@ -105,24 +105,9 @@ function assertNoDilation(kernelName: string, dilations: unknown): void {
 // A final small transpose gives [KH, KW, ci, co]. All heavy work runs in XNNPACK.
 function conv2dBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { x, dy } = inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
+  const { filterShape } = convAttrs(attrs);
   assertFloat32('Conv2DBackpropFilter', x, dy);
-  const convInfo = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const convInfo = conv2DInfo(x.shape, filterShape, attrs);
   if (convInfo.dataFormat !== 'channelsLast') {
     throw new Error("Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only");
   }
@@ -254,23 +239,7 @@ function flipSpatially(backend: BackendWasm, filter: TensorInfo): TensorInfo {
 function conv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
-  const convInfo = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const convInfo = conv2DInfo(convAttrs(attrs).inputShape, filter.shape, attrs);
   const fallback = (): TensorInfo => replacements.runFallback('Conv2DBackpropInput', args);
   if (convInfo.dataFormat !== 'channelsLast' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
     return fallback();
@@ -303,24 +272,10 @@ function conv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
 // by summing each group of M adjacent channels.
 function depthwiseConv2dBackpropInput({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { dy, filter } = inputs;
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    dilations: [number, number] | number;
-    pad: PadAttr;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
+  const { dilations, inputShape } = convAttrs(attrs);
   assertFloat32('DepthwiseConv2dNativeBackpropInput', dy, filter);
   assertNoDilation('DepthwiseConv2dNativeBackpropInput', dilations);
-  const convInfo = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-  );
+  const convInfo = conv2DInfo(inputShape, filter.shape, attrs, { depthwise: true });
   const [filterHeight, filterWidth, inChannels, multiplier] = filter.shape;
   const padded = dilateAndPadForTransposedConv(backend, dy, {
     ...convInfo,
@@ -356,24 +311,10 @@ function depthwiseConv2dBackpropInput({ inputs, backend, attrs }: WasmKernelArgs
 // direct loop over the wasm heap, ordered so that the innermost loop walks contiguous channels.
 function depthwiseConv2dBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { x, dy } = inputs;
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    dilations: [number, number] | number;
-    pad: PadAttr;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
+  const { dilations, filterShape } = convAttrs(attrs);
   assertFloat32('DepthwiseConv2dNativeBackpropFilter', x, dy);
   assertNoDilation('DepthwiseConv2dNativeBackpropFilter', dilations);
-  const convInfo = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-  );
+  const convInfo = conv2DInfo(x.shape, filterShape, attrs, { depthwise: true });
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } =
     convInfo;
   const multiplier = filterShape[3];
@@ -465,21 +406,8 @@ function unsortedSegmentSum({ inputs, backend, attrs }: WasmKernelArgs): TensorI
 // One pass over the windows with the innermost loop over contiguous channels.
 function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { dy, input } = inputs;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
   assertFloat32('MaxPoolGrad', dy, input);
-  const poolInfo = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const poolInfo = pool2DInfo(input.shape, attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth } = poolInfo;
   const { effectiveFilterHeight, effectiveFilterWidth, dilationHeight, dilationWidth } = poolInfo;
   const padTop = poolInfo.padInfo.top;

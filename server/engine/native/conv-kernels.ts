@@ -29,6 +29,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DInfo, convAttrs, pool2DInfo } from '../kernels/conv-info';
 import { WasmKernelReplacements } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
 
@@ -49,8 +50,6 @@ export interface ConvAddon {
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   sumRows(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
 }
-
-type PadAttr = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
 let addon: ConvAddon | null = null;
 
@@ -107,23 +106,7 @@ function covered(info: backend_util.Conv2DInfo, ...tensors: TensorInfo[]): boole
 const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 4, sigmoid: 5, elu: 6 };
 
 function forwardConvInfo(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): backend_util.Conv2DInfo {
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dataFormat: 'NHWC' | 'NCHW';
-    dilations: [number, number] | number;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  return backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  return conv2DInfo(x.shape, filter.shape, attrs, { dilated: true });
 }
 
 function nativeConv2d(args: WasmKernelArgs): TensorInfo {
@@ -168,23 +151,8 @@ function nativeConv2dBackpropFilter(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { filterShape } = convAttrs(attrs);
+  const info = conv2DInfo(x.shape, filterShape, attrs);
   if (addon == null || !covered(info, x, dy)) return replacements.runFallback('Conv2DBackpropFilter', args);
   const out = backend.makeOutput(filterShape, 'float32');
   addon.conv2dBackpropFilter(view(backend, x), view(backend, dy), view(backend, out), geometry(info));
@@ -195,23 +163,8 @@ function nativeConv2dBackpropInput(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { inputShape } = convAttrs(attrs);
+  const info = conv2DInfo(inputShape, filter.shape, attrs);
   if (addon == null || !covered(info, dy, filter)) return replacements.runFallback('Conv2DBackpropInput', args);
   const out = backend.makeOutput(inputShape, 'float32');
   addon.conv2dBackpropInput(view(backend, dy), view(backend, filter), view(backend, out), geometry(info));
@@ -222,21 +175,8 @@ function nativeMaxPoolGrad(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as TensorInfo;
   const input = inputs.input as TensorInfo;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: PadAttr;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
   if (addon == null || dy.dtype !== 'float32' || input.dtype !== 'float32') return replacements.runFallback('MaxPoolGrad', args);
-  const info = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = pool2DInfo(input.shape, attrs);
   const out = backend.makeOutput(input.shape, 'float32');
   addon.maxPoolGrad(view(backend, input), view(backend, dy), view(backend, out), geometry(info));
   return out;
