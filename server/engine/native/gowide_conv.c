@@ -327,50 +327,43 @@ static bool lengths_fit(const Conv *c, size_t x_length, size_t filter_length, si
          y_length >= (size_t)(c->rows * c->out_c);
 }
 
-static napi_value conv2d(napi_env env, napi_callback_info info) {
+// The three conv entry points: conv2d(x, filter, y, geometry[, bias, activation, alpha]),
+// conv2dBackpropFilter(x, dy, dfilter, geometry) and conv2dBackpropInput(dy, filter, dx, geometry).
+static napi_value run_conv_entry(napi_env env, napi_callback_info info, const char *function, WorkKind kind) {
   float *arrays[3];
   size_t lengths[3];
   Conv c;
-  if (!get_conv_args(env, info, "conv2d", arrays, lengths, &c)) return NULL;
-  if (!lengths_fit(&c, lengths[0], lengths[1], lengths[2])) return throw_error(env, "conv2d", "an array is too short");
-  if (c.bias != NULL && c.bias_length != (size_t)c.out_c) return throw_error(env, "conv2d", "bias length must equal out_c");
-  if (c.activation != 0 && c.activation != 1 && c.activation != 2 && c.activation != 4 && c.activation != 5 &&
-      c.activation != 6) {
-    return throw_error(env, "conv2d", "unsupported activation code");
+  if (!get_conv_args(env, info, function, arrays, lengths, &c)) return NULL;
+  // Where the conv's x, filter and y (its output) are among the three arrays, per kind.
+  const int x = kind == WORK_INPUT ? 2 : 0;
+  const int filter = kind == WORK_FILTER ? 2 : 1;
+  const int y = kind == WORK_FORWARD ? 2 : kind == WORK_FILTER ? 1 : 0;
+  if (!lengths_fit(&c, lengths[x], lengths[filter], lengths[y])) return throw_error(env, function, "an array is too short");
+  if (kind == WORK_FORWARD) {
+    if (c.bias != NULL && c.bias_length != (size_t)c.out_c) return throw_error(env, function, "bias length must equal out_c");
+    if (c.activation != 0 && c.activation != 1 && c.activation != 2 && c.activation != 4 && c.activation != 5 &&
+        c.activation != 6) {
+      return throw_error(env, function, "unsupported activation code");
+    }
   }
-  if (!run_parallel(&c, WORK_FORWARD, arrays[0], arrays[1], arrays[2])) return throw_error(env, "conv2d", "out of memory");
+  // The input gradient: col2im accumulates into dx; the identity case writes every element itself.
+  if (kind == WORK_INPUT && !im2col_is_identity(&c)) {
+    memset(arrays[2], 0, sizeof(float) * (size_t)(c.batch * c.in_h * c.in_w * c.in_c));
+  }
+  if (!run_parallel(&c, kind, arrays[0], arrays[1], arrays[2])) return throw_error(env, function, "out of memory");
   return NULL;
+}
+
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  return run_conv_entry(env, info, "conv2d", WORK_FORWARD);
 }
 
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  float *arrays[3];
-  size_t lengths[3];
-  Conv c;
-  if (!get_conv_args(env, info, "conv2dBackpropFilter", arrays, lengths, &c)) return NULL;
-  if (!lengths_fit(&c, lengths[0], lengths[2], lengths[1])) {
-    return throw_error(env, "conv2dBackpropFilter", "an array is too short");
-  }
-  if (!run_parallel(&c, WORK_FILTER, arrays[0], arrays[1], arrays[2])) {
-    return throw_error(env, "conv2dBackpropFilter", "out of memory");
-  }
-  return NULL;
+  return run_conv_entry(env, info, "conv2dBackpropFilter", WORK_FILTER);
 }
 
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  float *arrays[3];
-  size_t lengths[3];
-  Conv c;
-  if (!get_conv_args(env, info, "conv2dBackpropInput", arrays, lengths, &c)) return NULL;
-  if (!lengths_fit(&c, lengths[2], lengths[1], lengths[0])) {
-    return throw_error(env, "conv2dBackpropInput", "an array is too short");
-  }
-  float *dx = arrays[2];
-  // col2im accumulates; the identity case writes every element itself.
-  if (!im2col_is_identity(&c)) memset(dx, 0, sizeof(float) * (size_t)(c.batch * c.in_h * c.in_w * c.in_c));
-  if (!run_parallel(&c, WORK_INPUT, arrays[0], arrays[1], dx)) {
-    return throw_error(env, "conv2dBackpropInput", "out of memory");
-  }
-  return NULL;
+  return run_conv_entry(env, info, "conv2dBackpropInput", WORK_INPUT);
 }
 
 // maxPoolGrad(x, dy, dx, geometry): in_c is the channel count (out_c must equal it); the filter
