@@ -10,7 +10,10 @@ const USAGE = `gowide ${version}: train deep thin networks with "Go Wide, Then N
 Usage:
   gowide sidecar --stdio              JSON-RPC training sidecar on stdin/stdout (what the VS Code extension starts)
   gowide info [--json] [--backend B]  TF.js backends on this machine: which one is used and why others are not
-  gowide run [FILE] [--backend B] [--json]   run an experiment headless
+  gowide run [FILE] [--backend B] [--json] [--runs-dir DIR] [--seeds 1,2] [--stage S] [--quiet]
+             [--run RUN_ID | --resume]
+                                      run an experiment headless: the wide net, the three-stage thin net
+                                      and the scratch and kd baselines (no FILE: the offline quick start)
   gowide help | --help | --version
 
 Backends, best first: ${BACKEND_NAMES.join(', ')}.
