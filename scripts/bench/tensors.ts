@@ -1,0 +1,46 @@
+// TF.js tensor count across epochs: a few epochs of plain training (tidied Adam steps, the loss read
+// back every 10 steps, a validation pass at the end of each epoch) with tf.memory().numTensors
+// recorded after each epoch. The count must not grow.
+import * as tf from '@tensorflow/tfjs';
+import { randomBatches, type BenchModel } from './models';
+
+export interface TensorTrace {
+  name: string;
+  /** tf.memory().numTensors after each epoch. */
+  perEpoch: number[];
+  grows: boolean;
+}
+
+export function tensorCountAcrossEpochs(model: BenchModel, epochs = 4, stepsPerEpoch = 10): TensorTrace {
+  const built = model.build();
+  const optimizer = tf.train.adam(1e-3);
+  const batches = randomBatches(model.data, 4);
+  const perEpoch: number[] = [];
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const { x, y } = batches[step % batches.length];
+        const read = (step + 1) % 10 === 0;
+        const loss = optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar,
+          read,
+          built.variables,
+        );
+        if (loss) {
+          loss.dataSync();
+          loss.dispose();
+        }
+      }
+      // Validation-like pass: forward only, read back.
+      tf.tidy(() => tf.losses.softmaxCrossEntropy(batches[0].y, built.forward(batches[0].x)).dataSync());
+      perEpoch.push(tf.memory().numTensors);
+    }
+  } finally {
+    batches.forEach(({ x, y }) => tf.dispose([x, y]));
+    optimizer.dispose();
+    built.dispose();
+  }
+  // Adam's slots exist from the first step on, so any count above the first epoch's is growth.
+  const grows = perEpoch.some((count) => count > perEpoch[0]);
+  return { name: model.name, perEpoch, grows };
+}

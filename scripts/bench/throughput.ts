@@ -1,0 +1,71 @@
+// Training samples/s of one model on the active TF.js backend: batch 128, Adam 1e-3, softmax
+// cross-entropy, batches pre-built as tensors, every step tidied by optimizer.minimize, the loss read
+// back every 10 steps (a sync point), never every step.
+import * as tf from '@tensorflow/tfjs';
+import { BATCH, randomBatches, type BenchModel } from './models';
+
+const BATCHES_IN_MEMORY = 4;
+const READ_LOSS_EVERY = 10;
+
+export interface Throughput {
+  samplesPerSec: number;
+  steps: number;
+  seconds: number;
+  /** Tensors alive after the timed steps minus before (0: no growth). */
+  tensorGrowth: number;
+  finalLoss: number;
+}
+
+/**
+ * Warm-up steps, then steps until `seconds` have passed (at least `minSteps`). A model whose
+ * warm-up step alone took longer than `seconds` is timed on that one step after the warm-up.
+ */
+export function measureThroughput(model: BenchModel, seconds: number, warmupSteps = 2, minSteps = 2): Throughput {
+  const built = model.build();
+  const optimizer = tf.train.adam(1e-3);
+  const batches = randomBatches(model.data, BATCHES_IN_MEMORY);
+  let lastLoss = NaN;
+  const step = (index: number, readLoss: boolean): void => {
+    const { x, y } = batches[index % BATCHES_IN_MEMORY];
+    const loss = optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar,
+      readLoss,
+      built.variables,
+    );
+    if (loss) {
+      lastLoss = loss.dataSync()[0];
+      loss.dispose();
+      if (!Number.isFinite(lastLoss)) throw new Error(`loss is ${lastLoss}`);
+    }
+  };
+  try {
+    let warmupMs = 0;
+    for (let i = 0; i < warmupSteps; i++) {
+      const start = performance.now();
+      step(i, true);
+      warmupMs = performance.now() - start;
+    }
+    const tensorsBefore = tf.memory().numTensors;
+    // A slow configuration (one step > the cap) is timed on few steps rather than on many seconds.
+    const slow = warmupMs > seconds * 1000;
+    let steps = 0;
+    const start = performance.now();
+    // CPU backends run each op eagerly (no queue), so the clock needs no final sync.
+    while (steps < (slow ? 1 : minSteps) || (!slow && performance.now() - start < seconds * 1000)) {
+      step(steps, (steps + 1) % READ_LOSS_EVERY === 0);
+      steps++;
+    }
+    const elapsed = (performance.now() - start) / 1000;
+    return {
+      samplesPerSec: (steps * BATCH) / elapsed,
+      steps,
+      seconds: elapsed,
+      tensorGrowth: tf.memory().numTensors - tensorsBefore,
+      finalLoss: lastLoss,
+    };
+  } finally {
+    batches.forEach(({ x, y }) => tf.dispose([x, y]));
+    optimizer.dispose();
+    built.dispose();
+  }
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""PyTorch CPU side of `npm run bench`: the same networks, batch, optimizer and protocol as the TF.js
+side (scripts/bench/models.ts, throughput.ts), built from the explicit layer description it sends.
+
+    /usr/bin/python3 scripts/bench/torch_bench.py SPECS.json SECONDS THREADS
+
+SPECS.json: [{"name": ..., "torch": {kind, ...}}, ...]. Prints one JSON line per model,
+{"name", "samplesPerSec", "steps", "seconds", "finalLoss"} or {"name", "error"}, then
+{"done": true, "torch": version, "threads": n, "blas": ...}. If torch is missing it prints
+{"error": "PyTorch not installed: ..."} and exits 3.
+"""
+import json
+import sys
+import time
+
+BATCH = 128
+BATCHES_IN_MEMORY = 4
+READ_LOSS_EVERY = 10
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except Exception as error:  # noqa: BLE001
+    print(json.dumps({"error": f"PyTorch not installed: {error} "
+                      "(apt-get install -y python3-torch libopenblas0-pthread)"}))
+    sys.exit(3)
+
+
+class Mlp(nn.Module):
+    def __init__(self, spec):
+        super().__init__()
+        widths = [spec["inputs"]] + spec["hidden"]
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
+        self.out = nn.Linear(widths[-1], spec["classes"])
+
+    def forward(self, x):
+        for layer in self.hidden:
+            x = F.relu(layer(x))
+        return self.out(x)
+
+
+class Cnn(nn.Module):
+    """conv 3x3 same relu, maxpool 2, conv 3x3 same relu, maxpool 2, flatten, dense (NCHW here)."""
+
+    def __init__(self, spec):
+        super().__init__()
+        h, w, c = spec["input"]
+        a, b = spec["channels"]
+        self.conv1 = nn.Conv2d(c, a, 3, padding=1)
+        self.conv2 = nn.Conv2d(a, b, 3, padding=1)
+        self.dense = nn.Linear(b * (h // 4) * (w // 4), spec["classes"])
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.dense(torch.flatten(x, 1))
+
+
+def conv_bn(cin, cout, k, stride, norm):
+    layers = [nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=not norm)]
+    if norm:
+        layers.append(nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5))
+    return nn.Sequential(*layers)
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, block, k, norm):
+        super().__init__()
+        inner, out, stride = block["inner"], block["out"], block["stride"]
+        self.reduce = conv_bn(cin, inner, 1, 1, norm)
+        self.conv = conv_bn(inner, inner, k, stride, norm)
+        self.expand = conv_bn(inner, out, 1, 1, norm)
+        self.shortcut = conv_bn(cin, out, 1, stride, norm) if block["project"] else None
+
+    def forward(self, x):
+        h = F.relu(self.reduce(x))
+        h = F.relu(self.conv(h))
+        h = self.expand(h)
+        return F.relu(h + (self.shortcut(x) if self.shortcut is not None else x))
+
+
+class Resnet(nn.Module):
+    def __init__(self, spec):
+        super().__init__()
+        _, _, c = spec["input"]
+        self.stem = conv_bn(c, spec["stem"], spec["kernel"], 1, spec["norm"])
+        blocks, width = [], spec["stem"]
+        for block in spec["blocks"]:
+            blocks.append(Bottleneck(width, block, spec["kernel"], spec["norm"]))
+            width = block["out"]
+        self.blocks = nn.Sequential(*blocks)
+        self.dense = nn.Linear(width, spec["classes"])
+
+    def forward(self, x):
+        x = self.blocks(F.relu(self.stem(x)))
+        return self.dense(x.mean(dim=(2, 3)))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention, no mask: q/k/v hidden -> heads*headDim, output back to hidden."""
+
+    def __init__(self, hidden, heads, head_dim):
+        super().__init__()
+        inner = heads * head_dim
+        self.heads, self.head_dim = heads, head_dim
+        self.query, self.key, self.value = (nn.Linear(hidden, inner) for _ in range(3))
+        self.output = nn.Linear(inner, hidden)
+
+    def forward(self, x):
+        b, s, _ = x.shape
+        split = lambda t: t.view(b, s, self.heads, self.head_dim).transpose(1, 2)  # noqa: E731
+        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
+        scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / self.head_dim ** 0.5)
+        context = torch.matmul(torch.softmax(scores, dim=-1), v)
+        return self.output(context.transpose(1, 2).reshape(b, s, self.heads * self.head_dim))
+
+
+class EncoderBlock(nn.Module):
+    """Post-LN: h = LN(h + MHSA(h)); h = LN(h + FFN(h)), FFN = Linear+GELU -> Linear."""
+
+    def __init__(self, cin, block, norm):
+        super().__init__()
+        hidden = block["hidden"]
+        self.resize = nn.Linear(cin, hidden, bias=False) if block["resize"] else None
+        self.attention = Attention(hidden, block["heads"], block["headDim"])
+        self.ffn_in = nn.Linear(hidden, block["ffn"])
+        self.ffn_out = nn.Linear(block["ffn"], hidden)
+        self.norm1 = nn.LayerNorm(hidden, eps=1e-5) if norm else nn.Identity()
+        self.norm2 = nn.LayerNorm(hidden, eps=1e-5) if norm else nn.Identity()
+
+    def forward(self, h):
+        if self.resize is not None:
+            h = self.resize(h)
+        h = self.norm1(h + self.attention(h))
+        return self.norm2(h + self.ffn_out(F.gelu(self.ffn_in(h))))
+
+
+class Transformer(nn.Module):
+    def __init__(self, spec):
+        super().__init__()
+        self.embed = nn.Embedding(spec["vocab"], spec["stem"])
+        self.position = nn.Parameter(torch.randn(spec["sequence"], spec["stem"]) * 0.02)
+        self.norm = nn.LayerNorm(spec["stem"], eps=1e-5) if spec["norm"] else nn.Identity()
+        blocks, width = [], spec["stem"]
+        for block in spec["blocks"]:
+            blocks.append(EncoderBlock(width, block, spec["norm"]))
+            width = block["hidden"]
+        self.blocks = nn.Sequential(*blocks)
+        self.dense = nn.Linear(width, spec["classes"])
+
+    def forward(self, tokens):
+        h = self.norm(self.embed(tokens) + self.position)
+        return self.dense(self.blocks(h).mean(dim=1))
+
+
+def build(spec):
+    return {"mlp": Mlp, "cnn": Cnn, "resnet": Resnet, "transformer": Transformer}[spec["kind"]](spec)
+
+
+def batches(spec):
+    out = []
+    for _ in range(BATCHES_IN_MEMORY):
+        if spec["kind"] == "mlp":
+            x = torch.rand(BATCH, spec["inputs"])
+        elif spec["kind"] == "transformer":
+            x = torch.randint(0, spec["vocab"], (BATCH, spec["sequence"]))
+        else:
+            h, w, c = spec["input"]
+            x = torch.rand(BATCH, c, h, w)
+        out.append((x, torch.randint(0, spec["classes"], (BATCH,))))
+    return out
+
+
+def measure(spec, seconds, warmup=2, min_steps=2):
+    model = build(spec)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    data = batches(spec)
+    last = [float("nan")]
+
+    def step(i, read):
+        x, y = data[i % BATCHES_IN_MEMORY]
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if read:
+            last[0] = loss.item()
+
+    for i in range(warmup):
+        step(i, True)
+    steps, start = 0, time.perf_counter()
+    while steps < min_steps or time.perf_counter() - start < seconds:
+        step(steps, (steps + 1) % READ_LOSS_EVERY == 0)
+        steps += 1
+    elapsed = time.perf_counter() - start
+    return {"samplesPerSec": steps * BATCH / elapsed, "steps": steps, "seconds": elapsed, "finalLoss": last[0]}
+
+
+def main():
+    specs = json.load(open(sys.argv[1]))
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    for item in specs:
+        try:
+            result = measure(item["torch"], seconds)
+            print(json.dumps({"name": item["name"], **result}), flush=True)
+        except Exception as error:  # noqa: BLE001
+            print(json.dumps({"name": item["name"], "error": f"{type(error).__name__}: {error}"}), flush=True)
+    blas = "unknown"
+    try:
+        config = torch.__config__.show()
+        blas = "OpenBLAS" if "openblas" in config.lower() else ("MKL" if "mkl" in config.lower() else "other")
+    except Exception:  # noqa: BLE001
+        pass
+    print(json.dumps({"done": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}))
+
+
+if __name__ == "__main__":
+    main()
