@@ -42,6 +42,7 @@ import type { TrainingEvents, TrainingService } from './training/service';
 import { abortSignalFor, yieldToPendingMessages } from './rpc/cancellation';
 import { takeStdoutForProtocol } from './rpc/console-redirect';
 import { FramingMessageReader, type BadInput } from './rpc/framing-reader';
+import { createMessageGate } from './rpc/message-gate';
 import { checkParams, PARAMS_SPECS, type ParamsSpec } from './rpc/params';
 
 export const SERVER_NAME = 'gowide-sidecar';
@@ -65,14 +66,14 @@ export function startSidecar(): Connection {
 
   const protocolOut = takeStdoutForProtocol(log);
   const writer = new StreamMessageWriter(protocolOut);
-  const reader = new FramingMessageReader(process.stdin, (bad) => answerBadInput(bad));
+  const reader = new FramingMessageReader(process.stdin, (bad) => answerBadInput(bad), createMessageGate());
   connection = createConnection(ProposedFeatures.all, reader, writer);
   const conn = connection;
   const editor = registerEditorFeatures(conn, (message) => log('warn', message));
 
   function answerBadInput(bad: BadInput): void {
     log('warn', `bad input on stdin (${bad.kind}): ${bad.message}`);
-    const code = bad.kind === 'not-a-message' ? ErrorCodes.InvalidRequest : ErrorCodes.ParseError;
+    const code = bad.kind === 'not-a-message' || bad.kind === 'refused' ? ErrorCodes.InvalidRequest : ErrorCodes.ParseError;
     writer.write({ jsonrpc: '2.0', id: bad.id ?? null, error: { code, message: bad.message } } as never).catch(() => undefined);
   }
 

@@ -10,11 +10,12 @@
 // occur inside a valid JSON body: outside strings it is not JSON, and JSON strings cannot hold raw CR/LF.
 import { AbstractMessageReader, Disposable, type DataCallback, type Message } from 'vscode-jsonrpc/node';
 import type { Readable } from 'node:stream';
+import type { MessageGate } from './message-gate';
 
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const MAX_HEADER_BYTES = 8 * 1024;
 
-export type BadInputKind = 'header' | 'too-large' | 'truncated' | 'json' | 'not-a-message';
+export type BadInputKind = 'header' | 'too-large' | 'truncated' | 'json' | 'not-a-message' | 'refused';
 
 export interface BadInput {
   kind: BadInputKind;
@@ -37,6 +38,8 @@ export class FramingMessageReader extends AbstractMessageReader {
   constructor(
     private readonly input: Readable,
     private readonly onBadInput: (bad: BadInput) => void,
+    /** Refuses messages that are well formed but must not reach the connection (message-gate.ts). */
+    private readonly gate?: MessageGate,
   ) {
     super();
   }
@@ -138,11 +141,12 @@ export class FramingMessageReader extends AbstractMessageReader {
       return;
     }
     const problem = messageProblem(value);
-    if (problem) {
+    const refusal = problem ? undefined : this.gate?.(value as Message);
+    if (problem || refusal) {
       const id = (value as { id?: unknown } | null)?.id;
       this.onBadInput({
-        kind: 'not-a-message',
-        message: problem,
+        kind: problem ? 'not-a-message' : 'refused',
+        message: (problem ?? refusal)!,
         id: typeof id === 'string' || typeof id === 'number' ? id : null,
       });
       return;
