@@ -16,6 +16,12 @@ export function createMessageGate(): MessageGate {
       if (initializeSeen) return 'initialize was already received; it may be sent only once';
       initializeSeen = true;
     }
+    if (m.method === '$/cancelRequest') {
+      // vscode-jsonrpc reads params.id.toString() inside the reader's callback; without an id that threw
+      // there, and the reader dropped every message buffered behind the cancel.
+      const id = (m.params as { id?: unknown } | null | undefined)?.id;
+      if (typeof id !== 'string' && typeof id !== 'number') return '$/cancelRequest needs params.id (a string or a number)';
+    }
     return undefined;
   };
 }
