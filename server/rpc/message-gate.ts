@@ -22,6 +22,37 @@ export function createMessageGate(): MessageGate {
       const id = (m.params as { id?: unknown } | null | undefined)?.id;
       if (typeof id !== 'string' && typeof id !== 'number') return '$/cancelRequest needs params.id (a string or a number)';
     }
+    if (typeof m.method === 'string' && m.method.startsWith('textDocument/')) return textDocumentProblem(m.method, m.params);
     return undefined;
   };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPosition = (value: unknown) => isObject(value) && Number.isInteger(value.line) && Number.isInteger(value.character);
+
+/**
+ * vscode-languageserver's TextDocuments stores whatever didOpen/didChange carry: a didOpen without a
+ * string uri put a document keyed undefined into the open set, and every later look at the open
+ * documents (diagnostics, the lens refresh on each metrics or run-state event) threw on it.
+ */
+function textDocumentProblem(method: string, params: unknown): string | undefined {
+  const document = isObject(params) ? params.textDocument : undefined;
+  if (!isObject(document) || typeof document.uri !== 'string') return `${method} needs params.textDocument.uri (a string)`;
+  if (method === 'textDocument/didOpen') {
+    if (typeof document.text !== 'string') return `${method} needs params.textDocument.text (a string)`;
+    if (typeof document.languageId !== 'string') return `${method} needs params.textDocument.languageId (a string)`;
+    if (!Number.isInteger(document.version)) return `${method} needs params.textDocument.version (an integer)`;
+  }
+  if (method === 'textDocument/didChange') {
+    if (!Number.isInteger(document.version)) return `${method} needs params.textDocument.version (an integer)`;
+    const changes = (params as Record<string, unknown>).contentChanges;
+    const changeOk = (change: unknown) =>
+      isObject(change) &&
+      typeof change.text === 'string' &&
+      (change.range === undefined || (isObject(change.range) && isPosition(change.range.start) && isPosition(change.range.end)));
+    if (!Array.isArray(changes) || !changes.every(changeOk)) {
+      return `${method} needs params.contentChanges: an array of {text, range?} with string text and integer positions`;
+    }
+  }
+  return undefined;
 }
