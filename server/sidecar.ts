@@ -71,10 +71,35 @@ export function startSidecar(): Connection {
   const conn = connection;
   const editor = registerEditorFeatures(conn, (message) => log('warn', message));
 
+  // Each bad input costs a log line and an error response, queued on stdout: unlimited, a megabyte of
+  // 21-byte bad frames queued 100k writes and kept the sidecar busy for 5 s. At most
+  // BAD_INPUTS_REPORTED_PER_SECOND are reported; beyond that, inputs without an id are only counted
+  // (one summary line a second later), and requests with an id are still answered, without a log line.
+  const BAD_INPUTS_REPORTED_PER_SECOND = 50;
+  let reportWindowStart = 0;
+  let reportedInWindow = 0;
+  let unreported = 0;
+  let summaryTimer: NodeJS.Timeout | undefined;
   function answerBadInput(bad: BadInput): void {
-    log('warn', `bad input on stdin (${bad.kind}): ${bad.message}`);
+    const now = Date.now();
+    if (now - reportWindowStart >= 1000) {
+      reportWindowStart = now;
+      reportedInWindow = 0;
+    }
+    if (++reportedInWindow > BAD_INPUTS_REPORTED_PER_SECOND) {
+      unreported++;
+      summaryTimer ??= setTimeout(reportUnreported, 1000).unref();
+      if (bad.id === undefined || bad.id === null) return;
+    } else {
+      log('warn', `bad input on stdin (${bad.kind}): ${bad.message}`);
+    }
     const code = bad.kind === 'not-a-message' || bad.kind === 'refused' ? ErrorCodes.InvalidRequest : ErrorCodes.ParseError;
     writer.write({ jsonrpc: '2.0', id: bad.id ?? null, error: { code, message: bad.message } } as never).catch(() => undefined);
+  }
+  function reportUnreported(): void {
+    summaryTimer = undefined;
+    log('warn', `${unreported} more bad inputs on stdin were not reported one by one (at most ${BAD_INPUTS_REPORTED_PER_SECOND} a second are)`);
+    unreported = 0;
   }
 
   reader.onClose(() => process.exit(0));
