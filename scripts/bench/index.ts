@@ -98,7 +98,10 @@ function runTorch(models: BenchModel[]): TorchOutcome {
     const result = spawnSync(PYTHON, [script, specsFile, String(seconds), String(threads)], {
       encoding: 'utf8',
       timeout: (models.length * (seconds + 10) + 60) * 1000,
-      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+      // Debian's torch calls libblas.so.3 (OpenBLAS with its own pthreads) from inside its OpenMP
+      // pool: with both at 2 threads on 2 cores they fight, and the MLP drops from ~24,000 to
+      // ~6,000-9,000 samples/s. One OpenBLAS thread per torch thread is PyTorch at its best here.
+      env: { OPENBLAS_NUM_THREADS: '1', ...process.env, OMP_NUM_THREADS: String(threads) },
     });
     if (result.error) {
       outcome.reason = `PyTorch not installed: cannot run ${PYTHON} (${result.error.message})`;
@@ -151,7 +154,10 @@ async function main(): Promise<void> {
     say(`PyTorch: ${PYTHON} scripts/bench/torch_bench.py, ${threads} threads ...`);
     torch = runTorch(models);
   }
-  if (torch.available) say(`PyTorch ${torch.version} (BLAS: ${torch.blas}; libblas.so.3 -> ${blasAlternative()}), torch.set_num_threads(${threads})`);
+  if (torch.available) say(
+      `PyTorch ${torch.version} (BLAS_INFO=${torch.blas}, libblas.so.3 -> ${blasAlternative()}), torch.set_num_threads(${threads}), ` +
+        `OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '1'}`,
+    );
   else say(torch.reason ?? 'PyTorch not installed');
   for (const [name, error] of torch.errors) say(`  PyTorch ${name}: ${error}`);
 
@@ -200,6 +206,9 @@ async function main(): Promise<void> {
     }
     for (const model of models.filter((m) => backend.appliesTo(m))) {
       const torchRate = torch.bySpec.get(model.name) ?? null;
+      // TF.js prints an "install our node backend" banner on the cpu backend's first use: noise here.
+      const warn = console.warn;
+      if (backend.name === 'cpu') console.warn = () => undefined;
       try {
         const r = measureThroughput(model, backend.seconds, backend.warmup, backend.name === 'cpu' ? 1 : 2);
         rows.push({
@@ -216,6 +225,8 @@ async function main(): Promise<void> {
         const message = (error as Error).message.split('\n')[0];
         rows.push({ name: model.name, backend: backend.name, samplesPerSec: null, torchSamplesPerSec: torchRate, ratio: null, error: message });
         say(`  ${backend.name.padEnd(12)} ${model.name.padEnd(26)} failed: ${message}`);
+      } finally {
+        console.warn = warn;
       }
     }
   }
@@ -244,12 +255,20 @@ async function main(): Promise<void> {
   // --- Tensor count across epochs (default backend).
   const traces: TensorTrace[] = [];
   if (!wasmReason) {
-    for (const model of benchModels().filter((m) => m.name.startsWith('mlp 784-7x256') || m.name.startsWith('cnn 2conv 16') || m.name === 'resnet 6x16' || m.name === 'transformer 4x32 seq32')) {
-      traces.push(tensorCountAcrossEpochs(model, 4, 10));
+    // Slow models (about a second per step here) get short epochs: the count is what matters.
+    const tracePlan: Array<[string, number, number]> = [
+      ['mlp 784-7x256-10', 4, 10],
+      ['cnn 2conv 16ch', 4, 10],
+      ['resnet 6x16', 3, 3],
+      ['transformer 4x32 seq32', 3, 2],
+    ];
+    for (const [name, epochs, steps] of tracePlan) {
+      const model = benchModels().find((m) => m.name === name)!;
+      traces.push(tensorCountAcrossEpochs(model, epochs, steps));
     }
     say('');
-    say('TF.js tensor count after each epoch (wasm+native, 4 epochs x 10 steps + a forward pass):');
-    for (const t of traces) say(`  ${t.name.padEnd(26)} ${t.perEpoch.join(' ')}  ${t.grows ? 'GROWS' : 'flat'}`);
+    say('TF.js tensor count after each epoch (wasm+native; epochs x steps per epoch + a forward pass each):');
+    for (const t of traces) say(`  ${t.name.padEnd(26)} ${t.epochs}x${t.stepsPerEpoch}: ${t.perEpoch.join(' ')}  ${t.grows ? 'GROWS' : 'flat'} (${t.seconds.toFixed(1)} s)`);
   }
 
   // --- Sidecar, quick-start run, streaming.
@@ -275,7 +294,7 @@ async function main(): Promise<void> {
       .join(', ');
     say(
       quick.ok
-        ? `quick-start-like run (gowide run, 1 seed, 2000 examples): ${quick.wallSeconds.toFixed(1)} s wall, peak RSS ${quick.peakRssMiB.toFixed(0)} MiB; stages: ${stages}`
+        ? `quick-start-like run (gowide run, 1 seed, 4000 examples): ${quick.wallSeconds.toFixed(1)} s wall, peak RSS ${quick.peakRssMiB.toFixed(0)} MiB; stages: ${stages}`
         : `quick-start-like run failed: ${quick.error} (peak RSS ${quick.peakRssMiB.toFixed(0)} MiB)`,
     );
     try {

@@ -68,10 +68,10 @@ export async function sidecarStartup(): Promise<StartupTimes> {
 function tinyExperiment(name: string): object {
   return {
     name,
-    data: { format: 'shapes', trainLimit: 1024, testLimit: 256, validationSplit: 0.1 },
+    data: { format: 'shapes', trainLimit: 4000, testLimit: 256, validationSplit: 0.1 },
     model: { family: 'mlp', depth: 6, width: 24 },
     widen: { factor: 4 },
-    wide: { epochs: 3, batchSize: 32, learningRate: 0.001 },
+    wide: { epochs: 4, batchSize: 32, learningRate: 0.001 },
     seeds: [1],
   };
 }
@@ -153,8 +153,7 @@ export async function quickStartRun(): Promise<QuickRun> {
   const dir = mkdtempSync(join(tmpdir(), 'gowide-bench-quick-'));
   const quick = JSON.parse(readFileSync(join(repoRoot, 'examples', 'quickstart.gowide.json'), 'utf8'));
   quick.name = 'bench-quickstart';
-  quick.data = { ...quick.data, trainLimit: 2000, testLimit: 500 };
-  quick.wide = { ...quick.wide, epochs: 2 };
+  quick.data = { ...quick.data, trainLimit: 4000, testLimit: 1000 };
   quick.imitate = { ...quick.imitate, epochsPerLayer: 1 };
   quick.finetune = { ...quick.finetune, epochs: 2 };
   quick.seeds = [1];

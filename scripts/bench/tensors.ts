@@ -8,10 +8,14 @@ export interface TensorTrace {
   name: string;
   /** tf.memory().numTensors after each epoch. */
   perEpoch: number[];
+  epochs: number;
+  stepsPerEpoch: number;
   grows: boolean;
+  seconds: number;
 }
 
 export function tensorCountAcrossEpochs(model: BenchModel, epochs = 4, stepsPerEpoch = 10): TensorTrace {
+  const started = performance.now();
   const built = model.build();
   const optimizer = tf.train.adam(1e-3);
   const batches = randomBatches(model.data, 4);
@@ -20,7 +24,7 @@ export function tensorCountAcrossEpochs(model: BenchModel, epochs = 4, stepsPerE
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (let step = 0; step < stepsPerEpoch; step++) {
         const { x, y } = batches[step % batches.length];
-        const read = (step + 1) % 10 === 0;
+        const read = (step + 1) % 10 === 0 || step === stepsPerEpoch - 1;
         const loss = optimizer.minimize(
           () => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar,
           read,
@@ -42,5 +46,5 @@ export function tensorCountAcrossEpochs(model: BenchModel, epochs = 4, stepsPerE
   }
   // Adam's slots exist from the first step on, so any count above the first epoch's is growth.
   const grows = perEpoch.some((count) => count > perEpoch[0]);
-  return { name: model.name, perEpoch, grows };
+  return { name: model.name, epochs, stepsPerEpoch, perEpoch, grows, seconds: (performance.now() - started) / 1000 };
 }

@@ -213,7 +213,9 @@ def main():
     blas = "unknown"
     try:
         config = torch.__config__.show()
-        blas = "OpenBLAS" if "openblas" in config.lower() else ("MKL" if "mkl" in config.lower() else "other")
+        start = config.find("BLAS_INFO=")
+        if start >= 0:
+            blas = config[start + len("BLAS_INFO="):].split(",")[0]
     except Exception:  # noqa: BLE001
         pass
     print(json.dumps({"done": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}))
