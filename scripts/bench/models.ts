@@ -13,6 +13,7 @@ import { buildNet } from '../../server/models';
 import type { BlockNet, DataShape, NetSpec } from '../../server/models';
 import type { ModelConfig } from '../../server/experiment/types';
 import { interfaceWidth, scaled } from '../../server/models/spec-utils';
+import { modelConfig } from '../../test/unit/models-helpers';
 
 export const BATCH = 128;
 export const WIDE_FACTOR = 4;
@@ -54,22 +55,6 @@ export interface BenchModel {
   data: DataShape;
   build(): BuiltModel;
   torch: TorchSpec;
-}
-
-function modelConfig(overrides: Partial<ModelConfig> & Pick<ModelConfig, 'family'>): ModelConfig {
-  return {
-    depth: 3,
-    width: 8,
-    activation: 'relu',
-    kernelSize: 3,
-    downsampleAt: [],
-    bottleneckRatio: 0.5,
-    normalization: true,
-    heads: 2,
-    ffnMultiplier: 2,
-    dropout: 0,
-    ...overrides,
-  };
 }
 
 function fromSequential(make: () => tf.Sequential): () => BuiltModel {
