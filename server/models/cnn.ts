@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerBlockNet } from './block-net';
 import { LayerFactory } from './layer-factory';
+import { pooledClassifierHead } from './pooled-head';
 import { LayerPart, type RunLayer, type AnyTensor } from './layer-part';
 import { checkSpec, interfaceWidth, scaled } from './spec-utils';
 import type { NetSpec } from './types';
@@ -57,14 +58,5 @@ export function buildCnn(spec: NetSpec): LayerBlockNet {
     shape = block.outputShape;
   }
 
-  const head = new LayerPart(
-    'head',
-    shape,
-    {
-      pool: tf.layers.globalAveragePooling2d({ name: 'head_pool' }),
-      dense: make.dense('head', 'dense', data.numClasses, 'linear'),
-    },
-    (x, run) => run('dense', run('pool', x)),
-  );
-  return new LayerBlockNet(spec, stem, blocks, head);
+  return new LayerBlockNet(spec, stem, blocks, pooledClassifierHead(make, shape, data.numClasses));
 }

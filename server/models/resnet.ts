@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerBlockNet } from './block-net';
 import { LayerFactory, type Nonlinearity } from './layer-factory';
+import { pooledClassifierHead } from './pooled-head';
 import { LayerPart, type AnyTensor, type RunLayer } from './layer-part';
 import { checkSpec, interfaceWidth, scaled } from './spec-utils';
 import type { NetSpec } from './types';
@@ -73,14 +74,5 @@ export function buildResnet(spec: NetSpec): LayerBlockNet {
     shape = block.outputShape;
   }
 
-  const head = new LayerPart(
-    'head',
-    shape,
-    {
-      pool: tf.layers.globalAveragePooling2d({ name: 'head_pool' }),
-      dense: make.dense('head', 'dense', data.numClasses, 'linear'),
-    },
-    (x, run) => run('dense', run('pool', x)),
-  );
-  return new LayerBlockNet(spec, stem, blocks, head);
+  return new LayerBlockNet(spec, stem, blocks, pooledClassifierHead(make, shape, data.numClasses));
 }
