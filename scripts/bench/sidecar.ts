@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { EngineInfoRequest, MetricsNotification, StartStageRequest } from '../../server/protocol';
+import { builtCli, repoRoot, stopSidecarProcess } from '../../test/sidecar/sidecar-process';
 
-export const repoRoot = join(__dirname, '..', '..');
-export const builtCli = join(repoRoot, 'dist', 'cli.js');
+export { repoRoot };
+
 
 const initializeParams = { processId: process.pid, rootUri: null, capabilities: {} };
 
@@ -32,16 +33,7 @@ function startSidecar(): Sidecar {
   return {
     connection,
     spawnedAt,
-    stop: async () => {
-      connection.dispose();
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.stdin.end();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
+    stop: () => stopSidecarProcess(child, connection),
   };
 }
 

@@ -1,5 +1,5 @@
 // Starts the real built sidecar (node dist/cli.js sidecar --stdio) and connects a vscode-jsonrpc client.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -62,17 +62,19 @@ export function startBuiltSidecar(): SidecarUnderTest {
     stderr: () => stderrText,
     writeRaw: (bytes) =>
       new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve()))),
-    stop: async () => {
-      connection.dispose();
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.stdin.end();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
+    stop: () => stopSidecarProcess(child, connection),
   };
+}
+
+/** Closes the connection and stdin, waits for the sidecar to exit, and kills it after 5 s. */
+export async function stopSidecarProcess(child: ChildProcess, connection: MessageConnection): Promise<void> {
+  connection.dispose();
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }
 
 export function frame(message: unknown): Buffer {
