@@ -70,6 +70,13 @@ describe('convergence rule', () => {
     assert.equal(classifyBlock(curve([2, 1.8, 1.6, 1.4, 1.2, 1.0]), true).state, 'done');
     assert.equal(classifyBlock([], false).state, 'queued');
   });
+  it('a flat but noisy tail (mini-batch losses) is converged; a steady drop is not noise', () => {
+    const noisy = Array.from({ length: 100 }, (_, i) => (i < 50 ? 2 - i * 0.038 : 0.1) * (i % 2 === 0 ? 1.3 : 0.7));
+    assert.equal(classifyBlock(curve(noisy), true).state, 'converged');
+    const falling = Array.from({ length: 100 }, (_, i) => 2 * 0.97 ** i);
+    assert.equal(classifyBlock(curve(falling), true).state, 'done');
+    assert.equal(classifyBlock(curve([2, 1, 0.5, 0.6, 0.4, 0.5, 0.45, 0.5, 0.4, 0.5]), false).state, 'converged');
+  });
 });
 
 describe('stats and inputs', () => {
