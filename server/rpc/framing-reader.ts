@@ -12,10 +12,22 @@ import { AbstractMessageReader, Disposable, type DataCallback, type Message } fr
 import type { Readable } from 'node:stream';
 import type { MessageGate } from './message-gate';
 
-export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/**
+ * The largest body accepted. What a client sends is small: requests with a few paths and numbers, and
+ * the text of one *.gowide.json file (didOpen, didChange, validateExperiment, netSizes), a few KB. The
+ * big messages (getMetrics results) go the other way and are not read here. The limit was 32 MB, and a
+ * 31 MB body of "[" then took 8 s and 1.6 GB to reject; 4 MB leaves a thousand times an experiment
+ * file's size.
+ */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** JSON nesting deeper than this is refused before JSON.parse (whose cost on deep input is far above
+ *  linear in time and memory). Protocol messages nest fewer than ten levels. */
+export const MAX_JSON_DEPTH = 128;
 const MAX_HEADER_BYTES = 8 * 1024;
+/** Bytes re-scanned before each new piece of a body, for a misplaced header split across chunks. */
+const HEADER_OVERLAP = 256;
 
-export type BadInputKind = 'header' | 'too-large' | 'truncated' | 'json' | 'not-a-message' | 'refused';
+export type BadInputKind = 'header' | 'too-large' | 'too-deep' | 'truncated' | 'json' | 'not-a-message' | 'refused';
 
 export interface BadInput {
   kind: BadInputKind;
@@ -26,13 +38,17 @@ export interface BadInput {
 
 const HEADER_PATTERN = /Content-Length[ \t]*:[ \t]*\d+[ \t]*\r\n(?:[!-9;-~]+[ \t]*:[^\r\n]*\r\n)*\r\n/i;
 const HEADER_START = /Content-Length[ \t]*:/i;
+const EMPTY = Buffer.alloc(0);
 
 export class FramingMessageReader extends AbstractMessageReader {
-  private pending: Buffer = Buffer.alloc(0);
-  /** Body length of the frame being read; undefined while looking for a header. */
-  private bodyLength: number | undefined;
-  /** How far into the current body the search for a misplaced header has got. */
-  private scannedTo = 0;
+  /** Bytes received while looking for a header. */
+  private pending: Buffer = EMPTY;
+  /** The body of the frame being read, allocated at its Content-Length; undefined while looking
+   *  for a header. Filling it in place keeps a large body linear: joining every new chunk onto what
+   *  had arrived copied a 31 MB body about 250 times. */
+  private body: Buffer | undefined;
+  /** Bytes of `body` received so far. */
+  private filled = 0;
   private callback: DataCallback | undefined;
 
   constructor(
@@ -62,25 +78,26 @@ export class FramingMessageReader extends AbstractMessageReader {
   }
 
   private receive(chunk: Buffer): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     try {
-      while (this.step()) {
-        // Each step consumes a header or a body; loop until more input is needed.
+      let input = chunk;
+      if (this.body) {
+        input = this.fillBody(chunk);
+        if (this.body) return; // the body is still incomplete
+      }
+      this.pending = this.pending.length === 0 ? input : Buffer.concat([this.pending, input]);
+      while (this.readHeader()) {
+        // Each round consumes a header (and its body, when it has arrived); loop until more input is needed.
       }
     } catch (error) {
       // Never let a framing bug kill the process: drop what we have and report it.
-      this.pending = Buffer.alloc(0);
-      this.bodyLength = undefined;
+      this.pending = EMPTY;
+      this.body = undefined;
       this.fireError(error);
     }
   }
 
-  /** Consumes one header or body from `pending`; false when more input is needed. */
-  private step(): boolean {
-    if (this.bodyLength === undefined) return this.readHeader();
-    return this.readBody(this.bodyLength);
-  }
-
+  /** Consumes one header (and as much of its body as has arrived) from `pending`; false when more
+   *  input is needed. */
   private readHeader(): boolean {
     const end = this.pending.indexOf('\r\n\r\n');
     if (end === -1) {
@@ -103,36 +120,49 @@ export class FramingMessageReader extends AbstractMessageReader {
       this.report('too-large', `Content-Length ${parsed} exceeds the ${MAX_MESSAGE_BYTES}-byte limit; message skipped`);
       return this.resync(1);
     }
-    this.pending = this.pending.subarray(end + 4);
-    this.bodyLength = parsed;
-    this.scannedTo = 0;
+    const rest = this.pending.subarray(end + 4);
+    this.pending = EMPTY;
+    this.body = Buffer.allocUnsafe(parsed);
+    this.filled = 0;
+    const left = this.fillBody(rest);
+    if (this.body) return false;
+    this.pending = left;
     return true;
   }
 
-  private readBody(length: number): boolean {
-    // A header inside the (partial) body means this frame's Content-Length was wrong. latin1 keeps
-    // byte offsets equal to string offsets; the overlap re-checks a header split across chunks.
-    const available = Math.min(this.pending.length, length);
-    const from = Math.max(0, this.scannedTo - 256);
-    const window = this.pending.subarray(from, Math.min(this.pending.length, length + 256)).toString('latin1');
+  /**
+   * Copies the next bytes of `input` into the body being read. A header inside the body means this
+   * frame's Content-Length was wrong: the frame is dropped and reading goes on at that header. latin1
+   * keeps byte offsets equal to string offsets; the overlap re-checks a header split across chunks.
+   * Returns the bytes of `input` that follow the body (or start at the misplaced header); `body` is
+   * undefined afterwards when the frame is done.
+   */
+  private fillBody(input: Buffer): Buffer {
+    const body = this.body!;
+    const take = Math.min(input.length, body.length - this.filled);
+    input.copy(body, this.filled, 0, take);
+    const from = Math.max(0, this.filled - HEADER_OVERLAP);
+    const end = this.filled + take;
+    const beyond = input.subarray(take, take + HEADER_OVERLAP);
+    const window = (beyond.length > 0 ? Buffer.concat([body.subarray(from, end), beyond]) : body.subarray(from, end)).toString('latin1');
     const found = window.search(HEADER_PATTERN);
-    const nested = found === -1 ? -1 : from + found;
-    if (nested !== -1 && nested < available) {
-      this.report('truncated', `a message body ended after ${nested} of the ${length} bytes its Content-Length announced`);
-      this.pending = this.pending.subarray(nested);
-      this.bodyLength = undefined;
-      return true;
+    if (found !== -1 && from + found < end) {
+      this.report('truncated', `a message body ended after ${from + found} of the ${body.length} bytes its Content-Length announced`);
+      this.body = undefined;
+      return Buffer.concat([body.subarray(from + found, end), input.subarray(take)]);
     }
-    this.scannedTo = available;
-    if (this.pending.length < length) return false;
-    const body = this.pending.subarray(0, length);
-    this.pending = this.pending.subarray(length);
-    this.bodyLength = undefined;
+    this.filled = end;
+    if (end < body.length) return EMPTY;
+    this.body = undefined;
     this.deliver(body);
-    return true;
+    return input.subarray(take);
   }
 
   private deliver(body: Buffer): void {
+    if (nestedDeeperThan(body, MAX_JSON_DEPTH)) {
+      this.report('too-deep', `JSON nested deeper than ${MAX_JSON_DEPTH} levels; message skipped`);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(body.toString('utf8'));
@@ -188,6 +218,24 @@ function parseHeader(text: string): number | string {
   }
   if (length === undefined) return 'header has no Content-Length';
   return length;
+}
+
+/** True when arrays and objects in `bytes` (JSON text) nest deeper than `limit`: one pass over the
+ *  bytes, skipping strings, so deep input is refused before JSON.parse spends time and memory on it. */
+export function nestedDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** True when `text` could be the start of a header block whose end (CRLF CRLF) has not arrived yet. */
