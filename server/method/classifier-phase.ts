@@ -5,6 +5,7 @@ import type { BlockNet } from '../models/types';
 import type { PhaseName } from '../protocol';
 import { BatchStream } from './batches';
 import { seedFor, type StageContext } from './context';
+import { evaluate } from './evaluate';
 import { kdLoss } from './losses';
 import { GroupOptimizer, type VariableGroup } from './optimizer';
 import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
@@ -24,7 +25,7 @@ export interface ClassifierPhase {
   temperature?: number;
   /** Defaults to every trainable variable of the net at full rate. */
   groups?: VariableGroup[];
-  /** Overrides the epoch budget with an exact step count. */
+  /** Overrides the epoch budget with an exact step count (then no per-epoch validation). */
   steps?: number;
 }
 
@@ -37,7 +38,19 @@ export function classifierSteps(ctx: StageContext, p: Pick<ClassifierPhase, 'epo
   return stepsFor(p.epochs, stepsPerEpoch);
 }
 
-export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Promise<PhaseResult> {
+/** Validation accuracy after an epoch: the curve of accuracy against budget for each arm. */
+async function validate(ctx: StageContext, p: ClassifierPhase, step: number): Promise<number> {
+  const result = await evaluate((x) => p.net.forward(x, false), ctx.data.validation, ctx.data.exampleShape);
+  ctx.report.metric({ seed: ctx.seed, phase: p.phase, step, epoch: (step + 1) / classifierSteps(ctx, { epochs: 1, batchSize: p.batchSize }), loss: result.loss, accuracy: result.accuracy, split: 'validation' });
+  return result.accuracy;
+}
+
+export interface ClassifierResult extends PhaseResult {
+  /** Validation accuracy after the last epoch (undefined for a fixed step count). */
+  validationAccuracy?: number;
+}
+
+export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Promise<ClassifierResult> {
   const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, p.batchSize, seedFor.stream(ctx.seed, p.phase));
   const steps = p.steps ?? classifierSteps(ctx, p);
   const optimizer = new GroupOptimizer(
@@ -46,8 +59,9 @@ export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Pr
   );
   const teacher = p.teacher;
   const kdWeight = teacher ? (p.kdWeight ?? 0) : 0;
+  let validationAccuracy: number | undefined;
   try {
-    return await trainPhase({
+    const result = await trainPhase({
       place: { phase: p.phase, seed: ctx.seed },
       stream,
       steps,
@@ -59,7 +73,9 @@ export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Pr
         kdLoss(p.net.forward(batch.x, true), teacherLogits, batch.y, kdWeight, p.temperature ?? 1),
       onLoss: (r) => ctx.report.metric({ seed: ctx.seed, phase: p.phase, step: r.step, epoch: r.epoch, loss: r.loss, split: 'train' }),
       onStep: (done) => ctx.report.steps(p.phase, undefined, done, steps),
+      onEpochEnd: p.steps === undefined ? async (step) => void (validationAccuracy = await validate(ctx, p, step)) : undefined,
     });
+    return { ...result, validationAccuracy };
   } finally {
     optimizer.dispose();
   }

@@ -29,6 +29,8 @@ export interface PhaseOptions {
   onLoss?: (r: PhaseReport) => void;
   /** Called every step with the count of steps done (cheap: progress bars). */
   onStep?: (done: number) => void;
+  /** Called after the last step of every epoch and after the phase's last step, with the 0-based step. */
+  onEpochEnd?: (step: number) => Promise<void>;
 }
 
 export interface PhaseResult {
@@ -78,6 +80,7 @@ export async function trainPhase(o: PhaseOptions): Promise<PhaseResult> {
       lossTensor.dispose();
     }
     o.onStep?.(step + 1);
+    if (o.onEpochEnd && ((step + 1) % o.stream.stepsPerEpoch === 0 || step === o.steps - 1)) await o.onEpochEnd(step);
     if (Date.now() - lastYield > YIELD_AFTER_MS) {
       await yieldToEventLoop();
       lastYield = Date.now();

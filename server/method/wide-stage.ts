@@ -2,7 +2,6 @@
 import type { BlockNet } from '../models/types';
 import { buildWideNet, type StageContext } from './context';
 import { trainClassifier } from './classifier-phase';
-import { evaluate } from './evaluate';
 
 export class WideNetUntrainedError extends Error {
   constructor(accuracyValue: number, required: number, chance: number) {
@@ -33,7 +32,7 @@ export async function trainWide(ctx: StageContext): Promise<WideResult> {
   try {
     const cfg = ctx.experiment.wide;
     const phase = await trainClassifier(ctx, { phase: 'wide', net, ...cfg });
-    const validationAccuracy = await checkWide(ctx, net, phase.steps);
+    const validationAccuracy = checkWide(ctx, phase.validationAccuracy ?? NaN);
     return { net, validationAccuracy, seconds: phase.seconds };
   } catch (err) {
     net.dispose();
@@ -41,11 +40,8 @@ export async function trainWide(ctx: StageContext): Promise<WideResult> {
   }
 }
 
-/** Validation accuracy of a trained wide net; throws WideNetUntrainedError below the threshold. */
-export async function checkWide(ctx: StageContext, net: BlockNet, steps: number): Promise<number> {
-  const result = await evaluate((x) => net.forward(x, false), ctx.data.validation, ctx.data.exampleShape);
-  const acc = result.accuracy;
-  ctx.report.metric({ seed: ctx.seed, phase: 'wide', step: steps, loss: result.loss, accuracy: acc, split: 'validation' });
+/** Checks a trained wide net's last validation accuracy; throws WideNetUntrainedError below the threshold. */
+export function checkWide(ctx: StageContext, acc: number): number {
   const required = requiredWideAccuracy(ctx.data.numClasses, ctx.experiment.minWideAccuracy);
   if (!(acc >= required)) throw new WideNetUntrainedError(acc, required, 1 / ctx.data.numClasses);
   return acc;
