@@ -14,6 +14,7 @@ import { readMetricsFile, type NewMetric } from '../runs/metrics-log';
 import { runPath } from '../runs/names';
 import { writeJournal, type JournalEntry } from '../runs/run-journal';
 import { RunStore } from '../runs/run-store';
+import { explainWriteError } from '../runs/write-errors';
 import { readStageSnapshot, writeStageSnapshot } from '../runs/stage-settings';
 import type { TrainingEvents } from '../training/service';
 import type { NetFactory, StageContext, StageReporter } from './context';
@@ -252,7 +253,9 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
     }
     summary.state = 'done';
     delete summary.error;
-  } catch (err) {
+  } catch (caught) {
+    // A raw file-system error (a full disk, a folder without permission) is told with its path and a fix.
+    const err = explainWriteError(caught);
     summary.state = err instanceof StoppedError || o.signal?.aborted ? 'stopped' : 'failed';
     summary.error = err instanceof Error ? err.message : String(err);
     for (const stage of summary.stages) if (stage.state === 'running') stage.state = summary.state;
@@ -260,7 +263,13 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
     events.onLog?.(summary.state === 'stopped' ? 'info' : 'error', summary.error);
   } finally {
     flushMetrics();
-    publish();
+    try {
+      publish();
+    } catch (err) {
+      // The disk may still be full: summary.json keeps its last whole version; listeners still learn the end.
+      events.onLog?.('error', `the run's summary could not be updated: ${(explainWriteError(err) as Error).message}`);
+      events.onRunState?.(structuredClone(summary));
+    }
     store.close();
   }
   return { summary, outcomes: seeds.map((seed) => outcomes.get(seed)!).filter(Boolean), resumedFrom };
