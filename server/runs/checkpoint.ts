@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeJsonAtomic } from './atomic';
+import { explainingWriteErrors } from './write-errors';
 
 export interface CheckpointEntry {
   name: string;
@@ -37,7 +38,7 @@ export async function saveCheckpoint(
   variables: Map<string, tf.Variable>,
   meta: Record<string, unknown>,
 ): Promise<CheckpointIndex> {
-  fs.mkdirSync(folder, { recursive: true });
+  explainingWriteErrors(folder, () => fs.mkdirSync(folder, { recursive: true }));
   const entries: CheckpointEntry[] = [];
   const chunks: Float32Array[] = [];
   let offset = 0;

@@ -1,22 +1,26 @@
 // metrics.jsonl: one MetricRecord per line, append-only, seq strictly increasing without gaps.
 import * as fs from 'node:fs';
 import type { MetricRecord } from '../protocol';
-import { writeFileAtomic } from './atomic';
+import { writeAll, writeFileAtomic } from './atomic';
+import { explainWriteError, explainingWriteErrors } from './write-errors';
 
 export type NewMetric = Omit<MetricRecord, 'runId' | 'seq' | 'time'> & { time?: number };
 
 export class MetricsLog {
   private nextSeq: number;
   private fd: number;
+  /** Bytes of whole records in the file: a failed append is cut back to this. */
+  private size: number;
 
   constructor(
     private readonly file: string,
     private readonly runId: string,
   ) {
-    if (fs.existsSync(file)) dropTornLine(file);
+    if (fs.existsSync(file)) explainingWriteErrors(file, () => dropTornLine(file));
     const existing = fs.existsSync(file) ? readMetricsFile(file) : [];
     this.nextSeq = existing.length > 0 ? existing[existing.length - 1].seq + 1 : 0;
-    this.fd = fs.openSync(file, 'a');
+    this.fd = explainingWriteErrors(file, () => fs.openSync(file, 'a'));
+    this.size = fs.fstatSync(this.fd).size;
   }
 
   /** The seq the next record gets: also the count of records in the file. */
@@ -24,25 +28,42 @@ export class MetricsLog {
     return this.nextSeq;
   }
 
-  /** Numbers, stamps and appends records; returns them as written. */
+  /** Numbers, stamps and appends records; returns them as written. A failed write (disk full) is cut
+   *  back so the file keeps only whole records, and throws naming the file. */
   append(records: NewMetric[]): MetricRecord[] {
     if (records.length === 0) return [];
     const now = Date.now();
-    const written = records.map((r) => ({ ...r, runId: this.runId, seq: this.nextSeq++, time: r.time ?? now }) as MetricRecord);
-    fs.writeSync(this.fd, written.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const written = records.map((r, i) => ({ ...r, runId: this.runId, seq: this.nextSeq + i, time: r.time ?? now }) as MetricRecord);
+    const bytes = Buffer.from(written.map((r) => JSON.stringify(r)).join('\n') + '\n', 'utf8');
+    try {
+      writeAll(this.fd, bytes);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd, this.size);
+      } catch {
+        // readers and the next open skip a torn last line anyway
+      }
+      throw explainWriteError(err, this.file);
+    }
+    this.size += bytes.length;
+    this.nextSeq += written.length;
     return written;
   }
 
   /** Makes appended lines durable (called at checkpoints and at the end). */
   sync(): void {
-    fs.fsyncSync(this.fd);
+    explainingWriteErrors(this.file, () => fs.fsyncSync(this.fd));
   }
 
   close(): void {
     if (this.fd >= 0) {
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
+      const fd = this.fd;
       this.fd = -1;
+      try {
+        explainingWriteErrors(this.file, () => fs.fsyncSync(fd));
+      } finally {
+        fs.closeSync(fd);
+      }
     }
   }
 }

@@ -17,6 +17,7 @@ import { saveCheckpoint, type CheckpointIndex } from './checkpoint';
 import { MetricsLog, truncateMetricsFile, type NewMetric } from './metrics-log';
 import { runFolderName, runPath } from './names';
 import { acquireRunLock } from './run-lock';
+import { explainWriteError, explainingWriteErrors } from './write-errors';
 
 export class RunStore {
   private log: MetricsLog;
@@ -55,7 +56,7 @@ export class RunStore {
 
   /** Creates a new run folder (never reusing an existing one) with the configuration snapshot. */
   static create(runsDir: string, experiment: Experiment, experimentPath: string, when = new Date()): RunStore {
-    fs.mkdirSync(runsDir, { recursive: true });
+    explainingWriteErrors(runsDir, () => fs.mkdirSync(runsDir, { recursive: true }));
     const base = runFolderName(experiment.name, when);
     for (let attempt = 0; attempt < 1000; attempt++) {
       const runId = attempt === 0 ? base : `${base}-${attempt + 1}`;
@@ -63,8 +64,8 @@ export class RunStore {
       try {
         fs.mkdirSync(dir); // fails if it exists: two runs at once never share a folder
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw err;
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir).isDirectory()) continue;
+        throw explainWriteError(err, dir);
       }
       writeJsonAtomic(path.join(dir, 'experiment.json'), { experimentPath: path.resolve(experimentPath), experiment });
       return new RunStore(runId, dir);
@@ -101,7 +102,10 @@ export class RunStore {
   }
 
   close(): void {
-    this.log.close();
-    this.unlock();
+    try {
+      this.log.close();
+    } finally {
+      this.unlock();
+    }
   }
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Experiment } from '../experiment/types';
 import type { PhaseName } from '../protocol';
 import { writeJsonAtomic } from './atomic';
+import { explainingWriteErrors } from './write-errors';
 
 /** The parts of an experiment that a phase reads (besides the structure). */
 export const PHASE_SETTINGS: Readonly<Record<PhaseName, readonly (keyof Experiment)[]>> = {
@@ -31,7 +32,7 @@ export interface StageSnapshot {
 const stagesDir = (runDir: string) => path.join(runDir, 'stages');
 
 export function writeStageSnapshot(runDir: string, snapshot: StageSnapshot): void {
-  fs.mkdirSync(stagesDir(runDir), { recursive: true });
+  explainingWriteErrors(stagesDir(runDir), () => fs.mkdirSync(stagesDir(runDir), { recursive: true }));
   writeJsonAtomic(path.join(stagesDir(runDir), `${snapshot.stage}.json`), snapshot);
 }
 
