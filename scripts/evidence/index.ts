@@ -1,0 +1,99 @@
+// `npm run evidence [-- --only mlp,cnn] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`
+// Re-runs the evidence study (long: about an hour on 2 cores; not part of CI), keeps each study's
+// results in docs/evidence/<id>.json, draws docs/evidence/<id>.png and rewrites the generated parts
+// of docs/EVIDENCE.md (between the <!-- generated:... --> markers; the prose around them is kept).
+// --report-only redraws the plots and tables from the stored results without training.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writePngs } from './png';
+import { chartSvg } from './plot-svg';
+import { headline, studySection } from './report';
+import { runStudy, snapshotBuild, type StudyResult } from './run-study';
+import { STUDIES, studiesById } from './studies';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const OUT = join(ROOT, 'docs', 'evidence');
+const DOC = join(ROOT, 'docs', 'EVIDENCE.md');
+
+interface Args {
+  only?: string[];
+  seeds?: number[];
+  runsDir: string;
+  reportOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { runsDir: join(ROOT, 'runs', 'evidence'), reportOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return v;
+    };
+    switch (argv[i]) {
+      case '--only': args.only = next().split(','); break;
+      case '--seeds': args.seeds = next().split(',').map(Number); break;
+      case '--runs-dir': args.runsDir = resolve(next()); break;
+      case '--report-only': args.reportOnly = true; break;
+      default: throw new Error(`unknown option ${argv[i]}; usage: npm run evidence -- [--only ${STUDIES.map((s) => s.id).join(',')}] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`);
+    }
+  }
+  return args;
+}
+
+const resultFile = (id: string) => join(OUT, `${id}.json`);
+
+function storedResults(): StudyResult[] {
+  return STUDIES.filter((s) => existsSync(resultFile(s.id))).map((s) => JSON.parse(readFileSync(resultFile(s.id), 'utf8')) as StudyResult);
+}
+
+/** Replaces the text between <!-- generated:NAME --> and <!-- /generated:NAME --> in the document. */
+export function replaceGenerated(doc: string, name: string, body: string): string {
+  const open = `<!-- generated:${name} -->`;
+  const close = `<!-- /generated:${name} -->`;
+  const start = doc.indexOf(open);
+  const end = doc.indexOf(close);
+  if (start < 0 || end < start) return `${doc.trimEnd()}\n\n${open}\n${body}\n${close}\n`;
+  return `${doc.slice(0, start + open.length)}\n${body}\n${doc.slice(end)}`;
+}
+
+async function writeReport(results: StudyResult[]): Promise<void> {
+  await writePngs(
+    results.map((r) => ({
+      path: join(OUT, `${r.study.id}.png`),
+      svg: chartSvg({
+        title: `${r.study.title}: validation accuracy against budget (mean of ${r.seeds.length} seeds)`,
+        curves: r.curves,
+        imitationEpochs: r.imitationEpochs,
+        finalTest: Object.fromEntries(Object.entries(r.report.arms).map(([arm, a]) => [arm, a.accuracy.mean])),
+      }),
+    })),
+  );
+  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Evidence: does going wide, then narrow pay off?\n';
+  doc = replaceGenerated(doc, 'headline', headline(results));
+  doc = replaceGenerated(doc, 'studies', results.map((r) => studySection(r, `evidence/${r.study.id}.png`)).join('\n\n'));
+  writeFileSync(DOC, doc);
+  console.log(`wrote ${DOC} and ${results.length} plot(s) in ${OUT}`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  mkdirSync(OUT, { recursive: true });
+  if (!args.reportOnly) {
+    const cli = snapshotBuild(ROOT);
+    for (const study of studiesById(args.only)) {
+      console.log(`[${new Date().toISOString().slice(11, 19)}] ${study.id}: ${study.file}`);
+      const result = await runStudy({ root: ROOT, cli, study, runsDir: args.runsDir, seeds: args.seeds, log: () => undefined });
+      writeFileSync(resultFile(study.id), `${JSON.stringify(result, null, 1)}\n`);
+      console.log(`  done in ${(result.wallSeconds / 60).toFixed(1)} min: ${headline([result]).split('\n').pop()}`);
+    }
+  }
+  const results = storedResults();
+  if (results.length === 0) throw new Error('no stored results in docs/evidence/: run npm run evidence without --report-only first');
+  await writeReport(results);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

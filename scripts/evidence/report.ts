@@ -1,0 +1,114 @@
+// The generated part of docs/EVIDENCE.md: per study, the settings, the four arms (mean ± std over
+// seeds, per seed, cost in seconds and epochs), the diagnostics and the verdict against the goal
+// (win >= scratch + 1 point and win >= kd).
+import type { ArmName } from '../../server/protocol';
+import type { StudyResult } from './run-study';
+
+const ARMS: { arm: ArmName; label: string }[] = [
+  { arm: 'wide', label: 'wide (teacher)' },
+  { arm: 'scratch', label: 'scratch' },
+  { arm: 'kd', label: 'kd (logits only)' },
+  { arm: 'win', label: '**win** (go wide, then narrow)' },
+];
+
+const pct = (x: number) => (x * 100).toFixed(2);
+const pct1 = (x: number) => (x * 100).toFixed(1);
+
+export interface Verdict {
+  winMinusScratch: number;
+  winMinusKd: number;
+  met: boolean;
+}
+
+export function verdict(r: StudyResult): Verdict | undefined {
+  const { win, scratch, kd } = r.report.arms;
+  if (!win || !scratch || !kd) return undefined;
+  const winMinusScratch = (win.accuracy.mean - scratch.accuracy.mean) * 100;
+  const winMinusKd = (win.accuracy.mean - kd.accuracy.mean) * 100;
+  return { winMinusScratch, winMinusKd, met: winMinusScratch >= 1 && winMinusKd >= 0 };
+}
+
+function settings(r: StudyResult): string {
+  const e = r.experiment;
+  const m = e.model;
+  const data = `${e.data.format}, ${e.data.trainLimit || 'all'} training images (${e.data.validationSplit * 100}% held out for validation), ${e.data.testLimit || 'all'} test images`;
+  const net = `${m.family}, depth ${m.depth}, width ${m.width}${m.normalization ? ', normalisation' : ', no normalisation'}`;
+  const widen = `factor ${e.widen.factor} (mode ${e.widen.mode})`;
+  const imitate = `${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
+  const ft = `${e.finetune.epochs} epochs, batch ${e.finetune.batchSize}, ${e.finetune.optimizer} ${e.finetune.learningRate}, kd weight ${e.finetune.kdWeight}, T ${e.finetune.temperature}`;
+  const wide = `${e.wide.epochs} epochs, batch ${e.wide.batchSize}, ${e.wide.optimizer} ${e.wide.learningRate}`;
+  return [
+    `- Experiment: \`${r.study.file}\` (${r.study.regime}); data: ${data}`,
+    `- Thin net: ${net}; widened ${widen}`,
+    `- Wide net and baselines (standard schedule): ${wide}; scratch and kd get ${r.budgetEpochs} epochs`,
+    `- Imitation: ${imitate} (${r.imitationEpochs} epochs in all); fine-tune: ${ft}`,
+  ].join('\n');
+}
+
+function armsTable(r: StudyResult): string {
+  const rows = ['| arm | test accuracy (%) | per seed | params | seconds per seed | epochs |', '|---|---|---|---|---|---|'];
+  for (const { arm, label } of ARMS) {
+    const a = r.report.arms[arm];
+    if (!a) continue;
+    const epochs = arm === 'wide' ? r.experiment.wide.epochs : r.budgetEpochs;
+    rows.push(
+      `| ${label} | ${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)} | ${a.accuracy.perSeed.map(pct1).join(' ')} | ${a.params.toLocaleString('en-US')} | ${a.seconds.toFixed(0)} | ${epochs} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function diagnostics(r: StudyResult): string {
+  const d = r.report.diagnostics;
+  if (!d) return '';
+  const lines = [
+    `- Wide net validation accuracy: ${d.wideValidationAccuracy.map(pct1).join(', ')} %`,
+    `- Warm start (thin net right after imitation, ${d.headShared ? 'shared wide head' : 'thin head fitted as a linear probe'}): ${d.warmStartAccuracy.map(pct1).join(', ')} %`,
+  ];
+  const seed = d.imitation[0]?.seed;
+  const blocks = d.imitation.filter((b) => b.seed === seed);
+  if (blocks.length > 0) {
+    lines.push(`- Imitation loss (normalised MSE on validation) start → end per block, seed ${seed}: ${blocks.map((b) => `${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', ')}`);
+  }
+  const stages = Object.entries(d.stageSeconds).map(([s, v]) => `${s} ${v.toFixed(0)}`).join(', ');
+  lines.push(`- Seconds per stage (mean over seeds): ${stages}; the whole study run took ${(r.wallSeconds / 60).toFixed(1)} min`);
+  return lines.join('\n');
+}
+
+function verdictLine(r: StudyResult): string {
+  const v = verdict(r);
+  if (!v) return '';
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+  return v.met
+    ? `**Goal met**: win - scratch = ${sign(v.winMinusScratch)} points, win - kd = ${sign(v.winMinusKd)}.`
+    : `**Goal not met**: win - scratch = ${sign(v.winMinusScratch)} points (goal +1), win - kd = ${sign(v.winMinusKd)} (goal >= 0).`;
+}
+
+export function studySection(r: StudyResult, png: string): string {
+  return [
+    `### ${r.study.title}`,
+    '',
+    settings(r),
+    '',
+    armsTable(r),
+    '',
+    verdictLine(r),
+    '',
+    diagnostics(r),
+    '',
+    `![${r.study.title}: accuracy against budget](${png})`,
+    '',
+    `Measured ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, seeds ${r.seeds.join(', ')}.`,
+  ].join('\n');
+}
+
+export function headline(results: StudyResult[]): string {
+  const rows = ['| setting | wide | scratch | kd | win | win - scratch | goal |', '|---|---|---|---|---|---|---|'];
+  for (const r of results) {
+    const a = r.report.arms;
+    const v = verdict(r);
+    const cell = (arm: ArmName) => (a[arm] ? `${pct(a[arm]!.accuracy.mean)} ± ${pct(a[arm]!.accuracy.std)}` : '-');
+    rows.push(`| ${r.study.title} | ${cell('wide')} | ${cell('scratch')} | ${cell('kd')} | ${cell('win')} | ${v ? v.winMinusScratch.toFixed(2) : '-'} | ${v ? (v.met ? 'met' : '**not met**') : '-'} |`);
+  }
+  return rows.join('\n');
+}

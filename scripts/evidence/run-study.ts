@@ -1,0 +1,81 @@
+// Runs one study's experiment with the built CLI (`gowide run FILE --json`) and gathers what the
+// report needs: the arms' test accuracies and seconds, the diagnostics, and the accuracy curves.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonReport } from '../../server/method/cli-report';
+import type { Experiment } from '../../server/experiment/types';
+import type { MetricRecord } from '../../server/protocol';
+import { meanCurves, seedCurves, type ArmCurves } from './curves';
+import type { Study } from './studies';
+
+export interface StudyResult {
+  study: Study;
+  finishedAt: string;
+  wallSeconds: number;
+  seeds: number[];
+  /** depth x epochsPerLayer + fine-tune epochs: the thin arms' common budget. */
+  budgetEpochs: number;
+  imitationEpochs: number;
+  report: JsonReport;
+  curves: ArmCurves;
+  /** The resolved configuration the run used (defaults filled in). */
+  experiment: Experiment;
+}
+
+/** A copy of dist/ for the whole study: a rebuild during a run of hours must not swap the native
+ *  addon under the running process. */
+export function snapshotBuild(root: string): string {
+  const dist = join(root, 'dist');
+  if (!existsSync(join(dist, 'cli.js'))) throw new Error('dist/cli.js is missing: run npm run build first');
+  const copy = join(mkdtempSync(join(tmpdir(), 'gowide-evidence-')), 'dist');
+  cpSync(dist, copy, { recursive: true });
+  return join(copy, 'cli.js');
+}
+
+function runCli(cli: string, args: string[], cwd: string, log: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      const text = c.toString();
+      stderrTail = (stderrTail + text).slice(-4000);
+      for (const line of text.split(/[\r\n]+/)) if (line.trim()) log(line.trim());
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`gowide ${args.join(' ')} exited with ${code}:\n${stderrTail.split('\n').slice(-8).join('\n')}`));
+    });
+  });
+}
+
+export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; log: (line: string) => void }): Promise<StudyResult> {
+  const file = join(o.root, o.study.file);
+  const args = ['run', file, '--json', '--quiet', '--runs-dir', o.runsDir, ...(o.seeds ? ['--seeds', o.seeds.join(',')] : [])];
+  const started = performance.now();
+  const stdout = await runCli(o.cli, args, o.root, o.log);
+  const report = JSON.parse(stdout.trim().split('\n').pop() ?? '') as JsonReport;
+  if (report.state !== 'done') throw new Error(`${o.study.file}: the run ended ${report.state}${report.error ? `: ${report.error}` : ''}`);
+  const resolved = (JSON.parse(readFileSync(join(report.runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
+  const records = readFileSync(join(report.runDir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as MetricRecord);
+  const seeds = o.seeds ?? resolved.seeds;
+  const imitationEpochs = resolved.model.depth * resolved.imitate.epochsPerLayer;
+  return {
+    study: o.study,
+    finishedAt: new Date().toISOString(),
+    wallSeconds: (performance.now() - started) / 1000,
+    seeds,
+    budgetEpochs: imitationEpochs + resolved.finetune.epochs,
+    imitationEpochs,
+    report,
+    curves: meanCurves(seeds.map((s) => seedCurves(records, s, imitationEpochs))),
+    experiment: resolved,
+  };
+}
