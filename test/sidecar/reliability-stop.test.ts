@@ -28,7 +28,9 @@ describe('stop over JSON-RPC', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gowide-rel-stop-'));
     sidecar = startBuiltSidecar();
-    sidecar.connection.onNotification(MetricsNotification, (p) => metrics.push(...p.records));
+    sidecar.connection.onNotification(MetricsNotification, (p) => {
+      metrics.push(...p.records);
+    });
     sidecar.connection.onNotification(RunStateNotification, ({ run }) => {
       const list = stateAt.get(run.runId) ?? [];
       list.push({ state: run.state, at: performance.now(), run });
