@@ -82,12 +82,21 @@ export function planContinuation(o: {
   for (const w of work.values()) if (w.imitateFromBlock > 0) resuming.add('imitate');
   const fresh = new Set<PhaseName>();
   for (const w of work.values()) for (const p of w.run) if (!resuming.has(p)) fresh.add(p);
+  const retried: PhaseName[] = [];
   if (o.mode === 'resume') {
-    // The crashed invocation's phases keep the settings they began with.
-    for (const p of [...fresh]) if (kept.some((e) => e.phase === p) || journal.entries.some((e) => e.phase === p)) fresh.delete(p);
+    // The crashed invocation's phases keep the settings they began with, except a phase that failed
+    // (a loss that became NaN): resumed unchanged it would fail again, so it takes the edited settings.
+    const failed = new Set((previous?.stages ?? []).filter((s) => s.state === 'failed').map((s) => s.stage));
+    for (const p of [...fresh]) if (!failed.has(p) && (kept.some((e) => e.phase === p) || journal.entries.some((e) => e.phase === p))) fresh.delete(p);
+    for (const p of failed) {
+      if (![...work.values()].some((w) => w.run.includes(p))) continue;
+      fresh.add(p);
+      retried.push(p);
+    }
   }
   const ran = new Set<PhaseName>([...journal.entries.map((e) => e.phase), ...(previous?.stages ?? []).filter((s) => s.state !== 'queued').map((s) => s.stage)]);
   const settings = continuedExperiment(o.runDir, o.current, [...fresh], [...ran]);
+  for (const p of retried) settings.notes.push(`${p} failed last time; it is resumed with the experiment file's current settings`);
 
   const firstEntry = journal.entries[0];
   const keepMetrics = point.commit ? point.commit.metricsSeq : firstEntry ? Math.min(...journal.entries.map((e) => e.metricsSeq)) : o.metricsCount;
