@@ -1,11 +1,13 @@
 // Run folder names: derived from the experiment name, sanitised so they can never leave runsDir.
 import * as path from 'node:path';
 
-/** Letters, digits, '-', '_' and '.' only; no leading dots; at most 64 characters; never empty. */
+/** Letters, digits, '-', '_' and '.' only; no leading dots and no two dots in a row (runPath refuses
+ *  ".." anywhere in a run id); at most 64 characters; never empty. */
 export function sanitizeName(name: string): string {
   const cleaned = name
     .normalize('NFKD')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
     .replace(/^[.-]+/, '')
     .replace(/-+$/, '')
     .slice(0, 64);
