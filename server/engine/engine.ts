@@ -10,6 +10,7 @@ import {
   NoBackendError,
   errorMessage,
 } from './errors';
+import { registerFastGradients } from './kernels/gradients';
 import { loadNativeBackend } from './native';
 import { checkTrainingStep } from './training-check';
 import { nativeBlasStatus, prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
@@ -128,6 +129,8 @@ async function probeOne(name: BackendName): Promise<ProbeOutcome> {
 
 /** Registers the backend if needed, makes it active and runs one training step; returns device text. */
 async function loadAndTrain(name: BackendName, warnings: string[]): Promise<string> {
+  // Tile's and FusedBatchNorm's gradients (TF.js keeps one gradient registry for all backends).
+  registerFastGradients();
   let device: string | undefined;
   switch (name) {
     case 'tensorflow-gpu':

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpuSummary } from './device';
 import { BackendLoadError } from './errors';
+import { registerFastGradients } from './kernels/gradients';
 import { registerMissingWasmKernels } from './kernels/wasm-gradients';
 import { nativeBlasAddonPath, registerNativeBlasKernels } from './native/blas-kernels';
 
@@ -38,6 +39,7 @@ export function prepareWasmBackend(): void {
     );
   }
   setWasmPaths(folder.endsWith('/') ? folder : folder + '/');
+  registerFastGradients();
   addedKernels = registerMissingWasmKernels();
   // After the gradient kernels, so that the native BatchMatMul wins over their replacement.
   const native = registerNativeBlasKernels();

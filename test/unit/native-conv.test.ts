@@ -2,8 +2,8 @@
 // the wasm backend against the pure-JS cpu backend: Conv2D, Conv2DBackpropFilter and
 // Conv2DBackpropInput over a grid of filter sizes 1/3/5, strides 1/2, 'same'/'valid' and odd image
 // sizes; dilated forward convs; small chunks over 1-3 threads (chunk and thread boundaries);
-// MaxPoolGrad (also all-negative windows); the bias-gradient Sum and its fallback; and the
-// gradients of a small tf.layers CNN, checking that its convs really ran in the addon.
+// MaxPoolGrad (also all-negative windows); and the gradients of a small tf.layers CNN, checking
+// that its convs (and bias-gradient sums, native-elementwise.test.ts) really ran in the addon.
 //
 // Without the addon the tests are skipped with the reason, unless GOWIDE_REQUIRE_NATIVE=1 (CI).
 import { after, before, describe, it } from 'node:test';
@@ -26,7 +26,7 @@ import {
 } from './kernel-test-helpers';
 import type { ConvCase, HostTensor } from './kernel-test-helpers';
 
-const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum'];
+const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
 function convCases(): ConvCase[] {
@@ -73,7 +73,7 @@ async function compareConvCase(c: ConvCase, seed: number, label = describeCase(c
 
 /** Counts the addon's conv-family calls while fn runs. */
 function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, number>> {
-  return countAddonCalls(['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'sumRows'], fn);
+  return countAddonCalls(['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'reduceSum'], fn);
 }
 
 describe('native conv kernels on wasm', () => {
@@ -103,10 +103,11 @@ describe('native conv kernels on wasm', () => {
     return skipWithoutNative(t, reason);
   }
 
-  it('registers Conv2D, its gradients, MaxPoolGrad and Sum with the BLAS kernels, idempotently', (t) => {
+  it('registers Conv2D, its gradients and MaxPoolGrad with the BLAS kernels, idempotently', (t) => {
     if (skipWithoutAddon(t)) return;
     assert.ok(registration.ok);
-    assert.deepEqual(registration.kernels, ['BatchMatMul', '_FusedMatMul', ...CONV_KERNELS]);
+    // then the element-wise kernels (native-elementwise.test.ts)
+    assert.deepEqual(registration.kernels.slice(0, 2 + CONV_KERNELS.length), ['BatchMatMul', '_FusedMatMul', ...CONV_KERNELS]);
     assert.equal(tf.getKernel('Conv2D', 'wasm')?.kernelFunc.name, 'nativeConv2d');
     assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc.name, 'nativeConv2dBackpropFilter');
     assert.deepEqual(registerNativeBlasKernels(), registration);
@@ -203,27 +204,6 @@ describe('native conv kernels on wasm', () => {
     }
   });
 
-  it('Sum over all axes but the last runs natively; other sums fall back; both match cpu', async (t) => {
-    if (skipWithoutAddon(t)) return;
-    const x = hostFloat([3, 5, 7, 6], 1000);
-    const counts = await countConvCalls(async () => {
-      await compareKernel('Sum', { x }, { axis: [0, 1, 2], keepDims: false }, 'Sum [0,1,2]');
-      await compareKernel('Sum', { x }, { axis: [2, 0, 1], keepDims: true }, 'Sum [2,0,1] keepDims');
-      await compareKernel('Sum', { x: hostFloat([17, 9], 1001) }, { axis: 0, keepDims: false }, 'Sum matrix rows');
-    });
-    assert.equal(counts.sumRows, 3);
-    const fallbackCounts = await countConvCalls(async () => {
-      await compareKernel('Sum', { x }, { axis: [3], keepDims: false }, 'Sum [3]');
-      await compareKernel('Sum', { x }, { axis: [0, 1, 2, 3], keepDims: false }, 'Sum all');
-      await compareKernel('Sum', { x }, { axis: [1, 2], keepDims: false }, 'Sum [1,2]');
-    });
-    assert.equal(fallbackCounts.sumRows, 0);
-    await tf.setBackend('wasm');
-    const ints = tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32');
-    assert.deepEqual(Array.from(ints.sum(0).dataSync()), [4, 6]);
-    ints.dispose();
-  });
-
   it('a tf.layers CNN: gradients match cpu, and its convs, pooling gradient and bias sums run natively', async (t) => {
     if (skipWithoutAddon(t)) return;
     const batch = 6;
@@ -259,6 +239,6 @@ describe('native conv kernels on wasm', () => {
     assert.equal(counts.conv2dBackpropFilter, 4, 'filter gradients');
     assert.equal(counts.conv2dBackpropInput, 3, 'input gradients (not of the first layer)');
     assert.equal(counts.maxPoolGrad, 1);
-    assert.ok(counts.sumRows >= 4, `bias gradients: ${counts.sumRows}`);
+    assert.ok(counts.reduceSum >= 4, `bias gradients (native Sum): ${counts.reduceSum}`);
   });
 });

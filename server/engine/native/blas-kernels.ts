@@ -13,8 +13,9 @@
 // other than "equal or 1"). Called the other way round it still works, but their kernel would
 // transpose operands before handing them to ours, a wasted memory pass.
 //
-// Conv2D and its gradients, MaxPoolGrad and the bias-gradient Sum are in conv-kernels.ts (im2col +
-// sgemm in the same addon); registerNativeBlasKernels() registers them too.
+// Conv2D and its gradients and MaxPoolGrad are in conv-kernels.ts (im2col + sgemm in the same
+// addon); Tile, Sum, Mean, the broadcasting binary ops and the batch-norm gradient in
+// elementwise-kernels.ts; registerNativeBlasKernels() registers them too.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
 import { broadcast_util, util } from '@tensorflow/tfjs-core';
@@ -25,6 +26,7 @@ import { join } from 'node:path';
 import { WasmKernelReplacements } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
 import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
+import { registerElementwiseKernels, unregisterElementwiseKernels } from './elementwise-kernels';
 const ADDON_FILE = 'gowide_blas.node';
 
 /** What gowide_blas.node exports (see gowide_blas.c). */
@@ -226,8 +228,10 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
 
 /**
  * Registers the native BLAS kernels on the 'wasm' backend (BatchMatMul, _FusedMatMul), then the
- * native conv kernels of conv-kernels.ts (Conv2D and its gradients, MaxPoolGrad, Sum) unless
- * GOWIDE_NATIVE_CONV=0, keeping the kernels they replace as fallbacks. Idempotent. Call after
+ * native conv kernels of conv-kernels.ts (Conv2D and its gradients, MaxPoolGrad) unless
+ * GOWIDE_NATIVE_CONV=0 and the element-wise kernels of elementwise-kernels.ts (Tile, Sum, Mean,
+ * binary ops, the batch-norm gradient) unless GOWIDE_NATIVE_ELEMENTWISE=0, keeping the kernels they
+ * replace as fallbacks. Idempotent. Call after
  * registerMissingWasmKernels() so that ours win over its replacements. Returns the registered
  * kernel names, or why nothing was registered (the addon is missing or does not load).
  */
@@ -239,6 +243,10 @@ export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | {
   const kernels = replacements.installAll();
   const conv = registerNativeConvKernels();
   if (conv.ok) kernels.push(...conv.kernels);
+  if (process.env.GOWIDE_NATIVE_ELEMENTWISE !== '0') {
+    const elementwise = registerElementwiseKernels(load.addon, load.path);
+    if (elementwise.ok) kernels.push(...elementwise.kernels);
+  }
   return { ok: true, kernels };
 }
 
@@ -259,13 +267,14 @@ export function unregisterNativeConvKernels(): string[] {
 }
 
 /**
- * Puts back the kernels registerNativeBlasKernels replaced, the conv kernels included (for
+ * Puts back the kernels registerNativeBlasKernels replaced, the conv and element-wise kernels included (for
  * side-by-side benchmarks, or to switch the native kernels off at run time). Returns the kernel
  * names restored.
  */
 export function unregisterNativeBlasKernels(): string[] {
   const restored = replacements.restoreAll();
   restored.push(...unregisterConvKernels());
+  restored.push(...unregisterElementwiseKernels());
   return restored;
 }
 

@@ -1,8 +1,8 @@
 // Native convolution kernels for the TF.js wasm backend: Conv2D, FusedConv2D (+ bias, activation),
-// Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm), MaxPoolGrad and the bias-gradient Sum, computed
+// Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm) and MaxPoolGrad, computed
 // by the gowide_blas addon (gowide_conv.c) in place on the wasm heap, like blas-kernels.ts.
 //
-// Everything they do not cover (NCHW, non-float32, Sum over other axes) goes to the kernel they
+// Everything they do not cover (NCHW, non-float32) goes to the kernel they
 // replaced: for the conv gradients that is wasm-gradients.ts' XNNPACK composition, so call
 // registerMissingWasmKernels() first. registerNativeBlasKernels() (blas-kernels.ts) registers these
 // after its matrix products, unless GOWIDE_NATIVE_CONV=0; it also exports registerNativeConvKernels
@@ -48,7 +48,6 @@ export interface ConvAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  sumRows(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
 }
 
 let addon: ConvAddon | null = null;
@@ -182,22 +181,6 @@ function nativeMaxPoolGrad(args: WasmKernelArgs): TensorInfo {
   return out;
 }
 
-/** Sum over every axis but the last (a bias gradient); anything else goes to the fallback. */
-function nativeSum(args: WasmKernelArgs): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const x = inputs.x as TensorInfo;
-  const rank = x.shape.length;
-  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
-  const leading = rank >= 2 && axes.length === rank - 1 && [...axes].sort((a, b) => a - b).every((axis, i) => axis === i);
-  if (addon == null || x.dtype !== 'float32' || !leading) return replacements.runFallback('Sum', args);
-  const columns = x.shape[rank - 1];
-  const rows = util.sizeFromShape(x.shape.slice(0, -1));
-  const outShape = attrs.keepDims ? [...x.shape.slice(0, -1).map(() => 1), columns] : [columns];
-  const out = backend.makeOutput(outShape, 'float32');
-  addon.sumRows(view(backend, x), view(backend, out), rows, columns);
-  return out;
-}
-
 /** Ours, each falling back on the kernel registered before it. */
 const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Conv2D', kernelFunc: nativeConv2d },
@@ -205,7 +188,6 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: nativeConv2dBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: nativeConv2dBackpropInput },
   { kernelName: 'MaxPoolGrad', kernelFunc: nativeMaxPoolGrad },
-  { kernelName: 'Sum', kernelFunc: nativeSum },
 ]);
 
 /**
@@ -218,7 +200,7 @@ export function registerConvKernels(
   addonPath: string,
 ): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const candidate = addonExports as Partial<ConvAddon>;
-  if (typeof candidate.conv2d !== 'function' || typeof candidate.sumRows !== 'function') {
+  if (typeof candidate.conv2d !== 'function' || typeof candidate.conv2dBackpropInput !== 'function') {
     return { ok: false, reason: `native addon ${addonPath} has no conv kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ConvAddon;

@@ -1,5 +1,5 @@
 // gowide_conv: 2-D convolution (NHWC) and its two gradients via im2col + OpenBLAS sgemm, plus the
-// gradient of max pooling and a column sum, for the TF.js wasm backend's training kernels.
+// gradient of max pooling, for the TF.js wasm backend's training kernels.
 //
 // Like sgemm in gowide_blas.c, every function reads and writes the caller's Float32Arrays in place
 // (views of the wasm heap). The geometry is one Int32Array (see enum Geometry below). Filters are
@@ -10,7 +10,6 @@
 //   conv2dBackpropFilter(x, dy, dfilter, geometry) dfilter = im2col(x)^T . dy
 //   conv2dBackpropInput(dy, filter, dx, geometry)  dx = col2im(dy . filter^T)
 //   maxPoolGrad(x, dy, dx, geometry)               dx[argmax of each window] += dy (first max wins)
-//   sumRows(x, out, rows, columns)                 out[c] = sum over r of x[r, c]
 //
 // The im2col matrix (one row per output pixel, K columns) is never built for the whole batch: the
 // output pixels are processed in chunks of rows that keep it in cache, and a 1x1 stride-1 unpadded
@@ -465,37 +464,12 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// sumRows(x, out, rows, columns): out[c] = sum over r of x[r * columns + c].
-static napi_value sum_rows(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  float *x, *out;
-  size_t x_length, out_length;
-  int64_t rows = -1, columns = -1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 ||
-      !get_float32_array(env, argv[0], &x, &x_length) || !get_float32_array(env, argv[1], &out, &out_length) ||
-      napi_get_value_int64(env, argv[2], &rows) != napi_ok || napi_get_value_int64(env, argv[3], &columns) != napi_ok ||
-      rows < 0 || columns < 0) {
-    return throw_error(env, "sumRows", "expected (Float32Array, Float32Array, rows, columns)");
-  }
-  if (x_length < (size_t)(rows * columns) || out_length < (size_t)columns) {
-    return throw_error(env, "sumRows", "an array is too short");
-  }
-  memset(out, 0, sizeof(float) * (size_t)columns);
-  for (int64_t r = 0; r < rows; r++) {
-    const float *row = x + r * columns;
-    for (int64_t col = 0; col < columns; col++) out[col] += row[col];
-  }
-  return NULL;
-}
-
 void gowide_conv_register(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }

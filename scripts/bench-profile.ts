@@ -1,0 +1,205 @@
+// Where a training step of a bench reference model spends its time on the wasm+native backend:
+// every registered wasm kernel is wrapped with a timer (tf.profile overflows the stack on these
+// models). Reports, per kernel name, the time of top-level calls (a composed kernel's inner calls
+// count in its caller) and the share of the step spent outside kernels (autodiff, tape, JS glue).
+//
+//   node --import tsx scripts/bench-profile.ts [--models resnet,transformer] [--steps 3]
+//        [--top 25] [--shapes]
+//   node --import tsx scripts/bench-profile.ts --ab grad,elementwise [--rounds 3] [--seconds 4]
+//
+// --ab: side-by-side samples/s instead of a profile: "before" with the named features off, "after"
+// with them on, alternating (rounds x seconds each, after a warm-up), medians and their ratio.
+// Features: grad (../server/engine/kernels/gradients.ts), elementwise (native Tile, Sum, Mean,
+// binary ops, batch-norm gradient).
+//
+// --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
+// thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input shapes.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { prepareWasmBackend } from '../server/engine/wasm';
+import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
+import { loadBlasAddon } from '../server/engine/native/blas-kernels';
+import { registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
+import { benchModels, randomBatches } from './bench/models';
+import type { BenchModel } from './bench/models';
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+const prefixes = (option('models') ?? 'resnet 6x16,transformer 4x32 seq32').split(',');
+const steps = Number(option('steps') ?? 3);
+const top = Number(option('top') ?? 25);
+const byShapes = process.argv.includes('--shapes');
+const abFeatures = option('ab')?.split(',');
+const rounds = Number(option('rounds') ?? 3);
+const seconds = Number(option('seconds') ?? 4);
+
+/** What --ab switches: on() and off() for each feature. */
+const FEATURES: Record<string, { on(): void; off(): void }> = {
+  grad: { on: () => void registerFastGradients(), off: () => void unregisterFastGradients() },
+  elementwise: {
+    on: () => {
+      const load = loadBlasAddon();
+      if (!load.ok) throw new Error(load.reason);
+      const result = registerElementwiseKernels(load.addon, load.path);
+      if (!result.ok) throw new Error(result.reason);
+    },
+    off: () => void unregisterElementwiseKernels(),
+  },
+};
+
+const times = new Map<string, { ms: number; calls: number }>();
+let depth = 0;
+let wrapped: KernelConfig[] = [];
+
+function shapesOf(inputs: Record<string, TensorInfo | undefined>): string {
+  return Object.entries(inputs)
+    .filter(([, tensor]) => tensor != null)
+    .map(([name, tensor]) => `${name}[${tensor!.shape.join(',')}]`)
+    .join(' ');
+}
+
+function wrapKernels(): void {
+  wrapped = getKernelsForBackend('wasm');
+  for (const config of wrapped) {
+    const inner = config.kernelFunc;
+    const timed = ((args: Parameters<KernelFunc>[0]) => {
+      if (depth > 0) return inner(args);
+      depth++;
+      const start = performance.now();
+      try {
+        return inner(args);
+      } finally {
+        depth--;
+        const key = byShapes ? `${config.kernelName} ${shapesOf(args.inputs as Record<string, TensorInfo>)}` : config.kernelName;
+        const entry = times.get(key) ?? { ms: 0, calls: 0 };
+        entry.ms += performance.now() - start;
+        entry.calls++;
+        times.set(key, entry);
+      }
+    }) as KernelFunc;
+    unregisterKernel(config.kernelName, 'wasm');
+    registerKernel({ ...config, kernelFunc: timed });
+  }
+}
+
+function unwrapKernels(): void {
+  for (const config of wrapped) {
+    unregisterKernel(config.kernelName, 'wasm');
+    registerKernel(config);
+  }
+  wrapped = [];
+}
+
+/** A training step of the model on its first random batch, the loss read back. */
+function trainer(model: BenchModel) {
+  const built = model.build();
+  const optimizer = tf.train.adam(1e-3);
+  const [{ x, y }] = randomBatches(model.data, 1);
+  return {
+    step(): number {
+      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar, true, built.variables)!;
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      return value;
+    },
+    dispose(): void {
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      built.dispose();
+    },
+  };
+}
+
+function samplesPerSecond(step: () => number): number {
+  let steps = 0;
+  const start = performance.now();
+  while (steps < 2 || performance.now() - start < seconds * 1000) {
+    step();
+    steps++;
+  }
+  return (steps * 128 * 1000) / (performance.now() - start);
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function sideBySide(model: BenchModel, features: string[]): void {
+  const setAll = (on: boolean) => features.forEach((name) => (on ? FEATURES[name].on() : FEATURES[name].off()));
+  const run = trainer(model);
+  const before: number[] = [];
+  const after: number[] = [];
+  try {
+    for (const on of [false, true]) {
+      setAll(on);
+      run.step(); // warm-up of each arm
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const on of round % 2 === 0 ? [false, true] : [true, false]) {
+        setAll(on);
+        (on ? after : before).push(samplesPerSecond(() => run.step()));
+      }
+    }
+  } finally {
+    setAll(true);
+    run.dispose();
+  }
+  const [b, a] = [median(before), median(after)];
+  console.log(
+    `${model.name}: before (${features.join('+')} off) ${b.toFixed(1)} samples/s [${before.map((v) => v.toFixed(0)).join(' ')}], ` +
+      `after ${a.toFixed(1)} [${after.map((v) => v.toFixed(0)).join(' ')}]: ${(a / b).toFixed(2)}x`,
+  );
+}
+
+async function main(): Promise<void> {
+  prepareWasmBackend();
+  await tf.setBackend('wasm');
+  await tf.ready();
+  if (abFeatures) {
+    const unknown = abFeatures.filter((name) => !(name in FEATURES));
+    if (unknown.length > 0) throw new Error(`unknown --ab features: ${unknown.join(', ')}`);
+    const chosen = benchModels().filter((m) => prefixes.some((p) => m.name === p || (p.endsWith('*') && m.name.startsWith(p.slice(0, -1)))));
+    for (const model of chosen) sideBySide(model, abFeatures);
+    return;
+  }
+  // A name that matches a model exactly selects only that one; otherwise names are prefixes.
+  const selected = benchModels().filter((m) => prefixes.some((p) => m.name === p || (p.endsWith('*') && m.name.startsWith(p.slice(0, -1)))));
+  for (const model of selected) {
+    const built = model.build();
+    const optimizer = tf.train.adam(1e-3);
+    const [{ x, y }] = randomBatches(model.data, 1);
+    const step = () => {
+      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar, true, built.variables);
+      loss?.dataSync();
+      loss?.dispose();
+    };
+    step();
+    step();
+    let start = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    const plainMs = (performance.now() - start) / steps;
+    times.clear();
+    wrapKernels();
+    start = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    const wrappedMs = (performance.now() - start) / steps;
+    unwrapKernels();
+    const rows = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    const inKernels = rows.reduce((sum, [, e]) => sum + e.ms, 0) / steps;
+    console.log(
+      `${model.name}: ${plainMs.toFixed(1)} ms/step unwrapped (${((128 * 1000) / plainMs).toFixed(0)} samples/s), ` +
+        `${wrappedMs.toFixed(1)} wrapped, ${inKernels.toFixed(1)} ms in kernels, ${(wrappedMs - inKernels).toFixed(1)} ms outside`,
+    );
+    for (const [name, entry] of rows.slice(0, top)) {
+      const ms = entry.ms / steps;
+      console.log(`  ${name.padEnd(byShapes ? 70 : 28)} ${ms.toFixed(2).padStart(8)} ms ${((100 * ms) / wrappedMs).toFixed(1).padStart(5)}%  ${(entry.calls / steps).toFixed(0)} calls`);
+    }
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    built.dispose();
+  }
+}
+
+void main();

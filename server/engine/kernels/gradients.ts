@@ -1,0 +1,100 @@
+// Gradient functions that replace TF.js 4.22's own for two kernels whose gradients dominate the
+// training steps of normalized models. TF.js keeps one gradient registry for every backend, so
+// these apply everywhere; both give the same values as the originals.
+//
+//   Tile            TF.js adds one slice of dy per repetition: tf.layers.layerNormalization tiles
+//                   its scale and offset over [batch, sequence], so each LayerNorm gradient ran
+//                   4,096 Slice + Add kernels (a batch of 128 sequences of 32; 2/3 of a
+//                   transformer's step). Here: dy reshaped to [reps0, size0, reps1, size1, ...]
+//                   and summed over the repetition axes, one Sum.
+//   FusedBatchNorm  per-channel statistics (mean of rank 1, what tf.layers.batchNormalization
+//                   uses) on the wasm backend with the native addon: the five gradients in one
+//                   native pass (GowideBatchNormGrad, ../native/elementwise-kernels.ts) instead of
+//                   a dozen full-size element-wise kernels and a Tile. Everything else (other
+//                   backends, no addon, LayerNorm's full-size statistics) keeps TF.js's gradient.
+import * as tf from '@tensorflow/tfjs';
+import { getGradient, getKernel, registerGradient, unregisterGradient } from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { BATCH_NORM_GRAD } from '../native/elementwise-kernels';
+import { WASM } from './registry';
+
+/** The gradient of tile(x, reps) for dy: the sum of dy's blocks, as one reshape + Sum. */
+export function tileGradient(dy: Tensor, xShape: readonly number[], reps: readonly number[]): Tensor {
+  const shape: number[] = [];
+  const axes: number[] = [];
+  xShape.forEach((size, axis) => {
+    if (reps[axis] > 1) {
+      axes.push(shape.length);
+      shape.push(reps[axis]);
+    }
+    if (size !== 1) shape.push(size);
+  });
+  if (axes.length === 0) return tf.reshape(dy, xShape as number[]);
+  return tf.reshape(tf.sum(tf.reshape(dy, shape), axes), xShape as number[]);
+}
+
+const tileGrad: GradConfig = {
+  kernelName: 'Tile',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [x] = saved;
+    const reps = attrs.reps as number[];
+    return { x: () => tileGradient(dy as Tensor, x.shape, reps) };
+  },
+};
+
+/** TF.js's own FusedBatchNorm gradient, kept when ours replaces it. */
+let originalBatchNormGrad: GradConfig | null = null;
+
+const batchNormGrad: GradConfig = {
+  kernelName: 'FusedBatchNorm',
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [x, mean, variance, scale] = saved;
+    const channels = mean.shape[0];
+    const perChannel = (t: Tensor | undefined) => t == null || (t.rank === 1 && t.shape[0] === channels && t.dtype === 'float32');
+    const native =
+      tf.getBackend() === WASM &&
+      getKernel(BATCH_NORM_GRAD, WASM) != null &&
+      mean.rank === 1 &&
+      x.dtype === 'float32' &&
+      x.shape[x.rank - 1] === channels &&
+      perChannel(variance) &&
+      perChannel(scale);
+    if (!native) {
+      if (originalBatchNormGrad == null) throw new Error('FusedBatchNorm: no original gradient');
+      return originalBatchNormGrad.gradFunc(dy, saved, attrs);
+    }
+    const inputs: Record<string, Tensor> = { x, dy: dy as Tensor, mean, variance };
+    if (scale != null) inputs.scale = scale;
+    const [dx, dmean, dvariance, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_GRAD, inputs, {
+      varianceEpsilon: attrs.varianceEpsilon,
+    }) as Tensor[];
+    return { x: () => dx, mean: () => dmean, variance: () => dvariance, scale: () => dscale, offset: () => doffset };
+  },
+};
+
+/** The gradients ours replaced, by kernel name (while ours are registered). */
+const replaced = new Map<string, GradConfig | undefined>();
+
+/** Registers both gradients (idempotent); returns the kernel names whose gradients are ours. */
+export function registerFastGradients(): string[] {
+  for (const config of [tileGrad, batchNormGrad]) {
+    if (replaced.has(config.kernelName)) continue;
+    replaced.set(config.kernelName, getGradient(config.kernelName) ?? undefined);
+    registerGradient(config);
+  }
+  originalBatchNormGrad = replaced.get('FusedBatchNorm') ?? null;
+  return [...replaced.keys()];
+}
+
+/** Puts TF.js's own gradients back (side-by-side benchmarks and tests); returns the kernel names. */
+export function unregisterFastGradients(): string[] {
+  const restored = [...replaced.keys()];
+  for (const [kernelName, original] of replaced) {
+    unregisterGradient(kernelName);
+    if (original != null) registerGradient(original);
+  }
+  replaced.clear();
+  return restored;
+}

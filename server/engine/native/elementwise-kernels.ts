@@ -1,0 +1,248 @@
+// Native memory-bound kernels for the TF.js wasm backend, computed by the gowide_blas addon
+// (gowide_elementwise.c) in place on the wasm heap like blas-kernels.ts and conv-kernels.ts:
+//
+//   Tile                                  the wasm kernel computes a broadcast index per element
+//                                         (~10 ns each); BatchNorm's gradient tiles 1/sqrt(var)
+//                                         over the whole activation, LayerNorm tiles its moments
+//   Sum, Mean                             over any axes that merge into [outer, reduce, inner]; the
+//                                         wasm kernels transpose the reduced axes last first
+//   Add, Sub, Multiply, RealDiv,          float32 with broadcasting: the wasm kernels' broadcast
+//   SquaredDifference                     path is again an index computation per element
+//   GowideBatchNormGrad                   our own: the five gradients of per-channel FusedBatchNorm
+//                                         in one pass (see ../kernels/gradients.ts, which calls it)
+//
+// Shapes are simplified before the call: axes of size 1 dropped, neighbouring axes of the same
+// kind (reduced or kept; present in both operands or broadcast in one) merged. Anything else
+// (other dtypes, reductions that do not merge into three runs) goes to the replaced kernel.
+
+import '@tensorflow/tfjs-backend-wasm';
+import { backend_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { WASM, WasmKernelReplacements, wasmKernelConfig } from '../kernels/registry';
+import type { WasmKernelArgs } from '../kernels/registry';
+
+/** The functions of gowide_blas.node this file uses (see gowide_elementwise.c). */
+export interface ElementwiseAddon {
+  tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
+  reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  batchNormGrad(
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    dx: Float32Array,
+    dmean: Float32Array,
+    dvariance: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+}
+
+/** Name of our batch-norm gradient kernel (registered on wasm only; ../kernels/gradients.ts uses it). */
+export const BATCH_NORM_GRAD = 'GowideBatchNormGrad';
+
+let addon: ElementwiseAddon | null = null;
+
+const view = (backend: BackendWasm, tensor: TensorInfo): Float32Array => backend.typedArrayFromHeap(tensor) as Float32Array;
+
+// ---------------------------------------------------------------------------------------------
+// Shape simplification (exported for the tests)
+
+/** A reduction as one [outer, reduce, inner] block, or null when the reduced axes do not merge so. */
+export function reductionRuns(shape: readonly number[], axes: readonly number[]): { outer: number; reduce: number; inner: number } | null {
+  const runs: Array<{ reduced: boolean; size: number }> = [];
+  shape.forEach((size, axis) => {
+    if (size === 1) return;
+    const reduced = axes.includes(axis);
+    const last = runs[runs.length - 1];
+    if (last != null && last.reduced === reduced) last.size *= size;
+    else runs.push({ reduced, size });
+  });
+  if (runs.length > 3) return null;
+  if (runs.length === 3 && !runs[1].reduced) return null;
+  const result = { outer: 1, reduce: 1, inner: 1 };
+  let seenReduce = false;
+  for (const run of runs) {
+    if (run.reduced) {
+      result.reduce = run.size;
+      seenReduce = true;
+    } else if (seenReduce) {
+      result.inner = run.size;
+    } else {
+      result.outer = run.size;
+    }
+  }
+  return result;
+}
+
+/**
+ * The addon's dims for a broadcasting binary op of shapes a and b: [rank, out sizes, a strides,
+ * b strides] over merged axes (size-1 output axes dropped).
+ */
+export function broadcastDims(aShape: readonly number[], bShape: readonly number[]): Int32Array {
+  const outShape = backend_util.assertAndGetBroadcastShape(aShape as number[], bShape as number[]);
+  const rank = outShape.length;
+  const padded = (shape: readonly number[]) => [...new Array(rank - shape.length).fill(1), ...shape];
+  const a = padded(aShape);
+  const b = padded(bShape);
+  // kind: 3 = both present, 1 = only a (b broadcast), 2 = only b.
+  const runs: Array<{ kind: number; size: number }> = [];
+  outShape.forEach((size, axis) => {
+    if (size === 1) return;
+    const kind = (a[axis] === size ? 1 : 0) | (b[axis] === size ? 2 : 0);
+    const last = runs[runs.length - 1];
+    if (last != null && last.kind === kind) last.size *= size;
+    else runs.push({ kind, size });
+  });
+  if (runs.length === 0) runs.push({ kind: 3, size: 1 });
+  const stridesOf = (bit: number): number[] => {
+    const strides = new Array<number>(runs.length).fill(0);
+    let stride = 1;
+    for (let i = runs.length - 1; i >= 0; i--) {
+      if ((runs[i].kind & bit) === 0) continue;
+      strides[i] = stride;
+      stride *= runs[i].size;
+    }
+    return strides;
+  };
+  return Int32Array.from([runs.length, ...runs.map((run) => run.size), ...stridesOf(1), ...stridesOf(2)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels
+
+function nativeTile(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const reps = attrs.reps as number[];
+  if (addon == null || x.dtype !== 'float32' || reps.length !== x.shape.length || x.shape.length === 0) {
+    return replacements.runFallback('Tile', args);
+  }
+  const outShape = x.shape.map((size, axis) => size * reps[axis]);
+  const out = backend.makeOutput(outShape, 'float32');
+  if (util.sizeFromShape(outShape) === 0) return out;
+  // Axes with size and reps 1 change nothing: left out.
+  const kept = x.shape.map((_, axis) => axis).filter((axis) => x.shape[axis] !== 1 || reps[axis] !== 1);
+  const axes = kept.length > 0 ? kept : [0];
+  addon.tile(
+    view(backend, x),
+    view(backend, out),
+    Int32Array.from(axes.map((axis) => x.shape[axis])),
+    Int32Array.from(axes.map((axis) => reps[axis])),
+  );
+  return out;
+}
+
+/** Sum (scaled 1) or Mean (scaled 1/count) over the attrs' axes. */
+function nativeReduce(kernelName: 'Sum' | 'Mean', args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  const runs = addon != null && x.dtype === 'float32' ? reductionRuns(x.shape, axes) : null;
+  if (addon == null || runs == null) return replacements.runFallback(kernelName, args);
+  const outShape = attrs.keepDims
+    ? x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size))
+    : x.shape.filter((_, axis) => !axes.includes(axis));
+  const out = backend.makeOutput(outShape, 'float32');
+  const count = axes.reduce((product, axis) => product * x.shape[axis], 1);
+  const scale = kernelName === 'Mean' && count > 0 ? 1 / count : 1;
+  addon.reduceSum(view(backend, x), view(backend, out), runs.outer, runs.reduce, runs.inner, scale);
+  return out;
+}
+
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4 } as const;
+type BinaryKernel = keyof typeof BINARY_OPS;
+
+function nativeBinary(kernelName: BinaryKernel, args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  if (addon == null || a.dtype !== 'float32' || b.dtype !== 'float32') return replacements.runFallback(kernelName, args);
+  const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const out = backend.makeOutput(outShape, 'float32');
+  if (util.sizeFromShape(outShape) > 0) {
+    addon.binary(BINARY_OPS[kernelName], view(backend, a), view(backend, b), view(backend, out), broadcastDims(a.shape, b.shape));
+  }
+  return out;
+}
+
+/**
+ * Inputs x, dy, mean, variance [, scale] (mean, variance, scale: [C], x and dy: [..., C]);
+ * attrs.varianceEpsilon. Outputs dx, dmean, dvariance, dscale, doffset.
+ */
+function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const mean = inputs.mean as TensorInfo;
+  const variance = inputs.variance as TensorInfo;
+  const scale = inputs.scale ?? null;
+  if (addon == null) throw new Error(`${BATCH_NORM_GRAD}: native addon not loaded`);
+  const channels = mean.shape[0];
+  const outputs = [
+    backend.makeOutput(x.shape, 'float32'),
+    ...[0, 1, 2, 3].map(() => backend.makeOutput([channels], 'float32')),
+  ];
+  const [dx, dmean, dvariance, dscale, doffset] = outputs.map((tensor) => view(backend, tensor));
+  addon.batchNormGrad(
+    view(backend, x),
+    view(backend, dy),
+    view(backend, mean),
+    view(backend, variance),
+    scale ? view(backend, scale) : null,
+    dx,
+    dmean,
+    dvariance,
+    dscale,
+    doffset,
+    channels,
+    Number(attrs.varianceEpsilon),
+  );
+  return outputs;
+}
+
+/** Ours, each falling back on the kernel registered before it. */
+const replacements = new WasmKernelReplacements<WasmKernelArgs>([
+  { kernelName: 'Tile', kernelFunc: nativeTile },
+  { kernelName: 'Sum', kernelFunc: (args) => nativeReduce('Sum', args) },
+  { kernelName: 'Mean', kernelFunc: (args) => nativeReduce('Mean', args) },
+  ...(Object.keys(BINARY_OPS) as BinaryKernel[]).map((kernelName) => ({
+    kernelName,
+    kernelFunc: (args: WasmKernelArgs) => nativeBinary(kernelName, args),
+  })),
+]);
+
+/**
+ * Registers the kernels above on the 'wasm' backend, computed by `addonExports` (the loaded
+ * gowide_blas.node at `addonPath`), keeping the replaced kernels as fallbacks. Idempotent.
+ */
+export function registerElementwiseKernels(
+  addonExports: object,
+  addonPath: string,
+): { ok: true; kernels: string[] } | { ok: false; reason: string } {
+  const candidate = addonExports as Partial<ElementwiseAddon>;
+  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function') {
+    return { ok: false, reason: `native addon ${addonPath} has no element-wise kernels (stale build): run \`node scripts/build-native.mjs\`` };
+  }
+  addon = candidate as ElementwiseAddon;
+  const kernels = replacements.installAll();
+  if (getKernel(BATCH_NORM_GRAD, WASM) == null) {
+    registerKernel(wasmKernelConfig(BATCH_NORM_GRAD, batchNormGrad as unknown as (args: never) => TensorInfo));
+  }
+  kernels.push(BATCH_NORM_GRAD);
+  return { ok: true, kernels };
+}
+
+/** Puts back the kernels registerElementwiseKernels replaced and removes ours; returns their names. */
+export function unregisterElementwiseKernels(): string[] {
+  const restored = replacements.restoreAll();
+  if (getKernel(BATCH_NORM_GRAD, WASM) != null) {
+    unregisterKernel(BATCH_NORM_GRAD, WASM);
+    restored.push(BATCH_NORM_GRAD);
+  }
+  return restored;
+}

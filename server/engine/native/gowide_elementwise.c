@@ -1,0 +1,357 @@
+// gowide_elementwise: memory-bound kernels for the TF.js wasm backend's training steps, in C on
+// the wasm heap like the rest of the addon (gowide_blas.c, gowide_conv.c). The TF.js wasm kernels
+// they replace walk broadcast shapes one index computation per element (Tile, broadcasting binary
+// ops) or transpose before reducing (Sum and Mean over leading axes); these walk memory in order.
+//
+//   tile(x, out, shape, reps)          out = x repeated reps[d] times along each axis d
+//   reduceSum(x, out, outer, reduce, inner, scale)
+//                                      out[a, b] = scale * sum over r of x[a, r, b]
+//   binary(op, a, b, out, dims)        out = a op b with broadcasting; dims = [rank, out sizes...,
+//                                      a strides..., b strides...] (stride 0 on a broadcast axis)
+//   batchNormGrad(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, doffset,
+//                 channels, epsilon)   the five gradients of per-channel batch normalization
+//
+// Shapes are given already simplified by the caller (axes of size 1 dropped, neighbouring axes
+// of the same kind merged), so the loops stay short. Every length is checked before writing.
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <node_api.h>
+#include "gowide_conv.h"
+
+#define MAX_RANK 8
+
+static napi_value fail(napi_env env, const char *function, const char *message) {
+  char text[160];
+  snprintf(text, sizeof text, "%s: %s", function, message);
+  napi_throw_error(env, NULL, text);
+  return NULL;
+}
+
+static bool typed_array(napi_env env, napi_value value, napi_typedarray_type wanted, void **data, size_t *length) {
+  bool is_typed_array = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array ||
+      napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok || type != wanted) {
+    return false;
+  }
+  return true;
+}
+
+static bool floats(napi_env env, napi_value value, float **data, size_t *length) {
+  return typed_array(env, value, napi_float32_array, (void **)data, length);
+}
+
+static bool is_nullish(napi_env env, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_null || type == napi_undefined;
+}
+
+static bool non_negative(napi_env env, napi_value value, int64_t *result) {
+  return napi_get_value_int64(env, value, result) == napi_ok && *result >= 0 && *result <= INT32_MAX;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tile
+
+// Copies the block out[0, block) so that it repeats `times` times, doubling the copied span.
+static void repeat_block(float *out, size_t block, int64_t times) {
+  size_t filled = block;
+  const size_t total = block * (size_t)times;
+  while (filled < total) {
+    const size_t span = filled < total - filled ? filled : total - filled;
+    memcpy(out + filled, out, span * sizeof(float));
+    filled += span;
+  }
+}
+
+typedef struct {
+  int rank;
+  int64_t shape[MAX_RANK], reps[MAX_RANK];
+  size_t x_stride[MAX_RANK], out_stride[MAX_RANK];
+} Tile;
+
+// Writes the first repetition of axis `axis` (its x.shape[axis] slices, each tiled below), then
+// repeats that block reps[axis] times.
+static void tile_axis(const Tile *t, int axis, const float *x, float *out) {
+  const int64_t size = t->shape[axis];
+  if (axis == t->rank - 1) {
+    memcpy(out, x, (size_t)size * sizeof(float));
+  } else {
+    for (int64_t i = 0; i < size; i++) tile_axis(t, axis + 1, x + i * t->x_stride[axis], out + i * t->out_stride[axis]);
+  }
+  repeat_block(out, (size_t)size * t->out_stride[axis], t->reps[axis]);
+}
+
+static napi_value tile(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  float *x, *out;
+  int32_t *shape, *reps;
+  size_t x_length, out_length, rank, reps_length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], &x, &x_length) ||
+      !floats(env, argv[1], &out, &out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)&shape, &rank) ||
+      !typed_array(env, argv[3], napi_int32_array, (void **)&reps, &reps_length)) {
+    return fail(env, "tile", "expected (Float32Array x, Float32Array out, Int32Array shape, Int32Array reps)");
+  }
+  if (rank < 1 || rank > MAX_RANK || reps_length != rank) return fail(env, "tile", "shape and reps need the same rank, 1 to 8");
+  Tile t = {.rank = (int)rank};
+  size_t x_size = 1, out_size = 1;
+  for (size_t d = 0; d < rank; d++) {
+    if (shape[d] < 0 || reps[d] < 0) return fail(env, "tile", "sizes and reps must be non-negative");
+    t.shape[d] = shape[d];
+    t.reps[d] = reps[d];
+    x_size *= (size_t)shape[d];
+    out_size *= (size_t)shape[d] * (size_t)reps[d];
+  }
+  if (x_length < x_size || out_length < out_size) return fail(env, "tile", "an array is shorter than its shape");
+  if (out_size == 0) return NULL;
+  t.x_stride[rank - 1] = 1;
+  t.out_stride[rank - 1] = 1;
+  for (int d = (int)rank - 2; d >= 0; d--) {
+    t.x_stride[d] = t.x_stride[d + 1] * (size_t)t.shape[d + 1];
+    t.out_stride[d] = t.out_stride[d + 1] * (size_t)(t.shape[d + 1] * t.reps[d + 1]);
+  }
+  tile_axis(&t, 0, x, out);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// reduceSum
+
+// The sum of n contiguous values, in 8 partial sums (so the compiler can vectorize it).
+static float sum_contiguous(const float *values, int64_t n) {
+  float partial[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; j++) partial[j] += values[i + j];
+  }
+  float total = 0.0f;
+  for (; i < n; i++) total += values[i];
+  for (int j = 0; j < 8; j++) total += partial[j];
+  return total;
+}
+
+static napi_value reduce_sum(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  float *x, *out;
+  size_t x_length, out_length;
+  int64_t outer, reduce, inner;
+  double scale = 1.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6 || !floats(env, argv[0], &x, &x_length) ||
+      !floats(env, argv[1], &out, &out_length) || !non_negative(env, argv[2], &outer) || !non_negative(env, argv[3], &reduce) ||
+      !non_negative(env, argv[4], &inner) || napi_get_value_double(env, argv[5], &scale) != napi_ok) {
+    return fail(env, "reduceSum", "expected (Float32Array x, Float32Array out, outer, reduce, inner, scale)");
+  }
+  if (x_length < (size_t)(outer * reduce * inner) || out_length < (size_t)(outer * inner)) {
+    return fail(env, "reduceSum", "an array is too short");
+  }
+  const float factor = (float)scale;
+  for (int64_t a = 0; a < outer; a++) {
+    const float *block = x + a * reduce * inner;
+    float *target = out + a * inner;
+    if (inner == 1) {
+      target[0] = sum_contiguous(block, reduce) * factor;
+      continue;
+    }
+    memset(target, 0, sizeof(float) * (size_t)inner);
+    for (int64_t r = 0; r < reduce; r++) {
+      const float *row = block + r * inner;
+      for (int64_t b = 0; b < inner; b++) target[b] += row[b];
+    }
+    if (factor != 1.0f) {
+      for (int64_t b = 0; b < inner; b++) target[b] *= factor;
+    }
+  }
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// binary
+
+enum BinaryOp { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_SQUARED_DIFFERENCE = 4 };
+
+// One innermost run of n values: a and b advance by their strides (0 or 1). Each case is its own
+// loop so that the compiler vectorizes it.
+#define BINARY_RUN(EXPRESSION)                                                   \
+  do {                                                                           \
+    if (sa == 1 && sb == 1) {                                                    \
+      for (int64_t i = 0; i < n; i++) { const float p = a[i], q = b[i]; out[i] = (EXPRESSION); } \
+    } else if (sa == 1) {                                                        \
+      const float q = b[0];                                                      \
+      for (int64_t i = 0; i < n; i++) { const float p = a[i]; out[i] = (EXPRESSION); } \
+    } else if (sb == 1) {                                                        \
+      const float p = a[0];                                                      \
+      for (int64_t i = 0; i < n; i++) { const float q = b[i]; out[i] = (EXPRESSION); } \
+    } else {                                                                     \
+      const float p = a[0], q = b[0];                                            \
+      for (int64_t i = 0; i < n; i++) out[i] = (EXPRESSION);                     \
+    }                                                                            \
+  } while (0)
+
+static void binary_run(int op, const float *a, int64_t sa, const float *b, int64_t sb, float *out, int64_t n) {
+  switch (op) {
+    case OP_ADD: BINARY_RUN(p + q); break;
+    case OP_SUB: BINARY_RUN(p - q); break;
+    case OP_MUL: BINARY_RUN(p * q); break;
+    case OP_DIV: BINARY_RUN(p / q); break;
+    default: BINARY_RUN((p - q) * (p - q)); break;
+  }
+}
+
+static napi_value binary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t op = -1;
+  float *a, *b, *out;
+  int32_t *dims;
+  size_t a_length, b_length, out_length, dims_length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 ||
+      napi_get_value_int32(env, argv[0], &op) != napi_ok || !floats(env, argv[1], &a, &a_length) ||
+      !floats(env, argv[2], &b, &b_length) || !floats(env, argv[3], &out, &out_length) ||
+      !typed_array(env, argv[4], napi_int32_array, (void **)&dims, &dims_length)) {
+    return fail(env, "binary", "expected (op, Float32Array a, Float32Array b, Float32Array out, Int32Array dims)");
+  }
+  if (op < OP_ADD || op > OP_SQUARED_DIFFERENCE) return fail(env, "binary", "unknown op");
+  const int rank = dims_length > 0 ? dims[0] : -1;
+  if (rank < 1 || rank > MAX_RANK || dims_length != (size_t)(1 + 3 * rank)) {
+    return fail(env, "binary", "dims must be [rank (1 to 8), out sizes, a strides, b strides]");
+  }
+  const int32_t *size = dims + 1, *stride_a = dims + 1 + rank, *stride_b = dims + 1 + 2 * rank;
+  size_t total = 1, a_end = 1, b_end = 1; // one past the largest index read
+  for (int d = 0; d < rank; d++) {
+    if (size[d] < 1 || stride_a[d] < 0 || stride_b[d] < 0) return fail(env, "binary", "sizes must be positive, strides non-negative");
+    total *= (size_t)size[d];
+    a_end += (size_t)(size[d] - 1) * (size_t)stride_a[d];
+    b_end += (size_t)(size[d] - 1) * (size_t)stride_b[d];
+  }
+  const int last = rank - 1;
+  if (out_length < total || a_length < a_end || b_length < b_end) return fail(env, "binary", "an array is too short");
+  if ((stride_a[last] != 0 && stride_a[last] != 1) || (stride_b[last] != 0 && stride_b[last] != 1)) {
+    return fail(env, "binary", "the last axis' strides must be 0 or 1");
+  }
+  const int64_t n = size[last];
+  int64_t index[MAX_RANK] = {0};
+  size_t offset_a = 0, offset_b = 0;
+  for (size_t done = 0; done < total; done += (size_t)n) {
+    binary_run(op, a + offset_a, stride_a[last], b + offset_b, stride_b[last], out + done, n);
+    // Advance the outer index like an odometer.
+    for (int d = last - 1; d >= 0; d--) {
+      offset_a += (size_t)stride_a[d];
+      offset_b += (size_t)stride_b[d];
+      if (++index[d] < size[d]) break;
+      offset_a -= (size_t)stride_a[d] * (size_t)size[d];
+      offset_b -= (size_t)stride_b[d] * (size_t)size[d];
+      index[d] = 0;
+    }
+  }
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// batchNormGrad
+//
+// y = (x - mean) * inv * scale + offset with inv = 1 / sqrt(variance + epsilon), per channel c
+// (the last axis). With S1 = sum dy and S2 = sum dy * (x - mean) over every other axis:
+//   dx = dy * scale * inv            dmean = -scale * inv * S1
+//   dvariance = -0.5 * scale * inv^3 * S2      dscale = inv * S2      doffset = S1
+// mean and variance are inputs of their own here (TF.js differentiates through them separately).
+
+static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  float *arrays[10] = {NULL};
+  size_t lengths[10] = {0};
+  int64_t channels = 0;
+  double epsilon = 0.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12) {
+    return fail(env, "batchNormGrad", "expected 12 arguments");
+  }
+  for (int i = 0; i < 10; i++) {
+    if (i == 4 && is_nullish(env, argv[i])) continue; // no scale: 1
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNormGrad", "arrays must be Float32Arrays (scale may be null)");
+  }
+  if (!non_negative(env, argv[10], &channels) || channels < 1 || napi_get_value_double(env, argv[11], &epsilon) != napi_ok) {
+    return fail(env, "batchNormGrad", "channels must be positive and epsilon a number");
+  }
+  float *x = arrays[0], *dy = arrays[1], *mean = arrays[2], *variance = arrays[3], *scale = arrays[4];
+  float *dx = arrays[5], *dmean = arrays[6], *dvariance = arrays[7], *dscale = arrays[8], *doffset = arrays[9];
+  const size_t size = lengths[0];
+  const size_t c_count = (size_t)channels;
+  if (size % c_count != 0 || lengths[1] < size || lengths[5] < size) return fail(env, "batchNormGrad", "x, dy and dx must hold whole rows of channels");
+  for (int i = 2; i < 10; i++) {
+    if (i == 5 || (i == 4 && scale == NULL)) continue;
+    if (lengths[i] < c_count) return fail(env, "batchNormGrad", "per-channel arrays are shorter than channels");
+  }
+  const size_t rows = size / c_count;
+  // Per-channel factors, then one pass over the rows for dx, S1 and S2 (in double: long sums).
+  double *s1 = calloc(2 * c_count, sizeof(double));
+  float *factor = malloc(c_count * sizeof(float));
+  if (s1 == NULL || factor == NULL) {
+    free(s1);
+    free(factor);
+    return fail(env, "batchNormGrad", "out of memory");
+  }
+  double *s2 = s1 + c_count;
+  for (size_t c = 0; c < c_count; c++) {
+    const float inv = 1.0f / sqrtf(variance[c] + (float)epsilon);
+    factor[c] = (scale != NULL ? scale[c] : 1.0f) * inv;
+  }
+  float *row_s1 = calloc(2 * c_count, sizeof(float));
+  if (row_s1 == NULL) {
+    free(s1);
+    free(factor);
+    return fail(env, "batchNormGrad", "out of memory");
+  }
+  float *row_s2 = row_s1 + c_count;
+  // Float partial sums over blocks of rows, added into the double totals after each block.
+  const size_t block_rows = 64;
+  for (size_t r0 = 0; r0 < rows; r0 += block_rows) {
+    const size_t r1 = r0 + block_rows < rows ? r0 + block_rows : rows;
+    for (size_t r = r0; r < r1; r++) {
+      const float *x_row = x + r * c_count, *dy_row = dy + r * c_count;
+      float *dx_row = dx + r * c_count;
+      for (size_t c = 0; c < c_count; c++) {
+        const float g = dy_row[c];
+        dx_row[c] = g * factor[c];
+        row_s1[c] += g;
+        row_s2[c] += g * (x_row[c] - mean[c]);
+      }
+    }
+    for (size_t c = 0; c < c_count; c++) {
+      s1[c] += row_s1[c];
+      s2[c] += row_s2[c];
+      row_s1[c] = 0.0f;
+      row_s2[c] = 0.0f;
+    }
+  }
+  for (size_t c = 0; c < c_count; c++) {
+    const double inv = 1.0 / sqrt((double)variance[c] + epsilon);
+    const double g = scale != NULL ? scale[c] : 1.0;
+    dmean[c] = (float)(-g * inv * s1[c]);
+    dvariance[c] = (float)(-0.5 * g * inv * inv * inv * s2[c]);
+    dscale[c] = (float)(inv * s2[c]);
+    doffset[c] = (float)s1[c];
+  }
+  free(s1);
+  free(factor);
+  free(row_s1);
+  return NULL;
+}
+
+void gowide_elementwise_register(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+    {"tile", NULL, tile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"reduceSum", NULL, reduce_sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"binary", NULL, binary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+}

@@ -1,0 +1,265 @@
+// Checks the native element-wise kernels (server/engine/native/elementwise-kernels.ts,
+// gowide_elementwise.c) registered on the wasm backend against the pure-JS cpu backend on random
+// inputs: Tile, Sum and Mean over mergeable and non-mergeable axes, the broadcasting binary ops,
+// the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
+// server/engine/kernels/gradients.ts) and the Tile gradient, and a tf.layers model with
+// BatchNormalization and LayerNormalization end to end; also that the native paths really ran.
+//
+// Without the addon the tests are skipped with the reason, unless GOWIDE_REQUIRE_NATIVE=1 (CI).
+import { before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerFastGradients, tileGradient, unregisterFastGradients } from '../../server/engine/kernels/gradients';
+import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
+import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import { broadcastDims, reductionRuns } from '../../server/engine/native/elementwise-kernels';
+import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
+
+const ELEMENTWISE_KERNELS = ['Tile', 'Sum', 'Mean', 'Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad'];
+const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
+
+function countCalls(fn: () => Promise<void> | void) {
+  return countAddonCalls(['tile', 'reduceSum', 'binary', 'batchNormGrad'], fn);
+}
+
+describe('shape simplification of the native element-wise kernels', () => {
+  it('reductionRuns merges axes into [outer, reduce, inner] or gives up', () => {
+    assert.deepEqual(reductionRuns([128, 28, 28, 16], [0, 1, 2]), { outer: 1, reduce: 128 * 28 * 28, inner: 16 });
+    assert.deepEqual(reductionRuns([128, 32, 64], [2]), { outer: 128 * 32, reduce: 64, inner: 1 });
+    assert.deepEqual(reductionRuns([4, 1, 5, 6, 7], [2, 3]), { outer: 4, reduce: 30, inner: 7 });
+    assert.deepEqual(reductionRuns([3, 1, 4], [1]), { outer: 12, reduce: 1, inner: 1 });
+    assert.deepEqual(reductionRuns([], []), { outer: 1, reduce: 1, inner: 1 });
+    assert.equal(reductionRuns([2, 3, 4, 5], [0, 2]), null);
+  });
+
+  it('broadcastDims merges axes by which operand they come from', () => {
+    assert.deepEqual(Array.from(broadcastDims([128, 28, 28, 8], [8])), [2, 128 * 28 * 28, 8, 8, 1, 0, 1]);
+    assert.deepEqual(Array.from(broadcastDims([5, 6], [5, 6])), [1, 30, 1, 1]);
+    assert.deepEqual(Array.from(broadcastDims([4, 1, 6], [4, 5, 1])), [3, 4, 5, 6, 6, 0, 1, 5, 1, 0]);
+    assert.deepEqual(Array.from(broadcastDims([], [3])), [1, 3, 0, 1]);
+    assert.deepEqual(Array.from(broadcastDims([1, 1], [])), [1, 1, 1, 1]);
+  });
+});
+
+describe('native element-wise kernels on wasm', () => {
+  let registration: ReturnType<typeof registerNativeBlasKernels> = { ok: false, reason: 'not run' };
+
+  before(async () => {
+    setWasmPaths(wasmDist);
+    registerFastGradients();
+    registerMissingWasmKernels();
+    registration = registerNativeBlasKernels();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  function skipWithoutAddon(t: TestContext): boolean {
+    if (registration.ok && ELEMENTWISE_KERNELS.every((name) => registration.ok && registration.kernels.includes(name))) return false;
+    const reason = registration.ok ? `element-wise kernels not registered (${registration.kernels.join(', ')})` : registration.reason;
+    return skipWithoutNative(t, reason);
+  }
+
+  it('registers Tile, Sum, Mean, the binary ops and GowideBatchNormGrad after the conv kernels, idempotently', (t) => {
+    if (skipWithoutAddon(t)) return;
+    assert.ok(registration.ok);
+    assert.deepEqual(registration.kernels.slice(-ELEMENTWISE_KERNELS.length), ELEMENTWISE_KERNELS);
+    assert.deepEqual(registerNativeBlasKernels(), registration);
+  });
+
+  it('Tile matches cpu over ranks 1-5 and reps of 1 and more', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const cases: Array<[number[], number[]]> = [
+      [[5], [3]],
+      [[2, 3], [1, 4]],
+      [[1, 1, 1, 8], [6, 5, 7, 1]],
+      [[6, 5, 1], [1, 1, 9]],
+      [[1, 1, 7], [6, 5, 1]],
+      [[2, 3, 4], [2, 1, 3]],
+      [[3, 1, 2, 1, 2], [1, 2, 1, 3, 2]],
+      [[4, 3], [1, 1]],
+      [[2, 3], [0, 2]],
+    ];
+    let seed = 1;
+    const counts = await countCalls(async () => {
+      for (const [shape, reps] of cases) {
+        await compareKernel('Tile', { x: hostFloat(shape, seed++) }, { reps }, `Tile [${shape}] x [${reps}]`);
+      }
+    });
+    assert.equal(counts.tile, cases.length - 1, 'every case but the empty one ran natively');
+    await tf.setBackend('wasm');
+    const ints = tf.tile(tf.tensor1d([1, 2], 'int32'), [2]);
+    assert.deepEqual(Array.from(ints.dataSync()), [1, 2, 1, 2]);
+    ints.dispose();
+  });
+
+  it('Sum and Mean match cpu; axes that do not merge into one run fall back', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const x = hostFloat([3, 5, 7, 6], 1000);
+    const merged: Array<[number[], boolean]> = [
+      [[0, 1, 2], false],
+      [[2, 0, 1], true],
+      [[3], false],
+      [[1, 2], true],
+      [[0, 1, 2, 3], false],
+      [[1], false],
+    ];
+    const counts = await countCalls(async () => {
+      for (const kernel of ['Sum', 'Mean']) {
+        for (const [axis, keepDims] of merged) {
+          await compareKernel(kernel, { x }, { axis, keepDims }, `${kernel} [${axis}] keepDims=${keepDims}`);
+        }
+      }
+      await compareKernel('Sum', { x: hostFloat([17, 9], 1001) }, { axis: 0, keepDims: false }, 'Sum matrix rows');
+      await compareKernel('Mean', { x: hostFloat([1000], 1002, 3) }, { axis: 0, keepDims: false }, 'Mean of a long vector');
+    });
+    assert.equal(counts.reduceSum, 2 * merged.length + 2);
+    const fallback = await countCalls(async () => {
+      await compareKernel('Sum', { x }, { axis: [0, 2], keepDims: false }, 'Sum [0,2]');
+      await compareKernel('Mean', { x }, { axis: [1, 3], keepDims: true }, 'Mean [1,3]');
+    });
+    assert.equal(fallback.reduceSum, 0);
+    await tf.setBackend('wasm');
+    const ints = tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32');
+    assert.deepEqual(Array.from(ints.sum(0).dataSync()), [4, 6]);
+    ints.dispose();
+  });
+
+  it('Add, Sub, Multiply, RealDiv and SquaredDifference match cpu with and without broadcasting', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const shapes: Array<[number[], number[]]> = [
+      [[6, 5, 4, 8], [6, 5, 4, 8]],
+      [[6, 5, 4, 8], [8]],
+      [[8], [6, 5, 4, 8]],
+      [[6, 5, 4, 8], [1, 1, 1, 8]],
+      [[6, 5, 4, 1], [6, 5, 4, 8]],
+      [[4, 1, 6], [4, 5, 1]],
+      [[3, 7], []],
+      [[], [3, 7]],
+      [[2, 1, 3, 1, 2], [1, 4, 3, 5, 1]],
+    ];
+    let seed = 50;
+    let ran = 0;
+    const counts = await countCalls(async () => {
+      for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference']) {
+        for (const [a, b] of shapes) {
+          // Divisors away from zero, so that the relative comparison is meaningful.
+          const bValues = hostFloat(b, seed++, kernel === 'RealDiv' ? 2 : 0);
+          await compareKernel(kernel, { a: hostFloat(a, seed++), b: bValues }, {}, `${kernel} [${a}] [${b}]`);
+          ran++;
+        }
+      }
+    });
+    assert.equal(counts.binary, ran);
+    await tf.setBackend('wasm');
+    const ints = tf.add(tf.tensor1d([1, 2], 'int32'), tf.scalar(3, 'int32'));
+    assert.deepEqual(Array.from(ints.dataSync()), [4, 5]);
+    ints.dispose();
+  });
+
+  it('the per-channel batch-norm gradient matches cpu and TF.js\'s own gradient, in one native call', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const shape = [4, 5, 3, 6];
+    const x = hostFloat(shape, 300);
+    const dy = hostFloat(shape, 301);
+    const mean = hostFloat([6], 302);
+    const variance = hostFloat([6], 303, 1.5);
+    const scale = hostFloat([6], 304);
+    const offset = hostFloat([6], 305);
+    // (Without a scale TF.js cannot differentiate batchNorm at all: it saves the missing input.)
+    const gradientsOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array[]> => {
+      await tf.setBackend(backendName);
+      const tensors = [x, dy, mean, variance, scale, offset].map((h) => tf.tensor(h.values, h.shape));
+      const [xt, dyt, meant, variancet, scalet, offsett] = tensors;
+      const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.batchNorm(a, m, v, o, s, 0.001);
+      const grads = tf.grads(f)([xt, meant, variancet, scalet, offsett], dyt);
+      const values = grads.map((g) => Float32Array.from(g.dataSync()));
+      tf.dispose([...tensors, ...grads]);
+      return values;
+    };
+    unregisterFastGradients();
+    const original = await gradientsOn('cpu');
+    registerFastGradients();
+    const reference = await gradientsOn('cpu');
+    let actual: Float32Array[] = [];
+    const counts = await countCalls(async () => {
+      actual = await gradientsOn('wasm');
+    });
+    assert.equal(counts.batchNormGrad, 1);
+    ['x', 'mean', 'variance', 'scale', 'offset'].forEach((name, i) => {
+      assertClose(actual[i], reference[i], `d${name}`);
+      assertClose(reference[i], original[i], `d${name}: ours vs TF.js's gradient on cpu`);
+    });
+  });
+
+  it('the Tile gradient (one Sum) matches TF.js\'s own (slice per repetition)', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const cases: Array<[number[], number[]]> = [
+      [[1, 1, 5], [4, 3, 1]],
+      [[4, 3, 1], [1, 1, 5]],
+      [[2, 3], [3, 2]],
+      [[3], [4]],
+      [[2, 1, 3, 2], [1, 3, 2, 1]],
+      [[2, 2], [1, 1]],
+    ];
+    let seed = 400;
+    for (const [shape, reps] of cases) {
+      const xValues = randomValues(shape.reduce((a, b) => a * b, 1), seed++);
+      const dyShape = shape.map((size, axis) => size * reps[axis]);
+      const dyValues = randomValues(dyShape.reduce((a, b) => a * b, 1), seed++);
+      const gradient = async (backendName: 'cpu' | 'wasm', ours: boolean): Promise<Float32Array> => {
+        await tf.setBackend(backendName);
+        if (ours) registerFastGradients();
+        else unregisterFastGradients();
+        const xt = tf.tensor(xValues, shape);
+        const dyt = tf.tensor(dyValues, dyShape);
+        const g = tf.grad((a: tf.Tensor) => tf.tile(a, reps))(xt, dyt);
+        const values = Float32Array.from(g.dataSync());
+        tf.dispose([xt, dyt, g]);
+        return values;
+      };
+      const original = await gradient('cpu', false);
+      assertClose(await gradient('cpu', true), original, `Tile grad cpu [${shape}] x [${reps}]`);
+      assertClose(await gradient('wasm', true), original, `Tile grad wasm [${shape}] x [${reps}]`);
+      await tf.setBackend('cpu');
+      const direct = tf.tidy(() => tileGradient(tf.tensor(dyValues, dyShape), shape, reps).dataSync());
+      assertClose(direct, original, `tileGradient [${shape}] x [${reps}]`);
+    }
+    registerFastGradients();
+  });
+
+  it('a tf.layers model with BatchNormalization and LayerNormalization: gradients match cpu', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const batch = 5;
+    const buildModel = (): tf.LayersModel =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [9, 8, 3], filters: 6, kernelSize: 3, padding: 'same', useBias: false }),
+          tf.layers.batchNormalization({ axis: -1 }),
+          tf.layers.reLU(),
+          tf.layers.conv2d({ filters: 4, kernelSize: 1, strides: 2 }),
+          tf.layers.reshape({ targetShape: [20, 4] }),
+          tf.layers.layerNormalization({ axis: -1 }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 5 }),
+        ],
+      });
+    const weightValues = buildModel()
+      .getWeights()
+      .map((w, index) => ({ shape: w.shape, values: randomValues(w.size, 700 + index).map((v) => 0.5 + 0.5 * v) }));
+    const xValues = randomValues(batch * 9 * 8 * 3, 99);
+    const labels = Array.from({ length: batch }, (_, i) => (i * 2) % 5);
+    const gradientsOn = (backendName: 'cpu' | 'wasm') => layersGradientsOn(backendName, buildModel, weightValues, xValues, [batch, 9, 8, 3], labels, 5);
+    const reference = await gradientsOn('cpu');
+    let actual: { loss: number; grads: Float32Array[] } = { loss: NaN, grads: [] };
+    const counts = await countCalls(async () => {
+      actual = await gradientsOn('wasm');
+    });
+    assert.ok(Math.abs(actual.loss - reference.loss) <= 1e-4 * Math.abs(reference.loss), `loss ${actual.loss} vs ${reference.loss}`);
+    assert.equal(actual.grads.length, reference.grads.length);
+    actual.grads.forEach((grad, index) => assertClose(grad, reference.grads[index], `gradient ${index}`, 1e-3));
+    assert.equal(counts.batchNormGrad, 1);
+    assert.ok(counts.tile >= 1 && counts.reduceSum >= 4 && counts.binary >= 10, JSON.stringify(counts));
+  });
+});
