@@ -29,6 +29,7 @@ export class RunStore {
   ) {
     this.unlock = acquireRunLock(runDir);
     try {
+      removeTemporaryFiles(runDir);
       this.log = new MetricsLog(this.metricsFile, runId);
     } catch (err) {
       this.unlock();
@@ -107,5 +108,21 @@ export class RunStore {
     } finally {
       this.unlock();
     }
+  }
+}
+
+/** Temporary files of atomic writes (atomic.ts) that a killed process left behind. Only the holder of
+ *  run.lock writes in a run folder, so once it is held every such file is an orphan. */
+const TEMPORARY = /^\..+\.\d+\.\d+\.tmp$/;
+
+function removeTemporaryFiles(runDir: string): void {
+  for (const folder of [runDir, path.join(runDir, 'checkpoints'), path.join(runDir, 'stages')]) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names) if (TEMPORARY.test(name)) fs.rmSync(path.join(folder, name), { force: true });
   }
 }

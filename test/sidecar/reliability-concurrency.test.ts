@@ -168,14 +168,24 @@ test('experiment names and run ids cannot write or delete outside the runs folde
     const run = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'wide', wait: true });
     assert.equal(path.dirname(run.runDir), runsDir);
     fs.rmSync(file);
+    const target = path.join(root, 'target.gowide.json');
+    fs.writeFileSync(target, JSON.stringify(slowishExperiment('target', quick)));
+    before.push('target.gowide.json');
     const escapes = ['..', '../victim', '../../victim', victim, `x/../../victim`, '.', '', `${path.basename(root)}/../victim`];
     for (const runId of escapes) {
-      await assert.rejects(sidecar.connection.sendRequest(DeleteRunRequest, { runId, runsDir }), undefined, `deleteRun ${runId}`);
-      await assert.rejects(sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir }), undefined, `getMetrics ${runId}`);
-      await assert.rejects(sidecar.connection.sendRequest(StartStageRequest, { experimentPath: path.join(home, 'none.gowide.json'), stage: 'wide', runId, runsDir }), undefined, `startStage ${runId}`);
+      await assert.rejects(sidecar.connection.sendRequest(DeleteRunRequest, { runId, runsDir }), (e: unknown) => e instanceof Error, `deleteRun ${runId}`);
+      await assert.rejects(sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir }), (e: unknown) => e instanceof Error, `getMetrics ${runId}`);
+      if (runId !== '') {
+        // A real experiment file, so only the run id can make it fail.
+        await assert.rejects(
+          sidecar.connection.sendRequest(StartStageRequest, { experimentPath: target, stage: 'wide', runId, runsDir }),
+          (e: unknown) => e instanceof Error && /not a run id|leaves the runs folder/.test(e.message),
+          `startStage ${runId}`,
+        );
+      }
       await assert.rejects(
         sidecar.connection.sendRequest(ExportModelRequest, { runId, runsDir, destination: path.join(root, 'exported') }),
-        undefined,
+        (e: unknown) => e instanceof Error,
         `exportModel ${runId}`,
       );
     }

@@ -1,0 +1,92 @@
+// Kill -9 again and again (issue 7): one run of the real CLI is killed with SIGKILL three times, in
+// the wide net's epochs, in the middle of imitation and during fine-tuning, and resumed with
+// `gowide run FILE --resume` each time. Its metrics must then have exactly the steps of the same
+// experiment run without interruption (none missing, none twice), and every record written before a
+// kill that belongs before the resume point must be kept unchanged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { MetricRecord } from '../../server/protocol';
+import { readMetricsFile } from '../../server/runs/metrics-log';
+import { assertMetricsClean } from '../unit/resume-helpers';
+import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, slowishExperiment, writeExperiment } from './reliability-helpers';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Where each record belongs: seed, phase, block, split and step (the values may differ). */
+const keyOf = (m: MetricRecord) => `${m.seed}/${m.phase}/${m.block ?? '-'}/${m.split ?? 'train'}/${m.step}`;
+
+test('a run killed three times (wide, imitation, fine-tuning) and resumed each time has every step once', { timeout: 400_000 }, async (t) => {
+  ensureBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-resume-'));
+  try {
+    const experiment = slowishExperiment('killed', { wide: { epochs: 6, batchSize: 32, learningRate: 0.003 }, finetune: { epochs: 3, batchSize: 32 } });
+    const file = writeExperiment(dir, experiment);
+    const args = ['run', file, '--json', '--backend', 'wasm', '--quiet'];
+
+    // The reference: the same experiment, uninterrupted, in its own runs folder.
+    const reference = spawnSync(process.execPath, [cli, ...args, '--runs-dir', path.join(dir, 'reference')], { cwd: dir, encoding: 'utf8', timeout: 200_000 });
+    assert.equal(reference.status, 0, reference.stderr);
+    const expected = readMetricsFile(path.join(lastJsonLine(reference.stdout).runDir, 'metrics.jsonl')).map(keyOf).sort();
+
+    const runsDir = path.join(dir, 'runs');
+    const runDir = () => {
+      const runs = fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : [];
+      return runs.length === 1 ? path.join(runsDir, runs[0]!) : undefined;
+    };
+    const has = (checkpoint: string) => () => {
+      const at = runDir();
+      return at !== undefined && fs.existsSync(path.join(at, 'checkpoints', `${checkpoint}.json`));
+    };
+    const metricsSeen = (phase: string) => () => {
+      const at = runDir();
+      return at !== undefined && readMetricsFile(path.join(at, 'metrics.jsonl')).some((m) => m.phase === phase && m.step > 0);
+    };
+    const kills: { when: string; records: MetricRecord[]; keep: number }[] = [];
+    const killWhen = async (child: ChildProcess, when: string, ready: () => boolean) => {
+      let running = true;
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_, signal) => ((running = false), resolve(signal))));
+      const deadline = Date.now() + 150_000;
+      while (running && !ready() && Date.now() < deadline) await sleep(5);
+      assert.ok(running, `the run was still going at "${when}"`);
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+      // The next resume picks up at the journal's last commit point: the records before it must survive.
+      const journal = JSON.parse(fs.readFileSync(path.join(runDir()!, 'progress.json'), 'utf8')) as { entries: { kind: string; metricsSeq: number }[] };
+      const commits = journal.entries.filter((e) => e.kind === 'commit');
+      kills.push({ when, records: readMetricsFile(path.join(runDir()!, 'metrics.jsonl')), keep: commits.at(-1)?.metricsSeq ?? 0 });
+    };
+    const start = (...extra: string[]) => spawn(process.execPath, [cli, ...args, '--runs-dir', runsDir, ...extra], { cwd: dir, stdio: 'ignore' });
+
+    await killWhen(start(), 'in the wide net', metricsSeen('wide'));
+    await killWhen(start('--resume'), 'in imitation, after block 1', has('seed1-imitate-block001'));
+    await killWhen(start('--resume'), 'in fine-tuning', metricsSeen('finetune'));
+    const last = spawnSync(process.execPath, [cli, ...args, '--runs-dir', runsDir, '--resume'], { cwd: dir, encoding: 'utf8', timeout: 200_000 });
+    assert.equal(last.status, 0, last.stderr);
+    const report = lastJsonLine(last.stdout);
+    assert.equal(report.state, 'done', report.error);
+    assert.equal(report.resumedFrom.stage, 'imitate', 'the last resume picked up after imitation');
+
+    assertRunFolderIntact(report.runDir);
+    const final = assertMetricsClean(report.runDir);
+    const got = final.map(keyOf).sort();
+    const missing = expected.filter((k) => !got.includes(k));
+    const extra = got.filter((k) => !expected.includes(k));
+    assert.deepEqual(missing, [], 'no step of the uninterrupted run is missing');
+    assert.deepEqual(extra, [], 'no step that the uninterrupted run does not have');
+
+    // What came before each resume point was kept as written: the final file starts with those records.
+    for (const kill of kills) {
+      assert.deepEqual(final.slice(0, kill.keep), kill.records.slice(0, kill.keep), `the ${kill.keep} records before the commit point that preceded the kill ${kill.when} are unchanged`);
+    }
+    t.diagnostic(
+      `3 kills (${kills.map((k) => `${k.when}: ${k.records.length} records on disk, ${k.keep} before its commit point`).join('; ')}), 3 resumes; ` +
+        `${final.length} records = the uninterrupted run's ${expected.length} keys, 0 missing, 0 twice`,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
