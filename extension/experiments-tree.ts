@@ -73,9 +73,12 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     );
   }
 
-  /** Debounced, so a burst of file events or streamed progress redraws once. */
+  /**
+   * Throttled: a burst of file events or streamed progress redraws once, 300 ms after its first event.
+   * (Not debounced: progress arrives more often than every 300 ms, and a debounce would never fire while training.)
+   */
   refresh(): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.changed.fire(undefined);
