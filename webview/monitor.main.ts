@@ -98,7 +98,7 @@ function blockCard(index: number): HTMLElement {
   const existing = document.getElementById(`block-${index}`);
   if (existing) return existing;
   const card = el('section', { id: `block-${index}`, class: 'block', 'data-block': String(index) },
-    el('h2', {}, `Block ${index} `, el('span', { class: 'state' })),
+    el('h2', {}, `Block ${index + 1} `, el('span', { class: 'state' })),
     el('div', { class: 'plot' }),
     el('div', { class: 'rule' }),
   );

@@ -72,9 +72,9 @@ function render(experimentPath: string, sizes: NetSizesResult): void {
   const header = el('tr', {}, ...['Block', 'Thin width', 'Factor', 'Wide width', 'Thin params', 'Wide params', 'Thin FLOPs', 'Wide FLOPs', 'Cost'].map((h) => el('th', {}, h)));
   const rows = sizes.blocks.map((block) =>
     el('tr', { 'data-block': String(block.index) },
-      el('td', {}, `block ${block.index}`),
+      el('td', {}, `block ${block.index + 1}`),
       el('td', { class: 'thin-width' }, String(block.thinWidth)),
-      el('td', {}, factorField(`factor-${block.index}`, block.factor, block.index, `factor of block ${block.index}`)),
+      el('td', {}, factorField(`factor-${block.index}`, block.factor, block.index, `factor of block ${block.index + 1}`)),
       el('td', { class: 'wide-width' }, String(wideWidth(block.thinWidth, block.factor))),
       el('td', { class: 'thin-params' }, formatCount(block.thin.params)),
       el('td', { class: 'wide-params' }, formatCount(block.wide.params)),
