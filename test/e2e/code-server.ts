@@ -55,6 +55,7 @@ export const USER_SETTINGS = {
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
   'editor.inlayHints.enabled': 'on',
+  'editor.inlayHints.maximumLength': 0,
   'editor.minimap.enabled': false,
   'files.autoSave': 'off',
   'window.zoomLevel': 0,

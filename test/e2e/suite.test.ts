@@ -165,11 +165,13 @@ describe('gowide in VS Code (code-server, through the UI)', { timeout: 20 * 60_0
     await focusExperiment('fashion');
     await ui.runCommand('Go Wide: Open Imitation Monitor');
     monitor = await ui.webview('#blocks', 'the imitation monitor webview');
-    const blocks = async () => monitor.locator('#blocks .block').evaluateAll((cards) => cards.map((c) => ({ state: c.getAttribute('data-state'), points: c.getAttribute('data-points'), rule: c.querySelector('.rule')?.textContent })));
+    const blocks = async () => monitor.locator('#blocks .block').evaluateAll((cards) => cards.map((c) => ({ title: c.querySelector('h2')?.firstChild?.textContent?.trim(), state: c.getAttribute('data-state'), points: c.getAttribute('data-points'), rule: c.querySelector('.rule')?.textContent })));
     await ui.waitFor('four converged blocks with plotted points in the monitor', async () => {
       const cards = await blocks();
       return cards.length === 4 && cards.every((c) => c.state === 'converged' && Number(c.points?.split(',')[0]) > 0);
     }, 30_000, async () => JSON.stringify(await blocks()));
+    // Numbered from 1 like the explorer's and the editor's blocks.
+    assert.deepEqual((await blocks()).map((b) => b.title), ['Block 1', 'Block 2', 'Block 3', 'Block 4']);
   });
 
   step('Launch Fine-Tuning from the monitor', async () => {
