@@ -58,7 +58,7 @@ export function errorText(error: unknown): string {
 /** Routes checked messages to `handle`; refused ones are logged to the webview as a notice. */
 export function onWebviewMessage(webview: vscode.Webview, handle: (message: FromWebviewMessage) => Promise<void> | void): vscode.Disposable {
   return webview.onDidReceiveMessage(async (raw: unknown) => {
-    const checked = checkFromWebviewMessage(raw);
+    const checked = checkFromWebviewMessage(raw, { trusted: vscode.workspace.isTrusted });
     if (!checked.ok) {
       post(webview, { type: 'notice', level: 'error', message: `Refused a message from the view (${checked.reason}).` });
       return;
