@@ -70,7 +70,21 @@ export async function saveCheckpoint(
 /** Reads and verifies a checkpoint; throws naming the file when it is missing, truncated or corrupt. */
 export function readCheckpoint(folder: string, name: string): { index: CheckpointIndex; tensors: Map<string, Float32Array> } {
   const indexFile = path.join(folder, `${name}.json`);
-  const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as CheckpointIndex;
+  let index: CheckpointIndex;
+  try {
+    index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as CheckpointIndex;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code) throw err; // unreadable: the message names the file
+    throw new Error(`checkpoint index ${indexFile} is corrupt (${(err as Error).message})`);
+  }
+  if (index?.format !== 'gowide-checkpoint-1' || typeof index.binary !== 'string' || !Array.isArray(index.entries) || typeof index.sha256 !== 'string') {
+    throw new Error(`checkpoint index ${indexFile} is corrupt (not a gowide checkpoint index)`);
+  }
+  for (const e of index.entries) {
+    if (!(Number.isInteger(e?.offset) && Number.isInteger(e.length) && e.offset >= 0 && e.length >= 0 && e.offset + e.length <= index.bytes && e.length % 4 === 0)) {
+      throw new Error(`checkpoint index ${indexFile} is corrupt (entry ${String(e?.name)} lies outside the ${index.bytes}-byte binary)`);
+    }
+  }
   const binaryFile = path.join(folder, path.basename(index.binary));
   const binary = fs.readFileSync(binaryFile);
   if (binary.length !== index.bytes) {
