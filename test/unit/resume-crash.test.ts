@@ -55,8 +55,21 @@ test('kill -9 mid-imitation, then run --resume finishes the run from the last bl
       resolve(signal);
     }),
   );
+  // Wait for the journal's commit of block 0, not just its checkpoint file: a kill between the two
+  // leaves the block uncommitted, and the resume rightly starts from the wide net.
+  const committed = (): boolean => {
+    const runs = path.join(dir, '.gowide-runs');
+    if (!fs.existsSync(runs)) return false;
+    return fs.readdirSync(runs).some((run) => {
+      try {
+        return fs.readFileSync(path.join(runs, run, 'progress.json'), 'utf8').includes('"checkpoint": "seed1-imitate-block000"');
+      } catch {
+        return false;
+      }
+    });
+  };
   const deadline = Date.now() + 60_000;
-  while (running && !checkpoints().includes('seed1-imitate-block000.json') && Date.now() < deadline) await sleep(5);
+  while (running && !committed() && Date.now() < deadline) await sleep(5);
   assert.ok(running, `the run ended before a block checkpoint appeared: ${stderr}`);
   const before = checkpoints();
   child.kill('SIGKILL');
