@@ -9,15 +9,16 @@
 //
 // --ab: side-by-side samples/s instead of a profile: "before" with the named features off, "after"
 // with them on, alternating (rounds x seconds each, after a warm-up), medians and their ratio.
-// Features: grad (../server/engine/kernels/gradients.ts), elementwise (native Tile, Sum, Mean,
-// binary ops, batch-norm gradient).
+// Features: kernel:Name (gowide's wasm kernel vs TF.js's), grad:Name (gowide's gradient vs
+// TF.js's), grad (all of ../server/engine/kernels/gradients.ts), elementwise (native Tile, Sum,
+// Mean, binary ops, batch norm and its gradient).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input shapes.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { getGradient, getKernel, getKernelsForBackend, registerGradient, registerKernel, unregisterGradient, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { loadBlasAddon } from '../server/engine/native/blas-kernels';
@@ -37,19 +38,48 @@ const abFeatures = option('ab')?.split(',');
 const rounds = Number(option('rounds') ?? 3);
 const seconds = Number(option('seconds') ?? 4);
 
-/** What --ab switches: on() and off() for each feature. */
-const FEATURES: Record<string, { on(): void; off(): void }> = {
-  grad: { on: () => void registerFastGradients(), off: () => void unregisterFastGradients() },
-  elementwise: {
-    on: () => {
-      const load = loadBlasAddon();
-      if (!load.ok) throw new Error(load.reason);
-      const result = registerElementwiseKernels(load.addon, load.path);
-      if (!result.ok) throw new Error(result.reason);
-    },
-    off: () => void unregisterElementwiseKernels(),
-  },
-};
+// TF.js's own wasm kernels and gradients, before gowide registers anything (see main()).
+const originalKernels = new Map<string, KernelConfig>();
+const originalGradients = new Map<string, GradConfig | undefined>();
+const oursKernels = new Map<string, KernelConfig>();
+const oursGradients = new Map<string, GradConfig | undefined>();
+
+function putKernel(name: string, config: KernelConfig | undefined): void {
+  if (getKernel(name, 'wasm') != null) unregisterKernel(name, 'wasm');
+  if (config != null) registerKernel(config);
+}
+
+function putGradient(name: string, config: GradConfig | undefined): void {
+  unregisterGradient(name);
+  if (config != null) registerGradient(config);
+}
+
+/**
+ * What --ab switches: "kernel:Name" (gowide's wasm kernel vs TF.js's own), "grad:Name" (gowide's
+ * gradient vs TF.js's), "grad" (all of gowide's gradients), "elementwise" (the native element-wise kernels).
+ */
+function feature(name: string): { on(): void; off(): void } {
+  const [kind, kernelName] = name.split(':');
+  if (kind === 'kernel' && kernelName) {
+    return { on: () => putKernel(kernelName, oursKernels.get(kernelName)), off: () => putKernel(kernelName, originalKernels.get(kernelName)) };
+  }
+  if (kind === 'grad' && kernelName) {
+    return { on: () => putGradient(kernelName, oursGradients.get(kernelName)), off: () => putGradient(kernelName, originalGradients.get(kernelName)) };
+  }
+  if (name === 'grad') return { on: () => void registerFastGradients(), off: () => void unregisterFastGradients() };
+  if (name === 'elementwise') {
+    return {
+      on: () => {
+        const load = loadBlasAddon();
+        if (!load.ok) throw new Error(load.reason);
+        const result = registerElementwiseKernels(load.addon, load.path);
+        if (!result.ok) throw new Error(result.reason);
+      },
+      off: () => void unregisterElementwiseKernels(),
+    };
+  }
+  throw new Error(`unknown --ab feature ${name}`);
+}
 
 const times = new Map<string, { ms: number; calls: number }>();
 let depth = 0;
@@ -127,7 +157,8 @@ function samplesPerSecond(step: () => number): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function sideBySide(model: BenchModel, features: string[]): void {
-  const setAll = (on: boolean) => features.forEach((name) => (on ? FEATURES[name].on() : FEATURES[name].off()));
+  const switches = features.map(feature);
+  const setAll = (on: boolean) => switches.forEach((f) => (on ? f.on() : f.off()));
   const run = trainer(model);
   const before: number[] = [];
   const after: number[] = [];
@@ -154,12 +185,15 @@ function sideBySide(model: BenchModel, features: string[]): void {
 }
 
 async function main(): Promise<void> {
+  const gradientNames = ['Tile', 'FusedBatchNorm', 'Sum', 'Mean'];
+  for (const config of getKernelsForBackend('wasm')) originalKernels.set(config.kernelName, config);
+  for (const name of gradientNames) originalGradients.set(name, getGradient(name));
   prepareWasmBackend();
+  for (const config of getKernelsForBackend('wasm')) oursKernels.set(config.kernelName, config);
+  for (const name of gradientNames) oursGradients.set(name, getGradient(name));
   await tf.setBackend('wasm');
   await tf.ready();
   if (abFeatures) {
-    const unknown = abFeatures.filter((name) => !(name in FEATURES));
-    if (unknown.length > 0) throw new Error(`unknown --ab features: ${unknown.join(', ')}`);
     const chosen = benchModels().filter((m) => prefixes.some((p) => m.name === p || (p.endsWith('*') && m.name.startsWith(p.slice(0, -1)))));
     for (const model of chosen) sideBySide(model, abFeatures);
     return;

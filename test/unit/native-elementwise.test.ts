@@ -17,7 +17,7 @@ import { registerNativeBlasKernels } from '../../server/engine/native/blas-kerne
 import { broadcastDims, reductionRuns } from '../../server/engine/native/elementwise-kernels';
 import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
 
-const ELEMENTWISE_KERNELS = ['Tile', 'Sum', 'Mean', 'Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad'];
+const ELEMENTWISE_KERNELS = ['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad'];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
 function countCalls(fn: () => Promise<void> | void) {
@@ -61,7 +61,7 @@ describe('native element-wise kernels on wasm', () => {
     return skipWithoutNative(t, reason);
   }
 
-  it('registers Tile, Sum, Mean, the binary ops and GowideBatchNormGrad after the conv kernels, idempotently', (t) => {
+  it('registers Tile, Sum, Mean, FusedBatchNorm, the binary ops and GowideBatchNormGrad after the conv kernels, idempotently', (t) => {
     if (skipWithoutAddon(t)) return;
     assert.ok(registration.ok);
     assert.deepEqual(registration.kernels.slice(-ELEMENTWISE_KERNELS.length), ELEMENTWISE_KERNELS);

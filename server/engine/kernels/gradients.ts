@@ -1,6 +1,6 @@
-// Gradient functions that replace TF.js 4.22's own for two kernels whose gradients dominate the
+// Gradient functions that replace TF.js 4.22's own for kernels whose gradients dominate the
 // training steps of normalized models. TF.js keeps one gradient registry for every backend, so
-// these apply everywhere; both give the same values as the originals.
+// these apply everywhere; all give the same values as the originals.
 //
 //   Tile            TF.js adds one slice of dy per repetition: tf.layers.layerNormalization tiles
 //                   its scale and offset over [batch, sequence], so each LayerNorm gradient ran
@@ -12,8 +12,11 @@
 //                   native pass (GowideBatchNormGrad, ../native/elementwise-kernels.ts) instead of
 //                   a dozen full-size element-wise kernels and a Tile. Everything else (other
 //                   backends, no addon, LayerNorm's full-size statistics) keeps TF.js's gradient.
+//   Sum, Mean       TF.js multiplies dy by ones(x.shape), a full-size array filled and uploaded
+//                   from JavaScript (twice per BatchNorm: moments are two Means), then divides by
+//                   the count: here dy (divided first, on the small tensor) is tiled, one kernel.
 import * as tf from '@tensorflow/tfjs';
-import { getGradient, getKernel, registerGradient, unregisterGradient } from '@tensorflow/tfjs-core';
+import { getGradient, getKernel, registerGradient, unregisterGradient, util } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { BATCH_NORM_GRAD } from '../native/elementwise-kernels';
 import { WASM } from './registry';
@@ -31,6 +34,29 @@ export function tileGradient(dy: Tensor, xShape: readonly number[], reps: readon
   });
   if (axes.length === 0) return tf.reshape(dy, xShape as number[]);
   return tf.reshape(tf.sum(tf.reshape(dy, shape), axes), xShape as number[]);
+}
+
+/** The gradient of a Sum (scale 1) or Mean (scale 1/count) of x over axis: dy * scale tiled to x's shape. */
+function reductionGradConfig(kernelName: 'Sum' | 'Mean'): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const [x] = saved;
+      const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
+      const keptShape = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
+      const reps = x.shape.map((size, axis) => (axes.includes(axis) ? size : 1));
+      const count = axes.reduce((product, axis) => product * x.shape[axis], 1);
+      return {
+        x: () => {
+          let kept = tf.reshape(dy as Tensor, keptShape);
+          if (kept.dtype !== 'float32') kept = tf.cast(kept, 'float32');
+          if (kernelName === 'Mean') kept = tf.div(kept, count);
+          return reps.every((rep) => rep === 1) ? kept : tf.tile(kept, reps);
+        },
+      };
+    },
+  };
 }
 
 const tileGrad: GradConfig = {
@@ -77,9 +103,9 @@ const batchNormGrad: GradConfig = {
 /** The gradients ours replaced, by kernel name (while ours are registered). */
 const replaced = new Map<string, GradConfig | undefined>();
 
-/** Registers both gradients (idempotent); returns the kernel names whose gradients are ours. */
+/** Registers our gradients (idempotent); returns the kernel names whose gradients are ours. */
 export function registerFastGradients(): string[] {
-  for (const config of [tileGrad, batchNormGrad]) {
+  for (const config of [tileGrad, batchNormGrad, reductionGradConfig('Sum'), reductionGradConfig('Mean')]) {
     if (replaced.has(config.kernelName)) continue;
     replaced.set(config.kernelName, getGradient(config.kernelName) ?? undefined);
     registerGradient(config);

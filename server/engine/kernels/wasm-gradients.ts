@@ -17,7 +17,8 @@
 // loop, while the same result is a stride-1 XNNPACK convolution of zero-dilated dy with the
 // flipped, transposed filter: 8-16x faster), MaxPoolGrad (the backend's own gives wrong gradients
 // for all-negative windows) and BatchMatMul with a transposed operand (the backend's own falls
-// off XNNPACK onto a scalar loop). See replacedKernels below.
+// off XNNPACK onto a scalar loop), and Identity and same-dtype Cast (the backend's own copy the
+// data; ours share it). See replacedKernels below.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
 import { getKernel, registerKernel, util } from '@tensorflow/tfjs-core';
@@ -499,6 +500,31 @@ function batchMatMul(args: WasmKernelArgs): TensorInfo {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Identity and same-dtype Cast (replace the backend's own, which copy the data)
+//
+// TF.js clones every tensor it saves for the backward pass through the Identity kernel (engine
+// clone): a resnet training step runs ~600 of them, each a full copy on wasm. Tensors are
+// immutable, so the copy can share the data and count one more reference, as the cpu backend's
+// Identity and the wasm backend's own Reshape do.
+
+function shareData(backend: BackendWasm, x: TensorInfo): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+function identity(args: WasmKernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === 'string') return replacements.runFallback('Identity', args);
+  return shareData(args.backend, x);
+}
+
+function cast(args: WasmKernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === 'string' || args.attrs.dtype !== x.dtype) return replacements.runFallback('Cast', args);
+  return shareData(args.backend, x);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration
 
 const missingKernels: Array<OurKernel<WasmKernelArgs>> = [
@@ -513,6 +539,8 @@ const replacedKernels: Array<OurKernel<WasmKernelArgs>> = [
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInput },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad },
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMul },
+  { kernelName: 'Identity', kernelFunc: identity },
+  { kernelName: 'Cast', kernelFunc: cast },
 ];
 const replacements = new WasmKernelReplacements(replacedKernels);
 const registeredByUs: string[] = [];

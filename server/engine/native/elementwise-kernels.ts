@@ -8,6 +8,9 @@
 //                                         wasm kernels transpose the reduced axes last first
 //   Add, Sub, Multiply, RealDiv,          float32 with broadcasting: the wasm kernels' broadcast
 //   SquaredDifference                     path is again an index computation per element
+//   FusedBatchNorm                        statistics of one length (per channel, or LayerNorm's
+//                                         full-size tiles): the wasm kernel indexes each input per
+//                                         element
 //   GowideBatchNormGrad                   our own: the five gradients of per-channel FusedBatchNorm
 //                                         in one pass (see ../kernels/gradients.ts, which calls it)
 //
@@ -27,6 +30,16 @@ export interface ElementwiseAddon {
   tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  batchNorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    offset: Float32Array | null,
+    out: Float32Array,
+    period: number,
+    epsilon: number,
+  ): void;
   batchNormGrad(
     x: Float32Array,
     dy: Float32Array,
@@ -171,6 +184,35 @@ function nativeBinary(kernelName: BinaryKernel, args: WasmKernelArgs): TensorInf
   return out;
 }
 
+/** FusedBatchNorm where mean, variance and the scale and offset present all have one length. */
+function nativeBatchNorm(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const statistics = [inputs.mean, inputs.variance, inputs.scale, inputs.offset];
+  const period = util.sizeFromShape((inputs.mean as TensorInfo).shape);
+  const size = util.sizeFromShape(x.shape);
+  const fits =
+    x.dtype === 'float32' &&
+    period > 0 &&
+    size % period === 0 &&
+    statistics.every((t) => t == null || (t.dtype === 'float32' && util.sizeFromShape(t.shape) === period));
+  if (addon == null || !fits) return replacements.runFallback('FusedBatchNorm', args);
+  const out = backend.makeOutput(x.shape, 'float32');
+  const epsilon = attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon);
+  const optional = (t: TensorInfo | undefined) => (t == null ? null : view(backend, t));
+  addon.batchNorm(
+    view(backend, x),
+    view(backend, inputs.mean as TensorInfo),
+    view(backend, inputs.variance as TensorInfo),
+    optional(inputs.scale),
+    optional(inputs.offset),
+    view(backend, out),
+    period,
+    epsilon,
+  );
+  return out;
+}
+
 /**
  * Inputs x, dy, mean, variance [, scale] (mean, variance, scale: [C], x and dy: [..., C]);
  * attrs.varianceEpsilon. Outputs dx, dmean, dvariance, dscale, doffset.
@@ -200,7 +242,7 @@ function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[]
     dscale,
     doffset,
     channels,
-    Number(attrs.varianceEpsilon),
+    attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon),
   );
   return outputs;
 }
@@ -210,6 +252,7 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Tile', kernelFunc: nativeTile },
   { kernelName: 'Sum', kernelFunc: (args) => nativeReduce('Sum', args) },
   { kernelName: 'Mean', kernelFunc: (args) => nativeReduce('Mean', args) },
+  { kernelName: 'FusedBatchNorm', kernelFunc: nativeBatchNorm },
   ...(Object.keys(BINARY_OPS) as BinaryKernel[]).map((kernelName) => ({
     kernelName,
     kernelFunc: (args: WasmKernelArgs) => nativeBinary(kernelName, args),

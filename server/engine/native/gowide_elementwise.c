@@ -8,6 +8,9 @@
 //                                      out[a, b] = scale * sum over r of x[a, r, b]
 //   binary(op, a, b, out, dims)        out = a op b with broadcasting; dims = [rank, out sizes...,
 //                                      a strides..., b strides...] (stride 0 on a broadcast axis)
+//   batchNorm(x, mean, variance, scale, offset, out, period, epsilon)
+//                                      out = (x - mean) / sqrt(variance + epsilon) * scale + offset,
+//                                      the statistics repeating every `period` values of x
 //   batchNormGrad(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, doffset,
 //                 channels, epsilon)   the five gradients of per-channel batch normalization
 //
@@ -256,6 +259,50 @@ static napi_value binary(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// batchNorm: mean, variance and the optional scale and offset hold `period` values each, applied
+// to every run of `period` values of x (period = channels for per-channel statistics, = the size
+// of x for LayerNorm's tiled ones).
+
+static napi_value batch_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  float *arrays[6] = {NULL};
+  size_t lengths[6] = {0};
+  int64_t period = 0;
+  double epsilon = 0.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return fail(env, "batchNorm", "expected 8 arguments");
+  for (int i = 0; i < 6; i++) {
+    if ((i == 3 || i == 4) && is_nullish(env, argv[i])) continue; // no scale (1) or offset (0)
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNorm", "arrays must be Float32Arrays (scale, offset may be null)");
+  }
+  if (!non_negative(env, argv[6], &period) || period < 1 || napi_get_value_double(env, argv[7], &epsilon) != napi_ok) {
+    return fail(env, "batchNorm", "period must be positive and epsilon a number");
+  }
+  const float *x = arrays[0], *mean = arrays[1], *variance = arrays[2], *scale = arrays[3], *offset = arrays[4];
+  float *out = arrays[5];
+  const size_t size = lengths[0], p = (size_t)period;
+  if (size % p != 0 || lengths[5] < size) return fail(env, "batchNorm", "x must hold whole periods and out as many values");
+  for (int i = 1; i < 5; i++) {
+    if (arrays[i] != NULL && lengths[i] < p) return fail(env, "batchNorm", "statistics are shorter than the period");
+  }
+  // factor = scale / sqrt(variance + epsilon): out = (x - mean) * factor + offset.
+  float *factor = malloc(2 * p * sizeof(float));
+  if (factor == NULL) return fail(env, "batchNorm", "out of memory");
+  float *shift = factor + p;
+  for (size_t c = 0; c < p; c++) {
+    factor[c] = (scale != NULL ? scale[c] : 1.0f) / sqrtf(variance[c] + (float)epsilon);
+    shift[c] = offset != NULL ? offset[c] : 0.0f;
+  }
+  for (size_t r = 0; r < size / p; r++) {
+    const float *x_row = x + r * p;
+    float *out_row = out + r * p;
+    for (size_t c = 0; c < p; c++) out_row[c] = (x_row[c] - mean[c]) * factor[c] + shift[c];
+  }
+  free(factor);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
 // batchNormGrad
 //
 // y = (x - mean) * inv * scale + offset with inv = 1 / sqrt(variance + epsilon), per channel c
@@ -351,6 +398,7 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     {"tile", NULL, tile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"reduceSum", NULL, reduce_sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"binary", NULL, binary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
