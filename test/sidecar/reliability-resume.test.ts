@@ -2,7 +2,9 @@
 // the wide net's epochs, in the middle of imitation and during fine-tuning, and resumed with
 // `gowide run FILE --resume` each time. Its metrics must then have exactly the steps of the same
 // experiment run without interruption (none missing, none twice), and every record written before a
-// kill that belongs before the resume point must be kept unchanged.
+// kill that belongs before the resume point must be kept unchanged. Then checkpoints corrupted on
+// disk (a flipped byte, a truncated binary, a garbled index) are named by --resume, which falls back
+// to the last good one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -86,6 +88,57 @@ test('a run killed three times (wide, imitation, fine-tuning) and resumed each t
       `3 kills (${kills.map((k) => `${k.when}: ${k.records.length} records on disk, ${k.keep} before its commit point`).join('; ')}), 3 resumes; ` +
         `${final.length} records = the uninterrupted run's ${expected.length} keys, 0 missing, 0 twice`,
     );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkpoints corrupted on disk (flipped byte, truncated binary, garbled index) are named by --resume, which falls back past them', { timeout: 300_000 }, async (t) => {
+  ensureBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-corrupt-'));
+  try {
+    const file = writeExperiment(dir, slowishExperiment('corrupt', { finetune: { epochs: 3, batchSize: 32 } }));
+    const runsDir = path.join(dir, 'runs');
+    const args = ['run', file, '--runs-dir', runsDir, '--json', '--backend', 'wasm', '--quiet'];
+    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore' });
+    let running = true;
+    const exited = new Promise<void>((resolve) => child.on('exit', () => ((running = false), resolve())));
+    const inFinetune = () => {
+      const run = fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined;
+      return run !== undefined && readMetricsFile(path.join(runsDir, run, 'metrics.jsonl')).some((m) => m.phase === 'finetune');
+    };
+    const deadline = Date.now() + 150_000;
+    while (running && !inFinetune() && Date.now() < deadline) await sleep(5);
+    assert.ok(running, 'still running once fine-tuning began');
+    child.kill('SIGKILL');
+    await exited;
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!);
+    const folder = path.join(runDir, 'checkpoints');
+
+    const flipped = path.join(folder, 'seed1-imitate.bin');
+    const bytes = fs.readFileSync(flipped);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    fs.writeFileSync(flipped, bytes);
+    const truncated = path.join(folder, 'seed1-imitate-block003.bin');
+    fs.truncateSync(truncated, fs.statSync(truncated).size - 4);
+    const garbled = path.join(folder, 'seed1-imitate-block002.json');
+    fs.writeFileSync(garbled, fs.readFileSync(garbled, 'utf8').slice(0, 40));
+
+    const result = spawnSync(process.execPath, [cli, ...args, '--resume'], { cwd: dir, encoding: 'utf8', timeout: 200_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const report = lastJsonLine(result.stdout);
+    assert.equal(report.state, 'done', report.error);
+    const from = report.resumedFrom;
+    assert.deepEqual([from.stage, from.block], ['imitate', 1], JSON.stringify(from));
+    const said = from.messages.join('\n');
+    assert.match(said, new RegExp(`${flipped.replace(/[.]/g, '\\.')} is corrupt \\(sha256 mismatch\\)`), said);
+    assert.match(said, new RegExp(`${truncated.replace(/[.]/g, '\\.')} is truncated`), said);
+    assert.match(said, new RegExp(`checkpoint index ${garbled.replace(/[.]/g, '\\.')} is corrupt`), said);
+    assert.match(said, /falling back to checkpoint seed1-imitate-block001/);
+    const verified = assertRunFolderIntact(runDir);
+    assertMetricsClean(runDir);
+    assert.ok(verified.checkpoints.includes('seed1-imitate-block002') && verified.checkpoints.includes('seed1-imitate'), 'the redone checkpoints were written again and verify');
+    t.diagnostic(`3 corrupted checkpoints named; resumed from imitate block 1: ${from.messages.length} messages`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
