@@ -1,6 +1,7 @@
 // Checks the kernels that server/engine/kernels/wasm-gradients.ts registers on the wasm backend
 // against the pure-JS cpu backend, on random inputs over a grid of shapes, strides and paddings,
-// then end to end: gradients of a small conv net, and a few optimizer steps that lower the loss.
+// then end to end: gradients of a small conv net, and a few optimizer steps that lower the loss;
+// also that Identity and same-dtype Cast share their input's data instead of copying it.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -42,6 +43,30 @@ describe('wasm gradient kernels', () => {
       assert.ok(tf.getKernel(name, 'wasm') != null, `${name} present on wasm`);
     }
     assert.deepEqual(registerMissingWasmKernels(), registered);
+  });
+
+  it('Identity and same-dtype Cast share the data: clones outlive their source, nothing leaks', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor(randomValues(24, 9), [2, 3, 4]);
+    const copy = x.clone();
+    const same = tf.cast(x, 'float32');
+    const floats = tf.tensor1d([1.5, -2.5, 3]);
+    const ints = tf.cast(floats, 'int32');
+    const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+    assert.equal(backend.refCount(x.dataId), 3, 'x, its clone and its same-dtype cast share one buffer');
+    const expected = Array.from(x.dataSync());
+    x.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), expected);
+    assert.deepEqual(Array.from(same.dataSync()), expected);
+    assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3], 'a cast to another dtype converts');
+    assert.equal(backend.refCount(ints.dataId), 1);
+    copy.dispose();
+    floats.dispose();
+    same.dispose();
+    ints.dispose();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numBytes, before.numBytes);
   });
 
   it('Conv2DBackpropFilter matches cpu', async () => {

@@ -1,7 +1,7 @@
 // Checks the native element-wise kernels (server/engine/native/elementwise-kernels.ts,
 // gowide_elementwise.c) registered on the wasm backend against the pure-JS cpu backend on random
 // inputs: Tile, Sum and Mean over mergeable and non-mergeable axes, the broadcasting binary ops,
-// the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
+// FusedBatchNorm, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
 // server/engine/kernels/gradients.ts) and the Tile gradient, and a tf.layers model with
 // BatchNormalization and LayerNormalization end to end; also that the native paths really ran.
 //
@@ -21,7 +21,7 @@ const ELEMENTWISE_KERNELS = ['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'Add', 'Su
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
 function countCalls(fn: () => Promise<void> | void) {
-  return countAddonCalls(['tile', 'reduceSum', 'binary', 'batchNormGrad'], fn);
+  return countAddonCalls(['tile', 'reduceSum', 'binary', 'batchNorm', 'batchNormGrad'], fn);
 }
 
 describe('shape simplification of the native element-wise kernels', () => {
@@ -156,6 +156,39 @@ describe('native element-wise kernels on wasm', () => {
     const ints = tf.add(tf.tensor1d([1, 2], 'int32'), tf.scalar(3, 'int32'));
     assert.deepEqual(Array.from(ints.dataSync()), [4, 5]);
     ints.dispose();
+  });
+
+  it('FusedBatchNorm matches cpu: per-channel and full-size statistics, with and without scale and offset', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const shape = [3, 4, 5, 6];
+    let seed = 200;
+    let ran = 0;
+    const counts = await countCalls(async () => {
+      for (const statistics of [[6], shape]) {
+        for (const [withScale, withOffset] of [[true, true], [false, true], [true, false], [false, false]]) {
+          const inputs: Record<string, ReturnType<typeof hostFloat>> = {
+            x: hostFloat(shape, seed++),
+            mean: hostFloat(statistics, seed++),
+            variance: hostFloat(statistics, seed++, 1.5),
+          };
+          if (withScale) inputs.scale = hostFloat(statistics, seed++);
+          if (withOffset) inputs.offset = hostFloat(statistics, seed++);
+          await compareKernel('FusedBatchNorm', inputs, { varianceEpsilon: 0.001 }, `FusedBatchNorm [${statistics}] scale=${withScale} offset=${withOffset}`);
+          ran++;
+        }
+      }
+    });
+    assert.equal(counts.batchNorm, ran);
+    // Statistics of different lengths go to the backend's own kernel.
+    const fallback = await countCalls(() =>
+      compareKernel(
+        'FusedBatchNorm',
+        { x: hostFloat(shape, 260), mean: hostFloat([6], 261), variance: hostFloat([6], 262, 1.5), scale: hostFloat([1], 263) },
+        { varianceEpsilon: 0.01 },
+        'FusedBatchNorm with a scalar scale',
+      ),
+    );
+    assert.equal(fallback.batchNorm, 0);
   });
 
   it('the per-channel batch-norm gradient matches cpu and TF.js\'s own gradient, in one native call', async (t) => {
