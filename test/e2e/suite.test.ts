@@ -32,6 +32,7 @@ function step(name: string, body: () => Promise<void>): void {
       await ui.screenshot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
     } catch (error) {
       failed = name;
+      if (!String(error).includes('screenshot:')) await ui.screenshot('FAILED').catch(() => undefined);
       throw error;
     } finally {
       t.diagnostic(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -24,9 +24,24 @@ export class Ui {
     return file;
   }
 
-  /** Texts of the notification toasts on screen (errors from commands show up here). */
+  /** Texts of the notification toasts and dialogs on screen (errors from commands show up here). */
   async notifications(): Promise<string[]> {
-    return this.page.locator('.notification-toast .notification-list-item-message').allInnerTexts().catch(() => []);
+    const toasts = await this.page.locator('.notification-toast .notification-list-item-message').allInnerTexts().catch(() => []);
+    const dialogs = await this.page.locator('.monaco-dialog-box .dialog-message-container').allInnerTexts().catch(() => []);
+    return [...toasts, ...dialogs.map((d) => `dialog: ${d.replace(/\s+/g, ' ').trim()}`)];
+  }
+
+  /** Fails at once when the workbench says a command does not exist or threw (a dialog or an error toast). */
+  async checkCommandErrors(title: string): Promise<void> {
+    const deadline = Date.now() + 750;
+    while (Date.now() < deadline) {
+      const errors = (await this.notifications()).filter((n) => /command '.*' not found|Running the contributed command|dialog:/.test(n));
+      if (errors.length > 0) {
+        const shot = await this.screenshot('FAILED');
+        throw new Error(`"${title}" failed in the workbench: ${errors.join(' | ')}\n  screenshot: ${shot}`);
+      }
+      await this.page.waitForTimeout(150);
+    }
   }
 
   /** Polls `probe` until it returns a value other than undefined/false, or fails naming `what`. */
@@ -78,6 +93,7 @@ export class Ui {
     await this.quickInputBox().waitFor({ state: 'visible', timeout: 10_000 });
     await this.quickInputBox().fill(`>${title}`);
     await this.chooseRow(title, `the command "${title}" in the command palette`);
+    await this.checkCommandErrors(title);
   }
 
   /** Picks the row labelled `label` in the open quick pick, filtering by typing it first. */
