@@ -144,14 +144,17 @@ function trainer(model: BenchModel) {
   };
 }
 
-function samplesPerSecond(step: () => number): number {
+/** Wall-clock samples/s, and CPU ms per step (user + system, all threads: less sensitive to other load). */
+function samplesPerSecond(step: () => number): { wall: number; cpuMs: number } {
   let steps = 0;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   while (steps < 2 || performance.now() - start < seconds * 1000) {
     step();
     steps++;
   }
-  return (steps * 128 * 1000) / (performance.now() - start);
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall: (steps * 128 * 1000) / (performance.now() - start), cpuMs: (cpu.user + cpu.system) / 1000 / steps };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -160,8 +163,8 @@ function sideBySide(model: BenchModel, features: string[]): void {
   const switches = features.map(feature);
   const setAll = (on: boolean) => switches.forEach((f) => (on ? f.on() : f.off()));
   const run = trainer(model);
-  const before: number[] = [];
-  const after: number[] = [];
+  const before: Array<{ wall: number; cpuMs: number }> = [];
+  const after: Array<{ wall: number; cpuMs: number }> = [];
   try {
     for (const on of [false, true]) {
       setAll(on);
@@ -177,15 +180,19 @@ function sideBySide(model: BenchModel, features: string[]): void {
     setAll(true);
     run.dispose();
   }
-  const [b, a] = [median(before), median(after)];
+  const wall = (runs: typeof before) => runs.map((r) => r.wall);
+  const cpu = (runs: typeof before) => runs.map((r) => r.cpuMs);
+  const [b, a] = [median(wall(before)), median(wall(after))];
+  const [bc, ac] = [median(cpu(before)), median(cpu(after))];
   console.log(
-    `${model.name}: before (${features.join('+')} off) ${b.toFixed(1)} samples/s [${before.map((v) => v.toFixed(0)).join(' ')}], ` +
-      `after ${a.toFixed(1)} [${after.map((v) => v.toFixed(0)).join(' ')}]: ${(a / b).toFixed(2)}x`,
+    `${model.name}: before (${features.join('+')} off) ${b.toFixed(1)} samples/s [${wall(before).map((v) => v.toFixed(0)).join(' ')}], ` +
+      `after ${a.toFixed(1)} [${wall(after).map((v) => v.toFixed(0)).join(' ')}]: ${(a / b).toFixed(2)}x; ` +
+      `CPU ms/step ${bc.toFixed(1)} -> ${ac.toFixed(1)}: ${(bc / ac).toFixed(2)}x`,
   );
 }
 
 async function main(): Promise<void> {
-  const gradientNames = ['Tile', 'FusedBatchNorm', 'Sum', 'Mean'];
+  const gradientNames = ['Tile', 'FusedBatchNorm', 'Erf', 'Sum', 'Mean'];
   for (const config of getKernelsForBackend('wasm')) originalKernels.set(config.kernelName, config);
   for (const name of gradientNames) originalGradients.set(name, getGradient(name));
   prepareWasmBackend();

@@ -1,7 +1,7 @@
 // Checks the native element-wise kernels (server/engine/native/elementwise-kernels.ts,
 // gowide_elementwise.c) registered on the wasm backend against the pure-JS cpu backend on random
 // inputs: Tile, Sum and Mean over mergeable and non-mergeable axes, the broadcasting binary ops,
-// FusedBatchNorm, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
+// the unary functions, GatherV2, FusedBatchNorm, the erf gradient, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
 // server/engine/kernels/gradients.ts) and the Tile gradient, and a tf.layers model with
 // BatchNormalization and LayerNormalization end to end; also that the native paths really ran.
 //
@@ -17,11 +17,14 @@ import { registerNativeBlasKernels } from '../../server/engine/native/blas-kerne
 import { broadcastDims, reductionRuns } from '../../server/engine/native/elementwise-kernels';
 import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
 
-const ELEMENTWISE_KERNELS = ['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad'];
+const ELEMENTWISE_KERNELS = [
+  ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
+  ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad'],
+];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
 function countCalls(fn: () => Promise<void> | void) {
-  return countAddonCalls(['tile', 'reduceSum', 'binary', 'batchNorm', 'batchNormGrad'], fn);
+  return countAddonCalls(['tile', 'reduceSum', 'binary', 'unary', 'erfGrad', 'gather', 'batchNorm', 'batchNormGrad'], fn);
 }
 
 describe('shape simplification of the native element-wise kernels', () => {
@@ -61,7 +64,7 @@ describe('native element-wise kernels on wasm', () => {
     return skipWithoutNative(t, reason);
   }
 
-  it('registers Tile, Sum, Mean, FusedBatchNorm, the binary ops and GowideBatchNormGrad after the conv kernels, idempotently', (t) => {
+  it('registers the element-wise kernels after the conv kernels, idempotently', (t) => {
     if (skipWithoutAddon(t)) return;
     assert.ok(registration.ok);
     assert.deepEqual(registration.kernels.slice(-ELEMENTWISE_KERNELS.length), ELEMENTWISE_KERNELS);
@@ -156,6 +159,60 @@ describe('native element-wise kernels on wasm', () => {
     const ints = tf.add(tf.tensor1d([1, 2], 'int32'), tf.scalar(3, 'int32'));
     assert.deepEqual(Array.from(ints.dataSync()), [4, 5]);
     ints.dispose();
+  });
+
+  it('Exp, Erf, Rsqrt, Sqrt, Log, Tanh and Sigmoid match cpu', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const kernels = ['Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'];
+    const counts = await countCalls(async () => {
+      for (const kernel of kernels) {
+        // Positive inputs where the function needs them; a wide range for the others.
+        const positive = ['Rsqrt', 'Sqrt', 'Log'].includes(kernel);
+        const x = hostFloat([7, 9, 5], 500 + kernel.length, positive ? 1.5 : 0);
+        if (!positive) x.values = (x.values as Float32Array).map((v) => v * 4);
+        await compareKernel(kernel, { x }, {}, kernel);
+      }
+    });
+    assert.equal(counts.unary, kernels.length);
+  });
+
+  it('GatherV2 of rows matches cpu; out-of-range indices and other axes go to the backend\'s kernel', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const table = hostFloat([11, 6], 600);
+    const indices = { values: Int32Array.from([3, 0, 10, 3, 7, 1, 1, 9]), shape: [2, 4], dtype: 'int32' as const };
+    const counts = await countCalls(async () => {
+      await compareKernel('GatherV2', { x: table, indices }, { axis: 0, batchDims: 0 }, 'GatherV2 rows');
+      await compareKernel('GatherV2', { x: hostFloat([5, 3, 4], 601), indices: { ...indices, values: indices.values.map((v) => v % 5) } }, { axis: 0, batchDims: 0 }, 'GatherV2 3-D');
+    });
+    assert.equal(counts.gather, 2);
+    await compareKernel('GatherV2', { x: table, indices: { values: Int32Array.from([1, 0, 5]), shape: [3], dtype: 'int32' } }, { axis: 1, batchDims: 0 }, 'GatherV2 axis 1');
+    await tf.setBackend('wasm');
+    const x = tf.tensor(table.values, table.shape);
+    const bad = tf.tensor1d([2, 11], 'int32');
+    assert.throws(() => tf.gather(x, bad), /not in \[0, 10\]/);
+    tf.dispose([x, bad]);
+  });
+
+  it('the erf gradient (GELU) matches TF.js\'s own, in one native call', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const x = hostFloat([6, 7], 650);
+    const dy = hostFloat([6, 7], 651);
+    const gradientOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array> => {
+      await tf.setBackend(backendName);
+      const xt = tf.tensor(x.values, x.shape);
+      const dyt = tf.tensor(dy.values, dy.shape);
+      const g = tf.grad((a: tf.Tensor) => tf.erf(a.mul(2)))(xt, dyt);
+      const values = Float32Array.from(g.dataSync());
+      tf.dispose([xt, dyt, g]);
+      return values;
+    };
+    const reference = await gradientOn('cpu');
+    let actual = new Float32Array();
+    const counts = await countCalls(async () => {
+      actual = await gradientOn('wasm');
+    });
+    assert.equal(counts.erfGrad, 1);
+    assertClose(actual, reference, 'erf gradient');
   });
 
   it('FusedBatchNorm matches cpu: per-channel and full-size statistics, with and without scale and offset', async (t) => {

@@ -12,13 +12,15 @@
 //                   native pass (GowideBatchNormGrad, ../native/elementwise-kernels.ts) instead of
 //                   a dozen full-size element-wise kernels and a Tile. Everything else (other
 //                   backends, no addon, LayerNorm's full-size statistics) keeps TF.js's gradient.
+//   Erf             (GELU) on wasm with the addon: dy * 2/sqrt(pi) * exp(-x^2) in one native pass
+//                   (GowideErfGrad) instead of Square, Neg, Exp and two Multiply kernels.
 //   Sum, Mean       TF.js multiplies dy by ones(x.shape), a full-size array filled and uploaded
 //                   from JavaScript (twice per BatchNorm: moments are two Means), then divides by
 //                   the count: here dy (divided first, on the small tensor) is tiled, one kernel.
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, getKernel, registerGradient, unregisterGradient, util } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD } from '../native/elementwise-kernels';
+import { BATCH_NORM_GRAD, ERF_GRAD } from '../native/elementwise-kernels';
 import { WASM } from './registry';
 
 /** The gradient of tile(x, reps) for dy: the sum of dy's blocks, as one reshape + Sum. */
@@ -59,6 +61,33 @@ function reductionGradConfig(kernelName: 'Sum' | 'Mean'): GradConfig {
   };
 }
 
+/** TF.js's own gradients of the kernels whose gradient ours replaces only on wasm with the addon. */
+const originals = new Map<string, GradConfig>();
+
+function runOriginal(kernelName: string, dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
+  const original = originals.get(kernelName);
+  if (original == null) throw new Error(`${kernelName}: no original gradient`);
+  return original.gradFunc(dy, saved, attrs);
+}
+
+/** True when the wasm backend is active and has our kernel `name` (the native addon loaded). */
+function nativeKernel(name: string): boolean {
+  return tf.getBackend() === WASM && getKernel(name, WASM) != null;
+}
+
+const erfGrad: GradConfig = {
+  kernelName: 'Erf',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [x] = saved;
+    const gradient = dy as Tensor;
+    if (!nativeKernel(ERF_GRAD) || x.dtype !== 'float32' || gradient.dtype !== 'float32' || !util.arraysEqual(x.shape, gradient.shape)) {
+      return runOriginal('Erf', dy, saved, attrs);
+    }
+    return { x: () => tf.engine().runKernel(ERF_GRAD, { x, dy: gradient }, {}) as Tensor };
+  },
+};
+
 const tileGrad: GradConfig = {
   kernelName: 'Tile',
   inputsToSave: ['x'],
@@ -69,9 +98,6 @@ const tileGrad: GradConfig = {
   },
 };
 
-/** TF.js's own FusedBatchNorm gradient, kept when ours replaces it. */
-let originalBatchNormGrad: GradConfig | null = null;
-
 const batchNormGrad: GradConfig = {
   kernelName: 'FusedBatchNorm',
   inputsToSave: ['x', 'mean', 'variance', 'scale'],
@@ -80,17 +106,13 @@ const batchNormGrad: GradConfig = {
     const channels = mean.shape[0];
     const perChannel = (t: Tensor | undefined) => t == null || (t.rank === 1 && t.shape[0] === channels && t.dtype === 'float32');
     const native =
-      tf.getBackend() === WASM &&
-      getKernel(BATCH_NORM_GRAD, WASM) != null &&
+      nativeKernel(BATCH_NORM_GRAD) &&
       mean.rank === 1 &&
       x.dtype === 'float32' &&
       x.shape[x.rank - 1] === channels &&
       perChannel(variance) &&
       perChannel(scale);
-    if (!native) {
-      if (originalBatchNormGrad == null) throw new Error('FusedBatchNorm: no original gradient');
-      return originalBatchNormGrad.gradFunc(dy, saved, attrs);
-    }
+    if (!native) return runOriginal('FusedBatchNorm', dy, saved, attrs);
     const inputs: Record<string, Tensor> = { x, dy: dy as Tensor, mean, variance };
     if (scale != null) inputs.scale = scale;
     const [dx, dmean, dvariance, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_GRAD, inputs, {
@@ -105,12 +127,13 @@ const replaced = new Map<string, GradConfig | undefined>();
 
 /** Registers our gradients (idempotent); returns the kernel names whose gradients are ours. */
 export function registerFastGradients(): string[] {
-  for (const config of [tileGrad, batchNormGrad, reductionGradConfig('Sum'), reductionGradConfig('Mean')]) {
+  for (const config of [tileGrad, batchNormGrad, erfGrad, reductionGradConfig('Sum'), reductionGradConfig('Mean')]) {
     if (replaced.has(config.kernelName)) continue;
-    replaced.set(config.kernelName, getGradient(config.kernelName) ?? undefined);
+    const original = getGradient(config.kernelName) ?? undefined;
+    replaced.set(config.kernelName, original);
+    if (original != null) originals.set(config.kernelName, original);
     registerGradient(config);
   }
-  originalBatchNormGrad = replaced.get('FusedBatchNorm') ?? null;
   return [...replaced.keys()];
 }
 

@@ -8,11 +8,17 @@
 //                                         wasm kernels transpose the reduced axes last first
 //   Add, Sub, Multiply, RealDiv,          float32 with broadcasting: the wasm kernels' broadcast
 //   SquaredDifference                     path is again an index computation per element
+//   Exp, Erf, Rsqrt, Sqrt, Log, Tanh,     float32; the wasm kernels compute these one scalar call
+//   Sigmoid                               at a time (Erf and Exp: ~10 ns a value)
+//   GatherV2                              float32 rows along axis 0 (embeddings): the wasm kernel
+//                                         checks every index in JavaScript with a closure each
 //   FusedBatchNorm                        statistics of one length (per channel, or LayerNorm's
 //                                         full-size tiles): the wasm kernel indexes each input per
 //                                         element
 //   GowideBatchNormGrad                   our own: the five gradients of per-channel FusedBatchNorm
 //                                         in one pass (see ../kernels/gradients.ts, which calls it)
+//   GowideErfGrad                         our own: erf's gradient in one pass instead of four
+//                                         (Square, Neg, Exp, Multiply; GELU's backward pass)
 //
 // Shapes are simplified before the call: axes of size 1 dropped, neighbouring axes of the same
 // kind (reduced or kept; present in both operands or broadcast in one) merged. Anything else
@@ -30,6 +36,10 @@ export interface ElementwiseAddon {
   tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array): void;
+  /** false (nothing written) when an index is outside [0, rows). */
+  gather(x: Float32Array, indices: Int32Array, out: Float32Array, rows: number, rowSize: number): boolean;
   batchNorm(
     x: Float32Array,
     mean: Float32Array,
@@ -58,6 +68,8 @@ export interface ElementwiseAddon {
 
 /** Name of our batch-norm gradient kernel (registered on wasm only; ../kernels/gradients.ts uses it). */
 export const BATCH_NORM_GRAD = 'GowideBatchNormGrad';
+/** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
+export const ERF_GRAD = 'GowideErfGrad';
 
 let addon: ElementwiseAddon | null = null;
 
@@ -184,6 +196,45 @@ function nativeBinary(kernelName: BinaryKernel, args: WasmKernelArgs): TensorInf
   return out;
 }
 
+const UNARY_OPS = { Exp: 0, Erf: 1, Rsqrt: 2, Sqrt: 3, Log: 4, Tanh: 5, Sigmoid: 6 } as const;
+type UnaryKernel = keyof typeof UNARY_OPS;
+
+function nativeUnary(kernelName: UnaryKernel, args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const x = inputs.x as TensorInfo;
+  if (addon == null || x.dtype !== 'float32') return replacements.runFallback(kernelName, args);
+  const out = backend.makeOutput(x.shape, 'float32');
+  addon.unary(UNARY_OPS[kernelName], view(backend, x), view(backend, out));
+  return out;
+}
+
+/** Inputs x, dy (same shape, float32): dx of erf. */
+function erfGrad({ inputs, backend }: WasmKernelArgs): TensorInfo {
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  if (addon == null) throw new Error(`${ERF_GRAD}: native addon not loaded`);
+  const out = backend.makeOutput(x.shape, 'float32');
+  addon.erfGrad(view(backend, x), view(backend, dy), view(backend, out));
+  return out;
+}
+
+/** GatherV2 of float32 rows along axis 0 without batch dims; other gathers and bad indices fall back. */
+function nativeGather(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const indices = inputs.indices as TensorInfo;
+  const axis = util.parseAxisParam(attrs.axis as number, x.shape)[0];
+  if (addon == null || x.dtype !== 'float32' || indices.dtype !== 'int32' || axis !== 0 || Number(attrs.batchDims ?? 0) !== 0 || x.shape.length === 0) {
+    return replacements.runFallback('GatherV2', args);
+  }
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
+  const rowSize = util.sizeFromShape(x.shape.slice(1));
+  const ok = addon.gather(view(backend, x), backend.typedArrayFromHeap(indices) as Int32Array, view(backend, out), x.shape[0], rowSize);
+  if (ok) return out;
+  backend.disposeData(out.dataId);
+  return replacements.runFallback('GatherV2', args); // reports the index out of range
+}
+
 /** FusedBatchNorm where mean, variance and the scale and offset present all have one length. */
 function nativeBatchNorm(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -253,11 +304,22 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Sum', kernelFunc: (args) => nativeReduce('Sum', args) },
   { kernelName: 'Mean', kernelFunc: (args) => nativeReduce('Mean', args) },
   { kernelName: 'FusedBatchNorm', kernelFunc: nativeBatchNorm },
+  { kernelName: 'GatherV2', kernelFunc: nativeGather },
+  ...(Object.keys(UNARY_OPS) as UnaryKernel[]).map((kernelName) => ({
+    kernelName,
+    kernelFunc: (args: WasmKernelArgs) => nativeUnary(kernelName, args),
+  })),
   ...(Object.keys(BINARY_OPS) as BinaryKernel[]).map((kernelName) => ({
     kernelName,
     kernelFunc: (args: WasmKernelArgs) => nativeBinary(kernelName, args),
   })),
 ]);
+
+/** Kernels of our own (no TF.js kernel of that name): the gradients' fused passes. */
+const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorInfo[]]> = [
+  [BATCH_NORM_GRAD, batchNormGrad],
+  [ERF_GRAD, erfGrad],
+];
 
 /**
  * Registers the kernels above on the 'wasm' backend, computed by `addonExports` (the loaded
@@ -273,19 +335,20 @@ export function registerElementwiseKernels(
   }
   addon = candidate as ElementwiseAddon;
   const kernels = replacements.installAll();
-  if (getKernel(BATCH_NORM_GRAD, WASM) == null) {
-    registerKernel(wasmKernelConfig(BATCH_NORM_GRAD, batchNormGrad as unknown as (args: never) => TensorInfo));
+  for (const [name, kernelFunc] of ourKernels) {
+    if (getKernel(name, WASM) == null) registerKernel(wasmKernelConfig(name, kernelFunc as unknown as (args: never) => TensorInfo));
+    kernels.push(name);
   }
-  kernels.push(BATCH_NORM_GRAD);
   return { ok: true, kernels };
 }
 
 /** Puts back the kernels registerElementwiseKernels replaced and removes ours; returns their names. */
 export function unregisterElementwiseKernels(): string[] {
   const restored = replacements.restoreAll();
-  if (getKernel(BATCH_NORM_GRAD, WASM) != null) {
-    unregisterKernel(BATCH_NORM_GRAD, WASM);
-    restored.push(BATCH_NORM_GRAD);
+  for (const [name] of ourKernels) {
+    if (getKernel(name, WASM) == null) continue;
+    unregisterKernel(name, WASM);
+    restored.push(name);
   }
   return restored;
 }

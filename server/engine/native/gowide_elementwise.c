@@ -8,6 +8,11 @@
 //                                      out[a, b] = scale * sum over r of x[a, r, b]
 //   binary(op, a, b, out, dims)        out = a op b with broadcasting; dims = [rank, out sizes...,
 //                                      a strides..., b strides...] (stride 0 on a broadcast axis)
+//   unary(op, x, out)                  out = f(x) for f = exp, erf, rsqrt, sqrt, log, tanh, sigmoid
+//   erfGrad(x, dy, out)                out = dy * 2/sqrt(pi) * exp(-x^2)
+//   gather(x, indices, out, rows, rowSize)
+//                                      out[i, :] = x[indices[i], :]; false (nothing written) when an
+//                                      index is outside [0, rows)
 //   batchNorm(x, mean, variance, scale, offset, out, period, epsilon)
 //                                      out = (x - mean) / sqrt(variance + epsilon) * scale + offset,
 //                                      the statistics repeating every `period` values of x
@@ -259,6 +264,77 @@ static napi_value binary(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// unary, erfGrad, gather
+
+enum UnaryOp { U_EXP = 0, U_ERF = 1, U_RSQRT = 2, U_SQRT = 3, U_LOG = 4, U_TANH = 5, U_SIGMOID = 6 };
+
+#define UNARY_LOOP(EXPRESSION) for (size_t i = 0; i < n; i++) { const float v = x[i]; out[i] = (EXPRESSION); }
+
+static napi_value unary(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t op = -1;
+  float *x, *out;
+  size_t n, out_length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || napi_get_value_int32(env, argv[0], &op) != napi_ok ||
+      !floats(env, argv[1], &x, &n) || !floats(env, argv[2], &out, &out_length)) {
+    return fail(env, "unary", "expected (op, Float32Array x, Float32Array out)");
+  }
+  if (out_length < n) return fail(env, "unary", "out is shorter than x");
+  switch (op) {
+    case U_EXP: UNARY_LOOP(expf(v)); break;
+    case U_ERF: UNARY_LOOP(erff(v)); break;
+    case U_RSQRT: UNARY_LOOP(1.0f / sqrtf(v)); break;
+    case U_SQRT: UNARY_LOOP(sqrtf(v)); break;
+    case U_LOG: UNARY_LOOP(logf(v)); break;
+    case U_TANH: UNARY_LOOP(tanhf(v)); break;
+    case U_SIGMOID: UNARY_LOOP(1.0f / (1.0f + expf(-v))); break;
+    default: return fail(env, "unary", "unknown op");
+  }
+  return NULL;
+}
+
+static napi_value erf_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  float *x, *dy, *out;
+  size_t n, dy_length, out_length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || !floats(env, argv[0], &x, &n) ||
+      !floats(env, argv[1], &dy, &dy_length) || !floats(env, argv[2], &out, &out_length)) {
+    return fail(env, "erfGrad", "expected (Float32Array x, Float32Array dy, Float32Array out)");
+  }
+  if (dy_length < n || out_length < n) return fail(env, "erfGrad", "dy or out is shorter than x");
+  const float two_over_root_pi = 1.1283791670955126f;
+  for (size_t i = 0; i < n; i++) out[i] = dy[i] * two_over_root_pi * expf(-x[i] * x[i]);
+  return NULL;
+}
+
+static napi_value gather(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  float *x, *out;
+  int32_t *indices;
+  size_t x_length, out_length, count;
+  int64_t rows, row_size;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 || !floats(env, argv[0], &x, &x_length) ||
+      !typed_array(env, argv[1], napi_int32_array, (void **)&indices, &count) || !floats(env, argv[2], &out, &out_length) ||
+      !non_negative(env, argv[3], &rows) || !non_negative(env, argv[4], &row_size)) {
+    return fail(env, "gather", "expected (Float32Array x, Int32Array indices, Float32Array out, rows, rowSize)");
+  }
+  if (x_length < (size_t)(rows * row_size) || out_length < count * (size_t)row_size) return fail(env, "gather", "an array is too short");
+  napi_value result;
+  for (size_t i = 0; i < count; i++) {
+    if (indices[i] < 0 || indices[i] >= rows) {
+      napi_get_boolean(env, false, &result);
+      return result;
+    }
+  }
+  for (size_t i = 0; i < count; i++) memcpy(out + i * (size_t)row_size, x + (size_t)indices[i] * (size_t)row_size, (size_t)row_size * sizeof(float));
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // batchNorm: mean, variance and the optional scale and offset hold `period` values each, applied
 // to every run of `period` values of x (period = channels for per-channel statistics, = the size
 // of x for LayerNorm's tiled ones).
@@ -398,6 +474,9 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     {"tile", NULL, tile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"reduceSum", NULL, reduce_sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"binary", NULL, binary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"unary", NULL, unary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"erfGrad", NULL, erf_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"gather", NULL, gather, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
