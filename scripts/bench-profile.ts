@@ -4,7 +4,7 @@
 // count in its caller) and the share of the step spent outside kernels (autodiff, tape, JS glue).
 //
 //   node --import tsx scripts/bench-profile.ts [--models resnet,transformer] [--steps 3]
-//        [--top 25] [--shapes]
+//        [--top 25] [--shapes] [--cpu]
 //   node --import tsx scripts/bench-profile.ts --ab grad,elementwise [--rounds 3] [--seconds 4]
 //
 // --ab: side-by-side samples/s instead of a profile: "before" with the named features off, "after"
@@ -14,7 +14,8 @@
 // Mean, binary ops, batch norm and its gradient).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
-// thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input shapes.
+// thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
+// shapes; --cpu measures CPU time (all threads) instead of wall time, steadier under other load.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getGradient, getKernel, getKernelsForBackend, registerGradient, registerKernel, unregisterGradient, unregisterKernel } from '@tensorflow/tfjs-core';
@@ -34,6 +35,13 @@ const prefixes = (option('models') ?? 'resnet 6x16,transformer 4x32 seq32').spli
 const steps = Number(option('steps') ?? 3);
 const top = Number(option('top') ?? 25);
 const byShapes = process.argv.includes('--shapes');
+/** --cpu: profile in CPU time of the process (user + system, ms) instead of wall time. */
+const clock = process.argv.includes('--cpu')
+  ? () => {
+      const usage = process.cpuUsage();
+      return (usage.user + usage.system) / 1000;
+    }
+  : () => performance.now();
 const abFeatures = option('ab')?.split(',');
 const rounds = Number(option('rounds') ?? 3);
 const seconds = Number(option('seconds') ?? 4);
@@ -99,14 +107,14 @@ function wrapKernels(): void {
     const timed = ((args: Parameters<KernelFunc>[0]) => {
       if (depth > 0) return inner(args);
       depth++;
-      const start = performance.now();
+      const start = clock();
       try {
         return inner(args);
       } finally {
         depth--;
         const key = byShapes ? `${config.kernelName} ${shapesOf(args.inputs as Record<string, TensorInfo>)}` : config.kernelName;
         const entry = times.get(key) ?? { ms: 0, calls: 0 };
-        entry.ms += performance.now() - start;
+        entry.ms += clock() - start;
         entry.calls++;
         times.set(key, entry);
       }
@@ -218,14 +226,14 @@ async function main(): Promise<void> {
     };
     step();
     step();
-    let start = performance.now();
+    let start = clock();
     for (let i = 0; i < steps; i++) step();
-    const plainMs = (performance.now() - start) / steps;
+    const plainMs = (clock() - start) / steps;
     times.clear();
     wrapKernels();
-    start = performance.now();
+    start = clock();
     for (let i = 0; i < steps; i++) step();
-    const wrappedMs = (performance.now() - start) / steps;
+    const wrappedMs = (clock() - start) / steps;
     unwrapKernels();
     const rows = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const inKernels = rows.reduce((sum, [, e]) => sum + e.ms, 0) / steps;

@@ -207,7 +207,7 @@ describe('native element-wise kernels on wasm', () => {
       return values;
     };
     const reference = await gradientOn('cpu');
-    let actual = new Float32Array();
+    let actual: Float32Array = new Float32Array();
     const counts = await countCalls(async () => {
       actual = await gradientOn('wasm');
     });

@@ -17,10 +17,12 @@
 //   Sum, Mean       TF.js multiplies dy by ones(x.shape), a full-size array filled and uploaded
 //                   from JavaScript (twice per BatchNorm: moments are two Means), then divides by
 //                   the count: here dy (divided first, on the small tensor) is tiled, one kernel.
+//                   Only on wasm with the native Tile: the wasm backend's own Tile is slower than
+//                   TF.js's way there, and so is the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, getKernel, registerGradient, unregisterGradient, util } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD, ERF_GRAD } from '../native/elementwise-kernels';
+import { BATCH_NORM_GRAD, ERF_GRAD, nativeTileRegistered } from '../native/elementwise-kernels';
 import { WASM } from './registry';
 
 /** The gradient of tile(x, reps) for dy: the sum of dy's blocks, as one reshape + Sum. */
@@ -38,6 +40,20 @@ export function tileGradient(dy: Tensor, xShape: readonly number[], reps: readon
   return tf.reshape(tf.sum(tf.reshape(dy, shape), axes), xShape as number[]);
 }
 
+/** TF.js's own gradients of the kernels whose gradient ours replaces only on wasm with the addon. */
+const originals = new Map<string, GradConfig>();
+
+function runOriginal(kernelName: string, dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
+  const original = originals.get(kernelName);
+  if (original == null) throw new Error(`${kernelName}: no original gradient`);
+  return original.gradFunc(dy, saved, attrs);
+}
+
+/** True when the wasm backend is active and has our kernel `name` (the native addon loaded). */
+function nativeKernel(name: string): boolean {
+  return tf.getBackend() === WASM && getKernel(name, WASM) != null;
+}
+
 /** The gradient of a Sum (scale 1) or Mean (scale 1/count) of x over axis: dy * scale tiled to x's shape. */
 function reductionGradConfig(kernelName: 'Sum' | 'Mean'): GradConfig {
   return {
@@ -45,6 +61,7 @@ function reductionGradConfig(kernelName: 'Sum' | 'Mean'): GradConfig {
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs: NamedAttrMap) => {
       const [x] = saved;
+      if (!(tf.getBackend() === WASM && nativeTileRegistered())) return runOriginal(kernelName, dy, saved, attrs);
       const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
       const keptShape = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
       const reps = x.shape.map((size, axis) => (axes.includes(axis) ? size : 1));
@@ -59,20 +76,6 @@ function reductionGradConfig(kernelName: 'Sum' | 'Mean'): GradConfig {
       };
     },
   };
-}
-
-/** TF.js's own gradients of the kernels whose gradient ours replaces only on wasm with the addon. */
-const originals = new Map<string, GradConfig>();
-
-function runOriginal(kernelName: string, dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
-  const original = originals.get(kernelName);
-  if (original == null) throw new Error(`${kernelName}: no original gradient`);
-  return original.gradFunc(dy, saved, attrs);
-}
-
-/** True when the wasm backend is active and has our kernel `name` (the native addon loaded). */
-function nativeKernel(name: string): boolean {
-  return tf.getBackend() === WASM && getKernel(name, WASM) != null;
 }
 
 const erfGrad: GradConfig = {

@@ -315,6 +315,11 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   })),
 ]);
 
+/** True while the native Tile (and the other kernels here) are registered in place of the wasm backend's. */
+export function nativeTileRegistered(): boolean {
+  return addon != null && replacements.fallback('Tile') != null;
+}
+
 /** Kernels of our own (no TF.js kernel of that name): the gradients' fused passes. */
 const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorInfo[]]> = [
   [BATCH_NORM_GRAD, batchNormGrad],
