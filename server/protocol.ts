@@ -158,7 +158,8 @@ export interface RunDiagnostics {
   /** The thin net took the wide net's stem and head (widen mode "inside"). */
   headShared?: boolean;
   /** Imitation loss on validation examples at the start and end of each block's phase. */
-  imitation: { seed: number; block: number; startLoss: number; endLoss: number }[];
+  /** deadUnits of units: output units that never fire on validation examples after the block's phase. */
+  imitation: { seed: number; block: number; startLoss: number; endLoss: number; deadUnits?: number; units?: number }[];
   /** Mean seconds per phase over seeds. */
   stageSeconds: Partial<Record<PhaseName, number>>;
   /** The exported thin net (TF.js LayersModel folder) and its test accuracy. */

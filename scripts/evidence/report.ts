@@ -69,6 +69,9 @@ function diagnostics(r: StudyResult): string {
   const blocks = d.imitation.filter((b) => b.seed === seed);
   if (blocks.length > 0) {
     lines.push(`- Imitation loss (normalised MSE on validation) start → end per block, seed ${seed}: ${blocks.map((b) => `${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', ')}`);
+    if (blocks.some((b) => b.units !== undefined)) {
+      lines.push(`- Dead output units per block after imitation (never fire on validation), seed ${seed}: ${blocks.map((b) => `${b.deadUnits}/${b.units}`).join(', ')}`);
+    }
   }
   const stages = Object.entries(d.stageSeconds).map(([s, v]) => `${s} ${v.toFixed(0)}`).join(', ');
   lines.push(`- Seconds per stage (mean over seeds): ${stages}; the whole study run took ${(r.wallSeconds / 60).toFixed(1)} min`);

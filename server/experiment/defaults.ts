@@ -67,6 +67,7 @@ export const DEFAULT_IMITATE: ImitateConfig = {
   lowerLayers: 'slow',
   slowFactor: 0.1,
   normalizeTargets: true,
+  projectionWarmup: 0,
   optimizer: 'adam',
   learningRate: 1e-2,
   schedule: 'cosine',

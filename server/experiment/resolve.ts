@@ -21,7 +21,7 @@ import type {
 
 export const MODEL_FAMILIES: readonly ModelFamily[] = ['mlp', 'cnn', 'resnet', 'transformer'];
 export const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'momentum'];
-export const SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine'];
+export const SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine', 'warmup-cosine'];
 export const BASELINES: readonly BaselineName[] = ['scratch', 'kd'];
 export const ACTIVATIONS = ['relu', 'gelu', 'tanh'] as const;
 
@@ -195,6 +195,7 @@ function readImitate(reader: FieldReader): ImitateConfig {
     lowerLayers: reader.choice('lowerLayers', ['frozen', 'slow', 'train'] as const, 'a lower-layer policy', d.lowerLayers),
     slowFactor: reader.number('slowFactor', { min: 0, exclusiveMin: true, max: 1 }, d.slowFactor),
     normalizeTargets: reader.boolean('normalizeTargets', d.normalizeTargets),
+    projectionWarmup: reader.number('projectionWarmup', { min: 0, max: 0.9 }, d.projectionWarmup),
     optimizer: reader.choice('optimizer', OPTIMIZERS, 'an optimizer', d.optimizer),
     learningRate: reader.number('learningRate', LEARNING_RATE, d.learningRate),
     schedule: reader.choice('schedule', SCHEDULES, 'a learning-rate schedule', d.schedule),

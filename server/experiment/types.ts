@@ -4,7 +4,7 @@
 import type { BackendName, ModelFamily } from '../protocol';
 
 export type OptimizerName = 'adam' | 'sgd' | 'momentum';
-export type LearningRateSchedule = 'constant' | 'cosine';
+export type LearningRateSchedule = 'constant' | 'cosine' | 'warmup-cosine';
 
 export interface DataConfig {
   /** "idx" (MNIST-style folder), "csv" (one file), "fashion-mnist", or a built-in data set name
@@ -72,6 +72,8 @@ export interface ImitateConfig {
   /** Learning-rate multiplier for lower blocks when lowerLayers is "slow". */
   slowFactor: number;
   normalizeTargets: boolean;
+  /** Share of each block's steps that trains only the thin->wide projection, before the block trains. */
+  projectionWarmup: number;
   optimizer: OptimizerName;
   learningRate: number;
   schedule: LearningRateSchedule;

@@ -59,6 +59,8 @@ export function summaryTable(summary: RunSummary): string {
     const blocks = d.imitation.filter((b) => b.seed === firstSeed);
     if (blocks.length > 0) {
       lines.push(`imitation loss start→end (seed ${firstSeed}): ` + blocks.map((b) => `${b.block}: ${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', '));
+      const dying = blocks.filter((b) => (b.deadUnits ?? 0) > 0);
+      if (dying.length > 0) lines.push(`dead units after imitation (seed ${firstSeed}): ` + dying.map((b) => `${b.block}: ${b.deadUnits}/${b.units}`).join(', '));
     }
     if (d.model) lines.push(`thin model (seed ${d.model.seed}, TF.js LayersModel): ${d.model.path}`);
   }

@@ -16,6 +16,10 @@ export interface BlockImitation {
   /** Imitation loss on validation examples before and after the block's phase. */
   startLoss: number;
   endLoss: number;
+  /** Units (channels of a feature map) of the thin block's output that never fire on the validation
+   *  examples after its phase: ReLU units killed by large early steps, capacity lost for good. */
+  deadUnits: number;
+  units: number;
   steps: number;
   seconds: number;
 }
@@ -40,6 +44,8 @@ export interface ImitationHooks {
 
 /** Validation examples used to measure a block's imitation loss before and after its phase. */
 const IMITATION_EVAL_EXAMPLES = 1000;
+/** Share of dead output units above which a block's imitation is reported as harmful. */
+const DEAD_UNITS_WARNING = 0.25;
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -133,36 +139,59 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
 
   const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, cfg.batchSize, seedFor.stream(seed, 'imitate', i));
   const steps = stepsFor(cfg.epochsPerLayer, stream.stepsPerEpoch);
-  const optimizer = new GroupOptimizer(
-    { optimizer: cfg.optimizer, learningRate: cfg.learningRate, schedule: cfg.schedule, totalSteps: steps },
-    groups,
-  );
+  // The projections first, alone: a random projection sends the block gradients that mean nothing
+  // yet, and at a high rate they switch ReLU units off for good (measured: half of a conv block's
+  // channels). The block is held fixed meanwhile; the steps come out of the block's own budget.
+  const projections = [...(outProjection?.trainableVariables() ?? []), ...(inProjection?.trainableVariables() ?? [])];
+  const projectionSteps = projections.length > 0 ? Math.min(steps - 1, Math.round(cfg.projectionWarmup * steps)) : 0;
+  const phases = [
+    { groups: [{ variables: projections, lrMultiplier: 1 }], steps: projectionSteps, offset: 0 },
+    { groups, steps: steps - projectionSteps, offset: projectionSteps },
+  ].filter((p) => p.steps > 0);
+  const optimizers: GroupOptimizer[] = [];
   try {
     const startLoss = await measure();
     ctx.report.metric({ seed, phase: 'imitate', block: i, step: 0, loss: startLoss, imitationLoss: startLoss, split: 'validation' });
-    const result = await trainPhase({
-      place: { phase: 'imitate', seed, block: i },
-      stream,
-      steps,
-      optimizer,
-      signal: ctx.signal,
-      readEvery: ctx.readEvery,
-      prepare: (batch) => {
-        const states = wide.hiddenStates(batch.x, false, i);
-        const offTape = offTapeInput(batch.x, states);
-        return offTape ? [states[i + 1], offTape] : [states[i + 1]];
-      },
-      loss: (batch, [target, offTape]) => loss(target, blockInput(batch.x, offTape, true), true),
-      onLoss: (r) =>
-        ctx.report.metric({ seed, phase: 'imitate', block: i, step: r.step, epoch: r.epoch, loss: r.loss, imitationLoss: r.loss, split: 'train' }),
-      onStep: (done) => ctx.report.steps('imitate', i, done, steps),
-    });
+    let seconds = 0;
+    for (const phase of phases) {
+      const optimizer = new GroupOptimizer(
+        { optimizer: cfg.optimizer, learningRate: cfg.learningRate, schedule: cfg.schedule, totalSteps: phase.steps },
+        phase.groups,
+      );
+      optimizers.push(optimizer);
+      const result = await trainPhase({
+        place: { phase: 'imitate', seed, block: i },
+        stream,
+        steps: phase.steps,
+        optimizer,
+        signal: ctx.signal,
+        readEvery: ctx.readEvery,
+        prepare: (batch) => {
+          const states = wide.hiddenStates(batch.x, false, i);
+          const offTape = offTapeInput(batch.x, states);
+          return offTape ? [states[i + 1], offTape] : [states[i + 1]];
+        },
+        loss: (batch, [target, offTape]) => loss(target, blockInput(batch.x, offTape, true), true),
+        onLoss: (r) =>
+          ctx.report.metric({ seed, phase: 'imitate', block: i, step: phase.offset + r.step, epoch: r.epoch, loss: r.loss, imitationLoss: r.loss, split: 'train' }),
+        onStep: (done) => ctx.report.steps('imitate', i, phase.offset + done, steps),
+      });
+      seconds += result.seconds;
+    }
     if (cfg.normalizeTargets) await matchScale(ctx, thin, wide, i);
     const endLoss = await measure();
     ctx.report.metric({ seed, phase: 'imitate', block: i, step: steps, loss: endLoss, imitationLoss: endLoss, split: 'validation' });
-    return { block: i, startLoss, endLoss, steps, seconds: result.seconds };
+    const { dead, units } = await deadUnits(ctx, thin, i);
+    if (dead > DEAD_UNITS_WARNING * units) {
+      ctx.report.log(
+        'warn',
+        `imitation, seed ${seed}, block ${i}: ${dead} of ${units} output units never fire on validation examples (dead ReLUs lose capacity for good); ` +
+          'set imitate.projectionWarmup (e.g. 0.2) so the projection is fitted before the block trains, or lower imitate.learningRate',
+      );
+    }
+    return { block: i, startLoss, endLoss, deadUnits: dead, units, steps, seconds };
   } finally {
-    optimizer.dispose();
+    for (const optimizer of optimizers) optimizer.dispose();
     outProjection?.dispose();
     inProjection?.dispose();
   }
@@ -197,6 +226,25 @@ async function fitHead(ctx: StageContext, thin: BlockNet, wide: BlockNet): Promi
 
 const rms = (t: tf.Tensor) => tf.sqrt(tf.mean(tf.square(t)));
 
+/** The first validation examples (up to IMITATION_EVAL_EXAMPLES) as one batch; the caller disposes it. */
+function validationSample(ctx: StageContext): tf.Tensor {
+  const count = Math.min(ctx.data.validation.count, IMITATION_EVAL_EXAMPLES);
+  const size = ctx.data.exampleShape.reduce((a, b) => a * b, 1);
+  return tf.tensor(ctx.data.validation.x.subarray(0, count * size), [count, ...ctx.data.exampleShape]);
+}
+
+/** Units of thin block i's output (last axis) that are never positive on the validation sample. */
+export async function deadUnits(ctx: StageContext, thin: BlockNet, i: number): Promise<{ dead: number; units: number }> {
+  const fired = tf.tidy(() => {
+    const out = thin.hiddenStates(validationSample(ctx), false, i)[i + 1];
+    const units = out.shape[out.shape.length - 1] as number;
+    return tf.max(tf.reshape(out, [-1, units]), 0);
+  });
+  const peaks = await fired.data();
+  fired.dispose();
+  return { dead: peaks.filter((v) => !(v > 0)).length, units: peaks.length };
+}
+
 /** Normalised MSE leaves the scale of a thin block's output free, and over many blocks the scales
  *  drift far from anything fine-tuning copes with. When the block ends in a dense or convolution layer
  *  followed by a positively homogeneous activation (ReLU; max pooling keeps that), scaling that
@@ -212,10 +260,8 @@ async function matchScale(ctx: StageContext, thin: BlockNet, wide: BlockNet, i: 
   const bias = vars[vars.length - 1];
   const denseOrConv = kernel && (kernel.shape.length === 2 || kernel.shape.length === 4);
   if (!denseOrConv || !bias || bias.shape.length !== 1 || kernel.shape[kernel.shape.length - 1] !== bias.shape[0]) return;
-  const count = Math.min(ctx.data.validation.count, IMITATION_EVAL_EXAMPLES);
-  const size = ctx.data.exampleShape.reduce((a, b) => a * b, 1);
   const [thinRms, wideRms] = tf.tidy(() => {
-    const x = tf.tensor(ctx.data.validation.x.subarray(0, count * size), [count, ...ctx.data.exampleShape]);
+    const x = validationSample(ctx);
     return [rms(thin.hiddenStates(x, false, i)[i + 1]), rms(wide.hiddenStates(x, false, i)[i + 1])];
   });
   const ratio = (await wideRms.data())[0] / (await thinRms.data())[0];

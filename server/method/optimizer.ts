@@ -18,10 +18,16 @@ export interface OptimizerSettings {
   totalSteps: number;
 }
 
-/** Learning rate at `step` (0-based) of a phase: constant, or cosine decay to 0 over totalSteps. */
+/** Share of a phase's steps that "warmup-cosine" spends ramping the rate up linearly. */
+export const WARMUP_SHARE = 0.1;
+
+/** Learning rate at `step` (0-based) of a phase: constant, cosine decay to 0 over totalSteps, or a
+ *  linear warm-up then cosine decay over the remaining steps. */
 export function scheduledLearningRate(s: OptimizerSettings, step: number): number {
   if (s.schedule === 'constant' || s.totalSteps <= 1) return s.learningRate;
-  const progress = Math.min(1, step / s.totalSteps);
+  const warmup = s.schedule === 'warmup-cosine' ? Math.max(1, Math.round(WARMUP_SHARE * s.totalSteps)) : 0;
+  if (step < warmup) return (s.learningRate * (step + 1)) / warmup;
+  const progress = Math.min(1, (step - warmup) / Math.max(1, s.totalSteps - warmup));
   return s.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
 
