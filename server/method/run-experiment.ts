@@ -227,6 +227,7 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
             checkpoint: prefix + name,
             sha256: shas.get(name)!,
             metricsSeq: store.metrics.count,
+            ...store.metrics.digest(),
             outcome: structuredClone(outcome),
             at: new Date().toISOString(),
           });

@@ -1,4 +1,7 @@
-// metrics.jsonl: one MetricRecord per line, append-only, seq strictly increasing without gaps.
+// metrics.jsonl: one MetricRecord per line, append-only, seq strictly increasing without gaps. The log
+// keeps a running sha256 of the file's bytes; each commit point of the journal records it, so a resume
+// can tell whether the records before that point are still the ones written (see resume-point.ts).
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { MetricRecord } from '../protocol';
 import { writeAll, writeFileAtomic } from './atomic';
@@ -11,6 +14,8 @@ export class MetricsLog {
   private fd: number;
   /** Bytes of whole records in the file: a failed append is cut back to this. */
   private size: number;
+  /** sha256 of the file's first `size` bytes, updated on every append. */
+  private readonly hash: Hash;
 
   constructor(
     private readonly file: string,
@@ -21,6 +26,12 @@ export class MetricsLog {
     this.nextSeq = existing.length > 0 ? existing[existing.length - 1].seq + 1 : 0;
     this.fd = explainingWriteErrors(file, () => fs.openSync(file, 'a'));
     this.size = fs.fstatSync(this.fd).size;
+    this.hash = createHash('sha256').update(fs.readFileSync(file).subarray(0, this.size));
+  }
+
+  /** Length and sha256 of the records written so far (recorded at each commit point). */
+  digest(): { metricsBytes: number; metricsSha256: string } {
+    return { metricsBytes: this.size, metricsSha256: this.hash.copy().digest('hex') };
   }
 
   /** The seq the next record gets: also the count of records in the file. */
@@ -46,6 +57,7 @@ export class MetricsLog {
       throw explainWriteError(err, this.file);
     }
     this.size += bytes.length;
+    this.hash.update(bytes);
     this.nextSeq += written.length;
     return written;
   }

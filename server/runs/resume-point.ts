@@ -1,7 +1,13 @@
 // Where a continued run picks up: the latest commit point of the journal whose needed checkpoints
 // are all present and verify (sha256 of the binary, and the same sha256 as when committed). A corrupt,
 // truncated or missing checkpoint is named in a message and the search falls back to the commit point
-// before it, down to "nothing committed" (index -1: start the plan from the beginning).
+// before it, down to "nothing committed" (index -1: start the plan from the beginning). A commit point
+// whose metrics.jsonl prefix (its first metricsBytes bytes) no longer has the sha256 recorded with it
+// is passed over the same way: the records before it were damaged or edited after they were written,
+// and an earlier point whose prefix still verifies recomputes them.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { readCheckpoint } from './checkpoint';
 import type { JournalCommit, JournalEntry } from './run-journal';
 
@@ -21,8 +27,21 @@ export function findResumePoint<Outcome>(
   entries: readonly JournalEntry<Outcome>[],
   checkpointDir: string,
   needs: (prefix: readonly JournalEntry<Outcome>[]) => string[],
+  /** The run's metrics.jsonl (beside the checkpoints folder unless given). */
+  metricsFile = path.join(path.dirname(checkpointDir), 'metrics.jsonl'),
 ): ResumePoint<Outcome> {
   const messages: string[] = [];
+  let metrics: Buffer | undefined;
+  const metricsProblem = (commit: JournalCommit<Outcome>): string | undefined => {
+    if (commit.metricsBytes === undefined || commit.metricsSha256 === undefined) return undefined;
+    metrics ??= fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile) : Buffer.alloc(0);
+    if (metrics.length < commit.metricsBytes) {
+      return `${metricsFile} is truncated: ${metrics.length} bytes, ${commit.metricsBytes} were written before ${describe(commit)}`;
+    }
+    const sha = createHash('sha256').update(metrics.subarray(0, commit.metricsBytes)).digest('hex');
+    if (sha !== commit.metricsSha256) return `${metricsFile} was changed or damaged in its first ${commit.metricsBytes} bytes, written before ${describe(commit)} (sha256 differs)`;
+    return undefined;
+  };
   const verdicts = new Map<string, string | undefined>(); // "name@sha" -> problem (undefined: good)
   const problemOf = (commit: JournalCommit<Outcome>): string | undefined => {
     const key = `${commit.checkpoint}@${commit.sha256}`;
@@ -55,7 +74,9 @@ export function findResumePoint<Outcome>(
       }
       return problemOf(commit) !== undefined;
     });
-    if (!bad) {
+    const metricsBad = !bad && entry ? metricsProblem(entry as JournalCommit<Outcome>) : undefined;
+    if (metricsBad) messages.push(metricsBad);
+    if (!bad && !metricsBad) {
       if (rejected) messages.push(`falling back to ${entry ? describe(entry as JournalCommit<Outcome>) : 'the start of the run (no usable checkpoint)'}`);
       return { index: i, commit: entry as JournalCommit<Outcome> | undefined, messages };
     }

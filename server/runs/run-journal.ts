@@ -29,6 +29,9 @@ export interface JournalCommit<Outcome = unknown> {
   sha256: string;
   /** Metric records written when this point was committed: seq 0..metricsSeq-1 belong before it. */
   metricsSeq: number;
+  /** Bytes of metrics.jsonl then, and their sha256 (absent in journals written before they were). */
+  metricsBytes?: number;
+  metricsSha256?: string;
   /** The seed's outcome (test accuracies, seconds, imitation losses) at this point. */
   outcome: Outcome;
   at: string;
