@@ -143,3 +143,53 @@ test('checkpoints corrupted on disk (flipped byte, truncated binary, garbled ind
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a metrics.jsonl damaged before a commit point is named by --resume, which falls back to a point before the damage', { timeout: 300_000 }, async (t) => {
+  ensureBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-metrics-'));
+  try {
+    const file = writeExperiment(dir, slowishExperiment('damaged', { finetune: { epochs: 3, batchSize: 32 } }));
+    const runsDir = path.join(dir, 'runs');
+    const args = ['run', file, '--runs-dir', runsDir, '--json', '--backend', 'wasm', '--quiet'];
+    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore' });
+    let running = true;
+    const exited = new Promise<void>((resolve) => child.on('exit', () => ((running = false), resolve())));
+    const inFinetune = () => {
+      const run = fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined;
+      return run !== undefined && readMetricsFile(path.join(runsDir, run, 'metrics.jsonl')).some((m) => m.phase === 'finetune');
+    };
+    const deadline = Date.now() + 150_000;
+    while (running && !inFinetune() && Date.now() < deadline) await sleep(5);
+    assert.ok(running, 'still running once fine-tuning began');
+    child.kill('SIGKILL');
+    await exited;
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!);
+    const metricsFile = path.join(runDir, 'metrics.jsonl');
+
+    // Change one digit of a loss that block 2 of imitation wrote (between the commits of blocks 1 and 2):
+    // the line still parses, so only the checksum can tell.
+    const lines = fs.readFileSync(metricsFile, 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.includes('"phase":"imitate"') && line.includes('"block":2,') && /"loss":0\.\d/.test(line));
+    assert.ok(at > 0, 'a block 2 record to damage');
+    const original = lines[at]!;
+    lines[at] = original.replace(/"loss":0\.(\d)/, (_, d: string) => `"loss":0.${(Number(d) + 1) % 10}`);
+    fs.writeFileSync(metricsFile, lines.join('\n'));
+
+    // Without --quiet, so the warnings reach stderr.
+    const result = spawnSync(process.execPath, [cli, ...args.filter((a) => a !== '--quiet'), '--resume'], { cwd: dir, encoding: 'utf8', timeout: 200_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const report = lastJsonLine(result.stdout);
+    assert.equal(report.state, 'done', report.error);
+    const from = report.resumedFrom;
+    assert.deepEqual([from.stage, from.block], ['imitate', 1], JSON.stringify(from));
+    assert.ok(from.messages.some((m: string) => m.includes(metricsFile) && /changed or damaged.*sha256 differs/.test(m)), from.messages.join('\n'));
+    assert.match(result.stderr, /metrics\.jsonl was changed or damaged/, 'the user is told');
+    const final = assertMetricsClean(runDir);
+    assert.ok(!fs.readFileSync(metricsFile, 'utf8').includes(lines[at]!), 'the damaged record was recomputed');
+    assert.equal(final.filter((m) => m.phase === 'imitate' && m.block === 2 && m.step === 0 && m.split === 'validation').length, 1);
+    assertRunFolderIntact(runDir);
+    t.diagnostic(`damaged metrics line ${at + 1}: named, resumed from imitate block 1, ${from.droppedMetrics} records after it recomputed`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
