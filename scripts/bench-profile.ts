@@ -200,7 +200,7 @@ function sideBySide(model: BenchModel, features: string[]): void {
 }
 
 async function main(): Promise<void> {
-  const gradientNames = ['Tile', 'FusedBatchNorm', 'Erf', 'Sum', 'Mean'];
+  const gradientNames = ['Tile', 'FusedBatchNorm', 'Erf', 'Relu', 'Square', 'Sum', 'Mean'];
   for (const config of getKernelsForBackend('wasm')) originalKernels.set(config.kernelName, config);
   for (const name of gradientNames) originalGradients.set(name, getGradient(name));
   prepareWasmBackend();

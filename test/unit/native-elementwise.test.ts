@@ -1,7 +1,7 @@
 // Checks the native element-wise kernels (server/engine/native/elementwise-kernels.ts,
 // gowide_elementwise.c) registered on the wasm backend against the pure-JS cpu backend on random
 // inputs: Tile, Sum and Mean over mergeable and non-mergeable axes, the broadcasting binary ops,
-// the unary functions, GatherV2, FusedBatchNorm, the erf gradient, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
+// the unary functions, GatherV2, FusedBatchNorm, the erf, relu and square gradients, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
 // server/engine/kernels/gradients.ts) and the Tile gradient, and a tf.layers model with
 // BatchNormalization and LayerNormalization end to end; also that the native paths really ran.
 //
@@ -19,7 +19,8 @@ import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, random
 
 const ELEMENTWISE_KERNELS = [
   ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
-  ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad'],
+  ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideReluGrad'],
+  'GowideSquareGrad',
 ];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
@@ -193,26 +194,34 @@ describe('native element-wise kernels on wasm', () => {
     tf.dispose([x, bad]);
   });
 
-  it('the erf gradient (GELU) matches TF.js\'s own, in one native call', async (t) => {
+  it('the erf (GELU), relu and square gradients match cpu, each in one native call', async (t) => {
     if (skipWithoutAddon(t)) return;
     const x = hostFloat([6, 7], 650);
+    (x.values as Float32Array)[3] = 0; // relu's gradient at 0 is 0
     const dy = hostFloat([6, 7], 651);
-    const gradientOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array> => {
-      await tf.setBackend(backendName);
-      const xt = tf.tensor(x.values, x.shape);
-      const dyt = tf.tensor(dy.values, dy.shape);
-      const g = tf.grad((a: tf.Tensor) => tf.erf(a.mul(2)))(xt, dyt);
-      const values = Float32Array.from(g.dataSync());
-      tf.dispose([xt, dyt, g]);
-      return values;
-    };
-    const reference = await gradientOn('cpu');
-    let actual: Float32Array = new Float32Array();
-    const counts = await countCalls(async () => {
-      actual = await gradientOn('wasm');
-    });
-    assert.equal(counts.erfGrad, 1);
-    assertClose(actual, reference, 'erf gradient');
+    const cases: Array<[string, (a: tf.Tensor) => tf.Tensor, 'erfGrad' | 'binary']> = [
+      ['erf', (a) => tf.erf(a.mul(2)), 'erfGrad'],
+      ['relu', (a) => tf.relu(a), 'binary'],
+      ['square', (a) => tf.square(a), 'binary'],
+    ];
+    for (const [name, f, addonFunction] of cases) {
+      const gradientOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array> => {
+        await tf.setBackend(backendName);
+        const xt = tf.tensor(x.values, x.shape);
+        const dyt = tf.tensor(dy.values, dy.shape);
+        const g = tf.grad(f)(xt, dyt);
+        const values = Float32Array.from(g.dataSync());
+        tf.dispose([xt, dyt, g]);
+        return values;
+      };
+      const reference = await gradientOn('cpu');
+      let actual: Float32Array = new Float32Array();
+      const counts = await countCalls(async () => {
+        actual = await gradientOn('wasm');
+      });
+      assert.equal(counts[addonFunction], 1, `${name}: one native call`);
+      assertClose(actual, reference, `${name} gradient`);
+    }
   });
 
   it('FusedBatchNorm matches cpu: per-channel and full-size statistics, with and without scale and offset', async (t) => {

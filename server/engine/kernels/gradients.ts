@@ -14,6 +14,8 @@
 //                   backends, no addon, LayerNorm's full-size statistics) keeps TF.js's gradient.
 //   Erf             (GELU) on wasm with the addon: dy * 2/sqrt(pi) * exp(-x^2) in one native pass
 //                   (GowideErfGrad) instead of Square, Neg, Exp and two Multiply kernels.
+//   Relu, Square    on wasm with the addon: dy * step(x) and dy * 2x in one native pass
+//                   (GowideReluGrad, GowideSquareGrad) instead of 3 and 2 kernels.
 //   Sum, Mean       TF.js multiplies dy by ones(x.shape), a full-size array filled and uploaded
 //                   from JavaScript (twice per BatchNorm: moments are two Means), then divides by
 //                   the count: here dy (divided first, on the small tensor) is tiled, one kernel.
@@ -22,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, getKernel, registerGradient, unregisterGradient, util } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD, ERF_GRAD, nativeTileRegistered } from '../native/elementwise-kernels';
+import { BATCH_NORM_GRAD, ERF_GRAD, RELU_GRAD, SQUARE_GRAD, nativeTileRegistered } from '../native/elementwise-kernels';
 import { WASM } from './registry';
 
 /** The gradient of tile(x, reps) for dy: the sum of dy's blocks, as one reshape + Sum. */
@@ -78,18 +80,21 @@ function reductionGradConfig(kernelName: 'Sum' | 'Mean'): GradConfig {
   };
 }
 
-const erfGrad: GradConfig = {
-  kernelName: 'Erf',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
-    const [x] = saved;
-    const gradient = dy as Tensor;
-    if (!nativeKernel(ERF_GRAD) || x.dtype !== 'float32' || gradient.dtype !== 'float32' || !util.arraysEqual(x.shape, gradient.shape)) {
-      return runOriginal('Erf', dy, saved, attrs);
-    }
-    return { x: () => tf.engine().runKernel(ERF_GRAD, { x, dy: gradient }, {}) as Tensor };
-  },
-};
+/** The gradient of the unary kernel `kernelName` as our one-pass kernel `ours` (inputs x, dy) where it runs. */
+function unaryGradConfig(kernelName: string, ours: string): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const [x] = saved;
+      const gradient = dy as Tensor;
+      if (!nativeKernel(ours) || x.dtype !== 'float32' || gradient.dtype !== 'float32' || !util.arraysEqual(x.shape, gradient.shape)) {
+        return runOriginal(kernelName, dy, saved, attrs);
+      }
+      return { x: () => tf.engine().runKernel(ours, { x, dy: gradient }, {}) as Tensor };
+    },
+  };
+}
 
 const tileGrad: GradConfig = {
   kernelName: 'Tile',
@@ -130,7 +135,8 @@ const replaced = new Map<string, GradConfig | undefined>();
 
 /** Registers our gradients (idempotent); returns the kernel names whose gradients are ours. */
 export function registerFastGradients(): string[] {
-  for (const config of [tileGrad, batchNormGrad, erfGrad, reductionGradConfig('Sum'), reductionGradConfig('Mean')]) {
+  const unary = [unaryGradConfig('Erf', ERF_GRAD), unaryGradConfig('Relu', RELU_GRAD), unaryGradConfig('Square', SQUARE_GRAD)];
+  for (const config of [tileGrad, batchNormGrad, ...unary, reductionGradConfig('Sum'), reductionGradConfig('Mean')]) {
     if (replaced.has(config.kernelName)) continue;
     const original = getGradient(config.kernelName) ?? undefined;
     replaced.set(config.kernelName, original);

@@ -19,6 +19,8 @@
 //                                         in one pass (see ../kernels/gradients.ts, which calls it)
 //   GowideErfGrad                         our own: erf's gradient in one pass instead of four
 //                                         (Square, Neg, Exp, Multiply; GELU's backward pass)
+//   GowideReluGrad, GowideSquareGrad      our own: relu's and square's gradients in one pass
+//                                         instead of Step + Cast + Multiply and two Multiply
 //
 // Shapes are simplified before the call: axes of size 1 dropped, neighbouring axes of the same
 // kind (reduced or kept; present in both operands or broadcast in one) merged. Anything else
@@ -68,6 +70,9 @@ export interface ElementwiseAddon {
 
 /** Name of our batch-norm gradient kernel (registered on wasm only; ../kernels/gradients.ts uses it). */
 export const BATCH_NORM_GRAD = 'GowideBatchNormGrad';
+/** Names of our relu and square gradient kernels (inputs dy, x of one shape): dy * step(x), dy * 2x. */
+export const RELU_GRAD = 'GowideReluGrad';
+export const SQUARE_GRAD = 'GowideSquareGrad';
 /** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
 export const ERF_GRAD = 'GowideErfGrad';
 
@@ -218,6 +223,19 @@ function erfGrad({ inputs, backend }: WasmKernelArgs): TensorInfo {
   return out;
 }
 
+/** Inputs dy, x (same shape, float32): one of the binary ops' gradient codes (5 relu, 6 square). */
+function gradientOfUnary(op: number) {
+  return ({ inputs, backend }: WasmKernelArgs): TensorInfo => {
+    const dy = inputs.dy as TensorInfo;
+    const x = inputs.x as TensorInfo;
+    if (addon == null) throw new Error('native addon not loaded');
+    const out = backend.makeOutput(x.shape, 'float32');
+    const size = util.sizeFromShape(x.shape);
+    if (size > 0) addon.binary(op, view(backend, dy), view(backend, x), view(backend, out), Int32Array.from([1, size, 1, 1]));
+    return out;
+  };
+}
+
 /** GatherV2 of float32 rows along axis 0 without batch dims; other gathers and bad indices fall back. */
 function nativeGather(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -324,6 +342,8 @@ export function nativeTileRegistered(): boolean {
 const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorInfo[]]> = [
   [BATCH_NORM_GRAD, batchNormGrad],
   [ERF_GRAD, erfGrad],
+  [RELU_GRAD, gradientOfUnary(5)],
+  [SQUARE_GRAD, gradientOfUnary(6)],
 ];
 
 /**
