@@ -219,10 +219,14 @@ describe('gowide in VS Code (code-server, through the UI)', { timeout: 20 * 60_0
     await ui.screenshot('run-stopped');
     await ui.runCommand('Go Wide: Resume');
     await followRunInExplorer((run) => stateOfIcon(run.icon) === 'done', 'the resumed run to finish');
+    // Resume continued the stopped run: no run was added.
+    assert.equal((await ui.treeRows()).filter((r) => /^fashion · /.test(r.label)).length, before + 1, await ui.describeTree());
   });
 
   step('Restart the sidecar while idle', async () => {
+    const statusTexts = await ui.recordStatusBar();
     await ui.runCommand('Go Wide: Restart Training Sidecar');
+    await ui.waitFor('the status bar to show the sidecar starting', async () => (await statusTexts()).some((t) => /gowide: (starting|restarting)/.test(t)), 30_000, async () => JSON.stringify(await statusTexts()));
     await ui.waitFor('the status bar to show the sidecar again after the restart', async () => (await ui.statusBarTexts()).some((t) => /gowide: (wasm|cpu|tensorflow|webgpu)/.test(t)), 90_000, async () => JSON.stringify(await ui.statusBarTexts()));
     // The restarted sidecar answers: the explorer lists the runs again and the engine report opens.
     await ui.runCommand('Go Wide: Refresh Experiments');

@@ -205,6 +205,17 @@ export class Ui {
     return (await tab.count()) > 0 ? (await tab.innerText()).replace(/\s+/g, '') : undefined;
   }
 
+  /** Starts recording every text the status bar shows (brief states included); returns a reader. */
+  async recordStatusBar(): Promise<() => Promise<string[]>> {
+    // A string, not a function: tsx would wrap the named inner function in a __name() helper the page lacks.
+    await this.page.evaluate(`(() => {
+      window.__statusTexts = [];
+      const bar = document.getElementById('workbench.parts.statusbar');
+      new MutationObserver(() => window.__statusTexts.push(bar.innerText.replace(/\\s+/g, ' '))).observe(bar, { subtree: true, childList: true, characterData: true });
+    })()`);
+    return () => this.page.evaluate(() => (window as unknown as { __statusTexts: string[] }).__statusTexts);
+  }
+
   async statusBarTexts(): Promise<string[]> {
     return this.page.locator('#workbench\\.parts\\.statusbar .statusbar-item').allInnerTexts();
   }
