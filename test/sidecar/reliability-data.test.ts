@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IDX_FILE_NAMES } from '../../server/data/idx';
 import { validateExperimentText } from '../../server/experiment';
-import { cli, ensureBuilt, writeExperiment } from './reliability-helpers';
+import { cli, ensureBuilt, quickExperiment, writeExperiment } from './reliability-helpers';
 
 /** An IDX file: magic (0, 0, ubyte 0x08, rank), big-endian dimensions, then bytes. */
 function idx(dims: number[], body: Uint8Array): Buffer {
@@ -38,18 +38,7 @@ function idxFolder(dir: string, name: string, change: (files: Record<string, Buf
   return folder;
 }
 
-const experiment = (name: string, data: Record<string, unknown>) => ({
-  name,
-  data: { validationSplit: 0.2, ...data },
-  model: { family: 'mlp', depth: 2, width: 8 },
-  widen: { factor: 2 },
-  wide: { epochs: 1, batchSize: 32 },
-  imitate: { epochsPerLayer: 1, batchSize: 32 },
-  finetune: { epochs: 1, batchSize: 32 },
-  baselines: [],
-  minWideAccuracy: 0,
-  seeds: [1],
-});
+const experiment = (name: string, data: Record<string, unknown>) => quickExperiment(name, { data: { validationSplit: 0.2, ...data } });
 
 test('corrupt IDX and CSV data end `gowide run` before any run folder exists, naming the file', { timeout: 180_000 }, () => {
   ensureBuilt();

@@ -32,6 +32,19 @@ export function slowishExperiment(name: string, overrides: Record<string, unknow
   };
 }
 
+/** The smallest useful run: 200 shapes images, a 2-block MLP, one epoch per stage, no baselines. */
+export function quickExperiment(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return slowishExperiment(name, {
+    data: { format: 'shapes', trainLimit: 200, testLimit: 50, validationSplit: 0.2 },
+    model: { family: 'mlp', depth: 2, width: 8 },
+    wide: { epochs: 1, batchSize: 64 },
+    imitate: { epochsPerLayer: 1, batchSize: 64 },
+    finetune: { epochs: 1, batchSize: 64 },
+    baselines: [],
+    ...overrides,
+  });
+}
+
 export function writeExperiment(dir: string, experiment: Record<string, unknown>): string {
   const file = path.join(dir, `${String(experiment.name)}.gowide.json`);
   fs.writeFileSync(file, JSON.stringify(experiment, null, 2));

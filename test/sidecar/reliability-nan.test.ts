@@ -8,20 +8,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, writeExperiment } from './reliability-helpers';
+import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, quickExperiment, writeExperiment } from './reliability-helpers';
 
-const experiment = (learningRate: number) => ({
-  name: 'diverge',
-  data: { format: 'shapes', trainLimit: 600, testLimit: 100, validationSplit: 0.2 },
-  model: { family: 'mlp', depth: 3, width: 16, activation: 'tanh' },
-  widen: { factor: 2 },
-  wide: { epochs: 2, batchSize: 64, learningRate: 0.003 },
-  imitate: { epochsPerLayer: 2, batchSize: 4, learningRate, optimizer: 'sgd', normalizeTargets: false, lowerLayers: 'train', schedule: 'constant' },
-  finetune: { epochs: 1, batchSize: 64 },
-  baselines: [],
-  minWideAccuracy: 0,
-  seeds: [1],
-});
+const experiment = (learningRate: number) =>
+  quickExperiment('diverge', {
+    data: { format: 'shapes', trainLimit: 600, testLimit: 100, validationSplit: 0.2 },
+    model: { family: 'mlp', depth: 3, width: 16, activation: 'tanh' },
+    wide: { epochs: 2, batchSize: 64, learningRate: 0.003 },
+    imitate: { epochsPerLayer: 2, batchSize: 4, learningRate, optimizer: 'sgd', normalizeTargets: false, lowerLayers: 'train', schedule: 'constant' },
+  });
 
 test('a NaN imitation loss stops the stage naming block and step, keeps the last good checkpoint, and resumes after the fix', { timeout: 120_000 }, (t) => {
   ensureBuilt();

@@ -93,26 +93,32 @@ test('a run killed three times (wide, imitation, fine-tuning) and resumed each t
   }
 });
 
+/** Runs `gowide run FILE` into DIR/runs and kills it with SIGKILL once fine-tuning has begun (imitation
+ *  is committed); the CLI arguments and the run folder. */
+async function killInFinetune(dir: string, file: string): Promise<{ args: string[]; runDir: string }> {
+  const runsDir = path.join(dir, 'runs');
+  const args = ['run', file, '--runs-dir', runsDir, '--json', '--backend', 'wasm', '--quiet'];
+  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore' });
+  let running = true;
+  const exited = new Promise<void>((resolve) => child.on('exit', () => ((running = false), resolve())));
+  const inFinetune = () => {
+    const run = fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined;
+    return run !== undefined && readMetricsFile(path.join(runsDir, run, 'metrics.jsonl')).some((m) => m.phase === 'finetune');
+  };
+  const deadline = Date.now() + 150_000;
+  while (running && !inFinetune() && Date.now() < deadline) await sleep(5);
+  assert.ok(running, 'still running once fine-tuning began');
+  child.kill('SIGKILL');
+  await exited;
+  return { args, runDir: path.join(runsDir, fs.readdirSync(runsDir)[0]!) };
+}
+
 test('checkpoints corrupted on disk (flipped byte, truncated binary, garbled index) are named by --resume, which falls back past them', { timeout: 300_000 }, async (t) => {
   ensureBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-corrupt-'));
   try {
     const file = writeExperiment(dir, slowishExperiment('corrupt', { finetune: { epochs: 3, batchSize: 32 } }));
-    const runsDir = path.join(dir, 'runs');
-    const args = ['run', file, '--runs-dir', runsDir, '--json', '--backend', 'wasm', '--quiet'];
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore' });
-    let running = true;
-    const exited = new Promise<void>((resolve) => child.on('exit', () => ((running = false), resolve())));
-    const inFinetune = () => {
-      const run = fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined;
-      return run !== undefined && readMetricsFile(path.join(runsDir, run, 'metrics.jsonl')).some((m) => m.phase === 'finetune');
-    };
-    const deadline = Date.now() + 150_000;
-    while (running && !inFinetune() && Date.now() < deadline) await sleep(5);
-    assert.ok(running, 'still running once fine-tuning began');
-    child.kill('SIGKILL');
-    await exited;
-    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!);
+    const { args, runDir } = await killInFinetune(dir, file);
     const folder = path.join(runDir, 'checkpoints');
 
     const flipped = path.join(folder, 'seed1-imitate.bin');
@@ -149,21 +155,7 @@ test('a metrics.jsonl damaged before a commit point is named by --resume, which 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-metrics-'));
   try {
     const file = writeExperiment(dir, slowishExperiment('damaged', { finetune: { epochs: 3, batchSize: 32 } }));
-    const runsDir = path.join(dir, 'runs');
-    const args = ['run', file, '--runs-dir', runsDir, '--json', '--backend', 'wasm', '--quiet'];
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore' });
-    let running = true;
-    const exited = new Promise<void>((resolve) => child.on('exit', () => ((running = false), resolve())));
-    const inFinetune = () => {
-      const run = fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined;
-      return run !== undefined && readMetricsFile(path.join(runsDir, run, 'metrics.jsonl')).some((m) => m.phase === 'finetune');
-    };
-    const deadline = Date.now() + 150_000;
-    while (running && !inFinetune() && Date.now() < deadline) await sleep(5);
-    assert.ok(running, 'still running once fine-tuning began');
-    child.kill('SIGKILL');
-    await exited;
-    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!);
+    const { args, runDir } = await killInFinetune(dir, file);
     const metricsFile = path.join(runDir, 'metrics.jsonl');
 
     // Change one digit of a loss that block 2 of imitation wrote (between the commits of blocks 1 and 2):

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineInfoRequest, StartStageRequest, ValidateExperimentRequest } from '../../server/protocol';
 import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, nestedDeeperThan } from '../../server/rpc/framing-reader';
+import { quickExperiment, writeExperiment } from './reliability-helpers';
 import { frame, initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
 const MB = 1024 * 1024;
@@ -133,22 +134,7 @@ describe('sidecar input limits and network exposure', () => {
       return inodes.size;
     };
     check('after initialize');
-    const file = join(dir, 'net.gowide.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'net',
-        data: { format: 'shapes', trainLimit: 200, testLimit: 50, validationSplit: 0.2 },
-        model: { family: 'mlp', depth: 2, width: 8 },
-        widen: { factor: 2 },
-        wide: { epochs: 1, batchSize: 64 },
-        imitate: { epochsPerLayer: 1, batchSize: 64 },
-        finetune: { epochs: 1, batchSize: 64 },
-        baselines: [],
-        minWideAccuracy: 0,
-        seeds: [1],
-      }),
-    );
+    const file = writeExperiment(dir, quickExperiment('net'));
     const run = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir: join(dir, 'runs'), wait: true });
     assert.equal(run.summary?.state, 'done', run.summary?.error);
     const sockets = check('after a training run');
