@@ -526,7 +526,7 @@ function nextInput(f: Fuzzer, requests: Record<string, Template>, notifications:
     const response = rng.chance(0.5) ? { jsonrpc: '2.0', id: f.id(), result: f.json() } : { jsonrpc: '2.0', id: f.id(), error: { code: f.number(), message: f.string(), data: f.json() } };
     return { kind: 'stray-response', chunks: [framed(serialise(response))] };
   }
-  // A big but well-framed body (within the 32 MB limit): junk text or a request with a huge string.
+  // A big but well-framed body (around the 4 MB limit, MAX_MESSAGE_BYTES): junk text or a request with a huge string.
   const big = rng.chance(0.5)
     ? serialise({ jsonrpc: '2.0', id: `fuzz-big-${rng.int(1e6)}`, method: 'gowide/validateExperiment', params: { path: f.path('missing'), text: 'x'.repeat(rng.pick([1, 4]) * MB) } })
     : '['.repeat(rng.pick([0.25, 1]) * MB);
