@@ -1,7 +1,7 @@
 // Checks the native element-wise kernels (server/engine/native/elementwise-kernels.ts,
 // gowide_elementwise.c) registered on the wasm backend against the pure-JS cpu backend on random
 // inputs: Tile, Sum and Mean over mergeable and non-mergeable axes, the broadcasting binary ops,
-// the unary functions, GatherV2, FusedBatchNorm, the erf, relu and square gradients, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
+// the unary functions, GatherV2, Transpose, Softmax, FusedBatchNorm, the erf, relu and square gradients, the per-channel batch-norm gradient (GowideBatchNormGrad via the FusedBatchNorm gradient of
 // server/engine/kernels/gradients.ts) and the Tile gradient, and a tf.layers model with
 // BatchNormalization and LayerNormalization end to end; also that the native paths really ran.
 //
@@ -14,18 +14,18 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastGradients, tileGradient, unregisterFastGradients } from '../../server/engine/kernels/gradients';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
 import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
-import { broadcastDims, reductionRuns } from '../../server/engine/native/elementwise-kernels';
+import { broadcastDims, reductionRuns, simplifyTranspose } from '../../server/engine/native/elementwise-kernels';
 import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
 
 const ELEMENTWISE_KERNELS = [
-  ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
+  ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Transpose', 'Softmax', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
   ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideReluGrad'],
   'GowideSquareGrad',
 ];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
 function countCalls(fn: () => Promise<void> | void) {
-  return countAddonCalls(['tile', 'reduceSum', 'binary', 'unary', 'erfGrad', 'gather', 'batchNorm', 'batchNormGrad'], fn);
+  return countAddonCalls(['tile', 'reduceSum', 'binary', 'unary', 'erfGrad', 'gather', 'transpose', 'softmax', 'batchNorm', 'batchNormGrad'], fn);
 }
 
 describe('shape simplification of the native element-wise kernels', () => {
@@ -44,6 +44,16 @@ describe('shape simplification of the native element-wise kernels', () => {
     assert.deepEqual(Array.from(broadcastDims([4, 1, 6], [4, 5, 1])), [3, 4, 5, 6, 6, 0, 1, 5, 1, 0]);
     assert.deepEqual(Array.from(broadcastDims([], [3])), [1, 3, 0, 1]);
     assert.deepEqual(Array.from(broadcastDims([1, 1], [])), [1, 1, 1, 1]);
+  });
+});
+
+describe('transpose simplification', () => {
+  it('merges axes that stay neighbours and drops axes of size 1', () => {
+    assert.deepEqual(simplifyTranspose([2, 3, 4, 5], [2, 3, 0, 1]), { shape: [6, 20], perm: [1, 0] });
+    assert.deepEqual(simplifyTranspose([128, 8, 32, 16], [0, 2, 1, 3]), { shape: [128, 8, 32, 16], perm: [0, 2, 1, 3] });
+    assert.deepEqual(simplifyTranspose([4, 1, 5], [2, 1, 0]), { shape: [4, 5], perm: [1, 0] });
+    assert.deepEqual(simplifyTranspose([3, 4], [0, 1]), { shape: [12], perm: [0] });
+    assert.deepEqual(simplifyTranspose([1, 1], [1, 0]), { shape: [1], perm: [0] });
   });
 });
 
@@ -222,6 +232,32 @@ describe('native element-wise kernels on wasm', () => {
       assert.equal(counts[addonFunction], 1, `${name}: one native call`);
       assertClose(actual, reference, `${name} gradient`);
     }
+  });
+
+  it('Transpose and Softmax match cpu', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const cases: Array<[number[], number[]]> = [
+      [[6, 5], [1, 0]],
+      [[4, 3, 5, 2], [0, 2, 1, 3]],
+      [[4, 3, 5, 2], [3, 1, 0, 2]],
+      [[2, 3, 4, 5], [2, 3, 0, 1]],
+      [[3, 1, 4], [2, 1, 0]],
+      [[2, 3, 2, 3, 2], [4, 0, 3, 1, 2]],
+      [[5, 4], [0, 1]],
+    ];
+    let seed = 800;
+    const counts = await countCalls(async () => {
+      for (const [shape, perm] of cases) {
+        await compareKernel('Transpose', { x: hostFloat(shape, seed++) }, { perm }, `Transpose [${shape}] perm [${perm}]`);
+      }
+      for (const shape of [[7, 9], [3, 4, 33], [5, 1]]) {
+        const logits = hostFloat(shape, seed++);
+        logits.values = (logits.values as Float32Array).map((v) => v * 20); // large logits: the max shift matters
+        await compareKernel('Softmax', { logits }, { dim: -1 }, `Softmax [${shape}]`);
+      }
+    });
+    assert.equal(counts.transpose, cases.length);
+    assert.equal(counts.softmax, 3);
   });
 
   it('FusedBatchNorm matches cpu: per-channel and full-size statistics, with and without scale and offset', async (t) => {

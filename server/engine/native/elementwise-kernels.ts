@@ -10,6 +10,9 @@
 //   SquaredDifference                     path is again an index computation per element
 //   Exp, Erf, Rsqrt, Sqrt, Log, Tanh,     float32; the wasm kernels compute these one scalar call
 //   Sigmoid                               at a time (Erf and Exp: ~10 ns a value)
+//   Transpose                             float32, axes merged where they stay neighbours; the wasm
+//                                         kernel walks the input per element (attention's heads)
+//   Softmax                               over the last axis, with a vectorized exp
 //   GatherV2                              float32 rows along axis 0 (embeddings): the wasm kernel
 //                                         checks every index in JavaScript with a closure each
 //   FusedBatchNorm                        statistics of one length (per channel, or LayerNorm's
@@ -39,6 +42,8 @@ export interface ElementwiseAddon {
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
+  transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
   erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array): void;
   /** false (nothing written) when an index is outside [0, rows). */
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, rows: number, rowSize: number): boolean;
@@ -236,6 +241,51 @@ function gradientOfUnary(op: number) {
   };
 }
 
+/**
+ * A transpose with neighbouring axes that stay neighbours (and axes of size 1) merged: the
+ * smaller shape and permutation that move the same data.
+ */
+export function simplifyTranspose(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  // Groups of input axes, in output order: a run of out axes whose input axes are consecutive.
+  const kept = perm.filter((axis) => shape[axis] !== 1);
+  const groups: number[][] = [];
+  for (const axis of kept) {
+    const last = groups[groups.length - 1];
+    if (last != null && last[last.length - 1] + 1 === axis) last.push(axis);
+    else groups.push([axis]);
+  }
+  if (groups.length === 0) return { shape: [1], perm: [0] };
+  // Number the groups by their first input axis: that order is the merged input's axis order.
+  const inputOrder = [...groups].sort((a, b) => a[0] - b[0]);
+  const mergedShape = inputOrder.map((group) => group.reduce((product, axis) => product * shape[axis], 1));
+  return { shape: mergedShape, perm: groups.map((group) => inputOrder.indexOf(group)) };
+}
+
+function nativeTranspose(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const perm = attrs.perm as number[];
+  if (addon == null || x.dtype !== 'float32' || perm.length !== x.shape.length) return replacements.runFallback('Transpose', args);
+  const out = backend.makeOutput(perm.map((axis) => x.shape[axis]), 'float32');
+  if (util.sizeFromShape(x.shape) === 0) return out;
+  const simple = simplifyTranspose(x.shape, perm);
+  addon.transpose(view(backend, x), view(backend, out), Int32Array.from(simple.shape), Int32Array.from(simple.perm));
+  return out;
+}
+
+function nativeSoftmax(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const logits = inputs.logits as TensorInfo;
+  const rank = logits.shape.length;
+  const dim = Number(attrs.dim ?? -1);
+  if (addon == null || logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1)) return replacements.runFallback('Softmax', args);
+  const out = backend.makeOutput(logits.shape, 'float32');
+  const columns = logits.shape[rank - 1];
+  const size = util.sizeFromShape(logits.shape);
+  if (size > 0) addon.softmax(view(backend, logits), view(backend, out), size / columns, columns);
+  return out;
+}
+
 /** GatherV2 of float32 rows along axis 0 without batch dims; other gathers and bad indices fall back. */
 function nativeGather(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -323,6 +373,8 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Mean', kernelFunc: (args) => nativeReduce('Mean', args) },
   { kernelName: 'FusedBatchNorm', kernelFunc: nativeBatchNorm },
   { kernelName: 'GatherV2', kernelFunc: nativeGather },
+  { kernelName: 'Transpose', kernelFunc: nativeTranspose },
+  { kernelName: 'Softmax', kernelFunc: nativeSoftmax },
   ...(Object.keys(UNARY_OPS) as UnaryKernel[]).map((kernelName) => ({
     kernelName,
     kernelFunc: (args: WasmKernelArgs) => nativeUnary(kernelName, args),

@@ -14,6 +14,8 @@
 //   gather(x, indices, out, rows, rowSize)
 //                                      out[i, :] = x[indices[i], :]; false (nothing written) when an
 //                                      index is outside [0, rows)
+//   transpose(x, out, shape, perm)     out = x with its axes permuted (out axis d = x axis perm[d])
+//   softmax(x, out, rows, columns)     softmax over each row of `columns` values
 //   batchNorm(x, mean, variance, scale, offset, out, period, epsilon)
 //                                      out = (x - mean) / sqrt(variance + epsilon) * scale + offset,
 //                                      the statistics repeating every `period` values of x
@@ -391,6 +393,86 @@ static napi_value gather(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// transpose, softmax
+
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  float *x, *out;
+  int32_t *shape, *perm;
+  size_t x_length, out_length, rank, perm_length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], &x, &x_length) ||
+      !floats(env, argv[1], &out, &out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)&shape, &rank) ||
+      !typed_array(env, argv[3], napi_int32_array, (void **)&perm, &perm_length)) {
+    return fail(env, "transpose", "expected (Float32Array x, Float32Array out, Int32Array shape, Int32Array perm)");
+  }
+  if (rank < 1 || rank > MAX_RANK || perm_length != rank) return fail(env, "transpose", "shape and perm need the same rank, 1 to 8");
+  size_t x_stride[MAX_RANK], size = 1;
+  bool seen[MAX_RANK] = {false};
+  for (int d = (int)rank - 1; d >= 0; d--) {
+    if (shape[d] < 0 || perm[d] < 0 || perm[d] >= (int32_t)rank || seen[perm[d]]) return fail(env, "transpose", "perm must be a permutation of the axes");
+    seen[perm[d]] = true;
+    x_stride[d] = size;
+    size *= (size_t)shape[d];
+  }
+  if (x_length < size || out_length < size) return fail(env, "transpose", "an array is shorter than the shape");
+  if (size == 0) return NULL;
+  // Walk out in order; the input offset follows an odometer over out's axes.
+  size_t out_shape[MAX_RANK], in_stride[MAX_RANK];
+  for (size_t d = 0; d < rank; d++) {
+    out_shape[d] = (size_t)shape[perm[d]];
+    in_stride[d] = x_stride[perm[d]];
+  }
+  const size_t last = rank - 1, n = out_shape[last], stride = in_stride[last];
+  size_t index[MAX_RANK] = {0}, offset = 0;
+  for (size_t done = 0; done < size; done += n) {
+    if (stride == 1) {
+      memcpy(out + done, x + offset, n * sizeof(float));
+    } else {
+      for (size_t i = 0; i < n; i++) out[done + i] = x[offset + i * stride];
+    }
+    for (int d = (int)last - 1; d >= 0; d--) {
+      offset += in_stride[d];
+      if (++index[d] < out_shape[d]) break;
+      offset -= in_stride[d] * out_shape[d];
+      index[d] = 0;
+    }
+  }
+  return NULL;
+}
+
+VECTOR_CLONES static void softmax_rows(const float *x, float *out, size_t rows, size_t columns) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = x + r * columns;
+    float *target = out + r * columns;
+    float max = row[0];
+    for (size_t c = 1; c < columns; c++) max = row[c] > max ? row[c] : max;
+    float total = 0.0f;
+    for (size_t c = 0; c < columns; c++) {
+      target[c] = fast_exp(row[c] - max);
+      total += target[c];
+    }
+    const float inverse = 1.0f / total;
+    for (size_t c = 0; c < columns; c++) target[c] *= inverse;
+  }
+}
+
+static napi_value softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  float *x, *out;
+  size_t x_length, out_length;
+  int64_t rows, columns;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], &x, &x_length) ||
+      !floats(env, argv[1], &out, &out_length) || !non_negative(env, argv[2], &rows) || !non_negative(env, argv[3], &columns) || columns < 1) {
+    return fail(env, "softmax", "expected (Float32Array x, Float32Array out, rows, columns > 0)");
+  }
+  if (x_length < (size_t)(rows * columns) || out_length < (size_t)(rows * columns)) return fail(env, "softmax", "an array is too short");
+  softmax_rows(x, out, (size_t)rows, (size_t)columns);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
 // batchNorm: mean, variance and the optional scale and offset hold `period` values each, applied
 // to every run of `period` values of x (period = channels for per-channel statistics, = the size
 // of x for LayerNorm's tiled ones).
@@ -544,6 +626,8 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     {"unary", NULL, unary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"erfGrad", NULL, erf_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"gather", NULL, gather, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
