@@ -11,7 +11,8 @@
 // with them on, alternating (rounds x seconds each, after a warm-up), medians and their ratio.
 // Features: kernel:Name (gowide's wasm kernel vs TF.js's), grad:Name (gowide's gradient vs
 // TF.js's), grad (all of ../server/engine/kernels/gradients.ts), elementwise (native Tile, Sum,
-// Mean, binary ops, batch norm and its gradient).
+// Mean, binary ops, batch norm and its gradient), env:NAME=VALUE ("before" with the environment
+// variable set, e.g. env:GOWIDE_CONV_THREADS=1).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -73,6 +74,15 @@ function feature(name: string): { on(): void; off(): void } {
   }
   if (kind === 'grad' && kernelName) {
     return { on: () => putGradient(kernelName, oursGradients.get(kernelName)), off: () => putGradient(kernelName, originalGradients.get(kernelName)) };
+  }
+  if (kind === 'env' && kernelName?.includes('=')) {
+    // env:NAME=VALUE: "before" runs with the variable set to VALUE, "after" with it as it was.
+    const [variable, value] = kernelName.split('=');
+    const original = process.env[variable];
+    return {
+      on: () => (original === undefined ? delete process.env[variable] : (process.env[variable] = original)),
+      off: () => (process.env[variable] = value),
+    };
   }
   if (name === 'grad') return { on: () => void registerFastGradients(), off: () => void unregisterFastGradients() };
   if (name === 'elementwise') {
