@@ -25,7 +25,7 @@ const ELEMENTWISE_KERNELS = [
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
 function countCalls(fn: () => Promise<void> | void) {
-  return countAddonCalls(['tile', 'reduceSum', 'binary', 'unary', 'erfGrad', 'gather', 'transpose', 'softmax', 'batchNorm', 'batchNormGrad'], fn);
+  return countAddonCalls(['tile', 'reduceSum', 'binary', 'unary', 'erfGrad', 'gather', 'transpose', 'softmax', 'batchNorm', 'batchNormGrad', 'batchNormGradFull'], fn);
 }
 
 describe('shape simplification of the native element-wise kernels', () => {
@@ -293,39 +293,41 @@ describe('native element-wise kernels on wasm', () => {
     assert.equal(fallback.batchNorm, 0);
   });
 
-  it('the per-channel batch-norm gradient matches cpu and TF.js\'s own gradient, in one native call', async (t) => {
+  it('the batch-norm gradient (per-channel and LayerNorm-sized statistics) matches cpu and TF.js\'s own, in one native call', async (t) => {
     if (skipWithoutAddon(t)) return;
     const shape = [4, 5, 3, 6];
-    const x = hostFloat(shape, 300);
-    const dy = hostFloat(shape, 301);
-    const mean = hostFloat([6], 302);
-    const variance = hostFloat([6], 303, 1.5);
-    const scale = hostFloat([6], 304);
-    const offset = hostFloat([6], 305);
     // (Without a scale TF.js cannot differentiate batchNorm at all: it saves the missing input.)
-    const gradientsOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array[]> => {
-      await tf.setBackend(backendName);
-      const tensors = [x, dy, mean, variance, scale, offset].map((h) => tf.tensor(h.values, h.shape));
-      const [xt, dyt, meant, variancet, scalet, offsett] = tensors;
-      const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.batchNorm(a, m, v, o, s, 0.001);
-      const grads = tf.grads(f)([xt, meant, variancet, scalet, offsett], dyt);
-      const values = grads.map((g) => Float32Array.from(g.dataSync()));
-      tf.dispose([...tensors, ...grads]);
-      return values;
-    };
-    unregisterFastGradients();
-    const original = await gradientsOn('cpu');
-    registerFastGradients();
-    const reference = await gradientsOn('cpu');
-    let actual: Float32Array[] = [];
-    const counts = await countCalls(async () => {
-      actual = await gradientsOn('wasm');
-    });
-    assert.equal(counts.batchNormGrad, 1);
-    ['x', 'mean', 'variance', 'scale', 'offset'].forEach((name, i) => {
-      assertClose(actual[i], reference[i], `d${name}`);
-      assertClose(reference[i], original[i], `d${name}: ours vs TF.js's gradient on cpu`);
-    });
+    for (const [statistics, addonFunction] of [[[6], 'batchNormGrad'], [[4, 5, 3, 6], 'batchNormGradFull']] as const) {
+      const x = hostFloat(shape, 300);
+      const dy = hostFloat(shape, 301);
+      const mean = hostFloat([...statistics], 302);
+      const variance = hostFloat([...statistics], 303, 1.5);
+      const scale = hostFloat([...statistics], 304);
+      const offset = hostFloat([...statistics], 305);
+      const gradientsOn = async (backendName: 'cpu' | 'wasm'): Promise<Float32Array[]> => {
+        await tf.setBackend(backendName);
+        const tensors = [x, dy, mean, variance, scale, offset].map((h) => tf.tensor(h.values, h.shape));
+        const [xt, dyt, meant, variancet, scalet, offsett] = tensors;
+        const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.batchNorm(a, m, v, o, s, 0.001);
+        const grads = tf.grads(f)([xt, meant, variancet, scalet, offsett], dyt);
+        const values = grads.map((g) => Float32Array.from(g.dataSync()));
+        tf.dispose([...tensors, ...grads]);
+        return values;
+      };
+      unregisterFastGradients();
+      const original = await gradientsOn('cpu');
+      registerFastGradients();
+      const reference = await gradientsOn('cpu');
+      let actual: Float32Array[] = [];
+      const counts = await countCalls(async () => {
+        actual = await gradientsOn('wasm');
+      });
+      assert.equal(counts[addonFunction], 1, `[${statistics}]: one ${addonFunction} call`);
+      ['x', 'mean', 'variance', 'scale', 'offset'].forEach((name, i) => {
+        assertClose(actual[i], reference[i], `d${name} [${statistics}]`);
+        assertClose(reference[i], original[i], `d${name} [${statistics}]: ours vs TF.js's gradient on cpu`);
+      });
+    }
   });
 
   it('the Tile gradient (one Sum) matches TF.js\'s own (slice per repetition)', async (t) => {
@@ -395,6 +397,7 @@ describe('native element-wise kernels on wasm', () => {
     assert.equal(actual.grads.length, reference.grads.length);
     actual.grads.forEach((grad, index) => assertClose(grad, reference.grads[index], `gradient ${index}`, 1e-3));
     assert.equal(counts.batchNormGrad, 1);
+    assert.equal(counts.batchNormGradFull, 1);
     assert.ok(counts.tile >= 1 && counts.reduceSum >= 4 && counts.binary >= 10, JSON.stringify(counts));
   });
 });

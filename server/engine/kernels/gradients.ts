@@ -7,11 +7,11 @@
 //                   4,096 Slice + Add kernels (a batch of 128 sequences of 32; 2/3 of a
 //                   transformer's step). Here: dy reshaped to [reps0, size0, reps1, size1, ...]
 //                   and summed over the repetition axes, one Sum.
-//   FusedBatchNorm  per-channel statistics (mean of rank 1, what tf.layers.batchNormalization
-//                   uses) on the wasm backend with the native addon: the five gradients in one
-//                   native pass (GowideBatchNormGrad, ../native/elementwise-kernels.ts) instead of
-//                   a dozen full-size element-wise kernels and a Tile. Everything else (other
-//                   backends, no addon, LayerNorm's full-size statistics) keeps TF.js's gradient.
+//   FusedBatchNorm  on the wasm backend with the native addon, per-channel statistics (mean of
+//                   rank 1, tf.layers.batchNormalization) or statistics as large as x
+//                   (tf.layers.layerNormalization tiles them): the five gradients in one native
+//                   pass (GowideBatchNormGrad, ../native/elementwise-kernels.ts) instead of a dozen
+//                   full-size element-wise kernels and a Tile. Other backends keep TF.js's gradient.
 //   Erf             (GELU) on wasm with the addon: dy * 2/sqrt(pi) * exp(-x^2) in one native pass
 //                   (GowideErfGrad) instead of Square, Neg, Exp and two Multiply kernels.
 //   Relu, Square    on wasm with the addon: dy * step(x) and dy * 2x in one native pass
@@ -113,13 +113,12 @@ const batchNormGrad: GradConfig = {
     const [x, mean, variance, scale] = saved;
     const channels = mean.shape[0];
     const perChannel = (t: Tensor | undefined) => t == null || (t.rank === 1 && t.shape[0] === channels && t.dtype === 'float32');
+    const fullSize = (t: Tensor | undefined) => t == null || (t.size === x.size && t.dtype === 'float32');
     const native =
       nativeKernel(BATCH_NORM_GRAD) &&
-      mean.rank === 1 &&
       x.dtype === 'float32' &&
-      x.shape[x.rank - 1] === channels &&
-      perChannel(variance) &&
-      perChannel(scale);
+      ((mean.rank === 1 && x.shape[x.rank - 1] === channels && [mean, variance, scale].every(perChannel)) ||
+        (x.size > 1 && [mean, variance, scale].every(fullSize)));
     if (!native) return runOriginal('FusedBatchNorm', dy, saved, attrs);
     const inputs: Record<string, Tensor> = { x, dy: dy as Tensor, mean, variance };
     if (scale != null) inputs.scale = scale;

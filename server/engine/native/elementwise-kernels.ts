@@ -57,6 +57,18 @@ export interface ElementwiseAddon {
     period: number,
     epsilon: number,
   ): void;
+  batchNormGradFull(
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    dx: Float32Array,
+    dmean: Float32Array,
+    dvariance: Float32Array,
+    dscale: Float32Array,
+    epsilon: number,
+  ): void;
   batchNormGrad(
     x: Float32Array,
     dy: Float32Array,
@@ -333,8 +345,9 @@ function nativeBatchNorm(args: WasmKernelArgs): TensorInfo {
 }
 
 /**
- * Inputs x, dy, mean, variance [, scale] (mean, variance, scale: [C], x and dy: [..., C]);
- * attrs.varianceEpsilon. Outputs dx, dmean, dvariance, dscale, doffset.
+ * Inputs x, dy, mean, variance [, scale]: mean, variance, scale either [C] with x and dy [..., C]
+ * (per channel), or each as many values as x (LayerNorm); attrs.varianceEpsilon. Outputs dx,
+ * dmean, dvariance, dscale, doffset.
  */
 function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const x = inputs.x as TensorInfo;
@@ -343,6 +356,15 @@ function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[]
   const variance = inputs.variance as TensorInfo;
   const scale = inputs.scale ?? null;
   if (addon == null) throw new Error(`${BATCH_NORM_GRAD}: native addon not loaded`);
+  const epsilon = attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon);
+  if (util.sizeFromShape(mean.shape) === util.sizeFromShape(x.shape)) {
+    // Statistics as large as x (LayerNorm): element-wise; doffset is dy, shared.
+    const full = [x.shape, mean.shape, variance.shape, (scale ?? mean).shape].map((shape) => backend.makeOutput(shape, 'float32'));
+    const [dx, dmean, dvariance, dscale] = full.map((tensor) => view(backend, tensor));
+    addon.batchNormGradFull(view(backend, x), view(backend, dy), view(backend, mean), view(backend, variance), scale ? view(backend, scale) : null, dx, dmean, dvariance, dscale, epsilon);
+    backend.incRef(dy.dataId);
+    return [...full, { dataId: dy.dataId, shape: mean.shape, dtype: 'float32' }];
+  }
   const channels = mean.shape[0];
   const outputs = [
     backend.makeOutput(x.shape, 'float32'),
@@ -361,7 +383,7 @@ function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[]
     dscale,
     doffset,
     channels,
-    attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon),
+    epsilon,
   );
   return outputs;
 }

@@ -21,6 +21,9 @@
 //                                      the statistics repeating every `period` values of x
 //   batchNormGrad(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, doffset,
 //                 channels, epsilon)   the five gradients of per-channel batch normalization
+//   batchNormGradFull(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, epsilon)
+//                                      the same with statistics as large as x (LayerNorm's tiled
+//                                      ones): one element-wise pass (doffset is dy itself)
 //
 // Shapes are given already simplified by the caller (axes of size 1 dropped, neighbouring axes
 // of the same kind merged), so the loops stay short. Every length is checked before writing.
@@ -618,6 +621,44 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Statistics as large as x: per element, with inv = 1 / sqrt(variance + epsilon) and g = scale,
+// dx = dy g inv, dmean = -dx, dvariance = -0.5 dy g (x - mean) inv^3, dscale = dy (x - mean) inv.
+VECTOR_CLONES static void batch_norm_grad_full_run(const float *x, const float *dy, const float *mean, const float *variance,
+                                                   const float *scale, float *dx, float *dmean, float *dvariance, float *dscale,
+                                                   size_t n, float epsilon) {
+  for (size_t i = 0; i < n; i++) {
+    const float inv = 1.0f / sqrtf(variance[i] + epsilon);
+    const float g = scale != NULL ? scale[i] : 1.0f;
+    const float centered = (x[i] - mean[i]) * inv;
+    const float d = dy[i] * g * inv;
+    dx[i] = d;
+    dmean[i] = -d;
+    dvariance[i] = -0.5f * d * centered * inv;
+    dscale[i] = dy[i] * centered;
+  }
+}
+
+static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  float *arrays[9] = {NULL};
+  size_t lengths[9] = {0};
+  double epsilon = 0.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 10) return fail(env, "batchNormGradFull", "expected 10 arguments");
+  for (int i = 0; i < 9; i++) {
+    if (i == 4 && is_nullish(env, argv[i])) continue; // no scale: 1
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNormGradFull", "arrays must be Float32Arrays (scale may be null)");
+  }
+  if (napi_get_value_double(env, argv[9], &epsilon) != napi_ok) return fail(env, "batchNormGradFull", "epsilon must be a number");
+  const size_t n = lengths[0];
+  for (int i = 1; i < 9; i++) {
+    if (arrays[i] != NULL && lengths[i] < n) return fail(env, "batchNormGradFull", "every array must be as long as x");
+  }
+  batch_norm_grad_full_run(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], arrays[7], arrays[8], n,
+                           (float)epsilon);
+  return NULL;
+}
+
 void gowide_elementwise_register(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"tile", NULL, tile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
@@ -629,6 +670,7 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    {"batchNormGradFull", NULL, batch_norm_grad_full, NULL, NULL, NULL, napi_default_jsproperty, NULL},
     {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
