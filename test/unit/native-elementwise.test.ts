@@ -127,8 +127,11 @@ describe('native element-wise kernels on wasm', () => {
       }
       await compareKernel('Sum', { x: hostFloat([17, 9], 1001) }, { axis: 0, keepDims: false }, 'Sum matrix rows');
       await compareKernel('Mean', { x: hostFloat([1000], 1002, 3) }, { axis: 0, keepDims: false }, 'Mean of a long vector');
+      // BatchNorm's statistics: many short rows (the grouped path), with a remainder of rows.
+      await compareKernel('Mean', { x: hostFloat([37, 29, 17, 8], 1003, 2) }, { axis: [0, 1, 2], keepDims: false }, 'Mean of 8 channels');
+      await compareKernel('Sum', { x: hostFloat([211, 5, 3], 1004) }, { axis: [0, 1], keepDims: true }, 'Sum of 3 channels');
     });
-    assert.equal(counts.reduceSum, 2 * merged.length + 2);
+    assert.equal(counts.reduceSum, 2 * merged.length + 4);
     const fallback = await countCalls(async () => {
       await compareKernel('Sum', { x }, { axis: [0, 2], keepDims: false }, 'Sum [0,2]');
       await compareKernel('Mean', { x }, { axis: [1, 3], keepDims: true }, 'Mean [1,3]');
