@@ -269,6 +269,13 @@ describe('native element-wise kernels on wasm', () => {
     let seed = 200;
     let ran = 0;
     const counts = await countCalls(async () => {
+      await compareKernel(
+        'FusedBatchNorm',
+        { x: hostFloat([9, 7, 11, 8], seed++), mean: hostFloat([8], seed++), variance: hostFloat([8], seed++, 1.5), scale: hostFloat([8], seed++), offset: hostFloat([8], seed++) },
+        { varianceEpsilon: 0.001 },
+        'FusedBatchNorm 693 rows of 8 (groups of rows and a remainder)',
+      );
+      ran++;
       for (const statistics of [[6], shape]) {
         for (const [withScale, withOffset] of [[true, true], [false, true], [true, false], [false, false]]) {
           const inputs: Record<string, ReturnType<typeof hostFloat>> = {
@@ -298,11 +305,15 @@ describe('native element-wise kernels on wasm', () => {
 
   it('the batch-norm gradient (per-channel and LayerNorm-sized statistics) matches cpu and TF.js\'s own, in one native call', async (t) => {
     if (skipWithoutAddon(t)) return;
-    const shape = [4, 5, 3, 6];
     // (Without a scale TF.js cannot differentiate batchNorm at all: it saves the missing input.)
-    for (const [statistics, addonFunction] of [[[6], 'batchNormGrad'], [[4, 5, 3, 6], 'batchNormGradFull']] as const) {
-      const x = hostFloat(shape, 300);
-      const dy = hostFloat(shape, 301);
+    const cases = [
+      [[4, 5, 3, 6], [6], 'batchNormGrad'],
+      [[4, 5, 3, 6], [4, 5, 3, 6], 'batchNormGradFull'],
+      [[9, 7, 11, 8], [8], 'batchNormGrad'], // 693 rows of 8: groups of 32 rows and a remainder
+    ] as const;
+    for (const [shape, statistics, addonFunction] of cases) {
+      const x = hostFloat([...shape], 300);
+      const dy = hostFloat([...shape], 301);
       const mean = hostFloat([...statistics], 302);
       const variance = hostFloat([...statistics], 303, 1.5);
       const scale = hostFloat([...statistics], 304);
