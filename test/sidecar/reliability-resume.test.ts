@@ -4,7 +4,7 @@
 // experiment run without interruption (none missing, none twice), and every record written before a
 // kill that belongs before the resume point must be kept unchanged. Then checkpoints corrupted on
 // disk (a flipped byte, a truncated binary, a garbled index) are named by --resume, which falls back
-// to the last good one.
+// to the last good one. Last, the sidecar itself is killed mid-imitation and a new one resumes the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,7 +14,9 @@ import * as path from 'node:path';
 import type { MetricRecord } from '../../server/protocol';
 import { readMetricsFile } from '../../server/runs/metrics-log';
 import { assertMetricsClean } from '../unit/resume-helpers';
+import { GetMetricsRequest, StartStageRequest } from '../../server/protocol';
 import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, slowishExperiment, writeExperiment } from './reliability-helpers';
+import { initializeParams, startBuiltSidecar } from './sidecar-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -182,6 +184,60 @@ test('a metrics.jsonl damaged before a commit point is named by --resume, which 
     assertRunFolderIntact(runDir);
     t.diagnostic(`damaged metrics line ${at + 1}: named, resumed from imitate block 1, ${from.droppedMetrics} records after it recomputed`);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the sidecar killed with SIGKILL mid-imitation: a new sidecar resumes the run over JSON-RPC with every record once', { timeout: 300_000 }, async (t) => {
+  ensureBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-sidecar-kill-'));
+  const first = startBuiltSidecar();
+  let second: ReturnType<typeof startBuiltSidecar> | undefined;
+  try {
+    const file = writeExperiment(dir, slowishExperiment('sidecar'));
+    const runsDir = path.join(dir, 'runs');
+    await first.connection.sendRequest('initialize', initializeParams);
+    await first.connection.sendNotification('initialized', {});
+    const { runId, runDir } = await first.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir });
+    const committed = () => {
+      try {
+        return fs.readFileSync(path.join(runDir, 'progress.json'), 'utf8').includes('"checkpoint": "seed1-imitate-block001"');
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 150_000;
+    while (first.child.exitCode === null && !committed() && Date.now() < deadline) await sleep(5);
+    assert.ok(committed(), 'block 1 was committed');
+    const exited = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await exited;
+    const before = readMetricsFile(path.join(runDir, 'metrics.jsonl'));
+    assert.ok(!before.some((m) => m.phase === 'finetune'), 'killed before imitation ended');
+
+    second = startBuiltSidecar();
+    await second.connection.sendRequest('initialize', initializeParams);
+    await second.connection.sendNotification('initialized', {});
+    const resumed = await second.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir, resume: true, wait: true });
+    assert.equal(resumed.runId, runId, 'the same run');
+    assert.equal(resumed.summary?.state, 'done', resumed.summary?.error);
+    assert.ok(second.logs.some((l) => /continuing run .* from seed 1, imitate block [12]/.test(l.message)), second.logs.map((l) => l.message).join('\n'));
+    const stored = await second.connection.sendRequest(GetMetricsRequest, { runId, runsDir });
+    assert.deepEqual(stored.map((m) => m.seq), stored.map((_, i) => i), 'getMetrics: contiguous seq');
+    const metrics = assertMetricsClean(runDir);
+    assertRunFolderIntact(runDir);
+    for (let block = 0; block < 4; block++) {
+      assert.equal(metrics.filter((m) => m.phase === 'imitate' && m.block === block && m.step === 0 && m.split === 'validation').length, 1, `block ${block} measured once`);
+    }
+    const journal = JSON.parse(fs.readFileSync(path.join(runDir, 'progress.json'), 'utf8')) as { entries: { kind: string; checkpoint?: string; metricsSeq: number }[] };
+    const keep = journal.entries.find((e) => e.kind === 'commit' && e.checkpoint === 'seed1-imitate-block001')!.metricsSeq;
+    assert.deepEqual(metrics.slice(0, keep), before.slice(0, keep), `the ${keep} records before block 1's commit are unchanged`);
+    t.diagnostic(`sidecar killed with ${before.length} records on disk; resumed by a new sidecar, ${keep} kept, ${metrics.length} in the end, every record once`);
+  } finally {
+    // stop() waits for an exit event, which a killed sidecar has already sent.
+    if (first.child.exitCode === null && first.child.signalCode === null) await first.stop();
+    else first.connection.dispose();
+    await second?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
