@@ -12,7 +12,7 @@ import type { BackendName, MetricRecord, PhaseName, RunState, RunSummary, StageN
 import { restoreCheckpoint } from '../runs/checkpoint';
 import { readMetricsFile, type NewMetric } from '../runs/metrics-log';
 import { runPath } from '../runs/names';
-import { writeJournal, type JournalEntry } from '../runs/run-journal';
+import { journalText, writeJournal, type JournalEntry } from '../runs/run-journal';
 import { RunStore } from '../runs/run-store';
 import { explainWriteError } from '../runs/write-errors';
 import { readStageSnapshot, writeStageSnapshot } from '../runs/stage-settings';
@@ -76,9 +76,11 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
   const events = o.events ?? {};
   // A continued run: plan from its folder before opening it (the data to load depends on the plan).
   let continuation: Continuation | undefined;
+  let plannedFrom: string | undefined;
   if (o.runId) {
     const runDir = runPath(o.runsDir, o.runId);
     if (!fs.existsSync(path.join(runDir, 'experiment.json'))) throw new Error(`run ${o.runId} not found in ${o.runsDir}`);
+    plannedFrom = journalText(runDir);
     continuation = planContinuation({
       runDir,
       checkpointDir: path.join(runDir, 'checkpoints'),
@@ -100,7 +102,7 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
   const firstSeed = seedsWithWork[0] ?? seeds[0];
   const firstData = await loadData(firstSeed);
 
-  const store = o.runId ? RunStore.open(o.runsDir, o.runId) : RunStore.create(o.runsDir, experiment, o.experimentPath);
+  const store = o.runId ? RunStore.open(o.runsDir, o.runId, plannedFrom) : RunStore.create(o.runsDir, experiment, o.experimentPath);
   let resumedFrom: ResumedFrom | undefined;
   try {
     if (continuation) {

@@ -61,6 +61,15 @@ export function readJournal<Outcome>(runDir: string): RunJournal<Outcome> | unde
   return journal;
 }
 
+/** progress.json as text ('' when there is none): what a continuation was planned from. */
+export function journalText(runDir: string): string {
+  try {
+    return fs.readFileSync(path.join(runDir, FILE), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export function writeJournal<Outcome>(runDir: string, journal: RunJournal<Outcome>): void {
   writeJsonAtomic(path.join(runDir, FILE), journal);
 }

@@ -16,6 +16,7 @@ import { writeJsonAtomic } from './atomic';
 import { saveCheckpoint, type CheckpointIndex } from './checkpoint';
 import { MetricsLog, truncateMetricsFile, type NewMetric } from './metrics-log';
 import { runFolderName, runPath } from './names';
+import { journalText } from './run-journal';
 import { acquireRunLock } from './run-lock';
 import { explainWriteError, explainingWriteErrors } from './write-errors';
 
@@ -26,9 +27,15 @@ export class RunStore {
   private constructor(
     readonly runId: string,
     readonly runDir: string,
+    /** With open: the progress.json the caller planned from; a different one now means another
+     *  process worked on the run in between, and the plan is stale. */
+    plannedFrom?: string,
   ) {
     this.unlock = acquireRunLock(runDir);
     try {
+      if (plannedFrom !== undefined && journalText(runDir) !== plannedFrom) {
+        throw new Error(`run ${runId} was changed by another gowide process while this one prepared to continue it; look at its state, then try again`);
+      }
       removeTemporaryFiles(runDir);
       this.log = new MetricsLog(this.metricsFile, runId);
     } catch (err) {
@@ -74,11 +81,11 @@ export class RunStore {
     throw new Error(`could not create a run folder for "${experiment.name}" in ${runsDir}`);
   }
 
-  /** Opens an existing run folder (to continue it). */
-  static open(runsDir: string, runId: string): RunStore {
+  /** Opens an existing run folder (to continue it). `plannedFrom`: see the constructor. */
+  static open(runsDir: string, runId: string, plannedFrom?: string): RunStore {
     const dir = runPath(runsDir, runId);
     if (!fs.existsSync(path.join(dir, 'experiment.json'))) throw new Error(`run ${runId} not found in ${runsDir}`);
-    return new RunStore(runId, dir);
+    return new RunStore(runId, dir, plannedFrom);
   }
 
   get checkpointDir(): string {
