@@ -50,3 +50,20 @@ test('a stale run.lock is taken over; a live owner is refused with its pid', asy
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 });
+
+test('a run changed by another process between planning and opening is refused instead of continued from a stale plan', () => {
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-stale-'));
+  try {
+    const runDir = path.join(runsDir, 'r1');
+    fs.mkdirSync(runDir);
+    fs.writeFileSync(path.join(runDir, 'experiment.json'), '{}');
+    fs.writeFileSync(path.join(runDir, 'progress.json'), '{"format":"gowide-journal-1","entries":[]}\n');
+    const planned = fs.readFileSync(path.join(runDir, 'progress.json'), 'utf8');
+    RunStore.open(runsDir, 'r1', planned).close();
+    fs.writeFileSync(path.join(runDir, 'progress.json'), '{"format":"gowide-journal-1","entries":[{"kind":"commit"}]}\n');
+    assert.throws(() => RunStore.open(runsDir, 'r1', planned), /changed by another gowide process/);
+    assert.ok(!fs.existsSync(path.join(runDir, 'run.lock')), 'the lock is released');
+  } finally {
+    fs.rmSync(runsDir, { recursive: true, force: true });
+  }
+});
