@@ -19,9 +19,8 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { getKernel, getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { registerMissingWasmKernels } from '../server/engine/kernels/wasm-gradients';
+import { timeWasmKernels } from './bench/kernel-timers';
 import {
   registerNativeBlasKernels,
   registerNativeConvKernels,
@@ -80,44 +79,6 @@ function buildModel(name: string): tf.LayersModel {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Profiling: wrap every wasm kernel; time only top-level calls (composed kernels call others).
-
-const kernelTimes = new Map<string, { ms: number; calls: number }>();
-let depth = 0;
-let wrapped: KernelConfig[] = [];
-
-function wrapKernels(): void {
-  wrapped = getKernelsForBackend('wasm');
-  for (const config of wrapped) {
-    const inner = config.kernelFunc;
-    const timed = ((args: Parameters<KernelFunc>[0]) => {
-      if (depth > 0) return inner(args);
-      depth++;
-      const start = performance.now();
-      try {
-        return inner(args);
-      } finally {
-        depth--;
-        const entry = kernelTimes.get(config.kernelName) ?? { ms: 0, calls: 0 };
-        entry.ms += performance.now() - start;
-        entry.calls++;
-        kernelTimes.set(config.kernelName, entry);
-      }
-    }) as KernelFunc;
-    unregisterKernel(config.kernelName, 'wasm');
-    registerKernel({ ...config, kernelFunc: timed });
-  }
-}
-
-function unwrapKernels(): void {
-  for (const config of wrapped) {
-    unregisterKernel(config.kernelName, 'wasm');
-    registerKernel(config);
-  }
-  wrapped = [];
-}
-
-// ---------------------------------------------------------------------------------------------
 
 interface Measurement {
   samplesPerSec: number;
@@ -139,13 +100,12 @@ async function measure(modelName: string, arm: string): Promise<Measurement> {
   for (let i = 0; i < 2; i++) tf.dispose(step());
   if (profile) {
     const profileSteps = 3;
-    kernelTimes.clear();
-    wrapKernels();
+    const timer = timeWasmKernels();
     const start = performance.now();
     for (let i = 0; i < profileSteps; i++) tf.dispose(step());
     const total = (performance.now() - start) / profileSteps;
-    unwrapKernels();
-    const rows = [...kernelTimes.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    timer.stop();
+    const rows = [...timer.times.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const inKernels = rows.reduce((sum, [, entry]) => sum + entry.ms, 0) / profileSteps;
     log(`  profile ${modelName} (${arm}): ${total.toFixed(1)} ms per step, ${inKernels.toFixed(1)} ms in kernels`);
     for (const [name, entry] of rows.slice(0, 14)) {

@@ -20,11 +20,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getGradient, getKernel, getKernelsForBackend, registerGradient, registerKernel, unregisterGradient, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { loadBlasAddon } from '../server/engine/native/blas-kernels';
 import { registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
+import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
 
@@ -97,49 +98,6 @@ function feature(name: string): { on(): void; off(): void } {
     };
   }
   throw new Error(`unknown --ab feature ${name}`);
-}
-
-const times = new Map<string, { ms: number; calls: number }>();
-let depth = 0;
-let wrapped: KernelConfig[] = [];
-
-function shapesOf(inputs: Record<string, TensorInfo | undefined>): string {
-  return Object.entries(inputs)
-    .filter(([, tensor]) => tensor != null)
-    .map(([name, tensor]) => `${name}[${tensor!.shape.join(',')}]`)
-    .join(' ');
-}
-
-function wrapKernels(): void {
-  wrapped = getKernelsForBackend('wasm');
-  for (const config of wrapped) {
-    const inner = config.kernelFunc;
-    const timed = ((args: Parameters<KernelFunc>[0]) => {
-      if (depth > 0) return inner(args);
-      depth++;
-      const start = clock();
-      try {
-        return inner(args);
-      } finally {
-        depth--;
-        const key = byShapes ? `${config.kernelName} ${shapesOf(args.inputs as Record<string, TensorInfo>)}` : config.kernelName;
-        const entry = times.get(key) ?? { ms: 0, calls: 0 };
-        entry.ms += clock() - start;
-        entry.calls++;
-        times.set(key, entry);
-      }
-    }) as KernelFunc;
-    unregisterKernel(config.kernelName, 'wasm');
-    registerKernel({ ...config, kernelFunc: timed });
-  }
-}
-
-function unwrapKernels(): void {
-  for (const config of wrapped) {
-    unregisterKernel(config.kernelName, 'wasm');
-    registerKernel(config);
-  }
-  wrapped = [];
 }
 
 /** A training step of the model on its first random batch, the loss read back. */
@@ -239,12 +197,12 @@ async function main(): Promise<void> {
     let start = clock();
     for (let i = 0; i < steps; i++) step();
     const plainMs = (clock() - start) / steps;
-    times.clear();
-    wrapKernels();
+    const timer = timeWasmKernels({ clock, key: (name, inputs) => (byShapes ? `${name} ${inputShapes(inputs)}` : name) });
     start = clock();
     for (let i = 0; i < steps; i++) step();
     const wrappedMs = (clock() - start) / steps;
-    unwrapKernels();
+    timer.stop();
+    const times = timer.times;
     const rows = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const inKernels = rows.reduce((sum, [, e]) => sum + e.ms, 0) / steps;
     console.log(

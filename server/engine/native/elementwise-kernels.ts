@@ -57,33 +57,24 @@ export interface ElementwiseAddon {
     period: number,
     epsilon: number,
   ): void;
-  batchNormGradFull(
-    x: Float32Array,
-    dy: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    scale: Float32Array | null,
-    dx: Float32Array,
-    dmean: Float32Array,
-    dvariance: Float32Array,
-    dscale: Float32Array,
-    epsilon: number,
-  ): void;
-  batchNormGrad(
-    x: Float32Array,
-    dy: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    scale: Float32Array | null,
-    dx: Float32Array,
-    dmean: Float32Array,
-    dvariance: Float32Array,
-    dscale: Float32Array,
-    doffset: Float32Array,
-    channels: number,
-    epsilon: number,
-  ): void;
+  /** Statistics as large as x (doffset is dy itself). */
+  batchNormGradFull(...args: [...BatchNormGradArrays, epsilon: number]): void;
+  /** Per-channel statistics of `channels` values. */
+  batchNormGrad(...args: [...BatchNormGradArrays, doffset: Float32Array, channels: number, epsilon: number]): void;
 }
+
+/** The arrays both batch-norm gradients take: inputs, then outputs. */
+type BatchNormGradArrays = [
+  x: Float32Array,
+  dy: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  scale: Float32Array | null,
+  dx: Float32Array,
+  dmean: Float32Array,
+  dvariance: Float32Array,
+  dscale: Float32Array,
+];
 
 /** Name of our batch-norm gradient kernel (registered on wasm only; ../kernels/gradients.ts uses it). */
 export const BATCH_NORM_GRAD = 'GowideBatchNormGrad';

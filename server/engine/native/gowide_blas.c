@@ -197,9 +197,9 @@ static napi_value get_threads(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
-    {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    GOWIDE_FUNCTION("sgemm", sgemm),
+    GOWIDE_FUNCTION("setThreads", set_threads),
+    GOWIDE_FUNCTION("getThreads", get_threads),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   gowide_conv_register(env, exports);

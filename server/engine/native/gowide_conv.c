@@ -466,10 +466,10 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
 
 void gowide_conv_register(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
-    {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    GOWIDE_FUNCTION("conv2d", conv2d),
+    GOWIDE_FUNCTION("conv2dBackpropFilter", conv2d_backprop_filter),
+    GOWIDE_FUNCTION("conv2dBackpropInput", conv2d_backprop_input),
+    GOWIDE_FUNCTION("maxPoolGrad", max_pool_grad),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }

@@ -4,6 +4,8 @@
 #define GOWIDE_CONV_H
 #include <node_api.h>
 #include <stddef.h>
+// One exported function in a napi_property_descriptor array: its JS name and C callback.
+#define GOWIDE_FUNCTION(name, callback) {name, NULL, callback, NULL, NULL, NULL, napi_default_jsproperty, NULL}
 void gowide_conv_register(napi_env env, napi_value exports);
 // Element-wise, reduction and batch-norm kernels (gowide_elementwise.c): adds their functions to exports.
 void gowide_elementwise_register(napi_env env, napi_value exports);

@@ -113,18 +113,30 @@ static void tile_axis(const Tile *t, int axis, const float *x, float *out) {
   repeat_block(out, (size_t)size * t->out_stride[axis], t->reps[axis]);
 }
 
-static napi_value tile(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
+// The arguments of tile and transpose: (Float32Array x, Float32Array out, Int32Array shape,
+// Int32Array per-axis values) with ranks 1 to 8 that agree; false with a pending exception.
+static bool shape_arguments(napi_env env, napi_callback_info info, const char *function, float **x, size_t *x_length, float **out,
+                            size_t *out_length, int32_t **shape, int32_t **per_axis, size_t *rank) {
+  size_t argc = 4, per_axis_length = 0;
   napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], x, x_length) ||
+      !floats(env, argv[1], out, out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)shape, rank) ||
+      !typed_array(env, argv[3], napi_int32_array, (void **)per_axis, &per_axis_length)) {
+    fail(env, function, "expected (Float32Array x, Float32Array out, Int32Array shape, Int32Array of one value per axis)");
+    return false;
+  }
+  if (*rank < 1 || *rank > MAX_RANK || per_axis_length != *rank) {
+    fail(env, function, "the shape and the per-axis values need the same rank, 1 to 8");
+    return false;
+  }
+  return true;
+}
+
+static napi_value tile(napi_env env, napi_callback_info info) {
   float *x, *out;
   int32_t *shape, *reps;
-  size_t x_length, out_length, rank, reps_length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], &x, &x_length) ||
-      !floats(env, argv[1], &out, &out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)&shape, &rank) ||
-      !typed_array(env, argv[3], napi_int32_array, (void **)&reps, &reps_length)) {
-    return fail(env, "tile", "expected (Float32Array x, Float32Array out, Int32Array shape, Int32Array reps)");
-  }
-  if (rank < 1 || rank > MAX_RANK || reps_length != rank) return fail(env, "tile", "shape and reps need the same rank, 1 to 8");
+  size_t x_length, out_length, rank;
+  if (!shape_arguments(env, info, "tile", &x, &x_length, &out, &out_length, &shape, &reps, &rank)) return NULL;
   Tile t = {.rank = (int)rank};
   size_t x_size = 1, out_size = 1;
   for (size_t d = 0; d < rank; d++) {
@@ -427,17 +439,10 @@ static napi_value gather(napi_env env, napi_callback_info info) {
 // transpose, softmax
 
 static napi_value transpose(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
   float *x, *out;
   int32_t *shape, *perm;
-  size_t x_length, out_length, rank, perm_length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], &x, &x_length) ||
-      !floats(env, argv[1], &out, &out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)&shape, &rank) ||
-      !typed_array(env, argv[3], napi_int32_array, (void **)&perm, &perm_length)) {
-    return fail(env, "transpose", "expected (Float32Array x, Float32Array out, Int32Array shape, Int32Array perm)");
-  }
-  if (rank < 1 || rank > MAX_RANK || perm_length != rank) return fail(env, "transpose", "shape and perm need the same rank, 1 to 8");
+  size_t x_length, out_length, rank;
+  if (!shape_arguments(env, info, "transpose", &x, &x_length, &out, &out_length, &shape, &perm, &rank)) return NULL;
   size_t x_stride[MAX_RANK], size = 1;
   bool seen[MAX_RANK] = {false};
   for (int d = (int)rank - 1; d >= 0; d--) {
@@ -689,17 +694,17 @@ static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
 
 void gowide_elementwise_register(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
-    {"tile", NULL, tile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"reduceSum", NULL, reduce_sum, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"binary", NULL, binary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"unary", NULL, unary, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"erfGrad", NULL, erf_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"gather", NULL, gather, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"batchNormGradFull", NULL, batch_norm_grad_full, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-    {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+    GOWIDE_FUNCTION("tile", tile),
+    GOWIDE_FUNCTION("reduceSum", reduce_sum),
+    GOWIDE_FUNCTION("binary", binary),
+    GOWIDE_FUNCTION("unary", unary),
+    GOWIDE_FUNCTION("erfGrad", erf_grad),
+    GOWIDE_FUNCTION("gather", gather),
+    GOWIDE_FUNCTION("transpose", transpose),
+    GOWIDE_FUNCTION("softmax", softmax),
+    GOWIDE_FUNCTION("batchNorm", batch_norm),
+    GOWIDE_FUNCTION("batchNormGradFull", batch_norm_grad_full),
+    GOWIDE_FUNCTION("batchNormGrad", batch_norm_grad),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }
