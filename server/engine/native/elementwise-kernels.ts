@@ -196,15 +196,29 @@ function nativeReduce(kernelName: 'Sum' | 'Mean', args: WasmKernelArgs): TensorI
 const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4 } as const;
 type BinaryKernel = keyof typeof BINARY_OPS;
 
+/**
+ * Below this many values a product without broadcasting (same shapes, or a scalar operand) costs
+ * less in the wasm kernel than the call into the addon (Adam's updates of small variables).
+ */
+const SMALL_ELEMENTWISE = 4096;
+
 function nativeBinary(kernelName: BinaryKernel, args: WasmKernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const a = inputs.a as TensorInfo;
   const b = inputs.b as TensorInfo;
   if (addon == null || a.dtype !== 'float32' || b.dtype !== 'float32') return replacements.runFallback(kernelName, args);
-  const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const aSize = util.sizeFromShape(a.shape);
+  const bSize = util.sizeFromShape(b.shape);
+  // Same shapes or a scalar: one run over the output, no broadcast analysis.
+  const sameShape = util.arraysEqual(a.shape, b.shape);
+  const simple = sameShape || (aSize === 1 && a.shape.length <= b.shape.length) || (bSize === 1 && b.shape.length <= a.shape.length);
+  if (simple && Math.max(aSize, bSize) < SMALL_ELEMENTWISE) return replacements.runFallback(kernelName, args);
+  const outShape = sameShape ? a.shape : backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const out = backend.makeOutput(outShape, 'float32');
-  if (util.sizeFromShape(outShape) > 0) {
-    addon.binary(BINARY_OPS[kernelName], view(backend, a), view(backend, b), view(backend, out), broadcastDims(a.shape, b.shape));
+  const size = util.sizeFromShape(outShape);
+  if (size > 0) {
+    const dims = simple ? Int32Array.from([1, size, aSize === size ? 1 : 0, bSize === size ? 1 : 0]) : broadcastDims(a.shape, b.shape);
+    addon.binary(BINARY_OPS[kernelName], view(backend, a), view(backend, b), view(backend, out), dims);
   }
   return out;
 }
