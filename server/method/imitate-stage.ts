@@ -36,6 +36,8 @@ export interface ImitationResult {
 export interface ImitationHooks {
   /** Called after every imitated block (checkpoints). */
   afterBlock?: (block: number) => Promise<void>;
+  /** Called when a block's phase starts. */
+  blockStarted?: (block: number) => void;
   /** Called with each block's result as soon as it is known. */
   blockDone?: (result: BlockImitation) => void;
   /** Resume after a crash: blocks below this were imitated and restored from their checkpoint. */
@@ -68,6 +70,7 @@ export async function imitate(ctx: StageContext, thin: BlockNet, wide: BlockNet,
   const headShared = copyPart(wide.head, thin.head, copy) && copyPart(wide.stem, thin.stem, copy);
   const blocks: BlockImitation[] = [];
   for (let i = startBlock; i < thin.blocks.length; i++) {
+    hooks.blockStarted?.(i);
     const result = await imitateBlock(ctx, thin, wide, i);
     blocks.push(result);
     hooks.blockDone?.(result);

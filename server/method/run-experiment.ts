@@ -298,6 +298,8 @@ function sanitize(record: NewMetric): NewMetric {
   return out as unknown as NewMetric;
 }
 
+type BlockStatus = NonNullable<StageStatus['blocks']>[number];
+
 function updateStage(
   stages: StageStatus[],
   phase: PhaseName,
@@ -311,13 +313,16 @@ function updateStage(
   }
   stage.state = state;
   if (extra?.accuracy !== undefined) stage.accuracy = extra.accuracy;
-  if (extra?.block !== undefined && extra.blockLoss) {
+  if (extra?.block !== undefined) {
     stage.blocks ??= [];
-    const entry = { index: extra.block, state: 'done' as const, startLoss: extra.blockLoss[0], loss: extra.blockLoss[1] };
+    // A block is listed as running when its phase starts and replaced by its result when done.
+    const entry: BlockStatus = extra.blockLoss
+      ? { index: extra.block, state: 'done', startLoss: extra.blockLoss[0], loss: extra.blockLoss[1] }
+      : { index: extra.block, state: 'running' };
     const at = stage.blocks.findIndex((b) => b.index === extra.block);
     if (at >= 0) stage.blocks[at] = entry;
     else stage.blocks.push(entry);
-    stage.lastLoss = extra.blockLoss[1];
+    if (extra.blockLoss) stage.lastLoss = extra.blockLoss[1];
   }
 }
 

@@ -155,6 +155,7 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
             await hooks.checkpoint(name, net, { stage: 'imitate', block: i });
             await hooks.commit?.('imitate', name, i);
           },
+          blockStarted: (block) => hooks.stageState('imitate', 'running', { block }),
           blockDone: (b) => {
             outcome.imitation.push(b);
             outcome.seconds.imitate = secondsBefore + outcome.imitation.filter((x) => x.block >= startBlock).reduce((a, x) => a + x.seconds, 0);

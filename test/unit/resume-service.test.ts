@@ -36,7 +36,7 @@ test('startStage with resume continues the stopped run from its last block check
     onProgress: () => undefined,
     onLog: (_, message) => logs.push(message),
     onRunState: (run: RunSummary) => {
-      if (run.stages.find((s) => s.stage === 'imitate')?.blocks?.some((b) => b.index === 0)) stopAfterBlock?.();
+      if (run.stages.find((s) => s.stage === 'imitate')?.blocks?.some((b) => b.index === 0 && b.state === 'done')) stopAfterBlock?.();
     },
   });
   const runsDir = path.join(dir, 'runs');
