@@ -10,7 +10,7 @@ import {
   NoBackendError,
   errorMessage,
 } from './errors';
-import { registerFastGradients } from './kernels/gradients';
+import { fastGradientsRegistered, registerFastGradients } from './kernels/gradients';
 import { loadNativeBackend } from './native';
 import { checkTrainingStep } from './training-check';
 import { nativeBlasStatus, prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
@@ -189,6 +189,8 @@ function engineNotes(active: BackendName): string[] {
     if (added.length > 0) notes.push(`wasm kernels added or replaced by gowide: ${added.join(', ')}`);
     notes.push(nativeBlasStatus());
   }
+  const gradients = fastGradientsRegistered();
+  if (gradients.length > 0) notes.push(`TF.js gradients replaced by gowide (same values, fewer kernels): ${gradients.join(', ')}`);
   return notes;
 }
 

@@ -166,6 +166,11 @@ export function registerFastGradients(): string[] {
   return [...replaced.keys()];
 }
 
+/** The kernel names whose gradients are ours now. */
+export function fastGradientsRegistered(): string[] {
+  return [...replaced.keys()];
+}
+
 /** Puts TF.js's own gradients back (side-by-side benchmarks and tests); returns the kernel names. */
 export function unregisterFastGradients(): string[] {
   const restored = [...replaced.keys()];
