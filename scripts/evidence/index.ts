@@ -44,7 +44,8 @@ function parseArgs(argv: string[]): Args {
 const resultFile = (id: string) => join(OUT, `${id}.json`);
 
 function storedResults(): StudyResult[] {
-  return STUDIES.filter((s) => existsSync(resultFile(s.id))).map((s) => JSON.parse(readFileSync(resultFile(s.id), 'utf8')) as StudyResult);
+  // The study's title and regime come from studies.ts (they may be reworded after a run).
+  return STUDIES.filter((s) => existsSync(resultFile(s.id))).map((s) => ({ ...(JSON.parse(readFileSync(resultFile(s.id), 'utf8')) as StudyResult), study: s }));
 }
 
 /** Replaces the text between <!-- generated:NAME --> and <!-- /generated:NAME --> in the document. */

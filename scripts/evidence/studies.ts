@@ -27,7 +27,7 @@ export const STUDIES: Study[] = [
     id: 'resnet',
     title: 'Residual CNN',
     file: 'examples/fashion-mnist-resnet.gowide.json',
-    regime: 'residual bottleneck blocks with BatchNorm: easy for scratch training',
+    regime: 'residual bottleneck blocks with BatchNorm, widened inside the block: the paper\'s ResNet recipe',
   },
 ];
 
