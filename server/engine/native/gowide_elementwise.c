@@ -81,6 +81,25 @@ static bool non_negative(napi_env env, napi_value value, int64_t *result) {
   return napi_get_value_int64(env, value, result) == napi_ok && *result >= 0 && *result <= INT32_MAX;
 }
 
+// Walks the outer axes [0, axes) of a strided loop like an odometer: the next index, and the two
+// offsets (second may be NULL) moved by their strides.
+typedef struct {
+  int axes;
+  int64_t size[MAX_RANK], stride[2][MAX_RANK], index[MAX_RANK];
+  size_t offset[2];
+} Odometer;
+
+static void odometer_step(Odometer *o) {
+  for (int d = o->axes - 1; d >= 0; d--) {
+    o->offset[0] += (size_t)o->stride[0][d];
+    o->offset[1] += (size_t)o->stride[1][d];
+    if (++o->index[d] < o->size[d]) return;
+    o->offset[0] -= (size_t)(o->stride[0][d] * o->size[d]);
+    o->offset[1] -= (size_t)(o->stride[1][d] * o->size[d]);
+    o->index[d] = 0;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // tile
 
@@ -306,19 +325,14 @@ static napi_value binary(napi_env env, napi_callback_info info) {
     return fail(env, "binary", "the last axis' strides must be 0 or 1");
   }
   const int64_t n = size[last];
-  int64_t index[MAX_RANK] = {0};
-  size_t offset_a = 0, offset_b = 0;
-  for (size_t done = 0; done < total; done += (size_t)n) {
-    binary_run(op, a + offset_a, stride_a[last], b + offset_b, stride_b[last], out + done, n);
-    // Advance the outer index like an odometer.
-    for (int d = last - 1; d >= 0; d--) {
-      offset_a += (size_t)stride_a[d];
-      offset_b += (size_t)stride_b[d];
-      if (++index[d] < size[d]) break;
-      offset_a -= (size_t)stride_a[d] * (size_t)size[d];
-      offset_b -= (size_t)stride_b[d] * (size_t)size[d];
-      index[d] = 0;
-    }
+  Odometer o = {.axes = last};
+  for (int d = 0; d < last; d++) {
+    o.size[d] = size[d];
+    o.stride[0][d] = stride_a[d];
+    o.stride[1][d] = stride_b[d];
+  }
+  for (size_t done = 0; done < total; done += (size_t)n, odometer_step(&o)) {
+    binary_run(op, a + o.offset[0], stride_a[last], b + o.offset[1], stride_b[last], out + done, n);
   }
   return NULL;
 }
@@ -454,24 +468,17 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   if (x_length < size || out_length < size) return fail(env, "transpose", "an array is shorter than the shape");
   if (size == 0) return NULL;
   // Walk out in order; the input offset follows an odometer over out's axes.
-  size_t out_shape[MAX_RANK], in_stride[MAX_RANK];
-  for (size_t d = 0; d < rank; d++) {
-    out_shape[d] = (size_t)shape[perm[d]];
-    in_stride[d] = x_stride[perm[d]];
+  const size_t last = rank - 1, n = (size_t)shape[perm[last]], stride = x_stride[perm[last]];
+  Odometer o = {.axes = (int)last};
+  for (size_t d = 0; d < last; d++) {
+    o.size[d] = shape[perm[d]];
+    o.stride[0][d] = (int64_t)x_stride[perm[d]];
   }
-  const size_t last = rank - 1, n = out_shape[last], stride = in_stride[last];
-  size_t index[MAX_RANK] = {0}, offset = 0;
-  for (size_t done = 0; done < size; done += n) {
+  for (size_t done = 0; done < size; done += n, odometer_step(&o)) {
     if (stride == 1) {
-      memcpy(out + done, x + offset, n * sizeof(float));
+      memcpy(out + done, x + o.offset[0], n * sizeof(float));
     } else {
-      for (size_t i = 0; i < n; i++) out[done + i] = x[offset + i * stride];
-    }
-    for (int d = (int)last - 1; d >= 0; d--) {
-      offset += in_stride[d];
-      if (++index[d] < out_shape[d]) break;
-      offset -= in_stride[d] * out_shape[d];
-      index[d] = 0;
+      for (size_t i = 0; i < n; i++) out[done + i] = x[o.offset[0] + i * stride];
     }
   }
   return NULL;
