@@ -133,18 +133,24 @@ static void tile_axis(const Tile *t, int axis, const float *x, float *out) {
 }
 
 // The arguments of tile and transpose: (Float32Array x, Float32Array out, Int32Array shape,
-// Int32Array per-axis values) with ranks 1 to 8 that agree; false with a pending exception.
-static bool shape_arguments(napi_env env, napi_callback_info info, const char *function, float **x, size_t *x_length, float **out,
-                            size_t *out_length, int32_t **shape, int32_t **per_axis, size_t *rank) {
+// Int32Array per-axis values: reps or perm) with ranks 1 to 8 that agree.
+typedef struct {
+  float *x, *out;
+  int32_t *shape, *per_axis;
+  size_t x_length, out_length, rank;
+} ShapeArgs;
+
+// Reads them into a; false with a pending exception.
+static bool shape_arguments(napi_env env, napi_callback_info info, const char *function, ShapeArgs *a) {
   size_t argc = 4, per_axis_length = 0;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], x, x_length) ||
-      !floats(env, argv[1], out, out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)shape, rank) ||
-      !typed_array(env, argv[3], napi_int32_array, (void **)per_axis, &per_axis_length)) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !floats(env, argv[0], &a->x, &a->x_length) ||
+      !floats(env, argv[1], &a->out, &a->out_length) || !typed_array(env, argv[2], napi_int32_array, (void **)&a->shape, &a->rank) ||
+      !typed_array(env, argv[3], napi_int32_array, (void **)&a->per_axis, &per_axis_length)) {
     fail(env, function, "expected (Float32Array x, Float32Array out, Int32Array shape, Int32Array of one value per axis)");
     return false;
   }
-  if (*rank < 1 || *rank > MAX_RANK || per_axis_length != *rank) {
+  if (a->rank < 1 || a->rank > MAX_RANK || per_axis_length != a->rank) {
     fail(env, function, "the shape and the per-axis values need the same rank, 1 to 8");
     return false;
   }
@@ -152,10 +158,11 @@ static bool shape_arguments(napi_env env, napi_callback_info info, const char *f
 }
 
 static napi_value tile(napi_env env, napi_callback_info info) {
-  float *x, *out;
-  int32_t *shape, *reps;
-  size_t x_length, out_length, rank;
-  if (!shape_arguments(env, info, "tile", &x, &x_length, &out, &out_length, &shape, &reps, &rank)) return NULL;
+  ShapeArgs a;
+  if (!shape_arguments(env, info, "tile", &a)) return NULL;
+  const int32_t *shape = a.shape, *reps = a.per_axis;
+  const size_t rank = a.rank;
+  float *x = a.x, *out = a.out;
   Tile t = {.rank = (int)rank};
   size_t x_size = 1, out_size = 1;
   for (size_t d = 0; d < rank; d++) {
@@ -165,7 +172,7 @@ static napi_value tile(napi_env env, napi_callback_info info) {
     x_size *= (size_t)shape[d];
     out_size *= (size_t)shape[d] * (size_t)reps[d];
   }
-  if (x_length < x_size || out_length < out_size) return fail(env, "tile", "an array is shorter than its shape");
+  if (a.x_length < x_size || a.out_length < out_size) return fail(env, "tile", "an array is shorter than its shape");
   if (out_size == 0) return NULL;
   t.x_stride[rank - 1] = 1;
   t.out_stride[rank - 1] = 1;
@@ -453,10 +460,12 @@ static napi_value gather(napi_env env, napi_callback_info info) {
 // transpose, softmax
 
 static napi_value transpose(napi_env env, napi_callback_info info) {
-  float *x, *out;
-  int32_t *shape, *perm;
-  size_t x_length, out_length, rank;
-  if (!shape_arguments(env, info, "transpose", &x, &x_length, &out, &out_length, &shape, &perm, &rank)) return NULL;
+  ShapeArgs a;
+  if (!shape_arguments(env, info, "transpose", &a)) return NULL;
+  const int32_t *shape = a.shape, *perm = a.per_axis;
+  const size_t rank = a.rank;
+  const float *x = a.x;
+  float *out = a.out;
   size_t x_stride[MAX_RANK], size = 1;
   bool seen[MAX_RANK] = {false};
   for (int d = (int)rank - 1; d >= 0; d--) {
@@ -465,7 +474,7 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
     x_stride[d] = size;
     size *= (size_t)shape[d];
   }
-  if (x_length < size || out_length < size) return fail(env, "transpose", "an array is shorter than the shape");
+  if (a.x_length < size || a.out_length < size) return fail(env, "transpose", "an array is shorter than the shape");
   if (size == 0) return NULL;
   // Walk out in order; the input offset follows an odometer over out's axes.
   const size_t last = rank - 1, n = (size_t)shape[perm[last]], stride = x_stride[perm[last]];
