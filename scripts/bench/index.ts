@@ -132,6 +132,30 @@ function runTorch(models: BenchModel[]): TorchOutcome {
   }
 }
 
+/** The 1-minute load average (/proc/loadavg), or null where there is none. */
+function loadAverage(): number | null {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Other work on the machine: PyTorch's 2 OpenMP threads wait at every barrier for a thread that
+ * another job holds off the CPU, and collapse (measured here: the MLP from 23,155 to 255-2,074
+ * samples/s at a load average of 2.5-6, while TF.js slowed down 1.5-2x), so the ratios then favour
+ * TF.js wrongly. Warned about above a load of 0.5 per core before the bench's own work.
+ */
+function loadWarning(load: number | null, cores: number): string | null {
+  if (load == null || load <= 0.5 * cores) return null;
+  return (
+    `WARNING: load average ${load.toFixed(2)} on ${cores} cores before the bench: other jobs are running. PyTorch's ` +
+    `OpenMP threads can slow down far more than TF.js under load, so the ratios may overstate TF.js; compare on a quiet ` +
+    `machine, or with --threads 1`
+  );
+}
+
 interface Backend {
   name: string;
   /** Why it is not measured, or null when it loaded. */
@@ -144,9 +168,12 @@ interface Backend {
 async function main(): Promise<void> {
   const started = performance.now();
   const box = machine();
+  const loadAtStart = loadAverage();
   const models = benchModels().filter((m) => !onlyModels || onlyModels.some((name) => m.name.startsWith(name)));
   say(`gowide bench: ${box.nproc} cores, ${box.cpuModel} (${box.flags}), Node ${box.node}, TF.js ${box.tfjs}`);
   say(`batch ${BATCH}, Adam 1e-3, ${seconds} s per model and backend after a warm-up (cpu: ${cpuSeconds} s, smallest models only)`);
+  const warning = loadWarning(loadAtStart, box.nproc);
+  say(warning ?? `load average ${loadAtStart ?? 'unknown'} before the bench`);
 
   // --- PyTorch first, alone on the machine (never alongside TF.js: 2 cores).
   let torch: TorchOutcome = { available: false, reason: 'skipped (--skip-torch)', bySpec: new Map(), errors: new Map() };
@@ -315,7 +342,7 @@ async function main(): Promise<void> {
   if (json) {
     console.log(
       JSON.stringify({
-        machine: { ...box, blasThreads, torchThreads: threads },
+        machine: { ...box, blasThreads, torchThreads: threads, loadAverage: { start: loadAtStart, end: loadAverage() } },
         batch: BATCH,
         seconds,
         torch: torch.available ? { version: torch.version, blas: torch.blas, libblas: blasAlternative() } : { error: torch.reason },
