@@ -10,7 +10,7 @@ import { GetMetricsRequest, MetricsNotification, RunStateNotification, StartStag
 import { assertRunFolderIntact } from './reliability-helpers';
 import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
-const TRAIN = 4000;
+const TRAIN = 8000;
 const VALIDATION = 0.2;
 const BATCH = 8;
 /** 400 steps an epoch: several seconds of training, so a stop after 40 steps lands mid-epoch. */
@@ -57,7 +57,8 @@ describe('stop over JSON-RPC', () => {
         widen: { factor: 4 },
         // Stopping imitation needs a finished wide net first: one quick epoch of it then.
         wide: stage === 'wide' ? { epochs: 5, batchSize: BATCH } : { epochs: 1, batchSize: 256 },
-        imitate: { epochsPerLayer: 5, batchSize: BATCH },
+        // projectionWarmup 0: block 0's first epoch trains the block itself, not only its projection.
+        imitate: { epochsPerLayer: 5, batchSize: BATCH, projectionWarmup: 0 },
         finetune: { epochs: 1, batchSize: 64 },
         baselines: [],
         minWideAccuracy: 0,

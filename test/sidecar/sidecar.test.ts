@@ -140,10 +140,23 @@ describe('sidecar over stdio', () => {
   });
 
   test('a cancelled engineInfo request is answered with RequestCancelled', async () => {
-    const source = new CancellationTokenSource();
-    const pending = sidecar.connection.sendRequest(EngineInfoRequest, { refresh: true }, source.token);
-    source.cancel();
-    await rejectsWith(pending, RequestCancelled);
+    // A cancellation that reaches the sidecar after the probe finished is rightly ignored (LSP); on a
+    // loaded machine that can happen once, so a few attempts are allowed, and one must be cancelled.
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 3 && !outcomes.includes('cancelled'); attempt++) {
+      const source = new CancellationTokenSource();
+      const pending = sidecar.connection.sendRequest(EngineInfoRequest, { refresh: true }, source.token);
+      source.cancel();
+      try {
+        await pending;
+        outcomes.push('answered');
+      } catch (error) {
+        assert.ok(error instanceof ResponseError, `expected a ResponseError, got ${String(error)}`);
+        assert.equal(error.code, RequestCancelled, error.message);
+        outcomes.push('cancelled');
+      }
+    }
+    assert.ok(outcomes.includes('cancelled'), `no attempt was cancelled: ${outcomes.join(', ')}`);
     await assertStillAnswers();
   });
 
