@@ -111,7 +111,7 @@ export function headline(results: StudyResult[]): string {
     const a = r.report.arms;
     const v = verdict(r);
     const cell = (arm: ArmName) => (a[arm] ? `${pct(a[arm]!.accuracy.mean)} ± ${pct(a[arm]!.accuracy.std)}` : '-');
-    rows.push(`| ${r.study.title} | ${cell('wide')} | ${cell('scratch')} | ${cell('kd')} | ${cell('win')} | ${v ? v.winMinusScratch.toFixed(2) : '-'} | ${v ? (v.met ? 'met' : '**not met**') : '-'} |`);
+    rows.push(`| ${r.study.title} | ${cell('wide')} | ${cell('scratch')} | ${cell('kd')} | ${cell('win')} | ${v ? `${v.winMinusScratch >= 0 ? '+' : ''}${v.winMinusScratch.toFixed(2)}` : '-'} | ${v ? (v.met ? 'met' : '**not met**') : '-'} |`);
   }
   return rows.join('\n');
 }
