@@ -11,6 +11,11 @@ export interface Batch {
   size: number;
 }
 
+/** Full batches per epoch of `count` examples (the last partial batch is dropped); at least one. */
+export function stepsPerEpoch(count: number, batchSize: number): number {
+  return Math.max(1, Math.floor(count / Math.min(batchSize, count)));
+}
+
 export class BatchStream {
   private readonly featureSize: number;
   private readonly random: Random;
@@ -36,7 +41,7 @@ export class BatchStream {
 
   /** Full batches per epoch (the last partial batch of an epoch is dropped; the shuffle changes). */
   get stepsPerEpoch(): number {
-    return Math.max(1, Math.floor(this.split.count / Math.min(this.batchSize, this.split.count)));
+    return stepsPerEpoch(this.split.count, this.batchSize);
   }
 
   /** Epochs begun so far (1 after the first batch). */

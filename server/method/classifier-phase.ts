@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BlockNet } from '../models/types';
 import type { PhaseName } from '../protocol';
-import { BatchStream } from './batches';
+import { BatchStream, stepsPerEpoch } from './batches';
 import { seedFor, type StageContext } from './context';
 import { evaluate } from './evaluate';
 import { kdLoss } from './losses';
@@ -34,14 +34,13 @@ export function allVariables(net: BlockNet): tf.Variable[] {
 }
 
 export function classifierSteps(ctx: StageContext, p: Pick<ClassifierPhase, 'epochs' | 'batchSize'>): number {
-  const stepsPerEpoch = Math.max(1, Math.floor(ctx.data.train.count / Math.min(p.batchSize, ctx.data.train.count)));
-  return stepsFor(p.epochs, stepsPerEpoch);
+  return stepsFor(p.epochs, stepsPerEpoch(ctx.data.train.count, p.batchSize));
 }
 
 /** Validation accuracy after an epoch: the curve of accuracy against budget for each arm. */
-async function validate(ctx: StageContext, p: ClassifierPhase, step: number): Promise<number> {
+async function validate(ctx: StageContext, p: ClassifierPhase, step: number, epoch: number): Promise<number> {
   const result = await evaluate((x) => p.net.forward(x, false), ctx.data.validation, ctx.data.exampleShape);
-  ctx.report.metric({ seed: ctx.seed, phase: p.phase, step, epoch: (step + 1) / classifierSteps(ctx, { epochs: 1, batchSize: p.batchSize }), loss: result.loss, accuracy: result.accuracy, split: 'validation' });
+  ctx.report.metric({ seed: ctx.seed, phase: p.phase, step, epoch, loss: result.loss, accuracy: result.accuracy, split: 'validation' });
   return result.accuracy;
 }
 
@@ -73,7 +72,7 @@ export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Pr
         kdLoss(p.net.forward(batch.x, true), teacherLogits, batch.y, kdWeight, p.temperature ?? 1),
       onLoss: (r) => ctx.report.metric({ seed: ctx.seed, phase: p.phase, step: r.step, epoch: r.epoch, loss: r.loss, split: 'train' }),
       onStep: (done) => ctx.report.steps(p.phase, undefined, done, steps),
-      onEpochEnd: p.steps === undefined ? async (step) => void (validationAccuracy = await validate(ctx, p, step)) : undefined,
+      onEpochEnd: p.steps === undefined ? async (step, epoch) => void (validationAccuracy = await validate(ctx, p, step, epoch)) : undefined,
     });
     return { ...result, validationAccuracy };
   } finally {

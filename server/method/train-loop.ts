@@ -29,8 +29,9 @@ export interface PhaseOptions {
   onLoss?: (r: PhaseReport) => void;
   /** Called every step with the count of steps done (cheap: progress bars). */
   onStep?: (done: number) => void;
-  /** Called after the last step of every epoch and after the phase's last step, with the 0-based step. */
-  onEpochEnd?: (step: number) => Promise<void>;
+  /** Called after the last step of every epoch and after the phase's last step, with the 0-based step
+   *  and the epochs done so far (fractional after a partial last epoch). */
+  onEpochEnd?: (step: number, epochs: number) => Promise<void>;
 }
 
 export interface PhaseResult {
@@ -80,7 +81,7 @@ export async function trainPhase(o: PhaseOptions): Promise<PhaseResult> {
       lossTensor.dispose();
     }
     o.onStep?.(step + 1);
-    if (o.onEpochEnd && ((step + 1) % o.stream.stepsPerEpoch === 0 || step === o.steps - 1)) await o.onEpochEnd(step);
+    if (o.onEpochEnd && ((step + 1) % o.stream.stepsPerEpoch === 0 || step === o.steps - 1)) await o.onEpochEnd(step, (step + 1) / o.stream.stepsPerEpoch);
     if (Date.now() - lastYield > YIELD_AFTER_MS) {
       await yieldToEventLoop();
       lastYield = Date.now();
