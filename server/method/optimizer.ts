@@ -2,6 +2,8 @@
 // phase and every variable group can carry its own learning-rate multiplier ("slow" lower blocks).
 import * as tf from '@tensorflow/tfjs';
 import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
+import { wasmKernelActive } from '../engine/kernels/registry';
+import { ADAM_STEP } from '../engine/native/elementwise-kernels';
 
 export interface VariableGroup {
   variables: tf.Variable[];
@@ -30,6 +32,9 @@ export function scheduledLearningRate(s: OptimizerSettings, step: number): numbe
   const progress = Math.min(1, (step - warmup) / Math.max(1, s.totalSteps - warmup));
   return s.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
+
+/** Adam's constants (as in Kingma and Ba; epsilon as TF.js's float32 default). */
+const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
 interface SlotState {
   first?: tf.Variable;
@@ -67,23 +72,35 @@ export class GroupOptimizer {
     this.stepCount++;
     const t = this.stepCount;
     const decay = this.settings.weightDecay ?? 0;
+    // Adam in one native kernel per variable where the wasm backend has it (the same maths).
+    const fusedAdam = this.settings.optimizer === 'adam' && wasmKernelActive(ADAM_STEP);
     for (const v of this.variables) {
       const g = grads[v.name];
       if (!g) continue;
       const rate = lr * (this.multiplier.get(v) ?? 1);
       const slot = this.slotFor(v);
+      // Decoupled weight decay (AdamW style), skipped for biases.
+      const variableDecay = decay > 0 && v.shape.length > 1 ? decay : 0;
+      if (fusedAdam && v.dtype === 'float32' && g.dtype === 'float32') {
+        const attrs = { ...ADAM, c1: 1 - Math.pow(ADAM.beta1, t), c2: 1 - Math.pow(ADAM.beta2, t), rate, decay: variableDecay };
+        const inputs = { x: v, g, m: slot.first!, v: slot.second! };
+        const [value, first, second] = tf.engine().runKernel(ADAM_STEP, inputs, attrs) as tf.Tensor[];
+        slot.first!.assign(first);
+        slot.second!.assign(second);
+        v.assign(value);
+        continue;
+      }
       let update: tf.Tensor;
       switch (this.settings.optimizer) {
         case 'adam': {
-          const b1 = 0.9;
-          const b2 = 0.999;
+          const { beta1: b1, beta2: b2, epsilon } = ADAM;
           const m = tf.add(tf.mul(slot.first!, b1), tf.mul(g, 1 - b1));
           const s = tf.add(tf.mul(slot.second!, b2), tf.mul(tf.square(g), 1 - b2));
           slot.first!.assign(m);
           slot.second!.assign(s);
           const mHat = tf.div(m, 1 - Math.pow(b1, t));
           const sHat = tf.div(s, 1 - Math.pow(b2, t));
-          update = tf.div(mHat, tf.add(tf.sqrt(sHat), 1e-7));
+          update = tf.div(mHat, tf.add(tf.sqrt(sHat), epsilon));
           break;
         }
         case 'momentum': {
@@ -95,8 +112,7 @@ export class GroupOptimizer {
         default:
           update = g;
       }
-      // Decoupled weight decay (AdamW style), skipped for biases.
-      if (decay > 0 && v.shape.length > 1) update = tf.add(update, tf.mul(v, decay));
+      if (variableDecay > 0) update = tf.add(update, tf.mul(v, variableDecay));
       v.assign(tf.sub(v, tf.mul(update, rate)));
     }
   }

@@ -21,6 +21,7 @@ const ELEMENTWISE_KERNELS = [
   ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Transpose', 'Softmax', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
   ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideReluGrad'],
   'GowideSquareGrad',
+  'GowideAdam',
 ];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 

@@ -23,10 +23,10 @@
 //                   Only on wasm with the native Tile: the wasm backend's own Tile is slower than
 //                   TF.js's way there, and so is the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
-import { getGradient, getKernel, registerGradient, unregisterGradient, util } from '@tensorflow/tfjs-core';
+import { getGradient, registerGradient, unregisterGradient, util } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { BATCH_NORM_GRAD, ERF_GRAD, RELU_GRAD, SQUARE_GRAD, nativeTileRegistered } from '../native/elementwise-kernels';
-import { WASM } from './registry';
+import { WASM, wasmKernelActive } from './registry';
 
 /** The gradient of tile(x, reps) for dy: the sum of dy's blocks, as one reshape + Sum. */
 export function tileGradient(dy: Tensor, xShape: readonly number[], reps: readonly number[]): Tensor {
@@ -50,11 +50,6 @@ function runOriginal(kernelName: string, dy: Tensor | Tensor[], saved: Tensor[],
   const original = originals.get(kernelName);
   if (original == null) throw new Error(`${kernelName}: no original gradient`);
   return original.gradFunc(dy, saved, attrs);
-}
-
-/** True when the wasm backend is active and has our kernel `name` (the native addon loaded). */
-function nativeKernel(name: string): boolean {
-  return tf.getBackend() === WASM && getKernel(name, WASM) != null;
 }
 
 /** The gradient of a Sum (scale 1) or Mean (scale 1/count) of x over axis: dy * scale tiled to x's shape. */
@@ -89,7 +84,7 @@ function unaryGradConfig(kernelName: string, ours: string): GradConfig {
     gradFunc: (dy, saved, attrs: NamedAttrMap) => {
       const [x] = saved;
       const gradient = dy as Tensor;
-      if (!nativeKernel(ours) || x.dtype !== 'float32' || gradient.dtype !== 'float32' || !util.arraysEqual(x.shape, gradient.shape)) {
+      if (!wasmKernelActive(ours) || x.dtype !== 'float32' || gradient.dtype !== 'float32' || !util.arraysEqual(x.shape, gradient.shape)) {
         return runOriginal(kernelName, dy, saved, attrs);
       }
       return { x: () => tf.engine().runKernel(ours, { x, dy: gradient }, {}) as Tensor };
@@ -140,7 +135,7 @@ const batchNormGrad: GradConfig = {
     const byChannel = mean.rank === 1 && x.shape[x.rank - 1] === channels && [mean, variance, scale].every(perChannel);
     const epsilon = attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon);
     if (x.dtype !== 'float32' || (dy as Tensor).dtype !== 'float32') return runOriginal('FusedBatchNorm', dy, saved, attrs);
-    if (!nativeKernel(BATCH_NORM_GRAD) || !(byChannel || (x.size > 1 && [mean, variance, scale].every(fullSize)))) {
+    if (!wasmKernelActive(BATCH_NORM_GRAD) || !(byChannel || (x.size > 1 && [mean, variance, scale].every(fullSize)))) {
       return byChannel ? composedBatchNormGrad(dy as Tensor, x, mean, variance, scale, epsilon) : runOriginal('FusedBatchNorm', dy, saved, attrs);
     }
     const inputs: Record<string, Tensor> = { x, dy: dy as Tensor, mean, variance };

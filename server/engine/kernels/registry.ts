@@ -5,11 +5,16 @@
 // whichever registers last wins and falls back on the kernel it found.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { getBackend, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export const WASM = 'wasm';
+
+/** True when the wasm backend is active and has the kernel `name` (ours: the native addon loaded). */
+export function wasmKernelActive(name: string): boolean {
+  return getBackend() === WASM && getKernel(name, WASM) != null;
+}
 
 /** What the engine passes a wasm kernel. Input: TensorInfo where every declared input is present. */
 export interface WasmKernelArgs<Input extends TensorInfo | undefined = TensorInfo | undefined> {

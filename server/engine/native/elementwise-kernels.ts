@@ -24,6 +24,9 @@
 //                                         (Square, Neg, Exp, Multiply; GELU's backward pass)
 //   GowideReluGrad, GowideSquareGrad      our own: relu's and square's gradients in one pass
 //                                         instead of Step + Cast + Multiply and two Multiply
+//   GowideAdam                            our own: one Adam step of a variable (new value and both
+//                                         moments) in one pass instead of ~12 kernels
+//                                         (server/method/optimizer.ts calls it)
 //
 // Shapes are simplified before the call: axes of size 1 dropped, neighbouring axes of the same
 // kind (reduced or kept; present in both operands or broadcast in one) merged. Anything else
@@ -61,6 +64,17 @@ export interface ElementwiseAddon {
   batchNormGradFull(...args: [...BatchNormGradArrays, epsilon: number]): void;
   /** Per-channel statistics of `channels` values. */
   batchNormGrad(...args: [...BatchNormGradArrays, doffset: Float32Array, channels: number, epsilon: number]): void;
+  /** params: [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see ADAM_STEP). */
+  adam(
+    x: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    xOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    params: Float32Array,
+  ): void;
 }
 
 /** The arrays both batch-norm gradients take: inputs, then outputs. */
@@ -83,6 +97,13 @@ export const RELU_GRAD = 'GowideReluGrad';
 export const SQUARE_GRAD = 'GowideSquareGrad';
 /** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
 export const ERF_GRAD = 'GowideErfGrad';
+
+/**
+ * Name of our Adam kernel: inputs x (the variable), g, m, v (its moments), all float32 of one
+ * shape; attrs beta1, beta2, c1 = 1 - beta1^t, c2 = 1 - beta2^t, epsilon, rate, decay; outputs
+ * the new x, m and v. The maths and its float32 rounding are GroupOptimizer's (server/method/optimizer.ts).
+ */
+export const ADAM_STEP = 'GowideAdam';
 
 let addon: ElementwiseAddon | null = null;
 
@@ -393,6 +414,23 @@ function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[]
   return outputs;
 }
 
+function adamStep({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const x = inputs.x as TensorInfo;
+  if (addon == null) throw new Error(`${ADAM_STEP}: native addon not loaded`);
+  const tensors = [x, inputs.g, inputs.m, inputs.v] as TensorInfo[];
+  if (tensors.some((t) => t == null || t.dtype !== 'float32' || !util.arraysEqual(t.shape, x.shape))) {
+    throw new Error(`${ADAM_STEP}: x, g, m and v must be float32 tensors of one shape`);
+  }
+  const outputs = [0, 1, 2].map(() => backend.makeOutput(x.shape, 'float32'));
+  if (util.sizeFromShape(x.shape) === 0) return outputs;
+  const a = attrs as Record<string, number>;
+  const params = Float32Array.from([a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.c1, a.c2, a.epsilon, a.rate, a.decay ?? 0]);
+  const [xView, g, m, v] = tensors.map((t) => view(backend, t));
+  const [xOut, mOut, vOut] = outputs.map((t) => view(backend, t));
+  addon.adam(xView, g, m, v, xOut, mOut, vOut, params);
+  return outputs;
+}
+
 /** Ours, each falling back on the kernel registered before it. */
 const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Tile', kernelFunc: nativeTile },
@@ -423,6 +461,7 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [ERF_GRAD, erfGrad],
   [RELU_GRAD, gradientOfUnary(5)],
   [SQUARE_GRAD, gradientOfUnary(6)],
+  [ADAM_STEP, adamStep],
 ];
 
 /**
@@ -434,7 +473,7 @@ export function registerElementwiseKernels(
   addonPath: string,
 ): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const candidate = addonExports as Partial<ElementwiseAddon>;
-  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function') {
+  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function') {
     return { ok: false, reason: `native addon ${addonPath} has no element-wise kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ElementwiseAddon;

@@ -24,6 +24,9 @@
 //   batchNormGradFull(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, epsilon)
 //                                      the same with statistics as large as x (LayerNorm's tiled
 //                                      ones): one element-wise pass (doffset is dy itself)
+//   adam(x, g, m, v, xOut, mOut, vOut, params)
+//                                      one Adam step of a variable x with gradient g and moments
+//                                      m, v in one pass (params below, at adam_run)
 //
 // Shapes are given already simplified by the caller (axes of size 1 dropped, neighbouring axes
 // of the same kind merged), so the loops stay short. Every length is checked before writing.
@@ -708,6 +711,59 @@ static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---------------------------------------------------------------------------------------------
+// adam
+
+enum AdamParam { A_B1, A_1_B1, A_B2, A_1_B2, A_C1, A_C2, A_EPSILON, A_RATE, A_DECAY, A_COUNT };
+
+// The same float operations, in the same order, as GroupOptimizer's Adam built from TF.js ops
+// (server/method/optimizer.ts), each constant rounded to float32 as TF.js rounds a scalar:
+//   m' = m b1 + g (1 - b1),  v' = v b2 + g^2 (1 - b2)
+//   u = (m' / c1) / (sqrt(v' / c2) + epsilon)   (c1 = 1 - b1^t, c2 = 1 - b2^t)
+//   u += x decay (when decay != 0),  x' = x - u rate
+// (ISO C: no contraction into fused multiply-adds, so each product is rounded like TF.js's.)
+VECTOR_CLONES static void adam_run(const float *restrict x, const float *restrict g, const float *restrict m, const float *restrict v,
+                                   float *restrict x_out, float *restrict m_out, float *restrict v_out, size_t n, const float *p) {
+  const float b1 = p[A_B1], one_b1 = p[A_1_B1], b2 = p[A_B2], one_b2 = p[A_1_B2], c1 = p[A_C1], c2 = p[A_C2];
+  const float epsilon = p[A_EPSILON], rate = p[A_RATE], decay = p[A_DECAY];
+  if (decay != 0.0f) {
+    for (size_t i = 0; i < n; i++) {
+      const float gi = g[i], mi = m[i] * b1 + gi * one_b1, vi = v[i] * b2 + (gi * gi) * one_b2;
+      m_out[i] = mi;
+      v_out[i] = vi;
+      const float update = (mi / c1) / (sqrtf(vi / c2) + epsilon) + x[i] * decay;
+      x_out[i] = x[i] - update * rate;
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i], mi = m[i] * b1 + gi * one_b1, vi = v[i] * b2 + (gi * gi) * one_b2;
+    m_out[i] = mi;
+    v_out[i] = vi;
+    x_out[i] = x[i] - ((mi / c1) / (sqrtf(vi / c2) + epsilon)) * rate;
+  }
+}
+
+// adam(Float32Array x, g, m, v, xOut, mOut, vOut, Float32Array params): params are
+// [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see adam_run); the outputs are new arrays
+// (restrict: no alias checks, which would stop the loop from vectorizing).
+static napi_value adam(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  float *arrays[8];
+  size_t lengths[8];
+  bool ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 8;
+  for (size_t i = 0; ok && i < 8; i++) ok = floats(env, argv[i], &arrays[i], &lengths[i]);
+  if (!ok) return fail(env, "adam", "expected (Float32Array x, g, m, v, xOut, mOut, vOut, params)");
+  if (lengths[7] != A_COUNT) return fail(env, "adam", "params must hold 9 values");
+  const size_t n = lengths[0];
+  for (int i = 1; i < 7; i++) {
+    if (lengths[i] != n) return fail(env, "adam", "x, g, m, v and the outputs must have one length");
+  }
+  adam_run(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], n, arrays[7]);
+  return NULL;
+}
+
 void gowide_elementwise_register(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     GOWIDE_FUNCTION("tile", tile),
@@ -721,6 +777,7 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     GOWIDE_FUNCTION("batchNorm", batch_norm),
     GOWIDE_FUNCTION("batchNormGradFull", batch_norm_grad_full),
     GOWIDE_FUNCTION("batchNormGrad", batch_norm_grad),
+    GOWIDE_FUNCTION("adam", adam),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }
