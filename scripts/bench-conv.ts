@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../server/engine/kernels/wasm-gradients';
 import { timeWasmKernels } from './bench/kernel-timers';
+import { benchAdam } from './bench/optimizer';
 import {
   registerNativeBlasKernels,
   registerNativeConvKernels,
@@ -88,7 +89,7 @@ interface Measurement {
 
 async function measure(modelName: string, arm: string): Promise<Measurement> {
   const model = buildModel(modelName);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = benchAdam(model.trainableWeights.map((w) => w.read() as tf.Variable));
   const images = tf.randomUniform([batchSize, 28, 28, 1]);
   const labels = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32') as tf.Tensor1D, 10);
   const step = (): tf.Scalar =>

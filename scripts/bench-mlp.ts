@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../server/engine/kernels/wasm-gradients';
 import { loadBlasAddon, registerNativeBlasKernels, unregisterNativeBlasKernels } from '../server/engine/native/blas-kernels';
+import { benchAdam } from './bench/optimizer';
 
 const BATCH = 128;
 const INPUTS = 784;
@@ -43,7 +44,7 @@ function buildModel(depth: number, width: number): tf.Sequential {
 /** Samples per second of Adam training steps over `seconds` (after a warm-up). */
 function measureTraining(depth: number, width: number, seconds: number): number {
   const model = buildModel(depth, width);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = benchAdam(model.trainableWeights.map((w) => w.read() as tf.Variable));
   const batches = Array.from({ length: BATCHES_IN_MEMORY }, () => ({
     x: tf.randomNormal([BATCH, INPUTS]),
     y: tf.oneHot(tf.randomUniform([BATCH], 0, CLASSES, 'int32') as tf.Tensor1D, CLASSES),

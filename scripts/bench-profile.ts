@@ -12,7 +12,9 @@
 // Features: kernel:Name (gowide's wasm kernel vs TF.js's), grad:Name (gowide's gradient vs
 // TF.js's), grad (all of ../server/engine/kernels/gradients.ts), elementwise (native Tile, Sum,
 // Mean, binary ops, batch norm and its gradient), env:NAME=VALUE ("before" with the environment
-// variable set, e.g. env:GOWIDE_CONV_THREADS=1).
+// variable set, e.g. env:GOWIDE_CONV_THREADS=1), adam (gowide's fused Adam kernel vs GroupOptimizer's
+// Adam of TF.js ops), tf-adam ("before" trains with tf.train.adam, as the bench did before it used
+// GroupOptimizer).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -24,10 +26,11 @@ import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { loadBlasAddon } from '../server/engine/native/blas-kernels';
-import { registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
+import { ADAM_STEP, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
 import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
+import { benchAdam } from './bench/optimizer';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -85,6 +88,8 @@ function feature(name: string): { on(): void; off(): void } {
       off: () => (process.env[variable] = value),
     };
   }
+  if (name === 'adam') return feature(`kernel:${ADAM_STEP}`);
+  if (name === 'tf-adam') return { on: () => (useTfAdam = false), off: () => (useTfAdam = true) };
   if (name === 'grad') return { on: () => void registerFastGradients(), off: () => void unregisterFastGradients() };
   if (name === 'elementwise') {
     return {
@@ -100,14 +105,19 @@ function feature(name: string): { on(): void; off(): void } {
   throw new Error(`unknown --ab feature ${name}`);
 }
 
+/** --ab tf-adam: the "before" arm trains with tf.train.adam instead of gowide's GroupOptimizer. */
+let useTfAdam = false;
+
 /** A training step of the model on its first random batch, the loss read back. */
 function trainer(model: BenchModel) {
   const built = model.build();
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = benchAdam(built.variables);
+  const tfAdam = tf.train.adam(1e-3);
   const [{ x, y }] = randomBatches(model.data, 1);
   return {
     step(): number {
-      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar, true, built.variables)!;
+      const f = () => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar;
+      const loss = useTfAdam ? tfAdam.minimize(f, true, built.variables)! : optimizer.minimize(f, true)!;
       const value = loss.dataSync()[0];
       loss.dispose();
       return value;
@@ -115,6 +125,7 @@ function trainer(model: BenchModel) {
     dispose(): void {
       tf.dispose([x, y]);
       optimizer.dispose();
+      tfAdam.dispose();
       built.dispose();
     },
   };
@@ -185,10 +196,10 @@ async function main(): Promise<void> {
   const selected = benchModels().filter((m) => prefixes.some((p) => m.name === p || (p.endsWith('*') && m.name.startsWith(p.slice(0, -1)))));
   for (const model of selected) {
     const built = model.build();
-    const optimizer = tf.train.adam(1e-3);
+    const optimizer = benchAdam(built.variables);
     const [{ x, y }] = randomBatches(model.data, 1);
     const step = () => {
-      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar, true, built.variables);
+      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar, true);
       loss?.dataSync();
       loss?.dispose();
     };

@@ -3,6 +3,7 @@
 // recorded after each epoch. The count must not grow.
 import * as tf from '@tensorflow/tfjs';
 import { randomBatches, type BenchModel } from './models';
+import { benchAdam } from './optimizer';
 
 export interface TensorTrace {
   name: string;
@@ -17,7 +18,7 @@ export interface TensorTrace {
 export function tensorCountAcrossEpochs(model: BenchModel, epochs = 4, stepsPerEpoch = 10): TensorTrace {
   const started = performance.now();
   const built = model.build();
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = benchAdam(built.variables);
   const batches = randomBatches(model.data, 4);
   const perEpoch: number[] = [];
   try {
@@ -28,7 +29,6 @@ export function tensorCountAcrossEpochs(model: BenchModel, epochs = 4, stepsPerE
         const loss = optimizer.minimize(
           () => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar,
           read,
-          built.variables,
         );
         if (loss) {
           loss.dataSync();

@@ -3,6 +3,7 @@
 // back every 10 steps (a sync point), never every step.
 import * as tf from '@tensorflow/tfjs';
 import { BATCH, randomBatches, type BenchModel } from './models';
+import { benchAdam } from './optimizer';
 
 const BATCHES_IN_MEMORY = 4;
 const READ_LOSS_EVERY = 10;
@@ -23,7 +24,7 @@ export interface Throughput {
  */
 export function measureThroughput(model: BenchModel, seconds: number, warmupSteps = 2, minSteps = 2): Throughput {
   const built = model.build();
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = benchAdam(built.variables);
   const batches = randomBatches(model.data, BATCHES_IN_MEMORY);
   let lastLoss = NaN;
   const step = (index: number, readLoss: boolean): void => {
@@ -31,7 +32,6 @@ export function measureThroughput(model: BenchModel, seconds: number, warmupStep
     const loss = optimizer.minimize(
       () => tf.losses.softmaxCrossEntropy(y, built.forward(x)) as tf.Scalar,
       readLoss,
-      built.variables,
     );
     if (loss) {
       lastLoss = loss.dataSync()[0];
