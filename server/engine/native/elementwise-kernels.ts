@@ -24,6 +24,10 @@
 //                                         (Square, Neg, Exp, Multiply; GELU's backward pass)
 //   GowideReluGrad, GowideSquareGrad      our own: relu's and square's gradients in one pass
 //                                         instead of Step + Cast + Multiply and two Multiply
+//   GowideBatchNormTrain,                 our own: per-channel batch normalization in training (the
+//   GowideBatchNormTrainGrad              batch statistics computed inside) and its gradient through
+//                                         the statistics, two passes each instead of ~12 kernels
+//                                         (../kernels/batch-norm-training.ts)
 //   GowideAdam                            our own: one Adam step of a variable (new value and both
 //                                         moments) in one pass instead of ~12 kernels
 //                                         (server/method/optimizer.ts calls it)
@@ -64,6 +68,32 @@ export interface ElementwiseAddon {
   batchNormGradFull(...args: [...BatchNormGradArrays, epsilon: number]): void;
   /** Per-channel statistics of `channels` values. */
   batchNormGrad(...args: [...BatchNormGradArrays, doffset: Float32Array, channels: number, epsilon: number]): void;
+  batchNormTrain(
+    x: Float32Array,
+    scale: Float32Array | null,
+    offset: Float32Array | null,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+  batchNormTrainGrad(
+    ...args: [
+      x: Float32Array,
+      dy: Float32Array,
+      mean: Float32Array,
+      variance: Float32Array,
+      scale: Float32Array | null,
+      dmean: Float32Array | null,
+      dvariance: Float32Array | null,
+      dx: Float32Array,
+      dscale: Float32Array,
+      doffset: Float32Array,
+      channels: number,
+      epsilon: number,
+    ]
+  ): void;
   /** params: [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see ADAM_STEP). */
   adam(
     x: Float32Array,
@@ -97,6 +127,15 @@ export const RELU_GRAD = 'GowideReluGrad';
 export const SQUARE_GRAD = 'GowideSquareGrad';
 /** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
 export const ERF_GRAD = 'GowideErfGrad';
+
+/**
+ * Names of our batch-norm training kernels. GowideBatchNormTrain: inputs x [..., C], scale and
+ * offset [C] (each optional); attrs.varianceEpsilon; outputs y, the batch's mean and (biased)
+ * variance [C]. GowideBatchNormTrainGrad: inputs x, dy, mean, variance [, scale, dmean,
+ * dvariance]; outputs dx, dscale, doffset.
+ */
+export const BATCH_NORM_TRAIN = 'GowideBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD = 'GowideBatchNormTrainGrad';
 
 /**
  * Name of our Adam kernel: inputs x (the variable), g, m, v (its moments), all float32 of one
@@ -414,6 +453,47 @@ function batchNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[]
   return outputs;
 }
 
+/** A kernel's optional input as a view of the heap, or null when absent. */
+const optionalView = (backend: BackendWasm, t: TensorInfo | undefined) => (t == null ? null : view(backend, t));
+
+const epsilonOf = (attrs: WasmKernelArgs['attrs']) => (attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon));
+
+/** Checks that x is float32 [..., C] and the named inputs present are float32 [C]; returns C. */
+function perChannelInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], names: string[]): number {
+  const x = inputs.x as TensorInfo;
+  const channels = x.shape[x.shape.length - 1] ?? 0;
+  const bad = (t: TensorInfo | undefined) => t != null && (t.dtype !== 'float32' || util.sizeFromShape(t.shape) !== channels);
+  if (x.dtype !== 'float32' || x.shape.length === 0 || channels < 1 || util.sizeFromShape(x.shape) === 0 || names.some((name) => bad(inputs[name]))) {
+    throw new Error(`${kernelName}: x must be a non-empty float32 [..., C] and ${names.join(', ')} float32 [C]`);
+  }
+  if (addon == null) throw new Error(`${kernelName}: native addon not loaded`);
+  return channels;
+}
+
+function batchNormTrain({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const channels = perChannelInputs(BATCH_NORM_TRAIN, inputs, ['scale', 'offset']);
+  const x = inputs.x as TensorInfo;
+  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
+  const [y, mean, variance] = outputs.map((t) => view(backend, t));
+  addon!.batchNormTrain(view(backend, x), optionalView(backend, inputs.scale), optionalView(backend, inputs.offset), y, mean, variance, channels, epsilonOf(attrs));
+  return outputs;
+}
+
+function batchNormTrainGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const channels = perChannelInputs(BATCH_NORM_TRAIN_GRAD, inputs, ['mean', 'variance', 'scale', 'dmean', 'dvariance']);
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  if (dy == null || dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape) || inputs.mean == null || inputs.variance == null) {
+    throw new Error(`${BATCH_NORM_TRAIN_GRAD}: needs dy (float32, x's shape), mean and variance`);
+  }
+  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
+  const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
+  const [mean, variance] = [inputs.mean, inputs.variance].map((t) => view(backend, t as TensorInfo));
+  const [scale, dmean, dvariance] = [inputs.scale, inputs.dmean, inputs.dvariance].map((t) => optionalView(backend, t));
+  addon!.batchNormTrainGrad(view(backend, x), view(backend, dy), mean, variance, scale, dmean, dvariance, dx, dscale, doffset, channels, epsilonOf(attrs));
+  return outputs;
+}
+
 function adamStep({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const x = inputs.x as TensorInfo;
   if (addon == null) throw new Error(`${ADAM_STEP}: native addon not loaded`);
@@ -461,6 +541,8 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [ERF_GRAD, erfGrad],
   [RELU_GRAD, gradientOfUnary(5)],
   [SQUARE_GRAD, gradientOfUnary(6)],
+  [BATCH_NORM_TRAIN, batchNormTrain],
+  [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad],
   [ADAM_STEP, adamStep],
 ];
 
@@ -473,7 +555,7 @@ export function registerElementwiseKernels(
   addonPath: string,
 ): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const candidate = addonExports as Partial<ElementwiseAddon>;
-  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function') {
+  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.batchNormTrain !== 'function') {
     return { ok: false, reason: `native addon ${addonPath} has no element-wise kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ElementwiseAddon;

@@ -24,6 +24,12 @@
 //   batchNormGradFull(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, epsilon)
 //                                      the same with statistics as large as x (LayerNorm's tiled
 //                                      ones): one element-wise pass (doffset is dy itself)
+//   batchNormTrain(x, scale, offset, y, mean, variance, channels, epsilon)
+//                                      per-channel batch normalization in training: the batch's
+//                                      mean and (biased) variance of each channel (the last axis),
+//                                      and y normalized with them; two passes over x
+//   batchNormTrainGrad(x, dy, mean, variance, scale, dmean, dvariance, dx, dscale, doffset,
+//                      channels, epsilon)  its gradients, through the batch statistics; two passes
 //   adam(x, g, m, v, xOut, mOut, vOut, params)
 //                                      one Adam step of a variable x with gradient g and moments
 //                                      m, v in one pass (params below, at adam_run)
@@ -712,6 +718,185 @@ static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// batchNormTrain, batchNormTrainGrad: BatchNorm in training as two kernels instead of ~12 passes
+// (tf.layers' moments as Mean, Sub, Square, Mean; the batch-norm kernel; each one's gradient).
+// x holds rows of `channels` values; N = rows. Long per-channel sums go through float partial sums
+// over blocks of 64 rows, added into double totals (as batchNormGrad does).
+
+// Adds, per channel, the values and their squares (each shifted by `shift`) of rows [r0, r1) into s1, s2.
+static void shifted_sums_rows(const float *x, const float *shift, float *s1, float *s2, size_t r0, size_t r1, size_t c_count) {
+  for (size_t r = r0; r < r1; r++) {
+    const float *x_row = x + r * c_count;
+    for (size_t c = 0; c < c_count; c++) {
+      const float d = x_row[c] - shift[c];
+      s1[c] += d;
+      s2[c] += d * d;
+    }
+  }
+}
+
+// Adds, per channel, dy and dy * (x - mean) of rows [r0, r1) into s1, s2.
+static void grad_sums_rows(const float *x, const float *dy, const float *mean, float *s1, float *s2, size_t r0, size_t r1,
+                           size_t c_count) {
+  for (size_t r = r0; r < r1; r++) {
+    const float *x_row = x + r * c_count, *dy_row = dy + r * c_count;
+    for (size_t c = 0; c < c_count; c++) {
+      const float g = dy_row[c];
+      s1[c] += g;
+      s2[c] += g * (x_row[c] - mean[c]);
+    }
+  }
+}
+
+typedef void (*RowSums)(const float *a, const float *b, const float *c, float *s1, float *s2, size_t r0, size_t r1, size_t c_count);
+
+static void shifted_sums_adapter(const float *x, const float *unused, const float *shift, float *s1, float *s2, size_t r0, size_t r1,
+                                 size_t c_count) {
+  (void)unused;
+  shifted_sums_rows(x, shift, s1, s2, r0, r1, c_count);
+}
+
+// The per-channel totals t1, t2 (double, 2 * c_count values) of one of the row sums above over
+// all rows, in blocks of 64 rows; false when out of memory.
+static bool channel_totals(RowSums sums, const float *a, const float *b, const float *c, double *t1, size_t rows, size_t c_count) {
+  float *s1 = calloc(2 * c_count, sizeof(float));
+  if (s1 == NULL) return false;
+  float *s2 = s1 + c_count;
+  double *t2 = t1 + c_count;
+  for (size_t ch = 0; ch < 2 * c_count; ch++) t1[ch] = 0.0;
+  for (size_t r0 = 0; r0 < rows; r0 += 64) {
+    const size_t r1 = r0 + 64 < rows ? r0 + 64 : rows;
+    sums(a, b, c, s1, s2, r0, r1, c_count);
+    for (size_t ch = 0; ch < c_count; ch++) {
+      t1[ch] += s1[ch];
+      t2[ch] += s2[ch];
+      s1[ch] = 0.0f;
+      s2[ch] = 0.0f;
+    }
+  }
+  free(s1);
+  return true;
+}
+
+// batchNormTrain(Float32Array x, scale|null, offset|null, y, mean, variance, channels, epsilon):
+// mean and variance (biased: divided by N) of each channel over the rows of x, computed around the
+// first row (so that the sum of squares does not cancel), then y = (x - mean) / sqrt(variance +
+// epsilon) * scale + offset.
+static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  float *arrays[6] = {NULL};
+  size_t lengths[6] = {0};
+  int64_t channels = 0;
+  double epsilon = 0.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return fail(env, "batchNormTrain", "expected 8 arguments");
+  for (int i = 0; i < 6; i++) {
+    if ((i == 1 || i == 2) && is_nullish(env, argv[i])) continue; // no scale (1) or offset (0)
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNormTrain", "arrays must be Float32Arrays (scale, offset may be null)");
+  }
+  if (!non_negative(env, argv[6], &channels) || channels < 1 || napi_get_value_double(env, argv[7], &epsilon) != napi_ok) {
+    return fail(env, "batchNormTrain", "channels must be positive and epsilon a number");
+  }
+  const float *x = arrays[0], *scale = arrays[1], *offset = arrays[2];
+  float *y = arrays[3], *mean = arrays[4], *variance = arrays[5];
+  const size_t size = lengths[0], c_count = (size_t)channels;
+  if (size == 0 || size % c_count != 0 || lengths[3] < size) return fail(env, "batchNormTrain", "x must hold whole rows of channels and y as many values");
+  for (int i = 1; i < 6; i++) {
+    if (i != 3 && arrays[i] != NULL && lengths[i] < c_count) return fail(env, "batchNormTrain", "per-channel arrays are shorter than channels");
+  }
+  const size_t rows = size / c_count;
+  double *totals = malloc(2 * c_count * sizeof(double));
+  float *factor = malloc(2 * c_count * sizeof(float));
+  if (totals == NULL || factor == NULL || !channel_totals(shifted_sums_adapter, x, NULL, x, totals, rows, c_count)) {
+    free(totals);
+    free(factor);
+    return fail(env, "batchNormTrain", "out of memory");
+  }
+  float *shift = factor + c_count;
+  for (size_t c = 0; c < c_count; c++) {
+    const double d = totals[c] / (double)rows, v = totals[c_count + c] / (double)rows - d * d;
+    mean[c] = (float)(x[c] + d);
+    variance[c] = (float)(v > 0.0 ? v : 0.0);
+    factor[c] = (scale != NULL ? scale[c] : 1.0f) / sqrtf(variance[c] + (float)epsilon);
+    shift[c] = offset != NULL ? offset[c] : 0.0f;
+  }
+  batch_norm_rows(x, mean, factor, shift, y, rows, c_count);
+  free(totals);
+  free(factor);
+  return NULL;
+}
+
+// Rows of dx = a dy + b (x - mean) + k, per channel.
+static void batch_norm_train_grad_rows(const float *x, const float *dy, const float *mean, const float *a, const float *b,
+                                       const float *k, float *dx, size_t rows, size_t c_count) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *x_row = x + r * c_count, *dy_row = dy + r * c_count;
+    float *dx_row = dx + r * c_count;
+    for (size_t c = 0; c < c_count; c++) dx_row[c] = a[c] * dy_row[c] + b[c] * (x_row[c] - mean[c]) + k[c];
+  }
+}
+
+// batchNormTrainGrad(Float32Array x, dy, mean, variance, scale|null, dmean|null, dvariance|null,
+// dx, dscale, doffset, channels, epsilon): with inv = 1 / sqrt(variance + epsilon), g = scale,
+// S1 = sum dy, S2 = sum dy (x - mean) over the N rows (dmean, dvariance: gradients arriving at the
+// mean and variance outputs, for the moving averages usually none):
+//   dx = g inv (dy - S1 / N - (x - mean) inv^2 S2 / N) + dmean / N + dvariance 2 (x - mean) / N
+//   dscale = inv S2,  doffset = S1
+static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  float *arrays[10] = {NULL};
+  size_t lengths[10] = {0};
+  int64_t channels = 0;
+  double epsilon = 0.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12) {
+    return fail(env, "batchNormTrainGrad", "expected 12 arguments");
+  }
+  for (int i = 0; i < 10; i++) {
+    if (i >= 4 && i <= 6 && is_nullish(env, argv[i])) continue; // no scale (1), dmean or dvariance (0)
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) {
+      return fail(env, "batchNormTrainGrad", "arrays must be Float32Arrays (scale, dmean, dvariance may be null)");
+    }
+  }
+  if (!non_negative(env, argv[10], &channels) || channels < 1 || napi_get_value_double(env, argv[11], &epsilon) != napi_ok) {
+    return fail(env, "batchNormTrainGrad", "channels must be positive and epsilon a number");
+  }
+  const float *x = arrays[0], *dy = arrays[1], *mean = arrays[2], *variance = arrays[3], *scale = arrays[4];
+  const float *dmean = arrays[5], *dvariance = arrays[6];
+  float *dx = arrays[7], *dscale = arrays[8], *doffset = arrays[9];
+  const size_t size = lengths[0], c_count = (size_t)channels;
+  if (size == 0 || size % c_count != 0 || lengths[1] < size || lengths[7] < size) {
+    return fail(env, "batchNormTrainGrad", "x, dy and dx must hold whole rows of channels");
+  }
+  for (int i = 2; i < 10; i++) {
+    if (i != 7 && arrays[i] != NULL && lengths[i] < c_count) return fail(env, "batchNormTrainGrad", "per-channel arrays are shorter than channels");
+  }
+  const size_t rows = size / c_count;
+  double *totals = malloc(2 * c_count * sizeof(double));
+  float *coefficients = malloc(3 * c_count * sizeof(float));
+  if (totals == NULL || coefficients == NULL || !channel_totals(grad_sums_rows, x, dy, mean, totals, rows, c_count)) {
+    free(totals);
+    free(coefficients);
+    return fail(env, "batchNormTrainGrad", "out of memory");
+  }
+  float *a = coefficients, *b = coefficients + c_count, *k = coefficients + 2 * c_count;
+  const double n = (double)rows;
+  for (size_t c = 0; c < c_count; c++) {
+    const double inv = 1.0 / sqrt((double)variance[c] + epsilon), g = scale != NULL ? scale[c] : 1.0;
+    const double s1 = totals[c], s2 = totals[c_count + c];
+    a[c] = (float)(g * inv);
+    b[c] = (float)(-g * inv * inv * inv * s2 / n + (dvariance != NULL ? 2.0 * dvariance[c] / n : 0.0));
+    k[c] = (float)(-g * inv * s1 / n + (dmean != NULL ? dmean[c] / n : 0.0));
+    dscale[c] = (float)(inv * s2);
+    doffset[c] = (float)s1;
+  }
+  batch_norm_train_grad_rows(x, dy, mean, a, b, k, dx, rows, c_count);
+  free(totals);
+  free(coefficients);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
 // adam
 
 enum AdamParam { A_B1, A_1_B1, A_B2, A_1_B2, A_C1, A_C2, A_EPSILON, A_RATE, A_DECAY, A_COUNT };
@@ -777,6 +962,8 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     GOWIDE_FUNCTION("batchNorm", batch_norm),
     GOWIDE_FUNCTION("batchNormGradFull", batch_norm_grad_full),
     GOWIDE_FUNCTION("batchNormGrad", batch_norm_grad),
+    GOWIDE_FUNCTION("batchNormTrain", batch_norm_train),
+    GOWIDE_FUNCTION("batchNormTrainGrad", batch_norm_train_grad),
     GOWIDE_FUNCTION("adam", adam),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
