@@ -14,8 +14,8 @@
 // Mean, binary ops, batch norm and its gradient), env:NAME=VALUE ("before" with the environment
 // variable set, e.g. env:GOWIDE_CONV_THREADS=1), adam (gowide's fused Adam kernel vs GroupOptimizer's
 // Adam of TF.js ops), tf-adam ("before" trains with tf.train.adam, as the bench did before it used
-// GroupOptimizer), batchnorm (server/models' BatchNorm layers through the fused training op vs
-// tf.layers' ops).
+// GroupOptimizer), batchnorm and layernorm (server/models' BatchNorm / LayerNorm layers through
+// the fused ops vs tf.layers' ops).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -27,7 +27,7 @@ import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { loadBlasAddon } from '../server/engine/native/blas-kernels';
-import { ADAM_STEP, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
+import { ADAM_STEP, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
 import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
@@ -90,8 +90,9 @@ function feature(name: string): { on(): void; off(): void } {
     };
   }
   if (name === 'adam') return feature(`kernel:${ADAM_STEP}`);
-  if (name === 'batchnorm') {
-    const kernels = [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD].map((kernelName) => feature(`kernel:${kernelName}`));
+  if (name === 'batchnorm' || name === 'layernorm') {
+    const names = name === 'batchnorm' ? [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD] : [LAYER_NORM, LAYER_NORM_GRAD];
+    const kernels = names.map((kernelName) => feature(`kernel:${kernelName}`));
     return { on: () => kernels.forEach((k) => k.on()), off: () => kernels.forEach((k) => k.off()) };
   }
   if (name === 'tf-adam') return { on: () => (useTfAdam = false), off: () => (useTfAdam = true) };

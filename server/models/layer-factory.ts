@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../experiment/types';
 import { activationInitializer, layerSeed, linearInitializer } from './initializers';
 import { layerName } from './layer-part';
-import { FusedTrainingBatchNormalization } from './batch-norm-layer';
+import { FusedTrainingBatchNormalization } from './normalization-layers';
 
 /** 'act' = the model's activation with its initializer; 'linear' = no activation, Glorot. */
 export type Nonlinearity = 'act' | 'linear';
@@ -55,7 +55,7 @@ export class LayerFactory {
     });
   }
 
-  /** BatchNormalization, with the fused training op on wasm+native (./batch-norm-layer.ts). */
+  /** BatchNormalization, with the fused training op on wasm+native (./normalization-layers.ts). */
   batchNorm(part: string, key: string): tf.layers.Layer {
     return new FusedTrainingBatchNormalization({ name: layerName(part, key), momentum: BATCH_NORM_MOMENTUM, epsilon: 1e-5 });
   }

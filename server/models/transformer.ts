@@ -10,6 +10,7 @@ import { LayerBlockNet } from './block-net';
 import { layerSeed } from './initializers';
 import { LayerFactory } from './layer-factory';
 import { LayerPart, layerName } from './layer-part';
+import { FusedLayerNormalization } from './normalization-layers';
 import { checkSpec, scaled } from './spec-utils';
 import { MultiHeadSelfAttention, PositionEmbedding } from './transformer-layers';
 import type { NetSpec } from './types';
@@ -34,8 +35,8 @@ export function buildTransformer(spec: NetSpec): LayerBlockNet {
   const useDropout = model.dropout > 0;
   // Unseeded on purpose: a seeded tf dropout layer draws the same mask at every step.
   const dropout = (part: string, key: string) => tf.layers.dropout({ name: layerName(part, key), rate: model.dropout });
-  const layerNorm = (part: string, key: string) =>
-    tf.layers.layerNormalization({ name: layerName(part, key), epsilon: LAYER_NORM_EPSILON });
+  // LayerNormalization, fused on wasm+native (./normalization-layers.ts).
+  const layerNorm = (part: string, key: string) => new FusedLayerNormalization({ name: layerName(part, key), epsilon: LAYER_NORM_EPSILON });
 
   const stemLayers: Record<string, tf.layers.Layer> = {
     embed: tf.layers.embedding({

@@ -27,7 +27,10 @@
 //   GowideBatchNormTrain,                 our own: per-channel batch normalization in training (the
 //   GowideBatchNormTrainGrad              batch statistics computed inside) and its gradient through
 //                                         the statistics, two passes each instead of ~12 kernels
-//                                         (../kernels/batch-norm-training.ts)
+//                                         (../kernels/fused-normalization.ts)
+//   GowideLayerNorm, GowideLayerNormGrad  our own: layer normalization over the last axis and its
+//                                         gradient, one pass each instead of moments, four Tiles and
+//                                         the batch-norm kernel (../kernels/fused-normalization.ts)
 //   GowideAdam                            our own: one Adam step of a variable (new value and both
 //                                         moments) in one pass instead of ~12 kernels
 //                                         (server/method/optimizer.ts calls it)
@@ -94,6 +97,10 @@ export interface ElementwiseAddon {
       epsilon: number,
     ]
   ): void;
+  layerNorm(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number): void;
+  layerNormGrad(
+    ...args: [x: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number]
+  ): void;
   /** params: [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see ADAM_STEP). */
   adam(
     x: Float32Array,
@@ -136,6 +143,14 @@ export const ERF_GRAD = 'GowideErfGrad';
  */
 export const BATCH_NORM_TRAIN = 'GowideBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'GowideBatchNormTrainGrad';
+
+/**
+ * Names of our layer-norm kernels. GowideLayerNorm: inputs x [..., D], scale and offset [D] (each
+ * optional); attrs.varianceEpsilon; output y. GowideLayerNormGrad: inputs x, dy [, scale];
+ * outputs dx, dscale, doffset.
+ */
+export const LAYER_NORM = 'GowideLayerNorm';
+export const LAYER_NORM_GRAD = 'GowideLayerNormGrad';
 
 /**
  * Name of our Adam kernel: inputs x (the variable), g, m, v (its moments), all float32 of one
@@ -494,6 +509,25 @@ function batchNormTrainGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorI
   return outputs;
 }
 
+function layerNorm({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
+  const columns = perChannelInputs(LAYER_NORM, inputs, ['scale', 'offset']);
+  const x = inputs.x as TensorInfo;
+  const y = backend.makeOutput(x.shape, 'float32');
+  addon!.layerNorm(view(backend, x), optionalView(backend, inputs.scale), optionalView(backend, inputs.offset), view(backend, y), columns, epsilonOf(attrs));
+  return y;
+}
+
+function layerNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const columns = perChannelInputs(LAYER_NORM_GRAD, inputs, ['scale']);
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  if (dy == null || dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape)) throw new Error(`${LAYER_NORM_GRAD}: needs dy (float32, x's shape)`);
+  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([columns], 'float32'), backend.makeOutput([columns], 'float32')];
+  const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
+  addon!.layerNormGrad(view(backend, x), view(backend, dy), optionalView(backend, inputs.scale), dx, dscale, doffset, columns, epsilonOf(attrs));
+  return outputs;
+}
+
 function adamStep({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const x = inputs.x as TensorInfo;
   if (addon == null) throw new Error(`${ADAM_STEP}: native addon not loaded`);
@@ -543,6 +577,8 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [SQUARE_GRAD, gradientOfUnary(6)],
   [BATCH_NORM_TRAIN, batchNormTrain],
   [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad],
+  [LAYER_NORM, layerNorm],
+  [LAYER_NORM_GRAD, layerNormGrad],
   [ADAM_STEP, adamStep],
 ];
 
@@ -555,7 +591,7 @@ export function registerElementwiseKernels(
   addonPath: string,
 ): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const candidate = addonExports as Partial<ElementwiseAddon>;
-  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.batchNormTrain !== 'function') {
+  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.layerNorm !== 'function') {
     return { ok: false, reason: `native addon ${addonPath} has no element-wise kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ElementwiseAddon;

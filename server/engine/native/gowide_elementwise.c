@@ -30,6 +30,11 @@
 //                                      and y normalized with them; two passes over x
 //   batchNormTrainGrad(x, dy, mean, variance, scale, dmean, dvariance, dx, dscale, doffset,
 //                      channels, epsilon)  its gradients, through the batch statistics; two passes
+//   layerNorm(x, scale, offset, y, columns, epsilon)
+//                                      layer normalization of each row of `columns` values (the
+//                                      last axis), scale and offset per column; one pass
+//   layerNormGrad(x, dy, scale, dx, dscale, doffset, columns, epsilon)
+//                                      its gradients (the row statistics recomputed); one pass
 //   adam(x, g, m, v, xOut, mOut, vOut, params)
 //                                      one Adam step of a variable x with gradient g and moments
 //                                      m, v in one pass (params below, at adam_run)
@@ -897,6 +902,145 @@ static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// layerNorm, layerNormGrad: tf.layers' LayerNormalization over the last axis computes moments as
+// Mean, Sub, Square, Mean, tiles them and the scale and offset over the whole activation, and
+// runs the batch-norm kernel; its gradient goes back through all of them. Here each row is read
+// once (it stays in cache for its second look). The row statistics are float, two-pass, as
+// tf.moments computes them: mean = sum x / D, variance = sum (x - mean)^2 / D.
+
+static inline void row_moments(const float *x, size_t d, float *mean, float *inv, float epsilon) {
+  float sum = 0.0f;
+  for (size_t j = 0; j < d; j++) sum += x[j];
+  const float m = sum / (float)d;
+  float squares = 0.0f;
+  for (size_t j = 0; j < d; j++) squares += (x[j] - m) * (x[j] - m);
+  *mean = m;
+  *inv = 1.0f / sqrtf(squares / (float)d + epsilon);
+}
+
+// The arguments both take: (Float32Array arrays..., columns, epsilon); arrays[optional] may be null.
+// Checks that x (arrays[0]) holds whole rows, that the per-column arrays hold `columns` values and
+// the full-size ones as many as x; false after throwing.
+static bool layer_norm_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, const bool *per_column,
+                                 const bool *optional, float **arrays, size_t *rows, size_t *columns, float *epsilon) {
+  size_t argc = count + 2;
+  napi_value argv[10];
+  size_t lengths[8] = {0};
+  int64_t d = 0;
+  double eps = 0.0;
+  if (count > 8 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 2) {
+    fail(env, name, "wrong number of arguments");
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    arrays[i] = NULL;
+    if (optional[i] && is_nullish(env, argv[i])) continue;
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) {
+      fail(env, name, "arrays must be Float32Arrays (scale and offset may be null)");
+      return false;
+    }
+  }
+  if (!non_negative(env, argv[count], &d) || d < 1 || napi_get_value_double(env, argv[count + 1], &eps) != napi_ok) {
+    fail(env, name, "columns must be positive and epsilon a number");
+    return false;
+  }
+  const size_t size = lengths[0];
+  if (size == 0 || size % (size_t)d != 0) {
+    fail(env, name, "x must hold whole rows");
+    return false;
+  }
+  for (size_t i = 1; i < count; i++) {
+    if (arrays[i] != NULL && lengths[i] != (per_column[i] ? (size_t)d : size)) {
+      fail(env, name, "per-column arrays must hold `columns` values, the others as many as x");
+      return false;
+    }
+  }
+  *rows = size / (size_t)d;
+  *columns = (size_t)d;
+  *epsilon = (float)eps;
+  return true;
+}
+
+// layerNorm(Float32Array x, scale|null, offset|null, y, columns, epsilon):
+// y = (x - mean) / sqrt(variance + epsilon) * scale + offset, statistics per row.
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  static const bool per_column[4] = {false, true, true, false}, optional[4] = {false, true, true, false};
+  float *a[4];
+  size_t rows, d;
+  float epsilon;
+  if (!layer_norm_arguments(env, info, "layerNorm", 4, per_column, optional, a, &rows, &d, &epsilon)) return NULL;
+  const float *scale = a[1], *offset = a[2];
+  for (size_t r = 0; r < rows; r++) {
+    const float *x = a[0] + r * d;
+    float *y = a[3] + r * d;
+    float mean, inv;
+    row_moments(x, d, &mean, &inv, epsilon);
+    for (size_t j = 0; j < d; j++) {
+      const float normalized = (x[j] - mean) * inv;
+      y[j] = (scale != NULL ? normalized * scale[j] : normalized) + (offset != NULL ? offset[j] : 0.0f);
+    }
+  }
+  return NULL;
+}
+
+// layerNormGrad(Float32Array x, dy, scale|null, dx, dscale, doffset, columns, epsilon): with
+// xhat = (x - mean) inv and g = dy scale per row of D values,
+//   dx = inv (g - mean(g) - xhat mean(g xhat)),  dscale = sum over rows dy xhat,  doffset = sum dy.
+static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
+  static const bool per_column[6] = {false, false, true, false, true, true}, optional[6] = {false, false, true, false, false, false};
+  float *a[6];
+  size_t rows, d;
+  float epsilon;
+  if (!layer_norm_arguments(env, info, "layerNormGrad", 6, per_column, optional, a, &rows, &d, &epsilon)) return NULL;
+  const float *scale = a[2];
+  float *dscale = a[4], *doffset = a[5];
+  // Column sums: float partials over blocks of 64 rows, added into double totals.
+  double *totals = calloc(2 * d, sizeof(double));
+  float *partial = calloc(2 * d, sizeof(float));
+  float *xhat = malloc(d * sizeof(float));
+  if (totals == NULL || partial == NULL || xhat == NULL) {
+    free(totals);
+    free(partial);
+    free(xhat);
+    return fail(env, "layerNormGrad", "out of memory");
+  }
+  for (size_t r = 0; r < rows; r++) {
+    const float *x = a[0] + r * d, *dy = a[1] + r * d;
+    float *dx = a[3] + r * d;
+    float mean, inv;
+    row_moments(x, d, &mean, &inv, epsilon);
+    float sum_g = 0.0f, sum_gx = 0.0f;
+    for (size_t j = 0; j < d; j++) {
+      xhat[j] = (x[j] - mean) * inv;
+      const float g = scale != NULL ? dy[j] * scale[j] : dy[j];
+      sum_g += g;
+      sum_gx += g * xhat[j];
+      partial[j] += dy[j] * xhat[j];
+      partial[d + j] += dy[j];
+    }
+    const float mean_g = sum_g / (float)d, mean_gx = sum_gx / (float)d;
+    for (size_t j = 0; j < d; j++) {
+      const float g = scale != NULL ? dy[j] * scale[j] : dy[j];
+      dx[j] = inv * (g - mean_g - xhat[j] * mean_gx);
+    }
+    if ((r + 1) % 64 == 0 || r + 1 == rows) {
+      for (size_t j = 0; j < 2 * d; j++) {
+        totals[j] += partial[j];
+        partial[j] = 0.0f;
+      }
+    }
+  }
+  for (size_t j = 0; j < d; j++) {
+    dscale[j] = (float)totals[j];
+    doffset[j] = (float)totals[d + j];
+  }
+  free(totals);
+  free(partial);
+  free(xhat);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
 // adam
 
 enum AdamParam { A_B1, A_1_B1, A_B2, A_1_B2, A_C1, A_C2, A_EPSILON, A_RATE, A_DECAY, A_COUNT };
@@ -964,6 +1108,8 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     GOWIDE_FUNCTION("batchNormGrad", batch_norm_grad),
     GOWIDE_FUNCTION("batchNormTrain", batch_norm_train),
     GOWIDE_FUNCTION("batchNormTrainGrad", batch_norm_train_grad),
+    GOWIDE_FUNCTION("layerNorm", layer_norm),
+    GOWIDE_FUNCTION("layerNormGrad", layer_norm_grad),
     GOWIDE_FUNCTION("adam", adam),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);

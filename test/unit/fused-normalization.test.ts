@@ -1,8 +1,9 @@
-// Checks the fused batch-norm training op (server/engine/kernels/batch-norm-training.ts, the
-// GowideBatchNormTrain kernels of gowide_elementwise.c) and the BatchNormalization layer that uses
-// it (server/models/batch-norm-layer.ts) on wasm against tf.layers' BatchNormalization and TF.js
-// ops on the pure-JS cpu backend, on random inputs: y, the moving statistics, the gradients of x,
-// gamma and beta, and gradients that also flow through the batch's mean and variance.
+// Checks the fused normalization ops (server/engine/kernels/fused-normalization.ts, the
+// GowideBatchNormTrain and GowideLayerNorm kernels of gowide_elementwise.c) and the layers that use
+// them (server/models/normalization-layers.ts) on wasm against tf.layers' BatchNormalization and
+// LayerNormalization and TF.js ops on the pure-JS cpu backend, on random inputs: y, BatchNorm's
+// moving statistics, the gradients of x, gamma and beta, and gradients that also flow through the
+// batch's mean and variance.
 //
 // Without the addon the tests are skipped with the reason, unless GOWIDE_REQUIRE_NATIVE=1 (CI).
 import { before, describe, it } from 'node:test';
@@ -10,11 +11,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastGradients } from '../../server/engine/kernels/gradients';
-import { batchNormTraining } from '../../server/engine/kernels/batch-norm-training';
+import { batchNormTraining } from '../../server/engine/kernels/fused-normalization';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
 import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../server/engine/native/elementwise-kernels';
-import { FusedTrainingBatchNormalization } from '../../server/models/batch-norm-layer';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../../server/engine/native/elementwise-kernels';
+import { FusedLayerNormalization, FusedTrainingBatchNormalization } from '../../server/models/normalization-layers';
 import { countAddonCalls, kernelComparison, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
@@ -33,17 +34,25 @@ interface Result {
   dbeta: Float32Array;
 }
 
-/** One training-mode call of a BatchNormalization layer with fixed weights, and the gradients of sum(y * w). */
-async function layerOn(backend: 'cpu' | 'wasm', fused: boolean, shape: number[], seed: number): Promise<Result> {
+type Kind = 'batch' | 'layer';
+
+function makeLayer(kind: Kind, fused: boolean): tf.layers.Layer {
+  if (kind === 'layer') return fused ? new FusedLayerNormalization({ epsilon: EPSILON }) : tf.layers.layerNormalization({ epsilon: EPSILON });
+  const args = { momentum: MOMENTUM, epsilon: EPSILON };
+  return fused ? new FusedTrainingBatchNormalization(args) : tf.layers.batchNormalization(args);
+}
+
+/** One training-mode call of a normalization layer with fixed weights, and the gradients of sum(y * w). */
+async function layerOn(backend: 'cpu' | 'wasm', fused: boolean, shape: number[], seed: number, kind: Kind = 'batch'): Promise<Result> {
   await tf.setBackend(backend);
   const channels = shape[shape.length - 1];
   const size = shape.reduce((a, b) => a * b, 1);
-  const args = { momentum: MOMENTUM, epsilon: EPSILON };
-  const layer = fused ? new FusedTrainingBatchNormalization(args) : tf.layers.batchNormalization(args);
+  const layer = makeLayer(kind, fused);
   layer.build(shape);
-  // Activations far from 0 (the variance must not cancel), gamma around 1, beta around 0.
+  // Activations far from 0 (the variance must not cancel), gamma around 1, beta around 0;
+  // BatchNorm's moving mean and variance.
   const weights = [randomValues(channels, seed + 1).map((v) => 1 + 0.5 * v), randomValues(channels, seed + 2), randomValues(channels, seed + 3), randomValues(channels, seed + 4).map((v) => 1.5 + v)];
-  layer.setWeights(weights.map((values) => tf.tensor1d(values)));
+  layer.setWeights(weights.slice(0, kind === 'batch' ? 4 : 2).map((values) => tf.tensor1d(values)));
   const x = tf.variable(tf.tensor(randomValues(size, seed).map((v, i) => 3 * v + 5 + (i % channels)), shape));
   const w = tf.tensor(randomValues(size, seed + 5), shape);
   let y: tf.Tensor | null = null;
@@ -52,7 +61,7 @@ async function layerOn(backend: 'cpu' | 'wasm', fused: boolean, shape: number[],
     y = layer.apply(x, { training: true }) as tf.Tensor;
     return tf.sum(tf.mul(tf.keep(y), w)) as tf.Scalar;
   }, [x, gamma, beta]);
-  const [movingMean, movingVariance] = layer.getWeights().slice(2);
+  const [movingMean, movingVariance] = kind === 'batch' ? layer.getWeights().slice(2) : [tf.scalar(0), tf.scalar(0)];
   const result = {
     y: Float32Array.from(y!.dataSync()),
     movingMean: Float32Array.from(movingMean.dataSync()),
@@ -61,7 +70,7 @@ async function layerOn(backend: 'cpu' | 'wasm', fused: boolean, shape: number[],
     dgamma: Float32Array.from(grads[gamma.name].dataSync()),
     dbeta: Float32Array.from(grads[beta.name].dataSync()),
   };
-  tf.dispose([x, w, y!, ...Object.values(grads)]);
+  tf.dispose([x, w, y!, ...Object.values(grads), ...(kind === 'layer' ? [movingMean, movingVariance] : [])]);
   layer.weights.forEach((weight) => weight.dispose()); // (Layer.dispose wants a layer used in a model)
   return result;
 }
@@ -74,7 +83,7 @@ describe('fused BatchNorm training on wasm', () => {
     registerFastGradients();
     registerMissingWasmKernels();
     const registration = registerNativeBlasKernels();
-    const ours = [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD];
+    const ours = [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD];
     reason = !registration.ok ? registration.reason : ours.every((name) => registration.kernels.includes(name)) ? null : `${ours} not registered`;
     await tf.setBackend('wasm');
     await tf.ready();
@@ -89,6 +98,19 @@ describe('fused BatchNorm training on wasm', () => {
         actual = await layerOn('wasm', true, shape, 10 * index + 1);
       });
       assert.deepEqual(calls, { batchNormTrain: 1, batchNormTrainGrad: 1 }, 'the fused kernels ran');
+      for (const key of Object.keys(expected) as Array<keyof Result>) assertClose(actual![key], expected[key], key, 2e-4);
+    });
+  }
+
+  for (const [index, shape] of [[8, 6, 32], [4, 5, 7, 48], [16, 33], [3, 2, 5]].entries()) {
+    it(`the layer norm matches tf.layers' LayerNormalization on cpu for x ${JSON.stringify(shape)}`, async (t) => {
+      if (skipWithoutNative(t, reason)) return;
+      const expected = await layerOn('cpu', false, shape, 10 * index + 7, 'layer');
+      let actual: Result | null = null;
+      const calls = await countAddonCalls(['layerNorm', 'layerNormGrad'], async () => {
+        actual = await layerOn('wasm', true, shape, 10 * index + 7, 'layer');
+      });
+      assert.deepEqual(calls, { layerNorm: 1, layerNormGrad: 1 }, 'the fused kernels ran');
       for (const key of Object.keys(expected) as Array<keyof Result>) assertClose(actual![key], expected[key], key, 2e-4);
     });
   }

@@ -1,0 +1,80 @@
+// Normalization layers' maths as single ops with their own gradients, for the wasm backend with the
+// native addon.
+//
+// batchNormTraining: BatchNorm in training. tf.layers' BatchNormalization computes the batch's
+// moments as Mean, Sub, Square and Mean, then the batch-norm kernel, and its gradient goes back
+// through each of them (~12 passes over the activation, plus the engine's adds of the three
+// gradients of x). Here: GowideBatchNormTrain (the
+// statistics and y in two passes over x) and GowideBatchNormTrainGrad (the gradients through the
+// statistics in two passes; ../native/elementwise-kernels.ts). The values are the same as the
+// layer's: y = (x - mean) / sqrt(variance + epsilon) * scale + offset with the batch's mean and
+// biased variance of each channel (the last axis).
+//
+// layerNorm: tf.layers' LayerNormalization (over the last axis) takes moments, tiles them and the
+// scale and offset over the whole activation, then runs the batch-norm kernel, and differentiates
+// through all of it. Here GowideLayerNorm and GowideLayerNormGrad, one pass each; the same values.
+import * as tf from '@tensorflow/tfjs';
+import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../native/elementwise-kernels';
+import { wasmKernelActive } from './registry';
+
+const batchNormTrainGrad: GradConfig = {
+  kernelName: BATCH_NORM_TRAIN,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs: NamedAttrMap) => {
+    // dmean and dvariance are zeros unless something differentiable used the statistics.
+    const [dy, dmean, dvariance] = dys as Tensor[];
+    const [x, scale, mean, variance] = saved;
+    const inputs = { x, dy, mean, variance, scale, dmean, dvariance };
+    // All three at once, here: a closure runs inside its own tidy, which would dispose the others.
+    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, inputs, attrs) as Tensor[];
+    return { x: () => dx, scale: () => dscale, offset: () => doffset };
+  },
+};
+
+const layerNormGrad: GradConfig = {
+  kernelName: LAYER_NORM,
+  inputsToSave: ['x', 'scale'],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [x, scale] = saved;
+    const [dx, dscale, doffset] = tf.engine().runKernel(LAYER_NORM_GRAD, { x, dy: dy as Tensor, scale }, attrs) as Tensor[];
+    return { x: () => dx, scale: () => dscale, offset: () => doffset };
+  },
+};
+
+/** Whether scale and offset are float32 [C] for x [..., C] of float32 (not empty, rank >= 2). */
+function fitsLastAxis(x: Tensor, scale: Tensor, offset: Tensor): boolean {
+  const channels = x.shape[x.rank - 1];
+  const perChannel = (t: Tensor) => t.dtype === 'float32' && t.rank === 1 && t.shape[0] === channels;
+  return x.dtype === 'float32' && x.rank >= 2 && x.size > 0 && perChannel(scale) && perChannel(offset);
+}
+
+/**
+ * Layer normalization of x over its last axis, (x - mean) / sqrt(variance + epsilon) * scale +
+ * offset with each row's mean and biased variance; differentiable in x, scale and offset. Null
+ * where the fused op cannot run (as batchNormTraining).
+ */
+export function layerNorm(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number): Tensor | null {
+  if (!wasmKernelActive(LAYER_NORM) || !wasmKernelActive(LAYER_NORM_GRAD) || !fitsLastAxis(x, scale, offset)) return null;
+  if (getGradient(LAYER_NORM) == null) registerGradient(layerNormGrad);
+  return tf.engine().runKernel(LAYER_NORM, { x, scale, offset }, { varianceEpsilon: epsilon }) as Tensor;
+}
+
+/** True when the fused op can run here: the wasm backend with our kernels (the addon loaded). */
+export function batchNormTrainingAvailable(): boolean {
+  return wasmKernelActive(BATCH_NORM_TRAIN) && wasmKernelActive(BATCH_NORM_TRAIN_GRAD);
+}
+
+/**
+ * y, and the batch's mean and biased variance over every axis but the last, of per-channel batch
+ * normalization in training; differentiable in x, scale and offset. Null where the fused op cannot
+ * run (another backend, no addon, not float32, an empty x, scale or offset not [C]): then use TF.js ops.
+ */
+export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number): { y: Tensor; mean: Tensor; variance: Tensor } | null {
+  if (!batchNormTrainingAvailable() || !fitsLastAxis(x, scale, offset)) return null;
+  if (getGradient(BATCH_NORM_TRAIN) == null) registerGradient(batchNormTrainGrad);
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { varianceEpsilon: epsilon }) as Tensor[];
+  return { y, mean, variance };
+}

@@ -1,0 +1,73 @@
+// tf.layers' BatchNormalization and LayerNormalization, computed by server/engine's fused ops where
+// they can run (the wasm backend with the native addon, normalization over the last axis):
+//   BatchNormalization in training: two native kernels forward, two back, instead of ~12 passes
+//     over the activation (inference stays the layer's own: one batch-norm kernel already);
+//   LayerNormalization: one pass forward and one back instead of moments, four Tiles and the
+//     batch-norm kernel, and their gradients.
+// Everywhere else they are the layers themselves. Same weights, same config and the same class
+// names, so checkpoints and exported models are unchanged and load into the standard layers.
+import * as tf from '@tensorflow/tfjs';
+import type {
+  BatchNormalization,
+  BatchNormalizationLayerArgs,
+  LayerNormalization,
+  LayerNormalizationLayerArgs,
+} from '@tensorflow/tfjs-layers/dist/layers/normalization';
+import { batchNormTraining, layerNorm } from '../engine/kernels/fused-normalization';
+
+type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+
+/** The layer's private state this subclass reads (tfjs-layers declares it private). */
+interface BatchNormState {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  gamma?: LayerVariable;
+  beta?: LayerVariable;
+  movingMean: LayerVariable;
+  movingVariance: LayerVariable;
+}
+
+// tfjs-layers exports the factories, not the classes: take the classes from instances.
+const BatchNormalizationLayer = tf.layers.batchNormalization().constructor as new (args?: BatchNormalizationLayerArgs) => BatchNormalization;
+const LayerNormalizationLayer = tf.layers.layerNormalization().constructor as new (args?: LayerNormalizationLayerArgs) => LayerNormalization;
+
+export class FusedTrainingBatchNormalization extends BatchNormalizationLayer {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const state = this as unknown as BatchNormState;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const lastAxis = state.axis === -1 || state.axis === x.rank - 1;
+    if (kwargs.training !== true || !lastAxis || state.gamma == null || state.beta == null) return super.call(inputs, kwargs);
+    const fused = batchNormTraining(x, state.gamma.read(), state.beta.read(), state.epsilon);
+    if (fused == null) return super.call(inputs, kwargs);
+    // The moving averages as the layer updates them: moving - (moving - batch value) * (1 - momentum).
+    for (const [variable, value] of [[state.movingMean, fused.mean], [state.movingVariance, fused.variance]] as const) {
+      tf.tidy(() => {
+        const original = variable.read();
+        variable.write(tf.sub(original, tf.mul(tf.sub(original, value), 1 - state.momentum)));
+      });
+    }
+    tf.dispose([fused.mean, fused.variance]);
+    return fused.y;
+  }
+}
+
+/** The LayerNormalization state this subclass reads (private in tfjs-layers); axis is a list once built. */
+interface LayerNormState {
+  axis: number | number[];
+  epsilon: number;
+  gamma: LayerVariable | null;
+  beta: LayerVariable | null;
+}
+
+export class FusedLayerNormalization extends LayerNormalizationLayer {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const state = this as unknown as LayerNormState;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const axes = Array.isArray(state.axis) ? state.axis : [state.axis];
+    const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === x.rank - 1);
+    if (!lastAxis || state.gamma == null || state.beta == null) return super.call(inputs, kwargs);
+    return layerNorm(x, state.gamma.read(), state.beta.read(), state.epsilon) ?? super.call(inputs, kwargs);
+  }
+}
