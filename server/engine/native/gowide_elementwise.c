@@ -725,62 +725,96 @@ static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // batchNormTrain, batchNormTrainGrad: BatchNorm in training as two kernels instead of ~12 passes
 // (tf.layers' moments as Mean, Sub, Square, Mean; the batch-norm kernel; each one's gradient).
-// x holds rows of `channels` values; N = rows. Long per-channel sums go through float partial sums
-// over blocks of 64 rows, added into double totals (as batchNormGrad does).
+// x holds rows of `channels` values; N = rows.
+//
+// Rows of 8-16 channels are too short for a loop per row (its overhead made these kernels 4-7x
+// slower than a memory-bound pass): the loops below run over "wide rows" of `group` rows at once
+// (width = group * channels <= 256 values), with the per-channel values repeated across the width.
+// Long per-channel sums go through float partial sums over blocks of 64 wide rows, added into
+// double totals.
 
-// Adds, per channel, the values and their squares (each shifted by `shift`) of rows [r0, r1) into s1, s2.
-static void shifted_sums_rows(const float *x, const float *shift, float *s1, float *s2, size_t r0, size_t r1, size_t c_count) {
-  for (size_t r = r0; r < r1; r++) {
-    const float *x_row = x + r * c_count;
-    for (size_t c = 0; c < c_count; c++) {
-      const float d = x_row[c] - shift[c];
-      s1[c] += d;
-      s2[c] += d * d;
+#define WIDE 256
+
+typedef struct {
+  size_t c, group, width, wide_rows, tail; // tail: values in the last, partial wide row
+} WideRows;
+
+static WideRows wide_rows(size_t rows, size_t c) {
+  WideRows w = {.c = c, .group = c <= WIDE ? WIDE / c : 1};
+  w.width = w.group * c;
+  w.wide_rows = rows / w.group;
+  w.tail = (rows % w.group) * c;
+  return w;
+}
+
+// out[j] = values[j % c] for j < width.
+static void repeat_channels(const float *values, float *out, const WideRows *w) {
+  for (size_t j = 0; j < w->width; j++) out[j] = values[j % w->c];
+}
+
+enum ChannelSums { SUMS_SHIFTED, SUMS_GRAD };
+
+// Adds one wide row of n values into a1, a2: SUMS_SHIFTED: (x - p), (x - p)^2; SUMS_GRAD: dy, dy (x - p).
+VECTOR_CLONES static void sums_row(int mode, const float *x, const float *dy, const float *p, float *a1, float *a2, size_t n) {
+  if (mode == SUMS_SHIFTED) {
+    for (size_t j = 0; j < n; j++) {
+      const float d = x[j] - p[j];
+      a1[j] += d;
+      a2[j] += d * d;
+    }
+  } else {
+    for (size_t j = 0; j < n; j++) {
+      a1[j] += dy[j];
+      a2[j] += dy[j] * (x[j] - p[j]);
     }
   }
 }
 
-// Adds, per channel, dy and dy * (x - mean) of rows [r0, r1) into s1, s2.
-static void grad_sums_rows(const float *x, const float *dy, const float *mean, float *s1, float *s2, size_t r0, size_t r1,
-                           size_t c_count) {
-  for (size_t r = r0; r < r1; r++) {
-    const float *x_row = x + r * c_count, *dy_row = dy + r * c_count;
-    for (size_t c = 0; c < c_count; c++) {
-      const float g = dy_row[c];
-      s1[c] += g;
-      s2[c] += g * (x_row[c] - mean[c]);
+// Per-channel totals t1, t2 (c doubles each) of sums_row over all rows; p: per-channel values;
+// scratch: 3 * width floats.
+static void channel_sums(int mode, const float *x, const float *dy, const float *p, const WideRows *w, double *t1, double *t2,
+                         float *scratch) {
+  float *pw = scratch, *a1 = scratch + w->width, *a2 = a1 + w->width;
+  repeat_channels(p, pw, w);
+  for (size_t ch = 0; ch < w->c; ch++) t1[ch] = t2[ch] = 0.0;
+  const size_t slots = w->wide_rows + (w->tail > 0 ? 1 : 0); // the whole wide rows, then the partial one
+  for (size_t r0 = 0; r0 < slots; r0 += 64) {
+    const size_t r1 = r0 + 64 < slots ? r0 + 64 : slots;
+    memset(a1, 0, 2 * w->width * sizeof(float));
+    for (size_t r = r0; r < r1; r++) {
+      const size_t offset = r * w->width;
+      sums_row(mode, x + offset, dy ? dy + offset : NULL, pw, a1, a2, r < w->wide_rows ? w->width : w->tail);
+    }
+    for (size_t j = 0; j < w->width; j++) {
+      t1[j % w->c] += a1[j];
+      t2[j % w->c] += a2[j];
     }
   }
 }
 
-typedef void (*RowSums)(const float *a, const float *b, const float *c, float *s1, float *s2, size_t r0, size_t r1, size_t c_count);
-
-static void shifted_sums_adapter(const float *x, const float *unused, const float *shift, float *s1, float *s2, size_t r0, size_t r1,
-                                 size_t c_count) {
-  (void)unused;
-  shifted_sums_rows(x, shift, s1, s2, r0, r1, c_count);
+// out = a dy + b (x - p) + k per channel (a, b, k, p repeated over the width; dy may be NULL: a = 0).
+VECTOR_CLONES static void affine_row(const float *x, const float *dy, const float *p, const float *a, const float *b, const float *k,
+                                     float *out, size_t n) {
+  if (dy == NULL) {
+    for (size_t j = 0; j < n; j++) out[j] = (x[j] - p[j]) * b[j] + k[j];
+  } else {
+    for (size_t j = 0; j < n; j++) out[j] = a[j] * dy[j] + b[j] * (x[j] - p[j]) + k[j];
+  }
 }
 
-// The per-channel totals t1, t2 (double, 2 * c_count values) of one of the row sums above over
-// all rows, in blocks of 64 rows; false when out of memory.
-static bool channel_totals(RowSums sums, const float *a, const float *b, const float *c, double *t1, size_t rows, size_t c_count) {
-  float *s1 = calloc(2 * c_count, sizeof(float));
-  if (s1 == NULL) return false;
-  float *s2 = s1 + c_count;
-  double *t2 = t1 + c_count;
-  for (size_t ch = 0; ch < 2 * c_count; ch++) t1[ch] = 0.0;
-  for (size_t r0 = 0; r0 < rows; r0 += 64) {
-    const size_t r1 = r0 + 64 < rows ? r0 + 64 : rows;
-    sums(a, b, c, s1, s2, r0, r1, c_count);
-    for (size_t ch = 0; ch < c_count; ch++) {
-      t1[ch] += s1[ch];
-      t2[ch] += s2[ch];
-      s1[ch] = 0.0f;
-      s2[ch] = 0.0f;
-    }
+// affine_row over all rows; p, a, b, k: per-channel values (a unused without dy); scratch: 4 * width floats.
+static void channel_affine(const float *x, const float *dy, const float *p, const float *a, const float *b, const float *k, float *out,
+                           const WideRows *w, float *scratch) {
+  float *pw = scratch, *aw = scratch + w->width, *bw = aw + w->width, *kw = bw + w->width;
+  repeat_channels(p, pw, w);
+  if (dy != NULL) repeat_channels(a, aw, w);
+  repeat_channels(b, bw, w);
+  repeat_channels(k, kw, w);
+  const size_t total = w->wide_rows * w->width + w->tail;
+  for (size_t start = 0; start < total; start += w->width) {
+    const size_t n = total - start < w->width ? total - start : w->width;
+    affine_row(x + start, dy ? dy + start : NULL, pw, aw, bw, kw, out + start, n);
   }
-  free(s1);
-  return true;
 }
 
 // batchNormTrain(Float32Array x, scale|null, offset|null, y, mean, variance, channels, epsilon):
@@ -809,36 +843,28 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
   for (int i = 1; i < 6; i++) {
     if (i != 3 && arrays[i] != NULL && lengths[i] < c_count) return fail(env, "batchNormTrain", "per-channel arrays are shorter than channels");
   }
-  const size_t rows = size / c_count;
+  const WideRows w = wide_rows(size / c_count, c_count);
   double *totals = malloc(2 * c_count * sizeof(double));
-  float *factor = malloc(2 * c_count * sizeof(float));
-  if (totals == NULL || factor == NULL || !channel_totals(shifted_sums_adapter, x, NULL, x, totals, rows, c_count)) {
+  float *scratch = malloc((4 * w.width + 2 * c_count) * sizeof(float));
+  if (totals == NULL || scratch == NULL) {
     free(totals);
-    free(factor);
+    free(scratch);
     return fail(env, "batchNormTrain", "out of memory");
   }
-  float *shift = factor + c_count;
+  channel_sums(SUMS_SHIFTED, x, NULL, x, &w, totals, totals + c_count, scratch);
+  float *factor = scratch + 4 * w.width, *shift = factor + c_count;
+  const double n = (double)(size / c_count);
   for (size_t c = 0; c < c_count; c++) {
-    const double d = totals[c] / (double)rows, v = totals[c_count + c] / (double)rows - d * d;
+    const double d = totals[c] / n, v = totals[c_count + c] / n - d * d;
     mean[c] = (float)(x[c] + d);
     variance[c] = (float)(v > 0.0 ? v : 0.0);
     factor[c] = (scale != NULL ? scale[c] : 1.0f) / sqrtf(variance[c] + (float)epsilon);
     shift[c] = offset != NULL ? offset[c] : 0.0f;
   }
-  batch_norm_rows(x, mean, factor, shift, y, rows, c_count);
+  channel_affine(x, NULL, mean, NULL, factor, shift, y, &w, scratch);
   free(totals);
-  free(factor);
+  free(scratch);
   return NULL;
-}
-
-// Rows of dx = a dy + b (x - mean) + k, per channel.
-static void batch_norm_train_grad_rows(const float *x, const float *dy, const float *mean, const float *a, const float *b,
-                                       const float *k, float *dx, size_t rows, size_t c_count) {
-  for (size_t r = 0; r < rows; r++) {
-    const float *x_row = x + r * c_count, *dy_row = dy + r * c_count;
-    float *dx_row = dx + r * c_count;
-    for (size_t c = 0; c < c_count; c++) dx_row[c] = a[c] * dy_row[c] + b[c] * (x_row[c] - mean[c]) + k[c];
-  }
 }
 
 // batchNormTrainGrad(Float32Array x, dy, mean, variance, scale|null, dmean|null, dvariance|null,
@@ -876,16 +902,17 @@ static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
   for (int i = 2; i < 10; i++) {
     if (i != 7 && arrays[i] != NULL && lengths[i] < c_count) return fail(env, "batchNormTrainGrad", "per-channel arrays are shorter than channels");
   }
-  const size_t rows = size / c_count;
+  const WideRows w = wide_rows(size / c_count, c_count);
   double *totals = malloc(2 * c_count * sizeof(double));
-  float *coefficients = malloc(3 * c_count * sizeof(float));
-  if (totals == NULL || coefficients == NULL || !channel_totals(grad_sums_rows, x, dy, mean, totals, rows, c_count)) {
+  float *scratch = malloc((4 * w.width + 3 * c_count) * sizeof(float));
+  if (totals == NULL || scratch == NULL) {
     free(totals);
-    free(coefficients);
+    free(scratch);
     return fail(env, "batchNormTrainGrad", "out of memory");
   }
-  float *a = coefficients, *b = coefficients + c_count, *k = coefficients + 2 * c_count;
-  const double n = (double)rows;
+  channel_sums(SUMS_GRAD, x, dy, mean, &w, totals, totals + c_count, scratch);
+  float *a = scratch + 4 * w.width, *b = a + c_count, *k = b + c_count;
+  const double n = (double)(size / c_count);
   for (size_t c = 0; c < c_count; c++) {
     const double inv = 1.0 / sqrt((double)variance[c] + epsilon), g = scale != NULL ? scale[c] : 1.0;
     const double s1 = totals[c], s2 = totals[c_count + c];
@@ -895,9 +922,9 @@ static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
     dscale[c] = (float)(inv * s2);
     doffset[c] = (float)s1;
   }
-  batch_norm_train_grad_rows(x, dy, mean, a, b, k, dx, rows, c_count);
+  channel_affine(x, dy, mean, a, b, k, dx, &w, scratch);
   free(totals);
-  free(coefficients);
+  free(scratch);
   return NULL;
 }
 
@@ -906,16 +933,28 @@ static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
 // Mean, Sub, Square, Mean, tiles them and the scale and offset over the whole activation, and
 // runs the batch-norm kernel; its gradient goes back through all of them. Here each row is read
 // once (it stays in cache for its second look). The row statistics are float, two-pass, as
-// tf.moments computes them: mean = sum x / D, variance = sum (x - mean)^2 / D.
+// tf.moments computes them: mean = sum x / D, variance = sum (x - mean)^2 / D. Row sums go through
+// 8 partial sums (sum_contiguous, dot_contiguous): a single running sum is a chain of dependent
+// adds, which made the gradient 3x slower on rows of 32.
 
-static inline void row_moments(const float *x, size_t d, float *mean, float *inv, float epsilon) {
-  float sum = 0.0f;
-  for (size_t j = 0; j < d; j++) sum += x[j];
-  const float m = sum / (float)d;
-  float squares = 0.0f;
-  for (size_t j = 0; j < d; j++) squares += (x[j] - m) * (x[j] - m);
-  *mean = m;
-  *inv = 1.0f / sqrtf(squares / (float)d + epsilon);
+// The sum of a[i] b[i] over n values, in 8 partial sums.
+static float dot_contiguous(const float *a, const float *b, size_t n) {
+  float partial[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; j++) partial[j] += a[i + j] * b[i + j];
+  }
+  float total = 0.0f;
+  for (; i < n; i++) total += a[i] * b[i];
+  for (int j = 0; j < 8; j++) total += partial[j];
+  return total;
+}
+
+// centered = x - mean of one row of d values; returns 1 / sqrt(variance + epsilon).
+static inline float row_center(const float *x, float *centered, size_t d, float epsilon) {
+  const float mean = sum_contiguous(x, (int64_t)d) / (float)d;
+  for (size_t j = 0; j < d; j++) centered[j] = x[j] - mean;
+  return 1.0f / sqrtf(dot_contiguous(centered, centered, d) / (float)d + epsilon);
 }
 
 // The arguments both take: (Float32Array arrays..., columns, epsilon); arrays[optional] may be null.
@@ -970,16 +1009,17 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   float epsilon;
   if (!layer_norm_arguments(env, info, "layerNorm", 4, per_column, optional, a, &rows, &d, &epsilon)) return NULL;
   const float *scale = a[1], *offset = a[2];
+  float *centered = malloc(d * sizeof(float));
+  if (centered == NULL) return fail(env, "layerNorm", "out of memory");
   for (size_t r = 0; r < rows; r++) {
-    const float *x = a[0] + r * d;
     float *y = a[3] + r * d;
-    float mean, inv;
-    row_moments(x, d, &mean, &inv, epsilon);
+    const float inv = row_center(a[0] + r * d, centered, d, epsilon);
     for (size_t j = 0; j < d; j++) {
-      const float normalized = (x[j] - mean) * inv;
+      const float normalized = centered[j] * inv;
       y[j] = (scale != NULL ? normalized * scale[j] : normalized) + (offset != NULL ? offset[j] : 0.0f);
     }
   }
+  free(centered);
   return NULL;
 }
 
@@ -997,32 +1037,26 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   // Column sums: float partials over blocks of 64 rows, added into double totals.
   double *totals = calloc(2 * d, sizeof(double));
   float *partial = calloc(2 * d, sizeof(float));
-  float *xhat = malloc(d * sizeof(float));
+  float *xhat = malloc(2 * d * sizeof(float));
   if (totals == NULL || partial == NULL || xhat == NULL) {
     free(totals);
     free(partial);
     free(xhat);
     return fail(env, "layerNormGrad", "out of memory");
   }
+  float *g = xhat + d;
   for (size_t r = 0; r < rows; r++) {
-    const float *x = a[0] + r * d, *dy = a[1] + r * d;
+    const float *dy = a[1] + r * d;
     float *dx = a[3] + r * d;
-    float mean, inv;
-    row_moments(x, d, &mean, &inv, epsilon);
-    float sum_g = 0.0f, sum_gx = 0.0f;
+    const float inv = row_center(a[0] + r * d, xhat, d, epsilon);
     for (size_t j = 0; j < d; j++) {
-      xhat[j] = (x[j] - mean) * inv;
-      const float g = scale != NULL ? dy[j] * scale[j] : dy[j];
-      sum_g += g;
-      sum_gx += g * xhat[j];
+      xhat[j] *= inv;
+      g[j] = scale != NULL ? dy[j] * scale[j] : dy[j];
       partial[j] += dy[j] * xhat[j];
       partial[d + j] += dy[j];
     }
-    const float mean_g = sum_g / (float)d, mean_gx = sum_gx / (float)d;
-    for (size_t j = 0; j < d; j++) {
-      const float g = scale != NULL ? dy[j] * scale[j] : dy[j];
-      dx[j] = inv * (g - mean_g - xhat[j] * mean_gx);
-    }
+    const float mean_g = sum_contiguous(g, (int64_t)d) / (float)d, mean_gx = dot_contiguous(g, xhat, d) / (float)d;
+    for (size_t j = 0; j < d; j++) dx[j] = inv * (g[j] - mean_g - xhat[j] * mean_gx);
     if ((r + 1) % 64 == 0 || r + 1 == rows) {
       for (size_t j = 0; j < 2 * d; j++) {
         totals[j] += partial[j];
