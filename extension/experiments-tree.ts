@@ -2,6 +2,7 @@
 // stage. Item contents come from run-tree-model.ts; refreshes are debounced while metrics stream.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { blockTitle } from '../server/block-title';
 import type { RunSummary, StageStatus } from '../server/protocol';
 import { compareExperimentPaths, EXPERIMENT_EXCLUDE_GLOB, EXPERIMENT_GLOB, experimentName } from './experiment-files';
 import {
@@ -147,7 +148,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         return item;
       }
       case 'block': {
-        const item = new vscode.TreeItem(`Block ${node.block.index + 1}`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(blockTitle(node.block), vscode.TreeItemCollapsibleState.None);
         item.id = treeIds.block(node.experimentUri, node.runId, node.block.index);
         item.description = blockDescription(node.block);
         item.iconPath = themeIcon(node.block.state);

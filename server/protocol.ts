@@ -143,7 +143,8 @@ export interface StageStatus {
   stage: PhaseName;
   state: RunState;
   /** Imitation blocks: index, state and last loss. */
-  blocks?: { index: number; state: BlockState; loss?: number; startLoss?: number }[];
+  /** Imitated blocks; `from` (below index) when blocks from..index imitated together as one group. */
+  blocks?: { index: number; from?: number; state: BlockState; loss?: number; startLoss?: number }[];
   lastLoss?: number;
   accuracy?: number;
 }
@@ -159,7 +160,8 @@ export interface RunDiagnostics {
   headShared?: boolean;
   /** Imitation loss on validation examples at the start and end of each block's phase. */
   /** deadUnits of units: output units that never fire on validation examples after the block's phase. */
-  imitation: { seed: number; block: number; startLoss: number; endLoss: number; deadUnits?: number; units?: number }[];
+  /** firstBlock (below block) when blocks firstBlock..block imitated together as one group. */
+  imitation: { seed: number; block: number; firstBlock?: number; startLoss: number; endLoss: number; deadUnits?: number; units?: number }[];
   /** Mean seconds per phase over seeds. */
   stageSeconds: Partial<Record<PhaseName, number>>;
   /** The exported thin net (TF.js LayersModel folder) and its test accuracy. */

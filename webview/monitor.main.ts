@@ -4,7 +4,8 @@
 import type { FinetuneSettings, MetricRecord, ProgressParams, RunSummary } from '../server/protocol';
 import { classifyBlock, type Convergence } from './lib/convergence';
 import { FINETUNE_FIELDS, parseFinetuneSettings } from './lib/finetune-settings';
-import { alignSeries, blockCount, imitationCurves } from './lib/runs';
+import { blockTitle } from '../server/block-title';
+import { alignSeries, imitationCards, imitationCurves } from './lib/runs';
 import { clear, el, frameScheduler } from './shared/dom';
 import { valueOf } from './shared/elements';
 import { LinePlot } from './shared/plot';
@@ -98,7 +99,7 @@ function blockCard(index: number): HTMLElement {
   const existing = document.getElementById(`block-${index}`);
   if (existing) return existing;
   const card = el('section', { id: `block-${index}`, class: 'block', 'data-block': String(index) },
-    el('h2', {}, `Block ${index + 1} `, el('span', { class: 'state' })),
+    el('h2', {}, el('span', { class: 'title' }, `Block ${index + 1}`), ' ', el('span', { class: 'state' })),
     el('div', { class: 'plot' }),
     el('div', { class: 'rule' }),
   );
@@ -108,10 +109,10 @@ function blockCard(index: number): HTMLElement {
 
 function renderBlocks(): void {
   const curves = imitationCurves(state.records);
-  const count = blockCount(state.run, state.records);
   const current = currentBlock();
-  for (let index = 0; index < count; index++) {
+  for (const { index, from } of imitationCards(state.run, state.records)) {
     const card = blockCard(index);
+    card.querySelector('.title')!.textContent = blockTitle({ index, from });
     const bySeed = curves.get(index) ?? new Map();
     const seeds = [...bySeed.keys()].sort((a, b) => a - b);
     const latestSeed = seeds[seeds.length - 1];

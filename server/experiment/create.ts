@@ -5,6 +5,7 @@ import type { CreateExperimentParams, CreateExperimentResult } from '../protocol
 import { defaultWideEpochs } from './budget';
 import {
   DEFAULT_BASELINES, DEFAULT_DATA, DEFAULT_FINETUNE, DEFAULT_IMITATE, DEFAULT_MODEL, DEFAULT_SEEDS, DEFAULT_WIDE,
+  defaultImitationGroups,
   defaultWiden,
 } from './defaults';
 import { ExperimentError } from './errors';
@@ -28,7 +29,7 @@ export function createExperimentText(params: CreateExperimentParams): string {
     model: { family: params.family, depth, width: params.width ?? model.width },
     widen: { factor: params.widenFactor ?? widen.factor, mode: widen.mode },
     wide: { epochs: defaultWideEpochs(depth, DEFAULT_IMITATE, DEFAULT_FINETUNE), batchSize: DEFAULT_WIDE.batchSize, learningRate: DEFAULT_WIDE.learningRate },
-    imitate: { epochsPerLayer: DEFAULT_IMITATE.epochsPerLayer, input: DEFAULT_IMITATE.input, lowerLayers: DEFAULT_IMITATE.lowerLayers },
+    imitate: { epochsPerLayer: DEFAULT_IMITATE.epochsPerLayer, groups: defaultImitationGroups(params.family), input: DEFAULT_IMITATE.input, lowerLayers: DEFAULT_IMITATE.lowerLayers },
     finetune: { epochs: DEFAULT_FINETUNE.epochs, kdWeight: DEFAULT_FINETUNE.kdWeight, temperature: DEFAULT_FINETUNE.temperature },
     baselines: DEFAULT_BASELINES,
     seeds: DEFAULT_SEEDS,

@@ -48,6 +48,13 @@ export function defaultWiden(family: ModelFamily): WidenConfig {
   return { factor: 4, mode: family === 'resnet' ? 'inside' : 'all' };
 }
 
+/** Plain and residual CNNs imitate stage outputs (the paper's ResNet recipe); on the plain CNN of the
+ *  study, matching every block made the thin chain's errors compound (docs/EVIDENCE.md). An MLP or a
+ *  transformer is a single stage, so it imitates block by block. */
+export function defaultImitationGroups(family: ModelFamily): ImitateConfig['groups'] {
+  return family === 'cnn' || family === 'resnet' ? 'stage' : 'block';
+}
+
 /** The standard schedule (wide net and baselines) runs at the batch size of the three-stage thin net's
  *  stages, so every arm gets as many optimisation steps as epochs allow: at batch 128 the scratch CNN of
  *  the study was 7 points short of itself at batch 32 (docs/EVIDENCE.md). */
@@ -66,7 +73,7 @@ export const DEFAULT_WIDE: TrainConfig = {
  *  it to about 0.02 and the warm start to the wide net's accuracy. Half an epoch at batch 16 keeps
  *  those steps and leaves epochs to fine-tuning; fitting the projection first (projectionWarmup)
  *  stopped imitation from switching off half of a conv block's channels (docs/EVIDENCE.md). */
-export const DEFAULT_IMITATE: ImitateConfig = {
+export const DEFAULT_IMITATE: Omit<ImitateConfig, 'groups'> = {
   epochsPerLayer: 0.5,
   input: 'thin',
   lowerLayers: 'slow',

@@ -57,6 +57,11 @@ function estimateConv(model: ModelConfig, shape: number[], classes: number, fact
       params += channels * inner + inner * k2 * inner + inner * iface + 2 * inner + iface;
       activations += height * width * (2 * inner + iface);
       channels = iface;
+    } else if (inside && factor !== 1) {
+      const inner = Math.round(model.width * factor);
+      params += k2 * channels * inner + inner + k2 * inner * model.width + model.width;
+      activations += height * width * (inner + model.width);
+      channels = model.width;
     } else {
       const out = Math.round(model.width * factor);
       params += k2 * channels * out + out;

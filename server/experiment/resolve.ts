@@ -9,7 +9,7 @@ import { DATA_FORMATS, dataKindOf, knownExampleShape, resolveDataPath } from '..
 import {
   DEFAULT_BASELINES, DEFAULT_DATA, DEFAULT_FINETUNE, DEFAULT_IMITATE, DEFAULT_MODEL, DEFAULT_SEEDS,
   DEFAULT_WIDE, WIDE_MEMORY_ERROR_BYTES, WIDE_MEMORY_WARNING_BYTES, WIDE_PARAMS_WARNING,
-  defaultDownsampleAt, defaultWiden,
+  defaultDownsampleAt, defaultImitationGroups, defaultWiden,
 } from './defaults';
 import { defaultWideEpochs } from './budget';
 import { estimateNets, formatBytes, formatCount } from './estimate';
@@ -187,7 +187,7 @@ function readTrain(reader: FieldReader, d: TrainConfig): TrainConfig {
   return config;
 }
 
-function readImitate(reader: FieldReader): ImitateConfig {
+function readImitate(reader: FieldReader, family: ModelFamily): ImitateConfig {
   const d = DEFAULT_IMITATE;
   const config: ImitateConfig = {
     epochsPerLayer: reader.number('epochsPerLayer', { min: 0, max: 1000 }, d.epochsPerLayer),
@@ -196,6 +196,7 @@ function readImitate(reader: FieldReader): ImitateConfig {
     slowFactor: reader.number('slowFactor', { min: 0, exclusiveMin: true, max: 1 }, d.slowFactor),
     normalizeTargets: reader.boolean('normalizeTargets', d.normalizeTargets),
     projectionWarmup: reader.number('projectionWarmup', { min: 0, max: 0.9 }, d.projectionWarmup),
+    groups: reader.choice('groups', ['block', 'stage'] as const, 'an imitation grouping', defaultImitationGroups(family)),
     optimizer: reader.choice('optimizer', OPTIMIZERS, 'an optimizer', d.optimizer),
     learningRate: reader.number('learningRate', LEARNING_RATE, d.learningRate),
     schedule: reader.choice('schedule', SCHEDULES, 'a learning-rate schedule', d.schedule),
@@ -323,7 +324,7 @@ function readExperiment(raw: Record<string, unknown>, experimentDir: string, ctx
   if (!hasData) top.error('data', 'data is missing', 'add "data": {"format": "shapes"} or another data set');
   if (!hasModel) top.error('model', 'model is missing', 'add "model": {"family": "mlp", "depth": 12, "width": 32}');
   const widen = readWiden(top.section('widen'), model.family, model.depth);
-  const imitate = readImitate(top.section('imitate'));
+  const imitate = readImitate(top.section('imitate'), model.family);
   const finetune = readFinetune(top.section('finetune'));
   const experiment: Experiment = {
     name,

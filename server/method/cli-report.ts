@@ -16,6 +16,8 @@ export function formatSeconds(seconds: number | undefined): string {
   return minutes < 90 ? `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${(seconds / 3600).toFixed(1)}h`;
 }
 
+/** Block numbers as the run stores them (0-based); "0-2" for blocks imitated together. */
+const blockLabel = (b: { block: number; firstBlock?: number }) => (b.firstBlock !== undefined && b.firstBlock < b.block ? `${b.firstBlock}-${b.block}` : `${b.block}`);
 const percent = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(x * 100).toFixed(1)}%`);
 
 export function progressLine(p: ProgressParams, width = 24): string {
@@ -58,9 +60,9 @@ export function summaryTable(summary: RunSummary): string {
     const firstSeed = d.imitation[0]?.seed;
     const blocks = d.imitation.filter((b) => b.seed === firstSeed);
     if (blocks.length > 0) {
-      lines.push(`imitation loss start→end (seed ${firstSeed}): ` + blocks.map((b) => `${b.block}: ${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', '));
+      lines.push(`imitation loss start→end (seed ${firstSeed}): ` + blocks.map((b) => `${blockLabel(b)}: ${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', '));
       const dying = blocks.filter((b) => (b.deadUnits ?? 0) > 0);
-      if (dying.length > 0) lines.push(`dead units after imitation (seed ${firstSeed}): ` + dying.map((b) => `${b.block}: ${b.deadUnits}/${b.units}`).join(', '));
+      if (dying.length > 0) lines.push(`dead units after imitation (seed ${firstSeed}): ` + dying.map((b) => `${blockLabel(b)}: ${b.deadUnits}/${b.units}`).join(', '));
     }
     if (d.model) lines.push(`thin model (seed ${d.model.seed}, TF.js LayersModel): ${d.model.path}`);
   }

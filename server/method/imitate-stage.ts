@@ -1,18 +1,23 @@
-// Stage 2: layerwise imitation, bottom to top. Thin block i learns to reproduce wide block i's
-// output (wide net frozen, inference mode), through a thin->wide projection when shapes differ;
-// the target is never projected. Each block gets its own budget and a restarted LR schedule.
+// Stage 2: layerwise imitation, bottom to top. Thin block i (or a group of blocks ending at i, see
+// imitation-groups.ts) learns to reproduce wide block i's output (wide net frozen, inference mode),
+// through a thin->wide projection when shapes differ; the target is never projected. Each group gets
+// its own budget (epochsPerLayer per block) and a restarted LR schedule.
 import * as tf from '@tensorflow/tfjs';
 import type { BlockNet, NetPart } from '../models/types';
 import { BatchStream } from './batches';
 import { trainClassifier } from './classifier-phase';
 import { seedFor, type StageContext } from './context';
 import { evaluate, meanOverSplit } from './evaluate';
+import { imitationGroups, type ImitationGroup } from './imitation-groups';
 import { imitationLoss } from './losses';
 import { GroupOptimizer, type VariableGroup } from './optimizer';
 import { stepsFor, trainPhase } from './train-loop';
 
 export interface BlockImitation {
+  /** The block whose output was matched (the last of its group). */
   block: number;
+  /** The group's first block: blocks firstBlock..block trained together (firstBlock = block alone). */
+  firstBlock: number;
   /** Imitation loss on validation examples before and after the block's phase. */
   startLoss: number;
   endLoss: number;
@@ -34,10 +39,10 @@ export interface ImitationResult {
 }
 
 export interface ImitationHooks {
-  /** Called after every imitated block (checkpoints). */
+  /** Called after every imitated group, with its last block (checkpoints). */
   afterBlock?: (block: number) => Promise<void>;
-  /** Called when a block's phase starts. */
-  blockStarted?: (block: number) => void;
+  /** Called when a group's phase starts, with the block whose output it matches and its first block. */
+  blockStarted?: (block: number, firstBlock: number) => void;
   /** Called with each block's result as soon as it is known. */
   blockDone?: (result: BlockImitation) => void;
   /** Resume after a crash: blocks below this were imitated and restored from their checkpoint. */
@@ -69,12 +74,12 @@ export async function imitate(ctx: StageContext, thin: BlockNet, wide: BlockNet,
   const copy = startBlock === 0;
   const headShared = copyPart(wide.head, thin.head, copy) && copyPart(wide.stem, thin.stem, copy);
   const blocks: BlockImitation[] = [];
-  for (let i = startBlock; i < thin.blocks.length; i++) {
-    hooks.blockStarted?.(i);
-    const result = await imitateBlock(ctx, thin, wide, i);
+  for (const group of imitationGroups(ctx.experiment.model, ctx.experiment.imitate.groups, startBlock)) {
+    hooks.blockStarted?.(group.last, group.first);
+    const result = await imitateGroup(ctx, thin, wide, group);
     blocks.push(result);
     hooks.blockDone?.(result);
-    await hooks.afterBlock?.(i);
+    await hooks.afterBlock?.(group.last);
   }
   if (!headShared) await fitHead(ctx, thin, wide);
   const warm = await evaluate((x) => thin.forward(x, false), ctx.data.validation, ctx.data.exampleShape);
@@ -82,28 +87,29 @@ export async function imitate(ctx: StageContext, thin: BlockNet, wide: BlockNet,
   return { blocks, headShared, warmStartAccuracy: warm.accuracy, seconds: (Date.now() - started) / 1000 };
 }
 
-async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i: number): Promise<BlockImitation> {
+async function imitateGroup(ctx: StageContext, thin: BlockNet, wide: BlockNet, { first, last: i }: ImitationGroup): Promise<BlockImitation> {
   const cfg = ctx.experiment.imitate;
   const { factory, seed } = ctx;
-  const block = thin.blocks[i];
-  const outProjection = sameShape(block.outputShape, wide.blocks[i].outputShape)
+  const trained = thin.blocks.slice(first, i + 1);
+  const outputShape = thin.blocks[i].outputShape;
+  const outProjection = sameShape(outputShape, wide.blocks[i].outputShape)
     ? undefined
-    : factory.buildProjection(block.outputShape, wide.blocks[i].outputShape, seedFor.projection(seed, i), `imitate${i}_out`);
-  const wideInput = cfg.input === 'wide' && i > 0;
-  const thinInputShape = i === 0 ? thin.stem.outputShape : thin.blocks[i - 1].outputShape;
+    : factory.buildProjection(outputShape, wide.blocks[i].outputShape, seedFor.projection(seed, i), `imitate${i}_out`);
+  const wideInput = cfg.input === 'wide' && first > 0;
+  const thinInputShape = first === 0 ? thin.stem.outputShape : thin.blocks[first - 1].outputShape;
   const inProjection =
-    wideInput && !sameShape(wide.blocks[i - 1].outputShape, thinInputShape)
-      ? factory.buildProjection(wide.blocks[i - 1].outputShape, thinInputShape, seedFor.projection(seed, i + 100000), `imitate${i}_in`)
+    wideInput && !sameShape(wide.blocks[first - 1].outputShape, thinInputShape)
+      ? factory.buildProjection(wide.blocks[first - 1].outputShape, thinInputShape, seedFor.projection(seed, i + 100000), `imitate${i}_in`)
       : undefined;
 
-  const lowerParts: NetPart[] = i === 0 ? [] : [thin.stem, ...thin.blocks.slice(0, i)];
+  const lowerParts: NetPart[] = first === 0 ? [] : [thin.stem, ...thin.blocks.slice(0, first)];
   const lowerRate = cfg.lowerLayers === 'frozen' ? 0 : cfg.lowerLayers === 'slow' ? cfg.slowFactor : 1;
-  const lowerTrains = !wideInput && i > 0 && lowerRate > 0;
+  const lowerTrains = !wideInput && first > 0 && lowerRate > 0;
   const groups: VariableGroup[] = [
     {
       variables: [
-        ...block.trainableVariables(),
-        ...(i === 0 ? thin.stem.trainableVariables() : []),
+        ...trained.flatMap((b) => b.trainableVariables()),
+        ...(first === 0 ? thin.stem.trainableVariables() : []),
         ...(outProjection?.trainableVariables() ?? []),
         ...(inProjection?.trainableVariables() ?? []),
       ],
@@ -112,28 +118,28 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
   ];
   if (lowerTrains) groups.push({ variables: lowerParts.flatMap((p) => p.trainableVariables()), lrMultiplier: lowerRate });
 
-  /** Block input that carries no gradient: the wide net's previous output, or a frozen thin chain. */
+  /** Group input that carries no gradient: the wide net's previous output, or a frozen thin chain. */
   const offTapeInput = (x: tf.Tensor, wideStates: tf.Tensor[]): tf.Tensor | undefined => {
-    if (wideInput) return wideStates[i];
-    if (i > 0 && !lowerTrains) return thin.hiddenStates(x, false, i - 1)[i];
+    if (wideInput) return wideStates[first];
+    if (first > 0 && !lowerTrains) return thin.hiddenStates(x, false, first - 1)[first];
     return undefined;
   };
-  /** The input of thin block i: the thin chain below it, or the (projected) wide previous output. */
-  const blockInput = (x: tf.Tensor, offTape: tf.Tensor | undefined, training: boolean): tf.Tensor => {
+  /** The input of the group's first block: the thin chain below it, or the (projected) wide previous output. */
+  const groupInput = (x: tf.Tensor, offTape: tf.Tensor | undefined, training: boolean): tf.Tensor => {
     if (wideInput) return inProjection ? inProjection.apply(offTape!, training) : offTape!;
     if (offTape) return offTape;
-    if (i === 0) return thin.stem.apply(x, training);
-    return thin.hiddenStates(x, training, i - 1)[i];
+    if (first === 0) return thin.stem.apply(x, training);
+    return thin.hiddenStates(x, training, first - 1)[first];
   };
   const loss = (target: tf.Tensor, input: tf.Tensor, training: boolean): tf.Scalar => {
-    const out = block.apply(input, training);
+    const out = trained.reduce((h, b) => b.apply(h, training), input);
     return imitationLoss(outProjection ? outProjection.apply(out, training) : out, target, cfg.normalizeTargets);
   };
   const measure = () =>
     meanOverSplit(
       (x) => {
         const states = wide.hiddenStates(x, false, i);
-        return loss(states[i + 1], blockInput(x, offTapeInput(x, states), false), false);
+        return loss(states[i + 1], groupInput(x, offTapeInput(x, states), false), false);
       },
       ctx.data.validation,
       ctx.data.exampleShape,
@@ -141,7 +147,7 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
     );
 
   const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, cfg.batchSize, seedFor.stream(seed, 'imitate', i));
-  const steps = stepsFor(cfg.epochsPerLayer, stream.stepsPerEpoch);
+  const steps = stepsFor(cfg.epochsPerLayer * trained.length, stream.stepsPerEpoch);
   // The projections first, alone: a random projection sends the block gradients that mean nothing
   // yet, and at a high rate they switch ReLU units off for good (measured: half of a conv block's
   // channels). The block is held fixed meanwhile; the steps come out of the block's own budget.
@@ -174,7 +180,7 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
           const offTape = offTapeInput(batch.x, states);
           return offTape ? [states[i + 1], offTape] : [states[i + 1]];
         },
-        loss: (batch, [target, offTape]) => loss(target, blockInput(batch.x, offTape, true), true),
+        loss: (batch, [target, offTape]) => loss(target, groupInput(batch.x, offTape, true), true),
         onLoss: (r) =>
           ctx.report.metric({ seed, phase: 'imitate', block: i, step: phase.offset + r.step, epoch: r.epoch, loss: r.loss, imitationLoss: r.loss, split: 'train' }),
         onStep: (done) => ctx.report.steps('imitate', i, phase.offset + done, steps),
@@ -192,7 +198,7 @@ async function imitateBlock(ctx: StageContext, thin: BlockNet, wide: BlockNet, i
           'set imitate.projectionWarmup (e.g. 0.2) so the projection is fitted before the block trains, or lower imitate.learningRate',
       );
     }
-    return { block: i, startLoss, endLoss, deadUnits: dead, units, steps, seconds };
+    return { block: i, firstBlock: first, startLoss, endLoss, deadUnits: dead, units, steps, seconds };
   } finally {
     for (const optimizer of optimizers) optimizer.dispose();
     outProjection?.dispose();

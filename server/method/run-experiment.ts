@@ -304,7 +304,7 @@ function updateStage(
   stages: StageStatus[],
   phase: PhaseName,
   state: RunState,
-  extra?: { accuracy?: number; block?: number; blockLoss?: [number, number] },
+  extra?: { accuracy?: number; block?: number; firstBlock?: number; blockLoss?: [number, number] },
 ): void {
   let stage = stages.find((s) => s.stage === phase);
   if (!stage) {
@@ -316,9 +316,10 @@ function updateStage(
   if (extra?.block !== undefined) {
     stage.blocks ??= [];
     // A block is listed as running when its phase starts and replaced by its result when done.
+    const from = extra.firstBlock !== undefined && extra.firstBlock < extra.block ? { from: extra.firstBlock } : {};
     const entry: BlockStatus = extra.blockLoss
-      ? { index: extra.block, state: 'done', startLoss: extra.blockLoss[0], loss: extra.blockLoss[1] }
-      : { index: extra.block, state: 'running' };
+      ? { index: extra.block, ...from, state: 'done', startLoss: extra.blockLoss[0], loss: extra.blockLoss[1] }
+      : { index: extra.block, ...from, state: 'running' };
     const at = stage.blocks.findIndex((b) => b.index === extra.block);
     if (at >= 0) stage.blocks[at] = entry;
     else stage.blocks.push(entry);

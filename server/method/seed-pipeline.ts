@@ -33,7 +33,7 @@ export interface SeedHooks {
   commit?(phase: PhaseName, checkpoint: string, block?: number): Promise<void>;
   /** The finished three-stage thin net (for export). */
   finished?(net: BlockNet, testAccuracy: number): Promise<void>;
-  stageState(phase: PhaseName, state: RunState, extra?: { accuracy?: number; block?: number; blockLoss?: [number, number] }): void;
+  stageState(phase: PhaseName, state: RunState, extra?: { accuracy?: number; block?: number; firstBlock?: number; blockLoss?: [number, number] }): void;
 }
 
 export const checkpointNames = {
@@ -155,11 +155,11 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
             await hooks.checkpoint(name, net, { stage: 'imitate', block: i });
             await hooks.commit?.('imitate', name, i);
           },
-          blockStarted: (block) => hooks.stageState('imitate', 'running', { block }),
+          blockStarted: (block, firstBlock) => hooks.stageState('imitate', 'running', { block, firstBlock }),
           blockDone: (b) => {
             outcome.imitation.push(b);
             outcome.seconds.imitate = secondsBefore + outcome.imitation.filter((x) => x.block >= startBlock).reduce((a, x) => a + x.seconds, 0);
-            hooks.stageState('imitate', 'running', { block: b.block, blockLoss: [b.startLoss, b.endLoss] });
+            hooks.stageState('imitate', 'running', { block: b.block, firstBlock: b.firstBlock, blockLoss: [b.startLoss, b.endLoss] });
           },
         });
         outcome.warmStartAccuracy = result.warmStartAccuracy;

@@ -44,7 +44,7 @@ export function summarizeDiagnostics(outcomes: SeedOutcome[], base: Partial<RunD
     wideValidationAccuracy: outcomes.map((o) => o.wideValidationAccuracy).filter((v): v is number => v !== undefined),
     warmStartAccuracy: outcomes.map((o) => o.warmStartAccuracy).filter((v): v is number => v !== undefined),
     headShared: outcomes.find((o) => o.headShared !== undefined)?.headShared,
-    imitation: outcomes.flatMap((o) => o.imitation.map((b) => ({ seed: o.seed, block: b.block, startLoss: b.startLoss, endLoss: b.endLoss, deadUnits: b.deadUnits, units: b.units }))),
+    imitation: outcomes.flatMap((o) => o.imitation.map((b) => ({ seed: o.seed, block: b.block, ...(b.firstBlock < b.block ? { firstBlock: b.firstBlock } : {}), startLoss: b.startLoss, endLoss: b.endLoss, deadUnits: b.deadUnits, units: b.units }))),
     stageSeconds,
   };
 }

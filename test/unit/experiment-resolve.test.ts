@@ -91,7 +91,7 @@ describe('experiment files: problems name the file, the field and the fix', () =
 describe('defaults', () => {
   it('fills every section from defaults for each family', () => {
     const mlp = resolveExperiment(minimal(), '/tmp/t.gowide.json').experiment!;
-    assert.deepEqual(mlp.imitate, DEFAULT_IMITATE);
+    assert.deepEqual(mlp.imitate, { ...DEFAULT_IMITATE, groups: 'block' });
     assert.equal(mlp.imitate.input, 'thin');
     assert.equal(mlp.imitate.lowerLayers, 'slow');
     assert.equal(mlp.imitate.slowFactor, 0.1);
@@ -105,6 +105,7 @@ describe('defaults', () => {
     assert.equal(resnet.widen.mode, 'inside');
     assert.equal(resnet.model.normalization, true);
     assert.deepEqual(resnet.model.downsampleAt, [2, 5]);
+    assert.equal(resnet.imitate.groups, 'stage');
 
     const transformer = resolveExperiment(minimal({ family: 'transformer' }, { format: 'majority' }), '/tmp/t.gowide.json').experiment!;
     assert.equal(transformer.model.width % transformer.model.heads, 0);

@@ -53,7 +53,7 @@ export function tinyExperiment(overrides: Partial<Experiment> = {}): Experiment 
     model: { ...DEFAULT_MODEL.mlp, family: 'mlp', depth: 3, width: 8, downsampleAt: [] },
     widen: { factor: 4, mode: 'all' },
     wide: { ...DEFAULT_WIDE, epochs: 3, batchSize: 64, learningRate: 3e-3 },
-    imitate: { ...DEFAULT_IMITATE, epochsPerLayer: 1, batchSize: 64, learningRate: 3e-3 },
+    imitate: { ...DEFAULT_IMITATE, groups: 'block', epochsPerLayer: 1, batchSize: 64, learningRate: 3e-3 },
     finetune: { ...DEFAULT_FINETUNE, epochs: 1, batchSize: 64, learningRate: 3e-3 },
     baselines: ['scratch', 'kd'],
     seeds: [1],

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildNet, buildProjection } from '../../server/models';
 import type { StageContext, StageReporter } from '../../server/method/context';
+import { stepsPerEpoch } from '../../server/method/batches';
 import { imitate } from '../../server/method/imitate-stage';
 import { trainWide } from '../../server/method/wide-stage';
 import { buildThinNet } from '../../server/method/context';
@@ -42,3 +43,35 @@ for (const mode of ['all', 'inside'] as const) {
     }
   });
 }
+
+test('grouped imitation: blocks of a group train together against the group output, on the whole group budget', async () => {
+  await useWasm();
+  // An MLP is one stage: all four blocks imitate the wide net's last block output together.
+  const experiment = tinyExperiment({
+    model: { ...tinyExperiment().model, depth: 4, width: 12 },
+    widen: { factor: 3, mode: 'inside' },
+    imitate: { ...tinyExperiment().imitate, groups: 'stage', epochsPerLayer: 2 },
+  });
+  const ctx: StageContext = { experiment, data: syntheticDataset(), seed: 1, factory: { buildNet, buildProjection }, report: quiet, readEvery: 10 };
+  const wide = await trainWide(ctx);
+  const thin = buildThinNet(ctx);
+  const started: [number, number][] = [];
+  const checkpoints: number[] = [];
+  try {
+    const before = thin.blocks.map((b) => b.trainableVariables().map((v) => v.dataSync().slice()));
+    const result = await imitate(ctx, thin, wide.net, { blockStarted: (b, f) => started.push([b, f]), afterBlock: async (b) => void checkpoints.push(b) });
+    assert.deepEqual(result.blocks.map((b) => [b.firstBlock, b.block]), [[0, 3]]);
+    assert.deepEqual(started, [[3, 0]]);
+    assert.deepEqual(checkpoints, [3]);
+    const [group] = result.blocks;
+    assert.ok(group.endLoss < 0.7 * group.startLoss, `${group.startLoss.toFixed(3)} -> ${group.endLoss.toFixed(3)}`);
+    // 2 epochs per block for 4 blocks: 8 epochs.
+    assert.equal(group.steps, Math.round(8 * stepsPerEpoch(ctx.data.train.count, experiment.imitate.batchSize)));
+    thin.blocks.forEach((b, i) =>
+      b.trainableVariables().forEach((v, j) => assert.notDeepEqual(v.dataSync(), before[i][j], `block ${i} variable ${j} did not train`)),
+    );
+  } finally {
+    thin.dispose();
+    wide.net.dispose();
+  }
+});

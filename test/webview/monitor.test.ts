@@ -82,6 +82,21 @@ describe('imitation monitor webview', { skip }, () => {
     await restored.page.close();
   });
 
+  it('shows blocks that imitated together (a stage) as one card named after the group', async () => {
+    const view = await openWebview(browser, 'monitor');
+    const grouped: RunSummary = {
+      ...summary, state: 'running',
+      stages: [{ stage: 'wide', state: 'done' }, { stage: 'imitate', state: 'running', blocks: [{ index: 2, from: 0, state: 'done', startLoss: 1.9, loss: 0.2 }, { index: 5, from: 3, state: 'running' }] }],
+    };
+    const base = { runId: summary.runId, seed: 1, phase: 'imitate' as const, split: 'train' as const, time: 0 };
+    const curve = (block: number, seq: number) => [1.5, 1, 0.6, 0.4, 0.3].map((loss, i) => ({ ...base, block, seq: seq + i, step: i * 10, loss, imitationLoss: loss }));
+    await view.post({ type: 'run', run: grouped });
+    await view.post({ type: 'metrics', runId: summary.runId, records: [...curve(2, 0), ...curve(5, 10)] });
+    const cards = await view.page.$$eval('.block', (all) => all.map((c) => [c.getAttribute('data-block'), c.querySelector('.title')?.textContent]));
+    assert.deepEqual(cards, [['2', 'Blocks 1-3'], ['5', 'Blocks 4-6']]);
+    await view.page.close();
+  });
+
   it('marks a block diverging when its loss turns NaN', async () => {
     const view = await openWebview(browser, 'monitor');
     const base = { runId: 'r', seed: 1, phase: 'imitate' as const, block: 0, split: 'train' as const, time: 0 };

@@ -27,9 +27,21 @@ export function imitationCurves(records: readonly MetricRecord[]): Map<number, M
 
 /** Number of imitation blocks: from the summary when it lists them, else the highest block seen. */
 export function blockCount(run: RunSummary | undefined, records: readonly MetricRecord[]): number {
-  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks?.length ?? 0;
+  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks?.reduce((n, b) => Math.max(n, b.index + 1), 0) ?? 0;
   const seen = records.reduce((n, r) => (r.phase === 'imitate' && r.block !== undefined ? Math.max(n, r.block + 1) : n), 0);
   return Math.max(listed, seen);
+}
+
+/** The monitor's cards: one per imitated block, where a group of blocks that imitated together (the
+ *  run lists it with `from`) is one card under its last block, the one whose output was matched. */
+export function imitationCards(run: RunSummary | undefined, records: readonly MetricRecord[]): { index: number; from?: number }[] {
+  const groups = new Map<number, number>();
+  for (const b of run?.stages.find((s) => s.stage === 'imitate')?.blocks ?? []) if (b.from !== undefined && b.from < b.index) groups.set(b.index, b.from);
+  const covered = new Set<number>();
+  for (const [index, from] of groups) for (let i = from; i < index; i++) covered.add(i);
+  const cards: { index: number; from?: number }[] = [];
+  for (let index = 0; index < blockCount(run, records); index++) if (!covered.has(index)) cards.push({ index, from: groups.get(index) });
+  return cards;
 }
 
 /** Training loss of each arm per seed, in step order. */
