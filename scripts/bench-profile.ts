@@ -15,7 +15,7 @@
 // variable set, e.g. env:GOWIDE_CONV_THREADS=1), adam (gowide's fused Adam kernel vs GroupOptimizer's
 // Adam of TF.js ops), tf-adam ("before" trains with tf.train.adam, as the bench did before it used
 // GroupOptimizer), batchnorm and layernorm (server/models' BatchNorm / LayerNorm layers through
-// the fused ops vs tf.layers' ops).
+// the fused ops vs tf.layers' ops), plainconv (server/models' PlainConv2D vs tf.layers' Conv2D call).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -32,6 +32,7 @@ import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
 import { benchAdam } from './bench/optimizer';
+import { PlainConv2D } from '../server/models/conv-layer';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -94,6 +95,11 @@ function feature(name: string): { on(): void; off(): void } {
     const names = name === 'batchnorm' ? [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD] : [LAYER_NORM, LAYER_NORM_GRAD];
     const kernels = names.map((kernelName) => feature(`kernel:${kernelName}`));
     return { on: () => kernels.forEach((k) => k.on()), off: () => kernels.forEach((k) => k.off()) };
+  }
+  if (name === 'plainconv') {
+    const ours = PlainConv2D.prototype.call;
+    const standard = (Object.getPrototypeOf(PlainConv2D.prototype) as typeof PlainConv2D.prototype).call;
+    return { on: () => (PlainConv2D.prototype.call = ours), off: () => (PlainConv2D.prototype.call = standard) };
   }
   if (name === 'tf-adam') return { on: () => (useTfAdam = false), off: () => (useTfAdam = true) };
   if (name === 'grad') return { on: () => void registerFastGradients(), off: () => void unregisterFastGradients() };

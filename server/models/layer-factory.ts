@@ -5,6 +5,7 @@ import type { ModelConfig } from '../experiment/types';
 import { activationInitializer, layerSeed, linearInitializer } from './initializers';
 import { layerName } from './layer-part';
 import { FusedTrainingBatchNormalization } from './normalization-layers';
+import { PlainConv2D } from './conv-layer';
 
 /** 'act' = the model's activation with its initializer; 'linear' = no activation, Glorot. */
 export type Nonlinearity = 'act' | 'linear';
@@ -36,14 +37,15 @@ export class LayerFactory {
   }
 
   /** Conv2D, 'same' padding. `initFor` picks the initializer; the activation is always a separate
-   *  layer when a BatchNorm follows, so pass `activate` false then. */
+   *  layer when a BatchNorm follows, so pass `activate` false then (without bias and activation the
+   *  layer runs the plain conv2d op, whose gradient skips the unused input gradient: ./conv-layer.ts). */
   conv(
     part: string,
     key: string,
     options: { filters: number; kernelSize: number; strides?: number; initFor: Nonlinearity; activate: boolean; useBias: boolean },
   ): tf.layers.Layer {
     const name = layerName(part, key);
-    return tf.layers.conv2d({
+    return new PlainConv2D({
       name,
       filters: options.filters,
       kernelSize: options.kernelSize,

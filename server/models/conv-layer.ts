@@ -1,0 +1,26 @@
+// tf.layers' Conv2D that, without bias and activation (a BatchNorm follows), runs the plain conv2d
+// op instead of tf.fused.conv2d. Same kernel, same values; the difference is the gradient:
+// tf.fused.conv2d's (a tf.customGrad) computes the gradients of the input and of the filter every
+// time, while conv2d's registered gradient computes each only when asked. So the first layer of a
+// net no longer computes the gradient of its input (the data), which nothing uses: one
+// Conv2DBackpropInput per training step (~2-3% of the residual CNN's step). Same class name, weights
+// and config as the standard layer (checkpoints and exported models are unchanged).
+import * as tf from '@tensorflow/tfjs';
+import type { Conv2D } from '@tensorflow/tfjs-layers/dist/layers/convolutional';
+
+type ConvArgs = NonNullable<Parameters<typeof tf.layers.conv2d>[0]>;
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+
+// tfjs-layers exports the factory, not the class: take the class from an instance.
+const Conv2DLayer = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: ConvArgs) => Conv2D;
+
+export class PlainConv2D extends Conv2DLayer {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const plain = !this.useBias && this.activation.getClassName() === 'linear' && this.dataFormat === 'channelsLast' && x.rank === 4;
+    if (!plain || this.padding === 'causal') return super.call(inputs, kwargs);
+    const [strideY, strideX] = this.strides;
+    const [dilationY, dilationX] = this.dilationRate;
+    return tf.conv2d(x as tf.Tensor4D, this.kernel.read() as tf.Tensor4D, [strideY, strideX], this.padding, 'NHWC', [dilationY, dilationX]);
+  }
+}
