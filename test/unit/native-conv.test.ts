@@ -175,11 +175,11 @@ describe('native conv kernels on wasm', () => {
     }
   });
 
-  it('MaxPoolGrad matches cpu (pool 2/3, stride 1/2, same/valid, all-negative windows)', async (t) => {
+  it('MaxPoolGrad matches cpu (pool 2/3, stride 1/2/3, same/valid, all-negative windows; windows that tile the input)', async (t) => {
     if (skipWithoutAddon(t)) return;
     let seed = 900;
     for (const poolSize of [2, 3]) {
-      for (const stride of [1, 2]) {
+      for (const stride of [1, 2, 3]) {
         for (const pad of ['same', 'valid'] as const) {
           for (const offset of [0, -3]) {
             const x = hostFloat([2, 9, 7, 3], seed++, offset);

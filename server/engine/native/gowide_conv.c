@@ -375,6 +375,7 @@ typedef struct {
   const float *x, *dy;
   float *dx;
   int64_t image_begin, image_end;
+  bool tiled; // windows tile the input (stride = window, no padding or dilation): see run_max_pool_grad_tiled
   bool failed;
 } PoolWork;
 
@@ -389,6 +390,52 @@ static void update_best(const float *restrict values, float *restrict best, int3
   }
 }
 
+// The gradient where the windows do not overlap (2x2 stride 2 pooling): each input value is in at
+// most one window, so dx is written once, window by window (dy at the window's first maximum, 0
+// elsewhere), with no zeroing pass before and no scattered adds; the input rows and columns no
+// window covers are zeroed.
+static void run_max_pool_grad_tiled(PoolWork *w, float *best, int32_t *best_position) {
+  const Conv *c = w->c;
+  const int64_t channels = c->in_c, covered_h = c->out_h * c->filter_h, covered_w = c->out_w * c->filter_w;
+  const size_t row = (size_t)(c->in_w * channels);
+  for (int64_t b = w->image_begin; b < w->image_end; b++) {
+    const size_t image = (size_t)(b * c->in_h) * row;
+    for (int64_t oy = 0; oy < c->out_h; oy++) {
+      for (int64_t ox = 0; ox < c->out_w; ox++) {
+        for (int64_t ch = 0; ch < channels; ch++) {
+          best[ch] = -INFINITY;
+          best_position[ch] = -1;
+        }
+        const size_t corner = image + (size_t)(oy * c->filter_h) * row + (size_t)(ox * c->filter_w * channels);
+        for (int64_t fy = 0; fy < c->filter_h; fy++) {
+          for (int64_t fx = 0; fx < c->filter_w; fx++) {
+            const size_t offset = corner + (size_t)fy * row + (size_t)(fx * channels);
+            update_best(w->x + offset, best, best_position, (int32_t)(fy * c->filter_w + fx), channels);
+          }
+        }
+        const float *gradient = w->dy + ((b * c->out_h + oy) * c->out_w + ox) * channels;
+        for (int64_t fy = 0; fy < c->filter_h; fy++) {
+          for (int64_t fx = 0; fx < c->filter_w; fx++) {
+            float *target = w->dx + corner + (size_t)fy * row + (size_t)(fx * channels);
+            const int32_t p = (int32_t)(fy * c->filter_w + fx);
+            for (int64_t ch = 0; ch < channels; ch++) {
+              const float g = gradient[ch]; // loaded unconditionally: the select below then vectorizes
+              target[ch] = best_position[ch] == p ? g : 0.0f;
+            }
+          }
+        }
+      }
+      // Columns right of the last window.
+      for (int64_t fy = 0; fy < c->filter_h && covered_w < c->in_w; fy++) {
+        float *rest = w->dx + image + (size_t)(oy * c->filter_h + fy) * row + (size_t)(covered_w * channels);
+        memset(rest, 0, sizeof(float) * (size_t)((c->in_w - covered_w) * channels));
+      }
+    }
+    // Rows below the last window.
+    if (covered_h < c->in_h) memset(w->dx + image + (size_t)covered_h * row, 0, sizeof(float) * (size_t)(c->in_h - covered_h) * row);
+  }
+}
+
 static void *run_max_pool_grad(void *argument) {
   PoolWork *w = (PoolWork *)argument;
   const Conv *c = w->c;
@@ -398,6 +445,8 @@ static void *run_max_pool_grad(void *argument) {
   int64_t *offsets = malloc(sizeof(int64_t) * (size_t)window); // x offset of each window position
   if (best == NULL || best_position == NULL || offsets == NULL) {
     w->failed = true;
+  } else if (w->tiled) {
+    run_max_pool_grad_tiled(w, best, best_position);
   } else {
     for (int64_t b = w->image_begin; b < w->image_end; b++) {
       for (int64_t oy = 0; oy < c->out_h; oy++) {
@@ -443,14 +492,16 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
       lengths[1] < (size_t)(c.rows * channels)) {
     return throw_error(env, "maxPoolGrad", "an array is too short, or in and out channels differ");
   }
-  memset(arrays[2], 0, sizeof(float) * in_size);
+  const bool tiled = c.stride_h == c.filter_h && c.stride_w == c.filter_w && c.dilation_h == 1 && c.dilation_w == 1 &&
+                     c.pad_top == 0 && c.pad_left == 0 && c.out_h * c.filter_h <= c.in_h && c.out_w * c.filter_w <= c.in_w;
+  if (!tiled) memset(arrays[2], 0, sizeof(float) * in_size);
   int threads = c.threads > c.batch ? (int)c.batch : c.threads;
   if (threads < 1) threads = 1;
   PoolWork work[MAX_THREADS];
   pthread_t handles[MAX_THREADS];
   bool started[MAX_THREADS] = {false};
   for (int t = 0; t < threads; t++) {
-    work[t] = (PoolWork){&c, arrays[0], arrays[1], arrays[2], c.batch * t / threads, c.batch * (t + 1) / threads, false};
+    work[t] = (PoolWork){&c, arrays[0], arrays[1], arrays[2], c.batch * t / threads, c.batch * (t + 1) / threads, tiled, false};
   }
   for (int t = 1; t < threads; t++) started[t] = pthread_create(&handles[t], NULL, run_max_pool_grad, &work[t]) == 0;
   run_max_pool_grad(&work[0]);
