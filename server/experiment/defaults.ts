@@ -43,9 +43,12 @@ export function defaultDownsampleAt(family: ModelFamily, depth: number): number[
   return [...new Set(points)];
 }
 
-/** The paper's ResNet recipe widens inside bottleneck blocks; other families widen whole layers. */
+/** The paper's ResNet recipe widens inside bottleneck blocks and keeps block interfaces, so the thin
+ *  net shares the wide net's head. Plain CNNs do best the same way (docs/EVIDENCE.md: with stage
+ *  imitation, +2 to +3 points over widening whole layers on two CNNs). An MLP widened inside is twice
+ *  as deep and trained worse (wide 76 against 87), so MLPs and transformers widen whole layers. */
 export function defaultWiden(family: ModelFamily): WidenConfig {
-  return { factor: 4, mode: family === 'resnet' ? 'inside' : 'all' };
+  return { factor: 4, mode: family === 'resnet' || family === 'cnn' ? 'inside' : 'all' };
 }
 
 /** Plain and residual CNNs imitate stage outputs (the paper's ResNet recipe); on the plain CNN of the

@@ -107,6 +107,9 @@ describe('defaults', () => {
     assert.deepEqual(resnet.model.downsampleAt, [2, 5]);
     assert.equal(resnet.imitate.groups, 'stage');
 
+    const cnn = resolveExperiment(minimal({ family: 'cnn', depth: 6 }), '/tmp/t.gowide.json').experiment!;
+    assert.deepEqual([cnn.widen.mode, cnn.imitate.groups], ['inside', 'stage']);
+
     const transformer = resolveExperiment(minimal({ family: 'transformer' }, { format: 'majority' }), '/tmp/t.gowide.json').experiment!;
     assert.equal(transformer.model.width % transformer.model.heads, 0);
     assert.equal(transformer.model.activation, 'gelu');
