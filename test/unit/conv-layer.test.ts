@@ -6,12 +6,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerFastGradients } from '../../server/engine/kernels/gradients';
-import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
 import { PlainConv2D } from '../../server/models/conv-layer';
-import { countAddonCalls, kernelComparison, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
+import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'plain' });
 
@@ -44,13 +40,7 @@ describe('PlainConv2D on wasm', () => {
   let reason: string | null = 'not run';
 
   before(async () => {
-    setWasmPaths(wasmDist);
-    registerFastGradients();
-    registerMissingWasmKernels();
-    const registration = registerNativeBlasKernels();
-    reason = registration.ok ? null : registration.reason;
-    await tf.setBackend('wasm');
-    await tf.ready();
+    reason = await nativeWasmBackend(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
   });
 
   const cases: Array<[string, ConvArgs, number[]]> = [

@@ -9,14 +9,10 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerFastGradients } from '../../server/engine/kernels/gradients';
 import { batchNormTraining } from '../../server/engine/kernels/fused-normalization';
-import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../../server/engine/native/elementwise-kernels';
 import { FusedLayerNormalization, FusedTrainingBatchNormalization } from '../../server/models/normalization-layers';
-import { countAddonCalls, kernelComparison, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
+import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
 
@@ -79,14 +75,7 @@ describe('fused BatchNorm training on wasm', () => {
   let reason: string | null = 'not run';
 
   before(async () => {
-    setWasmPaths(wasmDist);
-    registerFastGradients();
-    registerMissingWasmKernels();
-    const registration = registerNativeBlasKernels();
-    const ours = [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD];
-    reason = !registration.ok ? registration.reason : ours.every((name) => registration.kernels.includes(name)) ? null : `${ours} not registered`;
-    await tf.setBackend('wasm');
-    await tf.ready();
+    reason = await nativeWasmBackend([BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD]);
   });
 
   for (const [index, shape] of SHAPES.entries()) {

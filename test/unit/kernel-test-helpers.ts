@@ -5,7 +5,10 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadBlasAddon } from '../../server/engine/native/blas-kernels';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerFastGradients } from '../../server/engine/kernels/gradients';
+import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
+import { loadBlasAddon, registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
 
 /** Where the wasm backend's .wasm files are (for setWasmPaths). */
 export const wasmDist = path.resolve(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
@@ -99,6 +102,23 @@ export function kernelComparison(options: { absoluteFloor: number; actualName: s
     assertClose(actual.values, reference.values, label);
   };
   return { assertClose, compareKernel };
+}
+
+/**
+ * Sets up the wasm backend as the engine does (gowide's gradients, the kernels TF.js lacks, the
+ * native kernels) and makes it the active backend. Returns null when the native kernels `needed`
+ * are registered, else why not (for skipWithoutNative).
+ */
+export async function nativeWasmBackend(needed: readonly string[]): Promise<string | null> {
+  setWasmPaths(wasmDist);
+  registerFastGradients();
+  registerMissingWasmKernels();
+  const registration = registerNativeBlasKernels();
+  await tf.setBackend('wasm');
+  await tf.ready();
+  if (!registration.ok) return registration.reason;
+  const missing = needed.filter((name) => !registration.kernels.includes(name));
+  return missing.length > 0 ? `${missing.join(', ')} not registered` : null;
 }
 
 /**

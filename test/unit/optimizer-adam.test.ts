@@ -8,14 +8,10 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import { registerFastGradients } from '../../server/engine/kernels/gradients';
-import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
 import { ADAM_STEP } from '../../server/engine/native/elementwise-kernels';
 import { GroupOptimizer, type OptimizerSettings } from '../../server/method/optimizer';
-import { countAddonCalls, kernelComparison, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
+import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'fused' });
 
@@ -54,13 +50,7 @@ describe('GroupOptimizer: fused Adam on wasm', () => {
   let reason: string | null = 'not run';
 
   before(async () => {
-    setWasmPaths(wasmDist);
-    registerFastGradients();
-    registerMissingWasmKernels();
-    const registration = registerNativeBlasKernels();
-    reason = !registration.ok ? registration.reason : registration.kernels.includes(ADAM_STEP) ? null : `${ADAM_STEP} not registered`;
-    await tf.setBackend('wasm');
-    await tf.ready();
+    reason = await nativeWasmBackend([ADAM_STEP]);
   });
 
   const cases: Array<[string, OptimizerSettings]> = [

@@ -95,6 +95,33 @@ static bool non_negative(napi_env env, napi_value value, int64_t *result) {
   return napi_get_value_int64(env, value, result) == napi_ok && *result >= 0 && *result <= INT32_MAX;
 }
 
+// The arguments of the normalization kernels: `count` Float32Arrays (those whose bit is set in
+// `optional` may be null: NULL, length 0), then a positive count (channels, period or columns)
+// and epsilon. False after throwing.
+static bool norm_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, unsigned optional, float **arrays,
+                           size_t *lengths, int64_t *per, double *epsilon) {
+  napi_value argv[16];
+  size_t argc = count + 2;
+  if (count + 2 > 16 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 2) {
+    fail(env, name, "wrong number of arguments");
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    arrays[i] = NULL;
+    lengths[i] = 0;
+    if (((optional >> i) & 1u) != 0 && is_nullish(env, argv[i])) continue;
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) {
+      fail(env, name, "arrays must be Float32Arrays (the optional ones may be null)");
+      return false;
+    }
+  }
+  if (!non_negative(env, argv[count], per) || *per < 1 || napi_get_value_double(env, argv[count + 1], epsilon) != napi_ok) {
+    fail(env, name, "the channel (or period, column) count must be positive and epsilon a number");
+    return false;
+  }
+  return true;
+}
+
 // Walks the outer axes [0, axes) of a strided loop like an odometer: the next index, and the two
 // offsets (second may be NULL) moved by their strides.
 typedef struct {
@@ -553,20 +580,12 @@ static void batch_norm_rows(const float *x, const float *mean, const float *fact
 }
 
 static napi_value batch_norm(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  float *arrays[6] = {NULL};
-  size_t lengths[6] = {0};
+  float *arrays[6];
+  size_t lengths[6];
   int64_t period = 0;
   double epsilon = 0.0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return fail(env, "batchNorm", "expected 8 arguments");
-  for (int i = 0; i < 6; i++) {
-    if ((i == 3 || i == 4) && is_nullish(env, argv[i])) continue; // no scale (1) or offset (0)
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNorm", "arrays must be Float32Arrays (scale, offset may be null)");
-  }
-  if (!non_negative(env, argv[6], &period) || period < 1 || napi_get_value_double(env, argv[7], &epsilon) != napi_ok) {
-    return fail(env, "batchNorm", "period must be positive and epsilon a number");
-  }
+  // Optional: scale (no scale: 1), offset (0).
+  if (!norm_arguments(env, info, "batchNorm", 6, 1u << 3 | 1u << 4, arrays, lengths, &period, &epsilon)) return NULL;
   const float *x = arrays[0], *mean = arrays[1], *variance = arrays[2], *scale = arrays[3], *offset = arrays[4];
   float *out = arrays[5];
   const size_t size = lengths[0], p = (size_t)period;
@@ -612,22 +631,12 @@ static void batch_norm_grad_rows(const float *x, const float *dy, const float *m
 }
 
 static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  float *arrays[10] = {NULL};
-  size_t lengths[10] = {0};
+  float *arrays[10];
+  size_t lengths[10];
   int64_t channels = 0;
   double epsilon = 0.0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12) {
-    return fail(env, "batchNormGrad", "expected 12 arguments");
-  }
-  for (int i = 0; i < 10; i++) {
-    if (i == 4 && is_nullish(env, argv[i])) continue; // no scale: 1
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNormGrad", "arrays must be Float32Arrays (scale may be null)");
-  }
-  if (!non_negative(env, argv[10], &channels) || channels < 1 || napi_get_value_double(env, argv[11], &epsilon) != napi_ok) {
-    return fail(env, "batchNormGrad", "channels must be positive and epsilon a number");
-  }
+  // Optional: scale (no scale: 1).
+  if (!norm_arguments(env, info, "batchNormGrad", 10, 1u << 4, arrays, lengths, &channels, &epsilon)) return NULL;
   float *x = arrays[0], *dy = arrays[1], *mean = arrays[2], *variance = arrays[3], *scale = arrays[4];
   float *dx = arrays[5], *dmean = arrays[6], *dvariance = arrays[7], *dscale = arrays[8], *doffset = arrays[9];
   const size_t size = lengths[0];
@@ -817,43 +826,66 @@ static void channel_affine(const float *x, const float *dy, const float *p, cons
   }
 }
 
+// The arguments of batchNormTrain and batchNormTrainGrad, read and checked (x first: whole rows
+// of channels; the arrays whose bit is set in `full` as long as x; the other present ones at least
+// `channels` long), with the per-channel totals (2 * channels doubles) and the scratch (4 * width +
+// extra * channels floats) allocated; train_free frees them.
+typedef struct {
+  float *arrays[10];
+  size_t lengths[10];
+  int64_t channels;
+  double epsilon;
+  WideRows w;
+  double *totals;
+  float *scratch;
+} TrainArgs;
+
+static void train_free(TrainArgs *t) {
+  free(t->totals);
+  free(t->scratch);
+}
+
+// False after throwing.
+static bool train_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, unsigned optional, unsigned full,
+                            size_t extra, TrainArgs *t) {
+  t->totals = NULL;
+  t->scratch = NULL;
+  if (!norm_arguments(env, info, name, count, optional, t->arrays, t->lengths, &t->channels, &t->epsilon)) return false;
+  const size_t size = t->lengths[0], c_count = (size_t)t->channels;
+  bool ok = size > 0 && size % c_count == 0;
+  for (size_t i = 1; ok && i < count; i++) {
+    ok = t->arrays[i] == NULL || t->lengths[i] >= (((full >> i) & 1u) != 0 ? size : c_count);
+  }
+  if (!ok) {
+    fail(env, name, "x must hold whole rows of channels, the full-size arrays as many values, the others one per channel");
+    return false;
+  }
+  t->w = wide_rows(size / c_count, c_count);
+  t->totals = malloc(2 * c_count * sizeof(double));
+  t->scratch = malloc((4 * t->w.width + extra * c_count) * sizeof(float));
+  if (t->totals == NULL || t->scratch == NULL) {
+    train_free(t);
+    fail(env, name, "out of memory");
+    return false;
+  }
+  return true;
+}
+
 // batchNormTrain(Float32Array x, scale|null, offset|null, y, mean, variance, channels, epsilon):
 // mean and variance (biased: divided by N) of each channel over the rows of x, computed around the
 // first row (so that the sum of squares does not cancel), then y = (x - mean) / sqrt(variance +
 // epsilon) * scale + offset.
 static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  float *arrays[6] = {NULL};
-  size_t lengths[6] = {0};
-  int64_t channels = 0;
-  double epsilon = 0.0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return fail(env, "batchNormTrain", "expected 8 arguments");
-  for (int i = 0; i < 6; i++) {
-    if ((i == 1 || i == 2) && is_nullish(env, argv[i])) continue; // no scale (1) or offset (0)
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "batchNormTrain", "arrays must be Float32Arrays (scale, offset may be null)");
-  }
-  if (!non_negative(env, argv[6], &channels) || channels < 1 || napi_get_value_double(env, argv[7], &epsilon) != napi_ok) {
-    return fail(env, "batchNormTrain", "channels must be positive and epsilon a number");
-  }
-  const float *x = arrays[0], *scale = arrays[1], *offset = arrays[2];
-  float *y = arrays[3], *mean = arrays[4], *variance = arrays[5];
-  const size_t size = lengths[0], c_count = (size_t)channels;
-  if (size == 0 || size % c_count != 0 || lengths[3] < size) return fail(env, "batchNormTrain", "x must hold whole rows of channels and y as many values");
-  for (int i = 1; i < 6; i++) {
-    if (i != 3 && arrays[i] != NULL && lengths[i] < c_count) return fail(env, "batchNormTrain", "per-channel arrays are shorter than channels");
-  }
-  const WideRows w = wide_rows(size / c_count, c_count);
-  double *totals = malloc(2 * c_count * sizeof(double));
-  float *scratch = malloc((4 * w.width + 2 * c_count) * sizeof(float));
-  if (totals == NULL || scratch == NULL) {
-    free(totals);
-    free(scratch);
-    return fail(env, "batchNormTrain", "out of memory");
-  }
-  channel_sums(SUMS_SHIFTED, x, NULL, x, &w, totals, totals + c_count, scratch);
-  float *factor = scratch + 4 * w.width, *shift = factor + c_count;
-  const double n = (double)(size / c_count);
+  TrainArgs t;
+  // Optional: scale (no scale: 1), offset (0); as long as x: y.
+  if (!train_arguments(env, info, "batchNormTrain", 6, 1u << 1 | 1u << 2, 1u << 3, 2, &t)) return NULL;
+  const float *x = t.arrays[0], *scale = t.arrays[1], *offset = t.arrays[2];
+  float *y = t.arrays[3], *mean = t.arrays[4], *variance = t.arrays[5];
+  const size_t c_count = (size_t)t.channels;
+  const double epsilon = t.epsilon, *totals = t.totals;
+  channel_sums(SUMS_SHIFTED, x, NULL, x, &t.w, t.totals, t.totals + c_count, t.scratch);
+  float *factor = t.scratch + 4 * t.w.width, *shift = factor + c_count;
+  const double n = (double)(t.lengths[0] / c_count);
   for (size_t c = 0; c < c_count; c++) {
     const double d = totals[c] / n, v = totals[c_count + c] / n - d * d;
     mean[c] = (float)(x[c] + d);
@@ -861,9 +893,8 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
     factor[c] = (scale != NULL ? scale[c] : 1.0f) / sqrtf(variance[c] + (float)epsilon);
     shift[c] = offset != NULL ? offset[c] : 0.0f;
   }
-  channel_affine(x, NULL, mean, NULL, factor, shift, y, &w, scratch);
-  free(totals);
-  free(scratch);
+  channel_affine(x, NULL, mean, NULL, factor, shift, y, &t.w, t.scratch);
+  train_free(&t);
   return NULL;
 }
 
@@ -874,45 +905,17 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
 //   dx = g inv (dy - S1 / N - (x - mean) inv^2 S2 / N) + dmean / N + dvariance 2 (x - mean) / N
 //   dscale = inv S2,  doffset = S1
 static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  float *arrays[10] = {NULL};
-  size_t lengths[10] = {0};
-  int64_t channels = 0;
-  double epsilon = 0.0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12) {
-    return fail(env, "batchNormTrainGrad", "expected 12 arguments");
-  }
-  for (int i = 0; i < 10; i++) {
-    if (i >= 4 && i <= 6 && is_nullish(env, argv[i])) continue; // no scale (1), dmean or dvariance (0)
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) {
-      return fail(env, "batchNormTrainGrad", "arrays must be Float32Arrays (scale, dmean, dvariance may be null)");
-    }
-  }
-  if (!non_negative(env, argv[10], &channels) || channels < 1 || napi_get_value_double(env, argv[11], &epsilon) != napi_ok) {
-    return fail(env, "batchNormTrainGrad", "channels must be positive and epsilon a number");
-  }
-  const float *x = arrays[0], *dy = arrays[1], *mean = arrays[2], *variance = arrays[3], *scale = arrays[4];
-  const float *dmean = arrays[5], *dvariance = arrays[6];
-  float *dx = arrays[7], *dscale = arrays[8], *doffset = arrays[9];
-  const size_t size = lengths[0], c_count = (size_t)channels;
-  if (size == 0 || size % c_count != 0 || lengths[1] < size || lengths[7] < size) {
-    return fail(env, "batchNormTrainGrad", "x, dy and dx must hold whole rows of channels");
-  }
-  for (int i = 2; i < 10; i++) {
-    if (i != 7 && arrays[i] != NULL && lengths[i] < c_count) return fail(env, "batchNormTrainGrad", "per-channel arrays are shorter than channels");
-  }
-  const WideRows w = wide_rows(size / c_count, c_count);
-  double *totals = malloc(2 * c_count * sizeof(double));
-  float *scratch = malloc((4 * w.width + 3 * c_count) * sizeof(float));
-  if (totals == NULL || scratch == NULL) {
-    free(totals);
-    free(scratch);
-    return fail(env, "batchNormTrainGrad", "out of memory");
-  }
-  channel_sums(SUMS_GRAD, x, dy, mean, &w, totals, totals + c_count, scratch);
-  float *a = scratch + 4 * w.width, *b = a + c_count, *k = b + c_count;
-  const double n = (double)(size / c_count);
+  TrainArgs t;
+  // Optional: scale (no scale: 1), dmean, dvariance (0); as long as x: dy, dx.
+  if (!train_arguments(env, info, "batchNormTrainGrad", 10, 1u << 4 | 1u << 5 | 1u << 6, 1u << 1 | 1u << 7, 3, &t)) return NULL;
+  const float *x = t.arrays[0], *dy = t.arrays[1], *mean = t.arrays[2], *variance = t.arrays[3], *scale = t.arrays[4];
+  const float *dmean = t.arrays[5], *dvariance = t.arrays[6];
+  float *dx = t.arrays[7], *dscale = t.arrays[8], *doffset = t.arrays[9];
+  const size_t c_count = (size_t)t.channels;
+  const double epsilon = t.epsilon, *totals = t.totals;
+  channel_sums(SUMS_GRAD, x, dy, mean, &t.w, t.totals, t.totals + c_count, t.scratch);
+  float *a = t.scratch + 4 * t.w.width, *b = a + c_count, *k = b + c_count;
+  const double n = (double)(t.lengths[0] / c_count);
   for (size_t c = 0; c < c_count; c++) {
     const double inv = 1.0 / sqrt((double)variance[c] + epsilon), g = scale != NULL ? scale[c] : 1.0;
     const double s1 = totals[c], s2 = totals[c_count + c];
@@ -922,9 +925,8 @@ static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
     dscale[c] = (float)(inv * s2);
     doffset[c] = (float)s1;
   }
-  channel_affine(x, dy, mean, a, b, k, dx, &w, scratch);
-  free(totals);
-  free(scratch);
+  channel_affine(x, dy, mean, a, b, k, dx, &t.w, t.scratch);
+  train_free(&t);
   return NULL;
 }
 
@@ -957,32 +959,15 @@ static inline float row_center(const float *x, float *centered, size_t d, float 
   return 1.0f / sqrtf(dot_contiguous(centered, centered, d) / (float)d + epsilon);
 }
 
-// The arguments both take: (Float32Array arrays..., columns, epsilon); arrays[optional] may be null.
-// Checks that x (arrays[0]) holds whole rows, that the per-column arrays hold `columns` values and
-// the full-size ones as many as x; false after throwing.
+// The arguments of both, read by norm_arguments; then checks that x (arrays[0]) holds whole rows,
+// that the per-column arrays hold `columns` values and the full-size ones as many as x. False
+// after throwing.
 static bool layer_norm_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, const bool *per_column,
-                                 const bool *optional, float **arrays, size_t *rows, size_t *columns, float *epsilon) {
-  size_t argc = count + 2;
-  napi_value argv[10];
-  size_t lengths[8] = {0};
+                                 unsigned optional, float **arrays, size_t *rows, size_t *columns, float *epsilon) {
+  size_t lengths[8];
   int64_t d = 0;
   double eps = 0.0;
-  if (count > 8 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 2) {
-    fail(env, name, "wrong number of arguments");
-    return false;
-  }
-  for (size_t i = 0; i < count; i++) {
-    arrays[i] = NULL;
-    if (optional[i] && is_nullish(env, argv[i])) continue;
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) {
-      fail(env, name, "arrays must be Float32Arrays (scale and offset may be null)");
-      return false;
-    }
-  }
-  if (!non_negative(env, argv[count], &d) || d < 1 || napi_get_value_double(env, argv[count + 1], &eps) != napi_ok) {
-    fail(env, name, "columns must be positive and epsilon a number");
-    return false;
-  }
+  if (count > 8 || !norm_arguments(env, info, name, count, optional, arrays, lengths, &d, &eps)) return false;
   const size_t size = lengths[0];
   if (size == 0 || size % (size_t)d != 0) {
     fail(env, name, "x must hold whole rows");
@@ -1003,11 +988,12 @@ static bool layer_norm_arguments(napi_env env, napi_callback_info info, const ch
 // layerNorm(Float32Array x, scale|null, offset|null, y, columns, epsilon):
 // y = (x - mean) / sqrt(variance + epsilon) * scale + offset, statistics per row.
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
-  static const bool per_column[4] = {false, true, true, false}, optional[4] = {false, true, true, false};
+  static const bool per_column[4] = {false, true, true, false};
   float *a[4];
   size_t rows, d;
   float epsilon;
-  if (!layer_norm_arguments(env, info, "layerNorm", 4, per_column, optional, a, &rows, &d, &epsilon)) return NULL;
+  // Optional: scale, offset.
+  if (!layer_norm_arguments(env, info, "layerNorm", 4, per_column, 1u << 1 | 1u << 2, a, &rows, &d, &epsilon)) return NULL;
   const float *scale = a[1], *offset = a[2];
   float *centered = malloc(d * sizeof(float));
   if (centered == NULL) return fail(env, "layerNorm", "out of memory");
@@ -1027,11 +1013,12 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
 // xhat = (x - mean) inv and g = dy scale per row of D values,
 //   dx = inv (g - mean(g) - xhat mean(g xhat)),  dscale = sum over rows dy xhat,  doffset = sum dy.
 static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
-  static const bool per_column[6] = {false, false, true, false, true, true}, optional[6] = {false, false, true, false, false, false};
+  static const bool per_column[6] = {false, false, true, false, true, true};
   float *a[6];
   size_t rows, d;
   float epsilon;
-  if (!layer_norm_arguments(env, info, "layerNormGrad", 6, per_column, optional, a, &rows, &d, &epsilon)) return NULL;
+  // Optional: scale.
+  if (!layer_norm_arguments(env, info, "layerNormGrad", 6, per_column, 1u << 2, a, &rows, &d, &epsilon)) return NULL;
   const float *scale = a[2];
   float *dscale = a[4], *doffset = a[5];
   // Column sums: float partials over blocks of 64 rows, added into double totals.
