@@ -1,8 +1,12 @@
 // The generated part of docs/EVIDENCE.md: per study, the settings, the four arms (mean ± std over
 // seeds, per seed, cost in seconds and epochs), the diagnostics and the verdict against the goal
 // (win >= scratch + 1 point and win >= kd).
+import { blockTitle } from '../../server/block-title';
 import type { ArmName } from '../../server/protocol';
 import type { StudyResult } from './run-study';
+
+/** "Block 2:" or "Blocks 1-3:" (groups imitated together) from a diagnostics entry. */
+const title = (b: { block: number; firstBlock?: number }) => `${blockTitle({ index: b.block, from: b.firstBlock })}:`;
 
 const ARMS: { arm: ArmName; label: string }[] = [
   { arm: 'wide', label: 'wide (teacher)' },
@@ -34,7 +38,7 @@ function settings(r: StudyResult): string {
   const data = `${e.data.format}, ${e.data.trainLimit || 'all'} training images (${e.data.validationSplit * 100}% held out for validation), ${e.data.testLimit || 'all'} test images`;
   const net = `${m.family}, depth ${m.depth}, width ${m.width}${m.normalization ? ', normalisation' : ', no normalisation'}`;
   const widen = `factor ${e.widen.factor} (mode ${e.widen.mode})`;
-  const imitate = `${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
+  const imitate = `${e.imitate.groups === 'stage' ? 'stage by stage' : 'block by block'}, ${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
   const ft = `${e.finetune.epochs} epochs, batch ${e.finetune.batchSize}, ${e.finetune.optimizer} ${e.finetune.learningRate}, kd weight ${e.finetune.kdWeight}, T ${e.finetune.temperature}`;
   const wide = `${e.wide.epochs} epochs, batch ${e.wide.batchSize}, ${e.wide.optimizer} ${e.wide.learningRate}`;
   return [
@@ -68,9 +72,9 @@ function diagnostics(r: StudyResult): string {
   const seed = d.imitation[0]?.seed;
   const blocks = d.imitation.filter((b) => b.seed === seed);
   if (blocks.length > 0) {
-    lines.push(`- Imitation loss (normalised MSE on validation) start → end per block, seed ${seed}: ${blocks.map((b) => `${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', ')}`);
+    lines.push(`- Imitation loss (normalised MSE on validation) start → end, seed ${seed}: ${blocks.map((b) => `${title(b)} ${b.startLoss.toFixed(2)}→${b.endLoss.toFixed(2)}`).join(', ')}`);
     if (blocks.some((b) => b.units !== undefined)) {
-      lines.push(`- Dead output units per block after imitation (never fire on validation), seed ${seed}: ${blocks.map((b) => `${b.deadUnits}/${b.units}`).join(', ')}`);
+      lines.push(`- Dead output units after imitation (never fire on validation), seed ${seed}: ${blocks.map((b) => `${title(b)} ${b.deadUnits}/${b.units}`).join(', ')}`);
     }
   }
   const stages = Object.entries(d.stageSeconds).map(([s, v]) => `${s} ${v.toFixed(0)}`).join(', ');
