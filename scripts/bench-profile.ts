@@ -15,7 +15,9 @@
 // variable set, e.g. env:GOWIDE_CONV_THREADS=1), adam (gowide's fused Adam kernel vs GroupOptimizer's
 // Adam of TF.js ops), tf-adam ("before" trains with tf.train.adam, as the bench did before it used
 // GroupOptimizer), batchnorm and layernorm (server/models' BatchNorm / LayerNorm layers through
-// the fused ops vs tf.layers' ops), plainconv (server/models' PlainConv2D vs tf.layers' Conv2D call).
+// the fused ops vs tf.layers' ops), plainconv (server/models' PlainConv2D vs tf.layers' Conv2D call),
+// directconv (the addon's direct convolution for 8-32 output channels vs im2col + sgemm), convpool
+// (the conv kernels' threads from the addon's pool vs started per call).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -91,6 +93,8 @@ function feature(name: string): { on(): void; off(): void } {
     };
   }
   if (name === 'adam') return feature(`kernel:${ADAM_STEP}`);
+  if (name === 'directconv') return feature('env:GOWIDE_DIRECT_CONV=0');
+  if (name === 'convpool') return feature('env:GOWIDE_CONV_POOL=0');
   if (name === 'batchnorm' || name === 'layernorm') {
     const names = name === 'batchnorm' ? [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD] : [LAYER_NORM, LAYER_NORM_GRAD];
     const kernels = names.map((kernelName) => feature(`kernel:${kernelName}`));

@@ -2,8 +2,9 @@
 // the wasm backend against the pure-JS cpu backend: Conv2D, Conv2DBackpropFilter and
 // Conv2DBackpropInput over a grid of filter sizes 1/3/5, strides 1/2, 'same'/'valid' and odd image
 // sizes; dilated forward convs; small chunks over 1-3 threads (chunk and thread boundaries);
-// MaxPoolGrad (also all-negative windows); and the gradients of a small tf.layers CNN, checking
-// that its convs (and bias-gradient sums, native-elementwise.test.ts) really ran in the addon.
+// the direct convolution for 8-32 output channels (forward and both gradients; threads from the
+// pool or started per call); MaxPoolGrad (also all-negative windows); and the gradients of a
+// small tf.layers CNN, checking that its convs (and bias-gradient sums, native-elementwise.test.ts) really ran in the addon.
 //
 // Without the addon the tests are skipped with the reason, unless GOWIDE_REQUIRE_NATIVE=1 (CI).
 import { after, before, describe, it } from 'node:test';
@@ -120,6 +121,55 @@ describe('native conv kernels on wasm', () => {
     for (const c of convCases()) {
       await compareConvCase(c, seed);
       seed += 10;
+    }
+  });
+
+  it('the direct convolution (8-32 output channels) matches cpu and im2col: filter 1/2/3/5, stride 1/2, same/valid, odd sizes, 1-3 threads from the pool or per call, bias and activations', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const saved = { direct: process.env.GOWIDE_DIRECT_CONV, threads: process.env.GOWIDE_CONV_THREADS, pool: process.env.GOWIDE_CONV_POOL };
+    try {
+      let seed = 2000;
+      // [in, out] channels: out 8/16/24/32 run direct (forward, filter gradient; input gradient where in is 8-32 and stride 1).
+      const channels = [[8, 8], [16, 8], [8, 16], [3, 24], [5, 32], [1, 16], [32, 16], [24, 4]] as const;
+      for (const [inChannels, outChannels] of channels) {
+        for (const kernel of [1, 2, 3, 5]) {
+          for (const stride of [1, 2]) {
+            for (const pad of ['same', 'valid'] as const) {
+              process.env.GOWIDE_CONV_THREADS = String(1 + ((seed / 10) % 3));
+              process.env.GOWIDE_CONV_POOL = (seed / 10) % 2 === 0 ? '1' : '0';
+              const c: ConvCase = { batch: 3, height: 9 + (seed % 3), width: 7 + (seed % 4), inChannels, outChannels, kernel, stride, pad };
+              const counts = await countConvCalls(() => compareConvCase(c, seed, `direct ${describeCase(c)}`));
+              assert.equal(counts.conv2d, 1);
+              seed += 10;
+            }
+          }
+        }
+      }
+      for (const activation of ['linear', 'relu', 'elu']) {
+        await compareKernel(
+          'FusedConv2D',
+          { x: hostFloat([2, 11, 9, 8], seed++), filter: hostFloat([3, 3, 8, 16], seed++), bias: hostFloat([16], seed++) },
+          { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], activation, leakyreluAlpha: 0.2 },
+          `direct FusedConv2D ${activation}`,
+        );
+      }
+      // The same random case with the direct convolution off (im2col + sgemm) gives the same values.
+      const run = (): Float32Array => {
+        const x = tf.tensor4d(randomValues(2 * 10 * 9 * 16, 77), [2, 10, 9, 16]);
+        const filter = tf.tensor4d(randomValues(3 * 3 * 16 * 8, 78), [3, 3, 16, 8]);
+        const y = tf.conv2d(x, filter, 1, 'same');
+        const values = Float32Array.from(y.dataSync());
+        tf.dispose([x, filter, y]);
+        return values;
+      };
+      const direct = run();
+      process.env.GOWIDE_DIRECT_CONV = '0';
+      assertClose(direct, run(), 'direct vs im2col');
+    } finally {
+      for (const [name, value] of [['GOWIDE_DIRECT_CONV', saved.direct], ['GOWIDE_CONV_THREADS', saved.threads], ['GOWIDE_CONV_POOL', saved.pool]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 

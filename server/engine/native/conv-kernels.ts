@@ -66,7 +66,12 @@ function chunkRows(): number {
   return Number.isInteger(requested) && requested > 0 ? requested : 0;
 }
 
-/** The addon's geometry array (enum Geometry in gowide_conv.c) for a conv or pool. */
+/**
+ * The addon's geometry array (enum Geometry in gowide_conv.c) for a conv or pool. Its last value
+ * holds flags: the addon may run its direct convolution for 8-32 output channels
+ * (GOWIDE_DIRECT_CONV=0: always im2col + sgemm), and its threads come from its pool
+ * (GOWIDE_CONV_POOL=0: a thread per call, as before the pool; for side-by-side benchmarks).
+ */
 function geometry(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
     info.batchSize,
@@ -86,6 +91,7 @@ function geometry(info: backend_util.Conv2DInfo): Int32Array {
     info.padInfo.left,
     chunkRows(),
     convThreads(),
+    (process.env.GOWIDE_DIRECT_CONV === '0' ? 0 : 1) | (process.env.GOWIDE_CONV_POOL === '0' ? 0 : 2),
   ]);
 }
 

@@ -15,7 +15,8 @@
 // output pixels are processed in chunks of rows that keep it in cache, and a 1x1 stride-1 unpadded
 // convolution skips it (x itself is the matrix). Work is split over `threads` POSIX threads by
 // chunks (each calling sgemm with OpenBLAS's own threading at 1); the filter gradient is summed per
-// thread, then added up.
+// thread, then added up. Where out_c (of the conv, or of the input gradient's conv of dy) is 8-32,
+// the forward conv and the stride-1 input gradient run a direct convolution instead (below).
 
 #include <math.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 enum Geometry {
   G_BATCH, G_IN_H, G_IN_W, G_IN_C, G_OUT_H, G_OUT_W, G_OUT_C, G_FILTER_H, G_FILTER_W,
   G_STRIDE_H, G_STRIDE_W, G_DILATION_H, G_DILATION_W, G_PAD_TOP, G_PAD_LEFT, G_CHUNK_ROWS, G_THREADS,
+  G_FLAGS, // bit 0: the direct convolution below where it applies (else im2col + sgemm); bit 1: the thread pool (else a thread per call)
   G_COUNT
 };
 
@@ -42,6 +44,8 @@ typedef struct {
   int64_t rows;       // batch * out_h * out_w: output pixels
   int64_t chunk_rows; // output pixels per im2col chunk
   int threads;
+  bool direct;        // may use the direct convolution (G_FLAGS bit 0)
+  bool pool;          // runs its threads on the pool (G_FLAGS bit 1; else starts them per call, as before the pool)
   const float *bias;  // forward only: null or out_c values
   size_t bias_length;
   int activation;     // forward only: a code of apply_bias_and_activation
@@ -49,6 +53,128 @@ typedef struct {
 } Conv;
 
 #define MAX_THREADS 8
+
+// A pool of worker threads, started on first use and kept (waiting on a condition variable, no
+// spinning) for the addon's lifetime: starting threads per call cost ~20-40 us each, and each new
+// thread's first large allocations went to the kernel (mmap, page faults: up to ~2 ms of system
+// time per conv call). run_threads runs fn on each of `threads` work items (an array of items of
+// `size` bytes): item 0 on the calling thread, item t on worker t - 1. Calls from a second thread
+// while the pool is busy, or items whose worker cannot start, run on the calling thread. True when
+// no item's bool at byte `failed` (offsetof its failed flag) is set.
+static struct {
+  pthread_mutex_t use;  // held by the caller running a job on the pool
+  pthread_mutex_t lock; // guards the fields below
+  pthread_cond_t start, done;
+  int workers;          // workers started
+  uint64_t generation;  // incremented per job
+  void *(*fn)(void *);
+  char *items;
+  size_t size;
+  int count, pending;   // items in the job (item 0 is the caller's); workers still running
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0};
+
+static void *pool_worker(void *argument) {
+  const int item = (int)(intptr_t)argument; // this worker runs item `item` of each job that has it
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    while (pool.generation == seen) pthread_cond_wait(&pool.start, &pool.lock);
+    seen = pool.generation;
+    if (item >= pool.count) continue;
+    void *(*fn)(void *) = pool.fn;
+    char *work = pool.items + pool.size * (size_t)item;
+    pthread_mutex_unlock(&pool.lock);
+    fn(work);
+    pthread_mutex_lock(&pool.lock);
+    if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+  }
+  return NULL;
+}
+
+// A buffer of at least `count` floats owned by the calling thread (one per slot), kept between
+// calls and grown when needed, so that the pool's threads do not allocate per call. NULL when out
+// of memory. release_thread_buffers frees them (threads started per call, at their end).
+static __thread float *thread_buffers[2];
+static __thread size_t thread_buffer_sizes[2];
+
+static float *thread_buffer(int slot, size_t count) {
+  if (thread_buffer_sizes[slot] < count) {
+    free(thread_buffers[slot]);
+    thread_buffers[slot] = malloc(sizeof(float) * count);
+    thread_buffer_sizes[slot] = thread_buffers[slot] == NULL ? 0 : count;
+  }
+  return thread_buffers[slot];
+}
+
+static void release_thread_buffers(void) {
+  for (int slot = 0; slot < 2; slot++) {
+    free(thread_buffers[slot]);
+    thread_buffers[slot] = NULL;
+    thread_buffer_sizes[slot] = 0;
+  }
+}
+
+typedef struct {
+  void *(*fn)(void *);
+  void *item;
+} OneShot;
+
+static void *run_one_shot(void *argument) {
+  const OneShot *job = (const OneShot *)argument;
+  job->fn(job->item);
+  release_thread_buffers();
+  return NULL;
+}
+
+static bool run_threads(void *(*fn)(void *), void *work, size_t size, int threads, size_t failed, bool use_pool) {
+  char *items = (char *)work;
+  if (!use_pool || threads < 2) { // a thread per item but the first, started for this call
+    pthread_t handles[MAX_THREADS];
+    OneShot jobs[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    for (int t = 1; t < threads; t++) {
+      jobs[t] = (OneShot){fn, items + size * (size_t)t};
+      started[t] = pthread_create(&handles[t], NULL, run_one_shot, &jobs[t]) == 0;
+    }
+    fn(items);
+    for (int t = 1; t < threads; t++) {
+      if (started[t]) pthread_join(handles[t], NULL);
+      else fn(items + size * (size_t)t);
+    }
+  } else {
+    int pooled = 0; // items 1..pooled run on the pool
+    const bool owner = pthread_mutex_trylock(&pool.use) == 0;
+    if (owner) {
+      pthread_mutex_lock(&pool.lock);
+      while (pool.workers < threads - 1) {
+        pthread_t handle;
+        if (pthread_create(&handle, NULL, pool_worker, (void *)(intptr_t)(pool.workers + 1)) != 0) break;
+        pthread_detach(handle);
+        pool.workers++;
+      }
+      pooled = pool.workers < threads - 1 ? pool.workers : threads - 1;
+      pool.fn = fn;
+      pool.items = items;
+      pool.size = size;
+      pool.count = pooled + 1;
+      pool.pending = pooled;
+      pool.generation++;
+      pthread_cond_broadcast(&pool.start);
+      pthread_mutex_unlock(&pool.lock);
+    }
+    fn(items);
+    for (int t = pooled + 1; t < threads; t++) fn(items + size * (size_t)t);
+    if (owner) {
+      pthread_mutex_lock(&pool.lock);
+      while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+      pthread_mutex_unlock(&pool.lock);
+      pthread_mutex_unlock(&pool.use);
+    }
+  }
+  bool ok = true;
+  for (int t = 0; t < threads; t++) ok = ok && !*(const bool *)(items + size * (size_t)t + failed);
+  return ok;
+}
 
 static napi_value throw_error(napi_env env, const char *function, const char *message) {
   char text[160];
@@ -114,13 +240,14 @@ static bool get_conv_args(napi_env env, napi_callback_info info, const char *fun
   if (napi_is_typedarray(env, argv[3], &is_typed_array) != napi_ok || !is_typed_array ||
       napi_get_typedarray_info(env, argv[3], &type, &count, &raw, NULL, NULL) != napi_ok || type != napi_int32_array ||
       count != G_COUNT) {
-    throw_error(env, function, "geometry must be an Int32Array of 17 values");
+    throw_error(env, function, "geometry must be an Int32Array of 18 values");
     return false;
   }
   const int32_t *g = (const int32_t *)raw;
   for (int i = 0; i < G_COUNT; i++) {
-    // Batch, pads, chunk rows and threads may be 0 (chunk rows and threads 0: the defaults).
-    const bool may_be_zero = i == G_BATCH || i == G_PAD_TOP || i == G_PAD_LEFT || i == G_CHUNK_ROWS || i == G_THREADS;
+    // Batch, pads, chunk rows, threads and flags may be 0 (chunk rows and threads 0: the defaults).
+    const bool may_be_zero =
+        i == G_BATCH || i == G_PAD_TOP || i == G_PAD_LEFT || i == G_CHUNK_ROWS || i == G_THREADS || i == G_FLAGS;
     if (g[i] < (may_be_zero ? 0 : 1)) {
       throw_error(env, function, "geometry values must be positive (batch, pads non-negative)");
       return false;
@@ -138,6 +265,8 @@ static bool get_conv_args(napi_env env, napi_callback_info info, const char *fun
   int64_t chunk = g[G_CHUNK_ROWS] > 0 ? g[G_CHUNK_ROWS] : (1 << 18) / c->k;
   c->chunk_rows = chunk < 64 ? 64 : chunk;
   c->threads = g[G_THREADS] < 1 ? 1 : (g[G_THREADS] > MAX_THREADS ? MAX_THREADS : g[G_THREADS]);
+  c->direct = (g[G_FLAGS] & 1) != 0;
+  c->pool = (g[G_FLAGS] & 2) != 0;
   return true;
 }
 
@@ -232,7 +361,7 @@ static void *run_work(void *argument) {
   Work *w = (Work *)argument;
   const Conv *c = w->c;
   const bool identity = im2col_is_identity(c);
-  float *col = identity ? NULL : malloc(sizeof(float) * (size_t)(c->chunk_rows * c->k));
+  float *col = identity ? NULL : thread_buffer(0, (size_t)(c->chunk_rows * c->k));
   if (!identity && col == NULL) {
     w->failed = true;
     return NULL;
@@ -270,7 +399,6 @@ static void *run_work(void *argument) {
     }
   }
   if (w->kind == WORK_FILTER && first) memset(w->out, 0, sizeof(float) * (size_t)(c->k * c->out_c));
-  free(col);
   return NULL;
 }
 
@@ -289,8 +417,6 @@ static bool run_parallel(const Conv *c, WorkKind kind, const float *a, const flo
     if (partials == NULL) threads = 1;
   }
   Work work[MAX_THREADS];
-  pthread_t handles[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
   const int64_t pixels_per_image = c->out_h * c->out_w;
   for (int t = 0; t < threads; t++) {
     Work *w = &work[t];
@@ -305,20 +431,322 @@ static bool run_parallel(const Conv *c, WorkKind kind, const float *a, const flo
       w->row_end = c->rows;
     }
   }
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&handles[t], NULL, run_work, &work[t]) == 0;
-  run_work(&work[0]);
-  bool ok = !work[0].failed;
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(handles[t], NULL);
-    else run_work(&work[t]); // could not start a thread: do its share here
-    ok = ok && !work[t].failed;
-  }
+  bool ok = run_threads(run_work, work, sizeof work[0], threads, offsetof(Work, failed), c->pool);
   for (int t = 1; kind == WORK_FILTER && t < threads; t++) {
     const float *partial = partials + filter_size * (size_t)(t - 1);
     for (size_t i = 0; i < filter_size; i++) out[i] += partial[i];
   }
   free(partials);
   return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct convolution for small channel counts (out_c 8, 16, 24 or 32; dilation 1; filters up to
+// 8 x 8). sgemm on im2col rows with 8-16 output columns runs at 20-60 GFLOPS here; this computes
+// blocks of P output pixels x out_c channels in registers instead (P = 8 / (out_c / 8) pixels,
+// 8 vector accumulators), reading x straight from the image: for dilation 1 the window's row kh
+// is one contiguous run of filter_w * in_c values, multiplied by rows of the filter (which,
+// [fh, fw, ci, co], is a run of filter_w * in_c rows of out_c values per kh). Windows crossing the
+// left or right edge read from a copy of the image padded with zero columns (made once per image,
+// only when needed); window rows above or below the image read a row of zeros. Images are split
+// over the threads. The input gradient of a stride-1 conv is the same computation on dy with the
+// filter flipped and its in/out channels swapped (see direct_input_gradient).
+
+typedef float v8 __attribute__((vector_size(32)));
+
+#define DIRECT_MAX_FILTER 8
+#define DIRECT_MAX_PIXELS 8
+
+typedef struct {
+  int64_t batch, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+} Direct;
+
+// acc[p] += sum over kh, j of rows[p][kh][j] * filter[kh][j][0..co): P pixels, NV vectors of 8
+// channels each; the result is stored to out[p]. Inlined into one function per (NV, P), so both
+// loops over p and v unroll and the accumulators stay in registers.
+static inline __attribute__((always_inline)) void direct_block(const float *const *rows, int64_t filter_h, int64_t span,
+                                                                const float *filter, float *const *out, const int NV,
+                                                                const int P) {
+  v8 acc[DIRECT_MAX_PIXELS][4];
+  for (int p = 0; p < P; p++) {
+    for (int v = 0; v < NV; v++) acc[p][v] = (v8){0};
+  }
+  const int64_t co = 8 * NV;
+  for (int64_t kh = 0; kh < filter_h; kh++) {
+    const float *f = filter + kh * span * co;
+    const float *r[DIRECT_MAX_PIXELS];
+    for (int p = 0; p < P; p++) r[p] = rows[p * DIRECT_MAX_FILTER + kh];
+    for (int64_t j = 0; j < span; j++) {
+      v8 w[4];
+      for (int v = 0; v < NV; v++) memcpy(&w[v], f + j * co + 8 * v, sizeof(v8));
+      for (int p = 0; p < P; p++) {
+        const float value = r[p][j];
+        const v8 x = {value, value, value, value, value, value, value, value};
+        for (int v = 0; v < NV; v++) acc[p][v] += x * w[v];
+      }
+    }
+  }
+  for (int p = 0; p < P; p++) {
+    for (int v = 0; v < NV; v++) memcpy(out[p] + 8 * v, &acc[p][v], sizeof(v8));
+  }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CONV_CLONES
+#endif
+
+#define DIRECT_BLOCK(NV, P)                                                                                         \
+  CONV_CLONES static void direct_block_##NV(const float *const *rows, int64_t filter_h, int64_t span, const float *filter, \
+                                            float *const *out) {                                                    \
+    direct_block(rows, filter_h, span, filter, out, NV, P);                                                         \
+  }
+DIRECT_BLOCK(1, 8)
+DIRECT_BLOCK(2, 4)
+DIRECT_BLOCK(3, 2)
+DIRECT_BLOCK(4, 2)
+
+typedef void (*DirectBlock)(const float *const *, int64_t, int64_t, const float *, float *const *);
+
+// True when direct_images computes this conv (dilation already checked to be 1).
+static bool direct_applies(const Direct *d) {
+  return d->out_c % 8 == 0 && d->out_c <= 32 && d->filter_h <= DIRECT_MAX_FILTER && d->filter_w <= DIRECT_MAX_FILTER &&
+         d->pad_top >= 0 && d->pad_left >= 0;
+}
+
+typedef struct {
+  const Direct *d;
+  const float *x, *filter;
+  float *y;
+  const float *bias; // null, or out_c values (then activation and alpha apply too)
+  int activation;
+  float alpha;
+  int64_t image_begin, image_end;
+  bool failed;
+} DirectWork;
+
+static void *direct_images(void *argument) {
+  DirectWork *w = (DirectWork *)argument;
+  const Direct *d = w->d;
+  const int nv = (int)(d->out_c / 8);
+  const int pixels_per_block = nv == 1 ? 8 : nv == 2 ? 4 : 2;
+  const DirectBlock block = nv == 1 ? direct_block_1 : nv == 2 ? direct_block_2 : nv == 3 ? direct_block_3 : direct_block_4;
+  const int64_t ci = d->in_c, span = d->filter_w * ci;
+  // Zero columns needed left and right of the image for the windows at its edges.
+  const int64_t last_column = (d->out_w - 1) * d->stride_w + d->filter_w - 1 - d->pad_left;
+  const int64_t pad_right = last_column >= d->in_w ? last_column - d->in_w + 1 : 0;
+  const bool padded = d->pad_left > 0 || pad_right > 0;
+  const int64_t row_width = (d->pad_left + d->in_w + pad_right) * ci; // floats per (padded) image row
+  // One thread buffer: a row of zeros, the padded image copy (its pad columns zeroed here, the
+  // image columns copied per image) and an out_c scratch output.
+  const size_t copy_size = padded ? (size_t)(row_width * d->in_h) : 0;
+  float *buffer = thread_buffer(1, (size_t)row_width + copy_size + (size_t)d->out_c);
+  float *zero_row = buffer, *image_copy = buffer + row_width, *scratch = buffer + row_width + copy_size;
+  if (buffer == NULL) {
+    w->failed = true;
+  } else {
+    memset(buffer, 0, sizeof(float) * ((size_t)row_width + copy_size));
+    const int64_t pixels = d->out_h * d->out_w, image_size = d->in_h * d->in_w * ci;
+    const float *rows[DIRECT_MAX_PIXELS * DIRECT_MAX_FILTER];
+    float *out[DIRECT_MAX_PIXELS];
+    for (int64_t b = w->image_begin; b < w->image_end; b++) {
+      const float *image = w->x + b * image_size;
+      if (padded) { // the pad columns stay zero
+        for (int64_t iy = 0; iy < d->in_h; iy++) {
+          memcpy(image_copy + iy * row_width + d->pad_left * ci, image + iy * d->in_w * ci, sizeof(float) * (size_t)(d->in_w * ci));
+        }
+        image = image_copy;
+      }
+      float *y = w->y + b * pixels * d->out_c;
+      for (int64_t p0 = 0; p0 < pixels; p0 += pixels_per_block) {
+        for (int p = 0; p < pixels_per_block; p++) {
+          // Past the last pixel: repeat it into the scratch output (a partial last block).
+          const int64_t q = p0 + p < pixels ? p0 + p : pixels - 1;
+          const int64_t oy = q / d->out_w, column = (q % d->out_w) * d->stride_w * ci;
+          for (int64_t kh = 0; kh < d->filter_h; kh++) {
+            const int64_t iy = oy * d->stride_h + kh - d->pad_top;
+            rows[p * DIRECT_MAX_FILTER + kh] = (iy >= 0 && iy < d->in_h ? image + iy * row_width : zero_row) + column;
+          }
+          out[p] = p0 + p < pixels ? y + q * d->out_c : scratch;
+        }
+        block(rows, d->filter_h, span, w->filter, out);
+      }
+      if (w->bias != NULL || w->activation != 0) {
+        apply_bias_and_activation(y, (size_t)pixels, (size_t)d->out_c, w->bias, w->activation, w->alpha);
+      }
+    }
+  }
+  return NULL;
+}
+
+// Runs direct_images over all images on `threads` threads; false on failure.
+static bool direct_conv(const Direct *d, const float *x, const float *filter, float *y, const float *bias, int activation,
+                        float alpha, int threads, bool use_pool) {
+  if (threads > d->batch) threads = (int)d->batch;
+  if (threads < 1) threads = 1;
+  DirectWork work[MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    work[t] = (DirectWork){d, x, filter, y, bias, activation, alpha, d->batch * t / threads, d->batch * (t + 1) / threads, false};
+  }
+  return run_threads(direct_images, work, sizeof work[0], threads, offsetof(DirectWork, failed), use_pool);
+}
+
+// The forward conv of c directly, when it applies (false: not done, use im2col).
+static bool direct_forward(const Conv *c, const float *x, const float *filter, float *y, bool *ok) {
+  const Direct d = {c->batch, c->in_h, c->in_w, c->in_c, c->out_h, c->out_w, c->out_c, c->filter_h, c->filter_w,
+                    c->stride_h, c->stride_w, c->pad_top, c->pad_left};
+  if (c->dilation_h != 1 || c->dilation_w != 1 || !direct_applies(&d)) return false;
+  *ok = direct_conv(&d, x, filter, y, c->bias, c->activation, c->alpha, c->threads, c->pool);
+  return true;
+}
+
+// The input gradient of a stride-1 conv: dx[iy, ix, i] = sum over kh, kw, o of
+// dy[iy + pad_top - kh, ix + pad_left - kw, o] * filter[kh, kw, i, o], i.e. a conv of dy (pads
+// filter - 1 - pad) with the filter flipped in both axes and its channel axes swapped.
+static bool direct_input_gradient(const Conv *c, const float *dy, const float *filter, float *dx, bool *ok) {
+  const Direct d = {c->batch, c->out_h, c->out_w, c->out_c, c->in_h, c->in_w, c->in_c, c->filter_h, c->filter_w,
+                    1, 1, c->filter_h - 1 - c->pad_top, c->filter_w - 1 - c->pad_left};
+  if (c->stride_h != 1 || c->stride_w != 1 || c->dilation_h != 1 || c->dilation_w != 1 || !direct_applies(&d)) return false;
+  const int64_t fh = c->filter_h, fw = c->filter_w, ci = c->in_c, co = c->out_c;
+  float *flipped = malloc(sizeof(float) * (size_t)(fh * fw * ci * co));
+  if (flipped == NULL) {
+    *ok = false;
+    return true;
+  }
+  for (int64_t kh = 0; kh < fh; kh++) {
+    for (int64_t kw = 0; kw < fw; kw++) {
+      const float *source = filter + ((fh - 1 - kh) * fw + (fw - 1 - kw)) * ci * co;
+      float *target = flipped + (kh * fw + kw) * co * ci;
+      for (int64_t o = 0; o < co; o++) {
+        for (int64_t i = 0; i < ci; i++) target[o * ci + i] = source[i * co + o];
+      }
+    }
+  }
+  *ok = direct_conv(&d, dy, flipped, dx, NULL, 0, 0.0f, c->threads, c->pool);
+  free(flipped);
+  return true;
+}
+
+// The filter gradient directly, for the same convs (out_c 8-32, dilation 1): dfilter[kh, j, :] =
+// sum over pixels of x's window row kh at j times dy[pixel, :]. A block of J window values (j0 ..
+// j0 + J) x out_c sums in registers over one output row of pixels (J x NV vector accumulators,
+// loaded from and stored to the thread's dfilter sum around the row), reading x the same way as
+// direct_images (padded copy; window rows outside the image add nothing and are skipped).
+static inline __attribute__((always_inline)) void filter_block(const float *row, int64_t step, const float *dy,
+                                                                int64_t count, float *sums, const int NV, const int J) {
+  const int64_t co = 8 * NV;
+  v8 acc[12][4];
+  for (int j = 0; j < J; j++) {
+    for (int v = 0; v < NV; v++) memcpy(&acc[j][v], sums + j * co + 8 * v, sizeof(v8));
+  }
+  for (int64_t ox = 0; ox < count; ox++) {
+    v8 g[4];
+    for (int v = 0; v < NV; v++) memcpy(&g[v], dy + ox * co + 8 * v, sizeof(v8));
+    const float *x = row + ox * step;
+    for (int j = 0; j < J; j++) {
+      const float value = x[j];
+      const v8 b = {value, value, value, value, value, value, value, value};
+      for (int v = 0; v < NV; v++) acc[j][v] += b * g[v];
+    }
+  }
+  for (int j = 0; j < J; j++) {
+    for (int v = 0; v < NV; v++) memcpy(sums + j * co + 8 * v, &acc[j][v], sizeof(v8));
+  }
+}
+
+#define FILTER_BLOCK(NV, J)                                                                                         \
+  CONV_CLONES static void filter_block_##NV##_##J(const float *row, int64_t step, const float *dy, int64_t count,  \
+                                                  float *sums) {                                                   \
+    filter_block(row, step, dy, count, sums, NV, J);                                                               \
+  }
+FILTER_BLOCK(1, 12)
+FILTER_BLOCK(1, 1)
+FILTER_BLOCK(2, 6)
+FILTER_BLOCK(2, 1)
+FILTER_BLOCK(3, 4)
+FILTER_BLOCK(3, 1)
+FILTER_BLOCK(4, 3)
+FILTER_BLOCK(4, 1)
+
+typedef void (*FilterBlock)(const float *, int64_t, const float *, int64_t, float *);
+
+typedef struct {
+  const Direct *d;
+  const float *x, *dy;
+  float *sums; // this thread's dfilter sum, zeroed here
+  int64_t image_begin, image_end;
+  bool failed;
+} FilterWork;
+
+static void *direct_filter_images(void *argument) {
+  FilterWork *w = (FilterWork *)argument;
+  const Direct *d = w->d;
+  const int nv = (int)(d->out_c / 8);
+  static const FilterBlock wide[4] = {filter_block_1_12, filter_block_2_6, filter_block_3_4, filter_block_4_3};
+  static const FilterBlock narrow[4] = {filter_block_1_1, filter_block_2_1, filter_block_3_1, filter_block_4_1};
+  static const int wide_j[4] = {12, 6, 4, 3};
+  const int64_t ci = d->in_c, span = d->filter_w * ci, co = d->out_c;
+  memset(w->sums, 0, sizeof(float) * (size_t)(d->filter_h * span * co));
+  const int64_t last_column = (d->out_w - 1) * d->stride_w + d->filter_w - 1 - d->pad_left;
+  const int64_t pad_right = last_column >= d->in_w ? last_column - d->in_w + 1 : 0;
+  const bool padded = d->pad_left > 0 || pad_right > 0;
+  const int64_t row_width = (d->pad_left + d->in_w + pad_right) * ci;
+  const size_t copy_size = padded ? (size_t)(row_width * d->in_h) : 0;
+  float *image_copy = thread_buffer(1, copy_size + 1); // pad columns zeroed here, image columns copied per image
+  if (image_copy == NULL) {
+    w->failed = true;
+    return NULL;
+  }
+  memset(image_copy, 0, sizeof(float) * copy_size);
+  const int64_t pixels = d->out_h * d->out_w, image_size = d->in_h * d->in_w * ci;
+  for (int64_t b = w->image_begin; b < w->image_end; b++) {
+    const float *image = w->x + b * image_size;
+    if (padded) {
+      for (int64_t iy = 0; iy < d->in_h; iy++) {
+        memcpy(image_copy + iy * row_width + d->pad_left * ci, image + iy * d->in_w * ci, sizeof(float) * (size_t)(d->in_w * ci));
+      }
+      image = image_copy;
+    }
+    const float *dy = w->dy + b * pixels * co;
+    for (int64_t kh = 0; kh < d->filter_h; kh++) {
+      for (int64_t oy = 0; oy < d->out_h; oy++) {
+        const int64_t iy = oy * d->stride_h + kh - d->pad_top;
+        if (iy < 0 || iy >= d->in_h) continue; // a row of zeros adds nothing
+        const float *row = image + iy * row_width;
+        const float *dy_row = dy + oy * d->out_w * co;
+        float *sums = w->sums + kh * span * co;
+        int64_t j = 0;
+        for (; j + wide_j[nv - 1] <= span; j += wide_j[nv - 1]) wide[nv - 1](row + j, d->stride_w * ci, dy_row, d->out_w, sums + j * co);
+        for (; j < span; j++) narrow[nv - 1](row + j, d->stride_w * ci, dy_row, d->out_w, sums + j * co);
+      }
+    }
+  }
+  return NULL;
+}
+
+// The filter gradient of c directly, when it applies (false: not done, use im2col).
+static bool direct_filter_gradient(const Conv *c, const float *x, const float *dy, float *dfilter, bool *ok) {
+  const Direct d = {c->batch, c->in_h, c->in_w, c->in_c, c->out_h, c->out_w, c->out_c, c->filter_h, c->filter_w,
+                    c->stride_h, c->stride_w, c->pad_top, c->pad_left};
+  if (c->dilation_h != 1 || c->dilation_w != 1 || !direct_applies(&d)) return false;
+  int threads = c->threads > c->batch ? (int)c->batch : c->threads;
+  if (threads < 1) threads = 1;
+  const size_t filter_size = (size_t)(c->k * c->out_c);
+  float *partials = threads > 1 ? malloc(sizeof(float) * filter_size * (size_t)(threads - 1)) : NULL;
+  if (threads > 1 && partials == NULL) threads = 1;
+  FilterWork work[MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    work[t] = (FilterWork){&d, x, dy, t == 0 ? dfilter : partials + filter_size * (size_t)(t - 1), c->batch * t / threads,
+                           c->batch * (t + 1) / threads, false};
+  }
+  *ok = run_threads(direct_filter_images, work, sizeof work[0], threads, offsetof(FilterWork, failed), c->pool);
+  for (int t = 1; t < threads; t++) {
+    const float *partial = partials + filter_size * (size_t)(t - 1);
+    for (size_t i = 0; i < filter_size; i++) dfilter[i] += partial[i];
+  }
+  free(partials);
+  return true;
 }
 
 static bool lengths_fit(const Conv *c, size_t x_length, size_t filter_length, size_t y_length) {
@@ -344,6 +772,13 @@ static napi_value run_conv_entry(napi_env env, napi_callback_info info, const ch
         c.activation != 6) {
       return throw_error(env, function, "unsupported activation code");
     }
+  }
+  if (c.direct) {
+    bool ok = true;
+    const bool done = kind == WORK_FORWARD ? direct_forward(&c, arrays[0], arrays[1], arrays[2], &ok)
+                      : kind == WORK_INPUT ? direct_input_gradient(&c, arrays[0], arrays[1], arrays[2], &ok)
+                                           : direct_filter_gradient(&c, arrays[0], arrays[1], arrays[2], &ok);
+    if (done) return ok ? NULL : throw_error(env, function, "out of memory");
   }
   // The input gradient: col2im accumulates into dx; the identity case writes every element itself.
   if (kind == WORK_INPUT && !im2col_is_identity(&c)) {
@@ -498,19 +933,10 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   int threads = c.threads > c.batch ? (int)c.batch : c.threads;
   if (threads < 1) threads = 1;
   PoolWork work[MAX_THREADS];
-  pthread_t handles[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
   for (int t = 0; t < threads; t++) {
     work[t] = (PoolWork){&c, arrays[0], arrays[1], arrays[2], c.batch * t / threads, c.batch * (t + 1) / threads, tiled, false};
   }
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&handles[t], NULL, run_max_pool_grad, &work[t]) == 0;
-  run_max_pool_grad(&work[0]);
-  bool ok = !work[0].failed;
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(handles[t], NULL);
-    else run_max_pool_grad(&work[t]);
-    ok = ok && !work[t].failed;
-  }
+  bool ok = run_threads(run_max_pool_grad, work, sizeof work[0], threads, offsetof(PoolWork, failed), c.pool);
   if (!ok) return throw_error(env, "maxPoolGrad", "out of memory");
   return NULL;
 }
