@@ -17,7 +17,8 @@
 // GroupOptimizer), batchnorm and layernorm (server/models' BatchNorm / LayerNorm layers through
 // the fused ops vs tf.layers' ops), plainconv (server/models' PlainConv2D vs tf.layers' Conv2D call),
 // directconv (the addon's direct convolution for 8-32 output channels vs im2col + sgemm), convpool
-// (the conv kernels' threads from the addon's pool vs started per call).
+// (the conv kernels' threads from the addon's pool vs started per call), gelu (the 'gelu'
+// activation as GowideGelu and GowideGeluGrad vs tf.layers' ops).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -29,7 +30,7 @@ import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { loadBlasAddon } from '../server/engine/native/blas-kernels';
-import { ADAM_STEP, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
+import { ADAM_STEP, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
 import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
@@ -95,9 +96,13 @@ function feature(name: string): { on(): void; off(): void } {
   if (name === 'adam') return feature(`kernel:${ADAM_STEP}`);
   if (name === 'directconv') return feature('env:GOWIDE_DIRECT_CONV=0');
   if (name === 'convpool') return feature('env:GOWIDE_CONV_POOL=0');
-  if (name === 'batchnorm' || name === 'layernorm') {
-    const names = name === 'batchnorm' ? [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD] : [LAYER_NORM, LAYER_NORM_GRAD];
-    const kernels = names.map((kernelName) => feature(`kernel:${kernelName}`));
+  const fusedKernels: Record<string, string[]> = {
+    batchnorm: [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD],
+    layernorm: [LAYER_NORM, LAYER_NORM_GRAD],
+    gelu: [GELU, GELU_GRAD],
+  };
+  if (name in fusedKernels) {
+    const kernels = fusedKernels[name].map((kernelName) => feature(`kernel:${kernelName}`));
     return { on: () => kernels.forEach((k) => k.on()), off: () => kernels.forEach((k) => k.off()) };
   }
   if (name === 'plainconv') {

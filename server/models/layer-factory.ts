@@ -6,6 +6,7 @@ import { activationInitializer, layerSeed, linearInitializer } from './initializ
 import { layerName } from './layer-part';
 import { FusedTrainingBatchNormalization } from './normalization-layers';
 import { PlainConv2D } from './conv-layer';
+import { registerGeluActivation } from '../engine/kernels/gelu';
 
 /** 'act' = the model's activation with its initializer; 'linear' = no activation, Glorot. */
 export type Nonlinearity = 'act' | 'linear';
@@ -17,7 +18,10 @@ export class LayerFactory {
   constructor(
     private readonly seed: number,
     private readonly activation: ModelConfig['activation'],
-  ) {}
+  ) {
+    // 'gelu' through one fused kernel (and one for its gradient) where the native addon runs it.
+    if (activation === 'gelu') registerGeluActivation();
+  }
 
   private initializer(name: string, nonlinearity: Nonlinearity) {
     const seed = layerSeed(this.seed, name);

@@ -19,8 +19,8 @@ import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, random
 
 const ELEMENTWISE_KERNELS = [
   ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Transpose', 'Softmax', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
-  ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideReluGrad'],
-  ...['GowideSquareGrad', 'GowideBatchNormTrain', 'GowideBatchNormTrainGrad', 'GowideLayerNorm', 'GowideLayerNormGrad', 'GowideAdam'],
+  ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideGelu', 'GowideGeluGrad'],
+  ...['GowideReluGrad', 'GowideSquareGrad', 'GowideBatchNormTrain', 'GowideBatchNormTrainGrad', 'GowideLayerNorm', 'GowideLayerNormGrad', 'GowideAdam'],
 ];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 

@@ -22,6 +22,9 @@
 //                                         in one pass (see ../kernels/gradients.ts, which calls it)
 //   GowideErfGrad                         our own: erf's gradient in one pass instead of four
 //                                         (Square, Neg, Exp, Multiply; GELU's backward pass)
+//   GowideGelu, GowideGeluGrad            our own: tf.layers' 'gelu', x * 0.5 (1 + erf(x / sqrt 2)),
+//                                         and its gradient, one pass each instead of 5 and ~8
+//                                         kernels (../kernels/gelu.ts)
 //   GowideReluGrad, GowideSquareGrad      our own: relu's and square's gradients in one pass
 //                                         instead of Step + Cast + Multiply and two Multiply
 //   GowideBatchNormTrain,                 our own: per-channel batch normalization in training (the
@@ -54,7 +57,8 @@ export interface ElementwiseAddon {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
-  erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array): void;
+  /** op 0 (default): erf's gradient; 1: GELU's. */
+  erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array, op?: number): void;
   /** false (nothing written) when an index is outside [0, rows). */
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, rows: number, rowSize: number): boolean;
   batchNorm(
@@ -134,6 +138,9 @@ export const RELU_GRAD = 'GowideReluGrad';
 export const SQUARE_GRAD = 'GowideSquareGrad';
 /** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
 export const ERF_GRAD = 'GowideErfGrad';
+/** Names of our GELU kernels (../kernels/gelu.ts): input x (float32); the gradient's inputs x and dy of one shape. */
+export const GELU = 'GowideGelu';
+export const GELU_GRAD = 'GowideGeluGrad';
 
 /**
  * Names of our batch-norm training kernels. GowideBatchNormTrain: inputs x [..., C], scale and
@@ -310,13 +317,24 @@ function nativeUnary(kernelName: UnaryKernel, args: WasmKernelArgs): TensorInfo 
   return out;
 }
 
-/** Inputs x, dy (same shape, float32): dx of erf. */
-function erfGrad({ inputs, backend }: WasmKernelArgs): TensorInfo {
+/** Inputs x, dy (same shape, float32): dx of erf (op 0) or of GELU (op 1). */
+function erfOrGeluGrad(op: 0 | 1) {
+  return ({ inputs, backend }: WasmKernelArgs): TensorInfo => {
+    const x = inputs.x as TensorInfo;
+    const dy = inputs.dy as TensorInfo;
+    if (addon == null) throw new Error(`${op === 0 ? ERF_GRAD : GELU_GRAD}: native addon not loaded`);
+    const out = backend.makeOutput(x.shape, 'float32');
+    addon.erfGrad(view(backend, x), view(backend, dy), view(backend, out), op);
+    return out;
+  };
+}
+
+/** Input x (float32): GELU (unary op 7). */
+function gelu({ inputs, backend }: WasmKernelArgs): TensorInfo {
   const x = inputs.x as TensorInfo;
-  const dy = inputs.dy as TensorInfo;
-  if (addon == null) throw new Error(`${ERF_GRAD}: native addon not loaded`);
+  if (addon == null || x.dtype !== 'float32') throw new Error(`${GELU}: needs the native addon and a float32 x`);
   const out = backend.makeOutput(x.shape, 'float32');
-  addon.erfGrad(view(backend, x), view(backend, dy), view(backend, out));
+  addon.unary(7, view(backend, x), view(backend, out));
   return out;
 }
 
@@ -572,7 +590,9 @@ export function nativeTileRegistered(): boolean {
 /** Kernels of our own (no TF.js kernel of that name): the gradients' fused passes. */
 const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorInfo[]]> = [
   [BATCH_NORM_GRAD, batchNormGrad],
-  [ERF_GRAD, erfGrad],
+  [ERF_GRAD, erfOrGeluGrad(0)],
+  [GELU, gelu],
+  [GELU_GRAD, erfOrGeluGrad(1)],
   [RELU_GRAD, gradientOfUnary(5)],
   [SQUARE_GRAD, gradientOfUnary(6)],
   [BATCH_NORM_TRAIN, batchNormTrain],
