@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { NetSizesResult } from '../../server/protocol';
 import { computeNetSizes } from '../../server/models/net-sizes';
+import { useWasm } from '../unit/method-fixtures';
 import { launchChromium, openWebview, ROOT, screenshot, skipReason } from './harness';
 
 const skip = skipReason();
@@ -16,6 +17,8 @@ describe('widening factors webview', { skip }, () => {
   let sizes: NetSizesResult;
   before(async () => {
     browser = await launchChromium();
+    // The sidecar starts the engine before it answers netSizes; the models register the wasm backend.
+    await useWasm();
     sizes = await computeNetSizes(experimentPath);
   });
   after(async () => browser?.close());
