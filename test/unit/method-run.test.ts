@@ -143,3 +143,19 @@ test('a bad experiment file stops with file, field and fix, and leaves the runs 
     assert.deepEqual(fs.readdirSync(runsDir, { recursive: true }).sort(), before, 'runs folder untouched');
   }
 });
+
+test('stage imitation: the run lists one block per group with its first block, and checkpoints each group under its last block', async () => {
+  await useWasm();
+  const runsDir = tempDir();
+  // An MLP is one stage: blocks 0-2 imitate together.
+  const experiment = tinyExperiment({ baselines: [], imitate: { ...tinyExperiment().imitate, groups: 'stage' } });
+  const { summary } = await runExperiment(experiment, { runsDir, experimentPath: path.join(runsDir, 'tiny.gowide.json'), loadData: async () => data });
+  assert.equal(summary.state, 'done', summary.error);
+  const imitate = summary.stages.find((s) => s.stage === 'imitate')!;
+  assert.deepEqual(imitate.blocks?.map((b) => [b.from, b.index, b.state]), [[0, 2, 'done']]);
+  assert.deepEqual(summary.diagnostics!.imitation.map((b) => [b.firstBlock, b.block]), [[0, 2]]);
+  const checkpoints = listCheckpoints(path.join(summary.runDir, 'checkpoints')).filter((c) => c.includes('imitate-block'));
+  assert.deepEqual(checkpoints, ['seed1-imitate-block002']);
+  const metrics = readMetricsFile(path.join(summary.runDir, 'metrics.jsonl'));
+  assert.deepEqual([...new Set(metrics.filter((m) => m.phase === 'imitate' && m.block !== undefined).map((m) => m.block))], [2]);
+});
