@@ -16,7 +16,8 @@
 // convolution skips it (x itself is the matrix). Work is split over `threads` POSIX threads by
 // chunks (each calling sgemm with OpenBLAS's own threading at 1); the filter gradient is summed per
 // thread, then added up. Where out_c (of the conv, or of the input gradient's conv of dy) is 8-32,
-// the forward conv and the stride-1 input gradient run a direct convolution instead (below).
+// the forward conv, the filter gradient and the stride-1 input gradient run a direct convolution
+// instead (below).
 
 #include <math.h>
 #include <pthread.h>
@@ -441,8 +442,9 @@ static bool run_parallel(const Conv *c, WorkKind kind, const float *a, const flo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Direct convolution for small channel counts (out_c 8, 16, 24 or 32; dilation 1; filters up to
-// 8 x 8). sgemm on im2col rows with 8-16 output columns runs at 20-60 GFLOPS here; this computes
+// Direct convolution for small channel counts (out_c 8, 16, 24 or 32, or any multiple of 8 computed
+// in groups of 32 channels where the window holds at most 32 values, as in an image's first conv;
+// dilation 1; filters up to 8 x 8). sgemm on im2col rows with 8-16 output columns runs at 20-60 GFLOPS here; this computes
 // blocks of P output pixels x out_c channels in registers instead (P = 8 / (out_c / 8) pixels,
 // 8 vector accumulators), reading x straight from the image: for dilation 1 the window's row kh
 // is one contiguous run of filter_w * in_c values, multiplied by rows of the filter (which,
@@ -465,13 +467,12 @@ typedef struct {
 // channels each; the result is stored to out[p]. Inlined into one function per (NV, P), so both
 // loops over p and v unroll and the accumulators stay in registers.
 static inline __attribute__((always_inline)) void direct_block(const float *const *rows, int64_t filter_h, int64_t span,
-                                                                const float *filter, float *const *out, const int NV,
-                                                                const int P) {
+                                                                const float *filter, int64_t co, float *const *out,
+                                                                const int NV, const int P) {
   v8 acc[DIRECT_MAX_PIXELS][4];
   for (int p = 0; p < P; p++) {
     for (int v = 0; v < NV; v++) acc[p][v] = (v8){0};
   }
-  const int64_t co = 8 * NV;
   for (int64_t kh = 0; kh < filter_h; kh++) {
     const float *f = filter + kh * span * co;
     const float *r[DIRECT_MAX_PIXELS];
@@ -499,19 +500,28 @@ static inline __attribute__((always_inline)) void direct_block(const float *cons
 
 #define DIRECT_BLOCK(NV, P)                                                                                         \
   CONV_CLONES static void direct_block_##NV(const float *const *rows, int64_t filter_h, int64_t span, const float *filter, \
-                                            float *const *out) {                                                    \
-    direct_block(rows, filter_h, span, filter, out, NV, P);                                                         \
+                                            int64_t co, float *const *out) {                                        \
+    direct_block(rows, filter_h, span, filter, co, out, NV, P);                                                     \
   }
 DIRECT_BLOCK(1, 8)
 DIRECT_BLOCK(2, 4)
 DIRECT_BLOCK(3, 2)
 DIRECT_BLOCK(4, 2)
 
-typedef void (*DirectBlock)(const float *const *, int64_t, int64_t, const float *, float *const *);
+typedef void (*DirectBlock)(const float *const *, int64_t, int64_t, const float *, int64_t, float *const *);
+static const DirectBlock direct_blocks[4] = {direct_block_1, direct_block_2, direct_block_3, direct_block_4};
+static const int direct_block_pixels[4] = {8, 4, 2, 2};
+
+// Output channels are computed in groups of up to 32 (4 vectors of 8).
+#define DIRECT_GROUP 32
+// Convs with more than 32 output channels run directly only when their windows are this short
+// (fh * fw * in_c: the first conv of an image, 1-3 channels); longer ones are sgemm's best case.
+#define DIRECT_WIDE_K 32
 
 // True when direct_images computes this conv (dilation already checked to be 1).
 static bool direct_applies(const Direct *d) {
-  return d->out_c % 8 == 0 && d->out_c <= 32 && d->filter_h <= DIRECT_MAX_FILTER && d->filter_w <= DIRECT_MAX_FILTER &&
+  return d->out_c % 8 == 0 && (d->out_c <= DIRECT_GROUP || d->filter_h * d->filter_w * d->in_c <= DIRECT_WIDE_K) &&
+         d->filter_h <= DIRECT_MAX_FILTER && d->filter_w <= DIRECT_MAX_FILTER &&
          d->pad_top >= 0 && d->pad_left >= 0;
 }
 
@@ -529,9 +539,9 @@ typedef struct {
 static void *direct_images(void *argument) {
   DirectWork *w = (DirectWork *)argument;
   const Direct *d = w->d;
-  const int nv = (int)(d->out_c / 8);
-  const int pixels_per_block = nv == 1 ? 8 : nv == 2 ? 4 : 2;
-  const DirectBlock block = nv == 1 ? direct_block_1 : nv == 2 ? direct_block_2 : nv == 3 ? direct_block_3 : direct_block_4;
+  // Pixels per block: what the one channel group's kernel takes, or with several groups 8, which
+  // each group's kernel covers in 8 / its pixels calls.
+  const int pixels_per_block = d->out_c > DIRECT_GROUP ? DIRECT_MAX_PIXELS : direct_block_pixels[d->out_c / 8 - 1];
   const int64_t ci = d->in_c, span = d->filter_w * ci;
   // Zero columns needed left and right of the image for the windows at its edges.
   const int64_t last_column = (d->out_w - 1) * d->stride_w + d->filter_w - 1 - d->pad_left;
@@ -570,7 +580,15 @@ static void *direct_images(void *argument) {
           }
           out[p] = p0 + p < pixels ? y + q * d->out_c : scratch;
         }
-        block(rows, d->filter_h, span, w->filter, out);
+        for (int64_t g = 0; g < d->out_c; g += DIRECT_GROUP) {
+          const int64_t width = d->out_c - g < DIRECT_GROUP ? d->out_c - g : DIRECT_GROUP;
+          const int group_pixels = direct_block_pixels[width / 8 - 1];
+          float *group_out[DIRECT_MAX_PIXELS];
+          for (int p = 0; p < pixels_per_block; p++) group_out[p] = out[p] + g;
+          for (int p = 0; p < pixels_per_block; p += group_pixels) {
+            direct_blocks[width / 8 - 1](rows + p * DIRECT_MAX_FILTER, d->filter_h, span, w->filter + g, d->out_c, group_out + p);
+          }
+        }
       }
       if (w->bias != NULL || w->activation != 0) {
         apply_bias_and_activation(y, (size_t)pixels, (size_t)d->out_c, w->bias, w->activation, w->alpha);
@@ -634,8 +652,8 @@ static bool direct_input_gradient(const Conv *c, const float *dy, const float *f
 // loaded from and stored to the thread's dfilter sum around the row), reading x the same way as
 // direct_images (padded copy; window rows outside the image add nothing and are skipped).
 static inline __attribute__((always_inline)) void filter_block(const float *row, int64_t step, const float *dy,
-                                                                int64_t count, float *sums, const int NV, const int J) {
-  const int64_t co = 8 * NV;
+                                                                int64_t count, float *sums, int64_t co, const int NV,
+                                                                const int J) {
   v8 acc[12][4];
   for (int j = 0; j < J; j++) {
     for (int v = 0; v < NV; v++) memcpy(&acc[j][v], sums + j * co + 8 * v, sizeof(v8));
@@ -657,8 +675,8 @@ static inline __attribute__((always_inline)) void filter_block(const float *row,
 
 #define FILTER_BLOCK(NV, J)                                                                                         \
   CONV_CLONES static void filter_block_##NV##_##J(const float *row, int64_t step, const float *dy, int64_t count,  \
-                                                  float *sums) {                                                   \
-    filter_block(row, step, dy, count, sums, NV, J);                                                               \
+                                                  float *sums, int64_t co) {                                       \
+    filter_block(row, step, dy, count, sums, co, NV, J);                                                           \
   }
 FILTER_BLOCK(1, 12)
 FILTER_BLOCK(1, 1)
@@ -669,7 +687,7 @@ FILTER_BLOCK(3, 1)
 FILTER_BLOCK(4, 3)
 FILTER_BLOCK(4, 1)
 
-typedef void (*FilterBlock)(const float *, int64_t, const float *, int64_t, float *);
+typedef void (*FilterBlock)(const float *, int64_t, const float *, int64_t, float *, int64_t);
 
 typedef struct {
   const Direct *d;
@@ -682,7 +700,6 @@ typedef struct {
 static void *direct_filter_images(void *argument) {
   FilterWork *w = (FilterWork *)argument;
   const Direct *d = w->d;
-  const int nv = (int)(d->out_c / 8);
   static const FilterBlock wide[4] = {filter_block_1_12, filter_block_2_6, filter_block_3_4, filter_block_4_3};
   static const FilterBlock narrow[4] = {filter_block_1_1, filter_block_2_1, filter_block_3_1, filter_block_4_1};
   static const int wide_j[4] = {12, 6, 4, 3};
@@ -715,10 +732,15 @@ static void *direct_filter_images(void *argument) {
         if (iy < 0 || iy >= d->in_h) continue; // a row of zeros adds nothing
         const float *row = image + iy * row_width;
         const float *dy_row = dy + oy * d->out_w * co;
-        float *sums = w->sums + kh * span * co;
-        int64_t j = 0;
-        for (; j + wide_j[nv - 1] <= span; j += wide_j[nv - 1]) wide[nv - 1](row + j, d->stride_w * ci, dy_row, d->out_w, sums + j * co);
-        for (; j < span; j++) narrow[nv - 1](row + j, d->stride_w * ci, dy_row, d->out_w, sums + j * co);
+        for (int64_t g = 0; g < co; g += DIRECT_GROUP) { // channel groups of up to 32
+          const int nv = (int)((co - g < DIRECT_GROUP ? co - g : DIRECT_GROUP) / 8);
+          float *sums = w->sums + kh * span * co + g;
+          int64_t j = 0;
+          for (; j + wide_j[nv - 1] <= span; j += wide_j[nv - 1]) {
+            wide[nv - 1](row + j, d->stride_w * ci, dy_row + g, d->out_w, sums + j * co, co);
+          }
+          for (; j < span; j++) narrow[nv - 1](row + j, d->stride_w * ci, dy_row + g, d->out_w, sums + j * co, co);
+        }
       }
     }
   }
