@@ -27,7 +27,7 @@ import {
 } from './kernel-test-helpers';
 import type { ConvCase, HostTensor } from './kernel-test-helpers';
 
-const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'];
+const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPool'];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
 function convCases(): ConvCase[] {
@@ -74,7 +74,7 @@ async function compareConvCase(c: ConvCase, seed: number, label = describeCase(c
 
 /** Counts the addon's conv-family calls while fn runs. */
 function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, number>> {
-  return countAddonCalls(['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'reduceSum'], fn);
+  return countAddonCalls(['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'maxPoolGrad', 'maxPool', 'reduceSum'], fn);
 }
 
 describe('native conv kernels on wasm', () => {
@@ -223,6 +223,31 @@ describe('native conv kernels on wasm', () => {
         { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [dilation, dilation] },
         `Conv2D k${kernel} d${dilation} ${pad}`,
       );
+    }
+  });
+
+  it('MaxPool matches cpu: native where the windows tile the input (odd sizes, all-negative values, 1-3 threads), the wasm kernel elsewhere', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    let seed = 1500;
+    try {
+      for (const [poolSize, stride, pad] of [[2, 2, 'valid'], [3, 3, 'valid'], [2, 2, 'same'], [3, 2, 'same'], [2, 1, 'valid'], [3, 3, 'same']] as const) {
+        for (const [shape, offset] of [[[3, 9, 7, 5], 0], [[2, 8, 8, 16], -3], [[1, 4, 6, 1], 0]] as Array<[number[], number]>) {
+          process.env.GOWIDE_CONV_THREADS = String(1 + (seed % 3));
+          const x = hostFloat(shape, seed++, offset);
+          const counts = await countConvCalls(() =>
+            compareKernel('MaxPool', { x }, { filterSize: [poolSize, poolSize], strides: [stride, stride], pad }, `MaxPool p${poolSize} s${stride} ${pad} ${JSON.stringify(shape)}`),
+          );
+          // 'same' with a stride that tiles the input pads nothing when the size divides (8x8 by 2).
+          const outH = pad === 'valid' ? Math.floor((shape[1] - poolSize) / stride) + 1 : Math.ceil(shape[1] / stride);
+          const outW = pad === 'valid' ? Math.floor((shape[2] - poolSize) / stride) + 1 : Math.ceil(shape[2] / stride);
+          const padH = pad === 'same' ? Math.max((outH - 1) * stride + poolSize - shape[1], 0) : 0;
+          const padW = pad === 'same' ? Math.max((outW - 1) * stride + poolSize - shape[2], 0) : 0;
+          const tiled = stride === poolSize && padH === 0 && padW === 0;
+          assert.equal(counts.maxPool, tiled ? 1 : 0, `p${poolSize} s${stride} ${pad} ${JSON.stringify(shape)}`);
+        }
+      }
+    } finally {
+      delete process.env.GOWIDE_CONV_THREADS;
     }
   });
 

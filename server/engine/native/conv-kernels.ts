@@ -1,5 +1,6 @@
 // Native convolution kernels for the TF.js wasm backend: Conv2D, FusedConv2D (+ bias, activation),
-// Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm) and MaxPoolGrad, computed
+// Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm, or a direct convolution for
+// small channel counts), MaxPoolGrad and MaxPool (windows that tile the input), computed
 // by the gowide_blas addon (gowide_conv.c) in place on the wasm heap, like blas-kernels.ts.
 //
 // Everything they do not cover (NCHW, non-float32) goes to the kernel they
@@ -48,6 +49,8 @@ export interface ConvAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /** Windows that tile x only (stride = window, no padding); y is passed twice. */
+  maxPool(x: Float32Array, y: Float32Array, y2: Float32Array, geometry: Int32Array): void;
 }
 
 let addon: ConvAddon | null = null;
@@ -187,6 +190,29 @@ function nativeMaxPoolGrad(args: WasmKernelArgs): TensorInfo {
   return out;
 }
 
+/** MaxPool where the windows tile the input (2x2 stride 2); the wasm kernel otherwise. */
+function nativeMaxPool(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  if (addon == null || typeof addon.maxPool !== 'function' || x.dtype !== 'float32' || x.shape.length !== 4) return replacements.runFallback('MaxPool', args);
+  const info = pool2DInfo(x.shape, attrs);
+  const tiled =
+    info.strideHeight === info.filterHeight &&
+    info.strideWidth === info.filterWidth &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight * info.filterHeight <= info.inHeight &&
+    info.outWidth * info.filterWidth <= info.inWidth &&
+    info.dataFormat === 'channelsLast';
+  if (!tiled) return replacements.runFallback('MaxPool', args);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  const y = view(backend, out);
+  if (y.length > 0) addon.maxPool(view(backend, x), y, y, geometry(info));
+  return out;
+}
+
 /** Ours, each falling back on the kernel registered before it. */
 const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Conv2D', kernelFunc: nativeConv2d },
@@ -194,6 +220,7 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: nativeConv2dBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: nativeConv2dBackpropInput },
   { kernelName: 'MaxPoolGrad', kernelFunc: nativeMaxPoolGrad },
+  { kernelName: 'MaxPool', kernelFunc: nativeMaxPool },
 ]);
 
 /**

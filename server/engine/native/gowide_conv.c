@@ -10,6 +10,7 @@
 //   conv2dBackpropFilter(x, dy, dfilter, geometry) dfilter = im2col(x)^T . dy
 //   conv2dBackpropInput(dy, filter, dx, geometry)  dx = col2im(dy . filter^T)
 //   maxPoolGrad(x, dy, dx, geometry)               dx[argmax of each window] += dy (first max wins)
+//   maxPool(x, y, y, geometry)                     y = max over each window (windows that tile x only)
 //
 // The im2col matrix (one row per output pixel, K columns) is never built for the whole batch: the
 // output pixels are processed in chunks of rows that keep it in cache, and a 1x1 stride-1 unpadded
@@ -963,12 +964,69 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// maxPool(x, y, y, geometry) (the conv functions' argument layout, y given twice): max pooling where the windows tile the input (stride = window, no
+// padding or dilation, as 2x2 stride 2 pooling), per window a vectorizable max over the channel
+// rows of its positions; images split over the threads. Throws for other geometries (the caller
+// keeps those on the wasm kernel).
+typedef struct {
+  const Conv *c;
+  const float *x;
+  float *y;
+  int64_t image_begin, image_end;
+  bool failed;
+} MaxPoolWork;
+
+static void *run_max_pool(void *argument) {
+  MaxPoolWork *w = (MaxPoolWork *)argument;
+  const Conv *c = w->c;
+  const int64_t channels = c->in_c;
+  const size_t row = (size_t)(c->in_w * channels);
+  for (int64_t b = w->image_begin; b < w->image_end; b++) {
+    for (int64_t oy = 0; oy < c->out_h; oy++) {
+      for (int64_t ox = 0; ox < c->out_w; ox++) {
+        const float *corner = w->x + (size_t)(b * c->in_h + oy * c->filter_h) * row + (size_t)(ox * c->filter_w * channels);
+        float *restrict out = w->y + ((b * c->out_h + oy) * c->out_w + ox) * channels;
+        memcpy(out, corner, sizeof(float) * (size_t)channels);
+        for (int64_t fy = 0; fy < c->filter_h; fy++) {
+          for (int64_t fx = fy == 0 ? 1 : 0; fx < c->filter_w; fx++) {
+            const float *restrict values = corner + (size_t)fy * row + (size_t)(fx * channels);
+            for (int64_t ch = 0; ch < channels; ch++) out[ch] = values[ch] > out[ch] ? values[ch] : out[ch];
+          }
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+static napi_value max_pool(napi_env env, napi_callback_info info) {
+  float *arrays[3];
+  size_t lengths[3];
+  Conv c;
+  if (!get_conv_args(env, info, "maxPool", arrays, lengths, &c)) return NULL;
+  const bool tiled = c.stride_h == c.filter_h && c.stride_w == c.filter_w && c.dilation_h == 1 && c.dilation_w == 1 &&
+                     c.pad_top == 0 && c.pad_left == 0 && c.out_h * c.filter_h <= c.in_h && c.out_w * c.filter_w <= c.in_w;
+  if (!tiled || c.out_c != c.in_c) return throw_error(env, "maxPool", "only windows that tile the input");
+  if (lengths[0] < (size_t)(c.batch * c.in_h * c.in_w * c.in_c) || lengths[1] < (size_t)(c.rows * c.in_c)) {
+    return throw_error(env, "maxPool", "an array is too short");
+  }
+  int threads = c.threads > c.batch ? (int)c.batch : c.threads;
+  if (threads < 1) threads = 1;
+  MaxPoolWork work[MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    work[t] = (MaxPoolWork){&c, arrays[0], arrays[1], c.batch * t / threads, c.batch * (t + 1) / threads, false};
+  }
+  run_threads(run_max_pool, work, sizeof work[0], threads, offsetof(MaxPoolWork, failed), c.pool);
+  return NULL;
+}
+
 void gowide_conv_register(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     GOWIDE_FUNCTION("conv2d", conv2d),
     GOWIDE_FUNCTION("conv2dBackpropFilter", conv2d_backprop_filter),
     GOWIDE_FUNCTION("conv2dBackpropInput", conv2d_backprop_input),
     GOWIDE_FUNCTION("maxPoolGrad", max_pool_grad),
+    GOWIDE_FUNCTION("maxPool", max_pool),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }
