@@ -191,13 +191,9 @@ async function imitateGroup(ctx: StageContext, thin: BlockNet, wide: BlockNet, {
     const endLoss = await measure();
     ctx.report.metric({ seed, phase: 'imitate', block: i, step: steps, loss: endLoss, imitationLoss: endLoss, split: 'validation' });
     const { dead, units } = await deadUnits(ctx, thin, i);
-    if (dead > DEAD_UNITS_WARNING * units) {
-      ctx.report.log(
-        'warn',
-        `imitation, seed ${seed}, block ${i}: ${dead} of ${units} output units never fire on validation examples (dead ReLUs lose capacity for good); ` +
-          'set imitate.projectionWarmup (e.g. 0.2) so the projection is fitted before the block trains, or lower imitate.learningRate',
-      );
-    }
+    const wideDead = outProjection ? undefined : (await deadUnits(ctx, wide, i)).dead;
+    const warning = deadUnitsWarning(dead, units, wideDead);
+    if (warning) ctx.report.log('warn', `imitation, seed ${seed}, block ${i}: ${warning}`);
     return { block: i, firstBlock: first, startLoss, endLoss, deadUnits: dead, units, steps, seconds };
   } finally {
     for (const optimizer of optimizers) optimizer.dispose();
@@ -242,10 +238,22 @@ function validationSample(ctx: StageContext): tf.Tensor {
   return tf.tensor(ctx.data.validation.x.subarray(0, count * size), [count, ...ctx.data.exampleShape]);
 }
 
-/** Units of thin block i's output (last axis) that are never positive on the validation sample. */
-export async function deadUnits(ctx: StageContext, thin: BlockNet, i: number): Promise<{ dead: number; units: number }> {
+/** The warning for a block that lost too many output units, or undefined. wideDead: the wide block's
+ *  dead units when both share their output units (no projection): a unit the wide block never fires is
+ *  one the thin block is right to leave off. */
+export function deadUnitsWarning(dead: number, units: number, wideDead: number | undefined): string | undefined {
+  if (dead <= DEAD_UNITS_WARNING * units || dead <= (wideDead ?? 0)) return undefined;
+  const fix =
+    wideDead === undefined
+      ? 'set imitate.projectionWarmup (e.g. 0.2) so the projection is fitted before the block trains, or lower imitate.learningRate'
+      : `the wide block leaves only ${wideDead} off; lower imitate.learningRate`;
+  return `${dead} of ${units} output units never fire on validation examples (dead ReLUs lose capacity for good); ${fix}`;
+}
+
+/** Units of a net's block i output (last axis) that are never positive on the validation sample. */
+export async function deadUnits(ctx: StageContext, net: BlockNet, i: number): Promise<{ dead: number; units: number }> {
   const fired = tf.tidy(() => {
-    const out = thin.hiddenStates(validationSample(ctx), false, i)[i + 1];
+    const out = net.hiddenStates(validationSample(ctx), false, i)[i + 1];
     const units = out.shape[out.shape.length - 1] as number;
     return tf.max(tf.reshape(out, [-1, units]), 0);
   });

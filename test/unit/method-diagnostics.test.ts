@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildNet, buildProjection } from '../../server/models';
 import { buildThinNet, type StageContext, type StageReporter } from '../../server/method/context';
-import { deadUnits } from '../../server/method/imitate-stage';
+import { deadUnits, deadUnitsWarning } from '../../server/method/imitate-stage';
 import { scheduledLearningRate, WARMUP_SHARE } from '../../server/method/optimizer';
 import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
 
@@ -38,4 +38,12 @@ test('dead units: a block whose bias is driven far below zero has every output u
   } finally {
     thin.dispose();
   }
+});
+
+test('dead-unit warning: above a quarter of the units, with the fix that fits the block', () => {
+  assert.equal(deadUnitsWarning(4, 16, undefined), undefined, 'a quarter is tolerated');
+  assert.match(deadUnitsWarning(5, 16, undefined)!, /^5 of 16 output units never fire .*set imitate\.projectionWarmup/);
+  // Widened inside (no projection): units the wide block leaves off are no loss.
+  assert.equal(deadUnitsWarning(6, 16, 6), undefined);
+  assert.match(deadUnitsWarning(8, 16, 2)!, /^8 of 16 .*the wide block leaves only 2 off; lower imitate\.learningRate$/);
 });
