@@ -16,7 +16,7 @@
 // Adam of TF.js ops), tf-adam ("before" trains with tf.train.adam, as the bench did before it used
 // GroupOptimizer), batchnorm and layernorm (server/models' BatchNorm / LayerNorm layers through
 // the fused ops vs tf.layers' ops), plainconv (server/models' PlainConv2D vs tf.layers' Conv2D call),
-// directconv (the addon's direct convolution for 8-32 output channels vs im2col + sgemm), convpool
+// directconv (the addon's direct convolution for 8-16 output channels vs im2col + sgemm), convpool
 // (the conv kernels' threads from the addon's pool vs started per call), gelu (the 'gelu'
 // activation as GowideGelu and GowideGeluGrad vs tf.layers' ops).
 //

@@ -71,7 +71,7 @@ function chunkRows(): number {
 
 /**
  * The addon's geometry array (enum Geometry in gowide_conv.c) for a conv or pool. Its last value
- * holds flags: the addon may run its direct convolution for 8-32 output channels
+ * holds flags: the addon may run its direct convolution for small channel counts
  * (GOWIDE_DIRECT_CONV=0: always im2col + sgemm), and its threads come from its pool
  * (GOWIDE_CONV_POOL=0: a thread per call, as before the pool; for side-by-side benchmarks).
  */

@@ -16,9 +16,9 @@
 // output pixels are processed in chunks of rows that keep it in cache, and a 1x1 stride-1 unpadded
 // convolution skips it (x itself is the matrix). Work is split over `threads` POSIX threads by
 // chunks (each calling sgemm with OpenBLAS's own threading at 1); the filter gradient is summed per
-// thread, then added up. Where out_c (of the conv, or of the input gradient's conv of dy) is 8-32,
-// the forward conv, the filter gradient and the stride-1 input gradient run a direct convolution
-// instead (below).
+// thread, then added up. Where out_c (of the conv, or of the input gradient's conv of dy) is 8 or 16
+// (or more with short windows), the forward conv, the filter gradient and the stride-1 input
+// gradient run a direct convolution instead (below).
 
 #include <math.h>
 #include <pthread.h>
@@ -443,9 +443,10 @@ static bool run_parallel(const Conv *c, WorkKind kind, const float *a, const flo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Direct convolution for small channel counts (out_c 8, 16, 24 or 32, or any multiple of 8 computed
-// in groups of 32 channels where the window holds at most 32 values, as in an image's first conv;
-// dilation 1; filters up to 8 x 8). sgemm on im2col rows with 8-16 output columns runs at 20-60 GFLOPS here; this computes
+// Direct convolution for small channel counts (out_c 8 or 16, or any multiple of 8, computed in
+// groups of up to 32 channels, where the window holds at most 32 values: 1x1 convs of up to 32
+// input channels, an image's first conv; dilation 1; filters up to 8 x 8). sgemm on im2col rows
+// with 8-16 output columns runs at 20-60 GFLOPS here; this computes
 // blocks of P output pixels x out_c channels in registers instead (P = 8 / (out_c / 8) pixels,
 // 8 vector accumulators), reading x straight from the image: for dilation 1 the window's row kh
 // is one contiguous run of filter_w * in_c values, multiplied by rows of the filter (which,
@@ -515,13 +516,15 @@ static const int direct_block_pixels[4] = {8, 4, 2, 2};
 
 // Output channels are computed in groups of up to 32 (4 vectors of 8).
 #define DIRECT_GROUP 32
-// Convs with more than 32 output channels run directly only when their windows are this short
-// (fh * fw * in_c: the first conv of an image, 1-3 channels); longer ones are sgemm's best case.
-#define DIRECT_WIDE_K 32
+// Convs with more than 16 output channels run directly only when their windows are this short
+// (fh * fw * in_c); with longer ones sgemm was as fast or faster (32 -> 32 channels 3x3: the
+// residual CNN 4x inside 262 -> 273 CPU ms a step with them direct).
+#define DIRECT_NARROW_C 16
+#define DIRECT_SHORT_K 32
 
 // True when direct_images computes this conv (dilation already checked to be 1).
 static bool direct_applies(const Direct *d) {
-  return d->out_c % 8 == 0 && (d->out_c <= DIRECT_GROUP || d->filter_h * d->filter_w * d->in_c <= DIRECT_WIDE_K) &&
+  return d->out_c % 8 == 0 && (d->out_c <= DIRECT_NARROW_C || d->filter_h * d->filter_w * d->in_c <= DIRECT_SHORT_K) &&
          d->filter_h <= DIRECT_MAX_FILTER && d->filter_w <= DIRECT_MAX_FILTER &&
          d->pad_top >= 0 && d->pad_left >= 0;
 }
@@ -647,7 +650,7 @@ static bool direct_input_gradient(const Conv *c, const float *dy, const float *f
   return true;
 }
 
-// The filter gradient directly, for the same convs (out_c 8-32, dilation 1): dfilter[kh, j, :] =
+// The filter gradient directly, for the same convs (see direct_applies): dfilter[kh, j, :] =
 // sum over pixels of x's window row kh at j times dy[pixel, :]. A block of J window values (j0 ..
 // j0 + J) x out_c sums in registers over one output row of pixels (J x NV vector accumulators,
 // loaded from and stored to the thread's dfilter sum around the row), reading x the same way as
