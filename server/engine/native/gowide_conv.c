@@ -942,6 +942,24 @@ static void *run_max_pool_grad(void *argument) {
   return NULL;
 }
 
+// True when the pooling windows tile the input: stride = window, no padding or dilation, and no
+// window past the input's end.
+static bool pool_windows_tile(const Conv *c) {
+  return c->stride_h == c->filter_h && c->stride_w == c->filter_w && c->dilation_h == 1 && c->dilation_w == 1 &&
+         c->pad_top == 0 && c->pad_left == 0 && c->out_h * c->filter_h <= c->in_h && c->out_w * c->filter_w <= c->in_w;
+}
+
+// Runs fn (run_max_pool_grad or run_max_pool) over the images, split over c's threads.
+static bool run_pool_images(void *(*fn)(void *), const Conv *c, const float *x, const float *dy, float *out, bool tiled) {
+  int threads = c->threads > c->batch ? (int)c->batch : c->threads;
+  if (threads < 1) threads = 1;
+  PoolWork work[MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    work[t] = (PoolWork){c, x, dy, out, c->batch * t / threads, c->batch * (t + 1) / threads, tiled, false};
+  }
+  return run_threads(fn, work, sizeof work[0], threads, offsetof(PoolWork, failed), c->pool);
+}
+
 static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   float *arrays[3];
   size_t lengths[3];
@@ -953,34 +971,18 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
       lengths[1] < (size_t)(c.rows * channels)) {
     return throw_error(env, "maxPoolGrad", "an array is too short, or in and out channels differ");
   }
-  const bool tiled = c.stride_h == c.filter_h && c.stride_w == c.filter_w && c.dilation_h == 1 && c.dilation_w == 1 &&
-                     c.pad_top == 0 && c.pad_left == 0 && c.out_h * c.filter_h <= c.in_h && c.out_w * c.filter_w <= c.in_w;
+  const bool tiled = pool_windows_tile(&c);
   if (!tiled) memset(arrays[2], 0, sizeof(float) * in_size);
-  int threads = c.threads > c.batch ? (int)c.batch : c.threads;
-  if (threads < 1) threads = 1;
-  PoolWork work[MAX_THREADS];
-  for (int t = 0; t < threads; t++) {
-    work[t] = (PoolWork){&c, arrays[0], arrays[1], arrays[2], c.batch * t / threads, c.batch * (t + 1) / threads, tiled, false};
-  }
-  bool ok = run_threads(run_max_pool_grad, work, sizeof work[0], threads, offsetof(PoolWork, failed), c.pool);
-  if (!ok) return throw_error(env, "maxPoolGrad", "out of memory");
+  if (!run_pool_images(run_max_pool_grad, &c, arrays[0], arrays[1], arrays[2], tiled)) return throw_error(env, "maxPoolGrad", "out of memory");
   return NULL;
 }
 
-// maxPool(x, y, y, geometry) (the conv functions' argument layout, y given twice): max pooling where the windows tile the input (stride = window, no
-// padding or dilation, as 2x2 stride 2 pooling), per window a vectorizable max over the channel
-// rows of its positions; images split over the threads. Throws for other geometries (the caller
-// keeps those on the wasm kernel).
-typedef struct {
-  const Conv *c;
-  const float *x;
-  float *y;
-  int64_t image_begin, image_end;
-  bool failed;
-} MaxPoolWork;
-
+// maxPool(x, y, y, geometry) (the conv functions' argument layout, y given twice): max pooling
+// where the windows tile the input (pool_windows_tile, as 2x2 stride 2 pooling), per window a
+// vectorizable max over the channel rows of its positions; images split over the threads. Throws
+// for other geometries (the caller keeps those on the wasm kernel). Its PoolWork's dx is y.
 static void *run_max_pool(void *argument) {
-  MaxPoolWork *w = (MaxPoolWork *)argument;
+  PoolWork *w = (PoolWork *)argument;
   const Conv *c = w->c;
   const int64_t channels = c->in_c;
   const size_t row = (size_t)(c->in_w * channels);
@@ -988,7 +990,7 @@ static void *run_max_pool(void *argument) {
     for (int64_t oy = 0; oy < c->out_h; oy++) {
       for (int64_t ox = 0; ox < c->out_w; ox++) {
         const float *corner = w->x + (size_t)(b * c->in_h + oy * c->filter_h) * row + (size_t)(ox * c->filter_w * channels);
-        float *restrict out = w->y + ((b * c->out_h + oy) * c->out_w + ox) * channels;
+        float *restrict out = w->dx + ((b * c->out_h + oy) * c->out_w + ox) * channels;
         memcpy(out, corner, sizeof(float) * (size_t)channels);
         for (int64_t fy = 0; fy < c->filter_h; fy++) {
           for (int64_t fx = fy == 0 ? 1 : 0; fx < c->filter_w; fx++) {
@@ -1007,19 +1009,11 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   size_t lengths[3];
   Conv c;
   if (!get_conv_args(env, info, "maxPool", arrays, lengths, &c)) return NULL;
-  const bool tiled = c.stride_h == c.filter_h && c.stride_w == c.filter_w && c.dilation_h == 1 && c.dilation_w == 1 &&
-                     c.pad_top == 0 && c.pad_left == 0 && c.out_h * c.filter_h <= c.in_h && c.out_w * c.filter_w <= c.in_w;
-  if (!tiled || c.out_c != c.in_c) return throw_error(env, "maxPool", "only windows that tile the input");
+  if (!pool_windows_tile(&c) || c.out_c != c.in_c) return throw_error(env, "maxPool", "only windows that tile the input");
   if (lengths[0] < (size_t)(c.batch * c.in_h * c.in_w * c.in_c) || lengths[1] < (size_t)(c.rows * c.in_c)) {
     return throw_error(env, "maxPool", "an array is too short");
   }
-  int threads = c.threads > c.batch ? (int)c.batch : c.threads;
-  if (threads < 1) threads = 1;
-  MaxPoolWork work[MAX_THREADS];
-  for (int t = 0; t < threads; t++) {
-    work[t] = (MaxPoolWork){&c, arrays[0], arrays[1], c.batch * t / threads, c.batch * (t + 1) / threads, false};
-  }
-  run_threads(run_max_pool, work, sizeof work[0], threads, offsetof(MaxPoolWork, failed), c.pool);
+  run_pool_images(run_max_pool, &c, arrays[0], NULL, arrays[1], true);
   return NULL;
 }
 
