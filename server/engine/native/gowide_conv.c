@@ -16,9 +16,9 @@
 // output pixels are processed in chunks of rows that keep it in cache, and a 1x1 stride-1 unpadded
 // convolution skips it (x itself is the matrix). Work is split over `threads` POSIX threads by
 // chunks (each calling sgemm with OpenBLAS's own threading at 1); the filter gradient is summed per
-// thread, then added up. Where out_c (of the conv, or of the input gradient's conv of dy) is 8 or 16
-// (or more with short windows), the forward conv, the filter gradient and the stride-1 input
-// gradient run a direct convolution instead (below).
+// thread, then added up. Where out_c (of the conv, or of the input gradient's convs of dy) is 8 or
+// 16 (or more with short windows), the forward conv and both gradients run a direct convolution
+// instead (below).
 
 #include <math.h>
 #include <pthread.h>
@@ -453,8 +453,8 @@ static bool run_parallel(const Conv *c, WorkKind kind, const float *a, const flo
 // [fh, fw, ci, co], is a run of filter_w * in_c rows of out_c values per kh). Windows crossing the
 // left or right edge read from a copy of the image padded with zero columns (made once per image,
 // only when needed); window rows above or below the image read a row of zeros. Images are split
-// over the threads. The input gradient of a stride-1 conv is the same computation on dy with the
-// filter flipped and its in/out channels swapped (see direct_input_gradient).
+// over the threads. The input gradient is the same computation on dy with the filter flipped and
+// its in/out channels swapped (per class of dx pixels for strides above 1: direct_input_gradient).
 
 typedef float v8 __attribute__((vector_size(32)));
 
@@ -463,6 +463,7 @@ typedef float v8 __attribute__((vector_size(32)));
 
 typedef struct {
   int64_t batch, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+  int64_t y_image, y_row, y_pixel; // floats between y's images, rows and pixels; 0: y is contiguous
 } Direct;
 
 // acc[p] += sum over kh, j of rows[p][kh][j] * filter[kh][j][0..co): P pixels, NV vectors of 8
@@ -562,6 +563,7 @@ static void *direct_images(void *argument) {
   } else {
     memset(buffer, 0, sizeof(float) * ((size_t)row_width + copy_size));
     const int64_t pixels = d->out_h * d->out_w, image_size = d->in_h * d->in_w * ci;
+    const int64_t y_row = d->y_row > 0 ? d->y_row : d->out_w * d->out_c, y_pixel = d->y_pixel > 0 ? d->y_pixel : d->out_c;
     const float *rows[DIRECT_MAX_PIXELS * DIRECT_MAX_FILTER];
     float *out[DIRECT_MAX_PIXELS];
     for (int64_t b = w->image_begin; b < w->image_end; b++) {
@@ -572,7 +574,7 @@ static void *direct_images(void *argument) {
         }
         image = image_copy;
       }
-      float *y = w->y + b * pixels * d->out_c;
+      float *y = w->y + b * (d->y_image > 0 ? d->y_image : pixels * d->out_c);
       for (int64_t p0 = 0; p0 < pixels; p0 += pixels_per_block) {
         for (int p = 0; p < pixels_per_block; p++) {
           // Past the last pixel: repeat it into the scratch output (a partial last block).
@@ -582,7 +584,7 @@ static void *direct_images(void *argument) {
             const int64_t iy = oy * d->stride_h + kh - d->pad_top;
             rows[p * DIRECT_MAX_FILTER + kh] = (iy >= 0 && iy < d->in_h ? image + iy * row_width : zero_row) + column;
           }
-          out[p] = p0 + p < pixels ? y + q * d->out_c : scratch;
+          out[p] = p0 + p < pixels ? y + oy * y_row + (q % d->out_w) * y_pixel : scratch;
         }
         for (int64_t g = 0; g < d->out_c; g += DIRECT_GROUP) {
           const int64_t width = d->out_c - g < DIRECT_GROUP ? d->out_c - g : DIRECT_GROUP;
@@ -614,39 +616,82 @@ static bool direct_conv(const Direct *d, const float *x, const float *filter, fl
   return run_threads(direct_images, work, sizeof work[0], threads, offsetof(DirectWork, failed), use_pool);
 }
 
+// The direct convolution computing c itself (y contiguous).
+static Direct direct_of(const Conv *c) {
+  return (Direct){c->batch, c->in_h, c->in_w, c->in_c, c->out_h, c->out_w, c->out_c, c->filter_h, c->filter_w,
+                  c->stride_h, c->stride_w, c->pad_top, c->pad_left, 0, 0, 0};
+}
+
 // The forward conv of c directly, when it applies (false: not done, use im2col).
 static bool direct_forward(const Conv *c, const float *x, const float *filter, float *y, bool *ok) {
-  const Direct d = {c->batch, c->in_h, c->in_w, c->in_c, c->out_h, c->out_w, c->out_c, c->filter_h, c->filter_w,
-                    c->stride_h, c->stride_w, c->pad_top, c->pad_left};
+  const Direct d = direct_of(c);
   if (c->dilation_h != 1 || c->dilation_w != 1 || !direct_applies(&d)) return false;
   *ok = direct_conv(&d, x, filter, y, c->bias, c->activation, c->alpha, c->threads, c->pool);
   return true;
 }
 
-// The input gradient of a stride-1 conv: dx[iy, ix, i] = sum over kh, kw, o of
-// dy[iy + pad_top - kh, ix + pad_left - kw, o] * filter[kh, kw, i, o], i.e. a conv of dy (pads
-// filter - 1 - pad) with the filter flipped in both axes and its channel axes swapped.
+// The input gradient: dx[iy, ix, i] = sum over kh, kw, o of dy[(iy + pad_top - kh) / stride_h,
+// (ix + pad_left - kw) / stride_w, o] * filter[kh, kw, i, o] where the divisions are exact. For
+// stride 1 that is a conv of dy (pads filter - 1 - pad) with the filter flipped in both axes and its
+// channel axes swapped. For stride s, each class of dx pixels (iy = ry + s a, ix = rx + s b) takes
+// the taps kh = kh0 + s t (kh0 = (ry + pad_top) mod s), so it is such a conv too, with a sub-filter
+// of those taps, writing every s-th pixel of dx; a class without taps is zero.
+#define DIRECT_MAX_STRIDE 4
+
 static bool direct_input_gradient(const Conv *c, const float *dy, const float *filter, float *dx, bool *ok) {
-  const Direct d = {c->batch, c->out_h, c->out_w, c->out_c, c->in_h, c->in_w, c->in_c, c->filter_h, c->filter_w,
-                    1, 1, c->filter_h - 1 - c->pad_top, c->filter_w - 1 - c->pad_left};
-  if (c->stride_h != 1 || c->stride_w != 1 || c->dilation_h != 1 || c->dilation_w != 1 || !direct_applies(&d)) return false;
-  const int64_t fh = c->filter_h, fw = c->filter_w, ci = c->in_c, co = c->out_c;
-  float *flipped = malloc(sizeof(float) * (size_t)(fh * fw * ci * co));
-  if (flipped == NULL) {
+  const int64_t sh = c->stride_h, sw = c->stride_w, fh = c->filter_h, fw = c->filter_w, ci = c->in_c, co = c->out_c;
+  if (c->dilation_h != 1 || c->dilation_w != 1 || sh > DIRECT_MAX_STRIDE || sw > DIRECT_MAX_STRIDE) return false;
+  Direct classes[DIRECT_MAX_STRIDE * DIRECT_MAX_STRIDE];
+  int64_t first_tap[DIRECT_MAX_STRIDE * DIRECT_MAX_STRIDE][2];
+  for (int64_t ry = 0; ry < sh; ry++) {
+    for (int64_t rx = 0; rx < sw; rx++) {
+      const int64_t kh0 = (ry + c->pad_top) % sh, kw0 = (rx + c->pad_left) % sw;
+      const int64_t taps_h = kh0 < fh ? (fh - kh0 + sh - 1) / sh : 0, taps_w = kw0 < fw ? (fw - kw0 + sw - 1) / sw : 0;
+      const int64_t shift_h = (ry + c->pad_top - kh0) / sh, shift_w = (rx + c->pad_left - kw0) / sw;
+      Direct *d = &classes[ry * sw + rx];
+      *d = (Direct){c->batch, c->out_h, c->out_w, co, ry < c->in_h ? (c->in_h - ry + sh - 1) / sh : 0,
+                    rx < c->in_w ? (c->in_w - rx + sw - 1) / sw : 0, ci, taps_h, taps_w, 1, 1, taps_h - 1 - shift_h,
+                    taps_w - 1 - shift_w, c->in_h * c->in_w * ci, sh * c->in_w * ci, sw * ci};
+      first_tap[ry * sw + rx][0] = kh0;
+      first_tap[ry * sw + rx][1] = kw0;
+      const bool empty = taps_h == 0 || taps_w == 0 || d->out_h == 0 || d->out_w == 0;
+      if (!empty && !direct_applies(d)) return false;
+    }
+  }
+  float *sub_filters = malloc(sizeof(float) * (size_t)(fh * fw * ci * co)); // the classes' taps partition the filter's
+  if (sub_filters == NULL) {
     *ok = false;
     return true;
   }
-  for (int64_t kh = 0; kh < fh; kh++) {
-    for (int64_t kw = 0; kw < fw; kw++) {
-      const float *source = filter + ((fh - 1 - kh) * fw + (fw - 1 - kw)) * ci * co;
-      float *target = flipped + (kh * fw + kw) * co * ci;
-      for (int64_t o = 0; o < co; o++) {
-        for (int64_t i = 0; i < ci; i++) target[o * ci + i] = source[i * co + o];
+  *ok = true;
+  float *sub = sub_filters;
+  for (int64_t r = 0; r < sh * sw; r++) {
+    const Direct *d = &classes[r];
+    float *target_dx = dx + ((r / sw) * c->in_w + r % sw) * ci;
+    if (d->filter_h == 0 || d->filter_w == 0) { // no tap reaches these pixels
+      for (int64_t b = 0; b < c->batch; b++) {
+        for (int64_t a = 0; a < d->out_h; a++) {
+          for (int64_t x = 0; x < d->out_w; x++) memset(target_dx + b * d->y_image + a * d->y_row + x * d->y_pixel, 0, sizeof(float) * (size_t)ci);
+        }
+      }
+      continue;
+    }
+    if (d->out_h == 0 || d->out_w == 0) continue;
+    // sub[t, u, o, i] = filter[kh0 + sh (T - 1 - t), kw0 + sw (U - 1 - u), i, o]
+    for (int64_t t = 0; t < d->filter_h; t++) {
+      for (int64_t u = 0; u < d->filter_w; u++) {
+        const int64_t kh = first_tap[r][0] + sh * (d->filter_h - 1 - t), kw = first_tap[r][1] + sw * (d->filter_w - 1 - u);
+        const float *source = filter + (kh * fw + kw) * ci * co;
+        float *target = sub + (t * d->filter_w + u) * co * ci;
+        for (int64_t o = 0; o < co; o++) {
+          for (int64_t i = 0; i < ci; i++) target[o * ci + i] = source[i * co + o];
+        }
       }
     }
+    *ok = direct_conv(d, dy, sub, target_dx, NULL, 0, 0.0f, c->threads, c->pool) && *ok;
+    sub += d->filter_h * d->filter_w * co * ci;
   }
-  *ok = direct_conv(&d, dy, flipped, dx, NULL, 0, 0.0f, c->threads, c->pool);
-  free(flipped);
+  free(sub_filters);
   return true;
 }
 
@@ -753,8 +798,7 @@ static void *direct_filter_images(void *argument) {
 
 // The filter gradient of c directly, when it applies (false: not done, use im2col).
 static bool direct_filter_gradient(const Conv *c, const float *x, const float *dy, float *dfilter, bool *ok) {
-  const Direct d = {c->batch, c->in_h, c->in_w, c->in_c, c->out_h, c->out_w, c->out_c, c->filter_h, c->filter_w,
-                    c->stride_h, c->stride_w, c->pad_top, c->pad_left};
+  const Direct d = direct_of(c);
   if (c->dilation_h != 1 || c->dilation_w != 1 || !direct_applies(&d)) return false;
   int threads = c->threads > c->batch ? (int)c->batch : c->threads;
   if (threads < 1) threads = 1;
