@@ -142,8 +142,8 @@ export interface ArmResult {
 export interface StageStatus {
   stage: PhaseName;
   state: RunState;
-  /** Imitation blocks: index, state and last loss. */
-  /** Imitated blocks; `from` (below index) when blocks from..index imitated together as one group. */
+  /** Imitated blocks: index, state and last loss; `from` (below index) when blocks from..index
+   *  imitated together as one group. */
   blocks?: { index: number; from?: number; state: BlockState; loss?: number; startLoss?: number }[];
   lastLoss?: number;
   accuracy?: number;

@@ -46,6 +46,8 @@ export function summaryTable(summary: RunSummary): string {
     ]);
   }
   const lines = [table(rows)];
+  const weak = weakTeacherLine(summary);
+  if (weak) lines.push(weak);
   const d = summary.diagnostics;
   if (d) {
     const stages = Object.entries(d.stageSeconds)
@@ -68,6 +70,18 @@ export function summaryTable(summary: RunSummary): string {
   }
   lines.push(`run folder: ${summary.runDir}`);
   return lines.join('\n');
+}
+
+/** A wide net no better than the thin net trained from scratch gives imitation nothing to pass on
+ *  (seen on a 10-layer plain CNN whose wide net trained poorly on one seed). */
+export function weakTeacherLine(summary: RunSummary): string | undefined {
+  const wide = summary.arms.wide?.accuracy.perSeed;
+  const scratch = summary.arms.scratch?.accuracy.perSeed;
+  if (!wide || !scratch || wide.length !== scratch.length) return undefined;
+  const weak = wide.map((w, i) => [w, scratch[i]]).filter(([w, s]) => w <= s);
+  if (weak.length === 0) return undefined;
+  const pairs = weak.map(([w, s]) => `${(w * 100).toFixed(1)} vs ${(s * 100).toFixed(1)}`).join(', ');
+  return `warning: the wide net was no better than scratch on ${weak.length} of ${wide.length} seeds (${pairs}), so imitation had little to pass on there; train it longer (wide.epochs) or at a lower wide.learningRate`;
 }
 
 export interface JsonReport {
