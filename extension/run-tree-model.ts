@@ -81,9 +81,15 @@ export function stageLabel(stage: StageStatus): string {
   return PHASE_LABELS[stage.stage];
 }
 
+/** "10 blocks", or "8 blocks in 3 groups" when blocks imitated together (the run lists one per group). */
+function blockCountText(blocks: NonNullable<StageStatus['blocks']>): string {
+  const total = blocks.reduce((n, b) => Math.max(n, b.index + 1), 0);
+  return blocks.some((b) => b.from !== undefined) ? `${total} blocks in ${blocks.length} groups` : `${blocks.length} blocks`;
+}
+
 export function stageDescription(stage: StageStatus): string {
   const figure = stageFigure(stage);
-  const blocks = stage.blocks?.length ? `${stage.blocks.length} blocks` : undefined;
+  const blocks = stage.blocks?.length ? blockCountText(stage.blocks) : undefined;
   return [stage.state === 'done' ? undefined : stage.state, figure, stage.stage === 'imitate' ? blocks : undefined].filter(Boolean).join(' · ');
 }
 

@@ -2,7 +2,8 @@
 // baseline) and variations of it: icons, context values, descriptions, ids, what can start next.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunSummary } from '../../server/protocol';
+import { blockTitle } from '../../server/block-title';
+import type { RunSummary, StageStatus } from '../../server/protocol';
 import { hasFinished, remainingStages, resultLine, stageReadiness } from '../../server/editor/run-figures';
 import {
   blockDescription,
@@ -44,6 +45,9 @@ test('descriptions show the latest figure: accuracy, block losses, live progress
   assert.equal(stageDescription(wide), 'val acc 67.4%');
   assert.equal(stageDescription(imitate), 'warm-start acc 14.1% · 10 blocks');
   assert.equal(blockDescription(imitate.blocks![0]), 'loss 0.908 (from 2.04)');
+  const staged: StageStatus = { stage: 'imitate', state: 'done', blocks: [{ index: 2, from: 0, state: 'done' }, { index: 5, from: 3, state: 'done' }, { index: 7, from: 6, state: 'done' }] };
+  assert.equal(stageDescription(staged), '8 blocks in 3 groups');
+  assert.equal(blockTitle(staged.blocks![1]), 'Blocks 4-6');
   assert.equal(runDescription(recorded), 'stopped');
   const live = runDescription(withState(recorded, 'running'), { runId: recorded.runId, phase: 'imitate', seed: 1, block: 2, fraction: 0.42, message: '', etaSeconds: 95 });
   assert.equal(live, '42% · imitate block 3, 2 min left');
