@@ -152,7 +152,7 @@ async function imitateGroup(ctx: StageContext, thin: BlockNet, wide: BlockNet, {
   // yet, and at a high rate they switch ReLU units off for good (measured: half of a conv block's
   // channels). The block is held fixed meanwhile; the steps come out of the block's own budget.
   const projections = [...(outProjection?.trainableVariables() ?? []), ...(inProjection?.trainableVariables() ?? [])];
-  const projectionSteps = projections.length > 0 ? Math.min(steps - 1, Math.round(cfg.projectionWarmup * steps)) : 0;
+  const projectionSteps = projections.length > 0 ? Math.max(0, Math.min(steps - 1, Math.round(cfg.projectionWarmup * steps))) : 0;
   const phases = [
     { groups: [{ variables: projections, lrMultiplier: 1 }], steps: projectionSteps, offset: 0 },
     { groups, steps: steps - projectionSteps, offset: projectionSteps },

@@ -48,9 +48,11 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Steps for a (possibly fractional) number of epochs; at least one. */
+/** Steps for a (possibly fractional) number of epochs: none for 0 epochs (a skipped phase; one
+ *  Adam step moves every weight by about the learning rate, which cost a warm-started MLP 2-3 points),
+ *  otherwise at least one. */
 export function stepsFor(epochs: number, stepsPerEpoch: number): number {
-  return Math.max(1, Math.round(epochs * stepsPerEpoch));
+  return epochs > 0 ? Math.max(1, Math.round(epochs * stepsPerEpoch)) : 0;
 }
 
 export async function trainPhase(o: PhaseOptions): Promise<PhaseResult> {

@@ -1,0 +1,32 @@
+// Epoch budgets as step counts: a phase given 0 epochs takes no step at all.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildNet, buildProjection } from '../../server/models';
+import { buildThinNet, type StageContext, type StageReporter } from '../../server/method/context';
+import { allVariables, trainClassifier } from '../../server/method/classifier-phase';
+import { stepsFor } from '../../server/method/train-loop';
+import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
+
+const quiet: StageReporter = { metric: () => undefined, steps: () => undefined, log: () => undefined };
+
+test('stepsFor: none for 0 epochs, at least one for any positive budget', () => {
+  assert.equal(stepsFor(0, 40), 0);
+  assert.equal(stepsFor(0.001, 40), 1);
+  assert.equal(stepsFor(0.5, 40), 20);
+  assert.equal(stepsFor(2, 40), 80);
+});
+
+test('a fine-tune of 0 epochs leaves the net exactly as it was', async () => {
+  await useWasm();
+  const experiment = tinyExperiment();
+  const ctx: StageContext = { experiment, data: syntheticDataset(), seed: 1, factory: { buildNet, buildProjection }, report: quiet, readEvery: 10 };
+  const net = buildThinNet(ctx);
+  try {
+    const before = allVariables(net).map((v) => v.dataSync().slice());
+    const result = await trainClassifier(ctx, { phase: 'finetune', net, ...experiment.finetune, epochs: 0 });
+    assert.equal(result.steps, 0);
+    allVariables(net).forEach((v, i) => assert.deepEqual(v.dataSync(), before[i]));
+  } finally {
+    net.dispose();
+  }
+});
