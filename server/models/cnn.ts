@@ -24,8 +24,10 @@ export function buildCnn(spec: NetSpec): LayerBlockNet {
   const addConvUnit = (layers: Record<string, tf.layers.Layer>, part: string, key: string, filters: number) => {
     layers[key] = make.conv(part, key, { filters, kernelSize: model.kernelSize, initFor: 'act', activate: !norm, useBias: !norm });
     if (norm) {
-      layers[`${key}_bn`] = make.batchNorm(part, `${key}_bn`);
-      layers[`${key}_act`] = make.activationLayer(part, `${key}_act`);
+      // The BatchNorm's only consumer is the activation: fused with it where possible.
+      const { bn, act } = make.batchNormActivation(part, `${key}_bn`, `${key}_act`);
+      layers[`${key}_bn`] = bn;
+      layers[`${key}_act`] = act;
     }
   };
   const runConvUnit = <T extends AnyTensor>(x: T, run: RunLayer, key: string): T =>

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../experiment/types';
 import { activationInitializer, layerSeed, linearInitializer } from './initializers';
 import { layerName } from './layer-part';
-import { FusedTrainingBatchNormalization } from './normalization-layers';
+import { FusableRelu, FusedTrainingBatchNormalization } from './normalization-layers';
 import { PlainConv2D } from './conv-layer';
 import { registerGeluActivation } from '../engine/kernels/gelu';
 
@@ -64,6 +64,18 @@ export class LayerFactory {
   /** BatchNormalization, with the fused training op on wasm+native (./normalization-layers.ts). */
   batchNorm(part: string, key: string): tf.layers.Layer {
     return new FusedTrainingBatchNormalization({ name: layerName(part, key), momentum: BATCH_NORM_MOMENTUM, epsilon: 1e-5 });
+  }
+
+  /**
+   * batchNorm then the activation layer, for a BatchNorm whose only consumer is that activation:
+   * with 'relu' the two run as one fused op in training (./normalization-layers.ts). Same layers,
+   * names and configs as batchNorm and activationLayer.
+   */
+  batchNormActivation(part: string, bnKey: string, actKey: string): { bn: tf.layers.Layer; act: tf.layers.Layer } {
+    const bn = this.batchNorm(part, bnKey);
+    if (this.activation !== 'relu') return { bn, act: this.activationLayer(part, actKey) };
+    (bn as FusedTrainingBatchNormalization).reluFollows = true;
+    return { bn, act: new FusableRelu({ name: layerName(part, actKey), activation: 'relu' }) };
   }
 
   activationLayer(part: string, key: string): tf.layers.Layer {

@@ -4,6 +4,9 @@
 //     over the activation (inference stays the layer's own: one batch-norm kernel already);
 //   LayerNormalization: one pass forward and one back instead of moments, four Tiles and the
 //     batch-norm kernel, and their gradients.
+//   A BatchNormalization directly followed by a ReLU layer (reluFollows, set by the model's builder
+//     when the ReLU is the BatchNorm's only consumer) computes max(0, y) in the same kernels in
+//     training; the ReLU layer (FusableRelu) then passes that output on without another pass.
 // Everywhere else they are the layers themselves. Same weights, same config and the same class
 // names, so checkpoints and exported models are unchanged and load into the standard layers.
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +16,7 @@ import type {
   LayerNormalization,
   LayerNormalizationLayerArgs,
 } from '@tensorflow/tfjs-layers/dist/layers/normalization';
-import { batchNormTraining, layerNorm } from '../engine/kernels/fused-normalization';
+import { batchNormReluTraining, batchNormTraining, layerNorm } from '../engine/kernels/fused-normalization';
 
 type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -33,14 +36,26 @@ interface BatchNormState {
 const BatchNormalizationLayer = tf.layers.batchNormalization().constructor as new (args?: BatchNormalizationLayerArgs) => BatchNormalization;
 const LayerNormalizationLayer = tf.layers.layerNormalization().constructor as new (args?: LayerNormalizationLayerArgs) => LayerNormalization;
 
+/** Outputs of fused BatchNorm + ReLU: already through the ReLU that follows. */
+const reluApplied = new WeakSet<tf.Tensor>();
+
 export class FusedTrainingBatchNormalization extends BatchNormalizationLayer {
+  /**
+   * Set by the model's builder (not part of the config) when this layer's only consumer is a
+   * FusableRelu layer: then training outputs max(0, y), which that layer passes on.
+   */
+  reluFollows = false;
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const state = this as unknown as BatchNormState;
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const lastAxis = state.axis === -1 || state.axis === x.rank - 1;
     if (kwargs.training !== true || !lastAxis || state.gamma == null || state.beta == null) return super.call(inputs, kwargs);
-    const fused = batchNormTraining(x, state.gamma.read(), state.beta.read(), state.epsilon);
+    const [gamma, beta] = [state.gamma.read(), state.beta.read()];
+    const withRelu = this.reluFollows ? batchNormReluTraining(x, gamma, beta, state.epsilon) : null;
+    const fused = withRelu ?? batchNormTraining(x, gamma, beta, state.epsilon);
     if (fused == null) return super.call(inputs, kwargs);
+    if (withRelu != null) reluApplied.add(fused.y);
     // The moving averages as the layer updates them: moving - (moving - batch value) * (1 - momentum).
     for (const [variable, value] of [[state.movingMean, fused.mean], [state.movingVariance, fused.variance]] as const) {
       tf.tidy(() => {
@@ -50,6 +65,20 @@ export class FusedTrainingBatchNormalization extends BatchNormalizationLayer {
     }
     tf.dispose([fused.mean, fused.variance]);
     return fused.y;
+  }
+}
+
+const ActivationLayer = tf.layers.activation({ activation: 'relu' }).constructor as new (args: { name?: string; activation: 'relu' }) => tf.layers.Layer;
+
+/**
+ * tf.layers' Activation('relu') that passes on a FusedTrainingBatchNormalization output already
+ * through the ReLU (as a reshape, which shares the data: the layer copies an input returned as is).
+ */
+export class FusableRelu extends ActivationLayer {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (reluApplied.has(x)) return tf.reshape(x, x.shape);
+    return super.call(inputs, kwargs);
   }
 }
 

@@ -24,7 +24,7 @@ export function buildResnet(spec: NetSpec): LayerBlockNet {
   const make = new LayerFactory(spec.seed, model.activation);
   const norm = model.normalization;
 
-  /** Adds conv (+ bn) under `key` / `${key}_bn`. */
+  /** Adds conv (+ bn) under `key` / `${key}_bn`, and the activation that follows under `actKey` if given. */
   const addConv = (
     layers: Record<string, tf.layers.Layer>,
     part: string,
@@ -33,16 +33,24 @@ export function buildResnet(spec: NetSpec): LayerBlockNet {
     kernelSize: number,
     strides: number,
     initFor: Nonlinearity,
+    actKey?: string,
   ) => {
     layers[key] = make.conv(part, key, { filters, kernelSize, strides, initFor, activate: false, useBias: !norm });
-    if (norm) layers[`${key}_bn`] = make.batchNorm(part, `${key}_bn`);
+    if (norm && actKey != null) {
+      // The BatchNorm's only consumer is the activation: fused with it where possible.
+      const { bn, act } = make.batchNormActivation(part, `${key}_bn`, actKey);
+      layers[`${key}_bn`] = bn;
+      layers[actKey] = act;
+    } else {
+      if (norm) layers[`${key}_bn`] = make.batchNorm(part, `${key}_bn`);
+      if (actKey != null) layers[actKey] = make.activationLayer(part, actKey);
+    }
   };
   const runConv = <T extends AnyTensor>(x: T, run: RunLayer, key: string): T => (norm ? run(`${key}_bn`, run(key, x)) : run(key, x));
 
   const stemWidth = spec.mode === 'all' ? scaled(model.width, spec.factors[0]) : model.width;
   const stemLayers: Record<string, tf.layers.Layer> = {};
-  addConv(stemLayers, 'stem', 'conv', stemWidth, model.kernelSize, 1, 'act');
-  stemLayers.act = make.activationLayer('stem', 'act');
+  addConv(stemLayers, 'stem', 'conv', stemWidth, model.kernelSize, 1, 'act', 'act');
   const stem = new LayerPart('stem', data.exampleShape, stemLayers, (x, run) => run('act', runConv(x, run, 'conv')));
 
   const blocks: LayerPart[] = [];
@@ -55,10 +63,8 @@ export function buildResnet(spec: NetSpec): LayerBlockNet {
     const strides = model.downsampleAt.includes(i) ? 2 : 1;
     const projectShortcut = strides !== 1 || inWidth !== outWidth;
     const layers: Record<string, tf.layers.Layer> = {};
-    addConv(layers, part, 'reduce', inner, 1, 1, 'act');
-    layers.reduce_act = make.activationLayer(part, 'reduce_act');
-    addConv(layers, part, 'conv', inner, model.kernelSize, strides, 'act');
-    layers.conv_act = make.activationLayer(part, 'conv_act');
+    addConv(layers, part, 'reduce', inner, 1, 1, 'act', 'reduce_act');
+    addConv(layers, part, 'conv', inner, model.kernelSize, strides, 'act', 'conv_act');
     addConv(layers, part, 'expand', outWidth, 1, 1, 'act');
     if (projectShortcut) addConv(layers, part, 'shortcut', outWidth, 1, strides, 'linear');
     layers.add = tf.layers.add({ name: `${part}_add` });

@@ -10,29 +10,43 @@
 // layer's: y = (x - mean) / sqrt(variance + epsilon) * scale + offset with the batch's mean and
 // biased variance of each channel (the last axis).
 //
+// batchNormReluTraining: the same followed by a ReLU (GowideBatchNormReluTrain and its gradient,
+// which takes the output y and passes dy back where y > 0): one pass less forward and back, and
+// two kernels less, than batchNormTraining then relu.
+//
 // layerNorm: tf.layers' LayerNormalization (over the last axis) takes moments, tiles them and the
 // scale and offset over the whole activation, then runs the batch-norm kernel, and differentiates
 // through all of it. Here GowideLayerNorm and GowideLayerNormGrad, one pass each; the same values.
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../native/elementwise-kernels';
+import {
+  BATCH_NORM_RELU_TRAIN,
+  BATCH_NORM_RELU_TRAIN_GRAD,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+} from '../native/elementwise-kernels';
 import { wasmKernelActive } from './registry';
 
-const batchNormTrainGrad: GradConfig = {
-  kernelName: BATCH_NORM_TRAIN,
+/** The gradient of GowideBatchNormTrain, or with relu of GowideBatchNormReluTrain (which saves y too). */
+const batchNormTrainGrad = (relu: boolean): GradConfig => ({
+  kernelName: relu ? BATCH_NORM_RELU_TRAIN : BATCH_NORM_TRAIN,
   inputsToSave: ['x', 'scale'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [relu, true, true],
   gradFunc: (dys, saved, attrs: NamedAttrMap) => {
     // dmean and dvariance are zeros unless something differentiable used the statistics.
     const [dy, dmean, dvariance] = dys as Tensor[];
-    const [x, scale, mean, variance] = saved;
-    const inputs = { x, dy, mean, variance, scale, dmean, dvariance };
+    const [x, scale, ...outputs] = saved;
+    const [mean, variance] = relu ? outputs.slice(1) : outputs;
+    const inputs = { x, dy, mean, variance, scale, dmean, dvariance, ...(relu ? { y: outputs[0] } : {}) };
     // All three at once, here: a closure runs inside its own tidy, which would dispose the others.
-    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, inputs, attrs) as Tensor[];
+    const kernel = relu ? BATCH_NORM_RELU_TRAIN_GRAD : BATCH_NORM_TRAIN_GRAD;
+    const [dx, dscale, doffset] = tf.engine().runKernel(kernel, inputs, attrs) as Tensor[];
     return { x: () => dx, scale: () => dscale, offset: () => doffset };
   },
-};
+});
 
 const layerNormGrad: GradConfig = {
   kernelName: LAYER_NORM,
@@ -74,7 +88,18 @@ export function batchNormTrainingAvailable(): boolean {
  */
 export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number): { y: Tensor; mean: Tensor; variance: Tensor } | null {
   if (!batchNormTrainingAvailable() || !fitsLastAxis(x, scale, offset)) return null;
-  if (getGradient(BATCH_NORM_TRAIN) == null) registerGradient(batchNormTrainGrad);
+  if (getGradient(BATCH_NORM_TRAIN) == null) registerGradient(batchNormTrainGrad(false));
   const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { varianceEpsilon: epsilon }) as Tensor[];
+  return { y, mean, variance };
+}
+
+/**
+ * batchNormTraining followed by a ReLU: y = max(0, the batch norm), with the batch's mean and
+ * variance (before the ReLU); differentiable in x, scale and offset. Null where it cannot run.
+ */
+export function batchNormReluTraining(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number): { y: Tensor; mean: Tensor; variance: Tensor } | null {
+  if (!wasmKernelActive(BATCH_NORM_RELU_TRAIN) || !wasmKernelActive(BATCH_NORM_RELU_TRAIN_GRAD) || !fitsLastAxis(x, scale, offset)) return null;
+  if (getGradient(BATCH_NORM_RELU_TRAIN) == null) registerGradient(batchNormTrainGrad(true));
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_RELU_TRAIN, { x, scale, offset }, { varianceEpsilon: epsilon }) as Tensor[];
   return { y, mean, variance };
 }

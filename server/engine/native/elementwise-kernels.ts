@@ -85,22 +85,11 @@ export interface ElementwiseAddon {
     channels: number,
     epsilon: number,
   ): void;
-  batchNormTrainGrad(
-    ...args: [
-      x: Float32Array,
-      dy: Float32Array,
-      mean: Float32Array,
-      variance: Float32Array,
-      scale: Float32Array | null,
-      dmean: Float32Array | null,
-      dvariance: Float32Array | null,
-      dx: Float32Array,
-      dscale: Float32Array,
-      doffset: Float32Array,
-      channels: number,
-      epsilon: number,
-    ]
-  ): void;
+  /** batchNormTrain's arguments; y = max(0, the batch norm). */
+  batchNormReluTrain(...args: Parameters<ElementwiseAddon['batchNormTrain']>): void;
+  /** batchNormTrainGrad's arrays, then y (batchNormReluTrain's output), channels and epsilon. */
+  batchNormReluTrainGrad(...args: [...BatchNormTrainGradArrays, y: Float32Array, channels: number, epsilon: number]): void;
+  batchNormTrainGrad(...args: [...BatchNormTrainGradArrays, channels: number, epsilon: number]): void;
   layerNorm(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number): void;
   layerNormGrad(
     ...args: [x: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number]
@@ -117,6 +106,20 @@ export interface ElementwiseAddon {
     params: Float32Array,
   ): void;
 }
+
+/** The arrays of batchNormTrainGrad: inputs, then outputs. */
+type BatchNormTrainGradArrays = [
+  x: Float32Array,
+  dy: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  scale: Float32Array | null,
+  dmean: Float32Array | null,
+  dvariance: Float32Array | null,
+  dx: Float32Array,
+  dscale: Float32Array,
+  doffset: Float32Array,
+];
 
 /** The arrays both batch-norm gradients take: inputs, then outputs. */
 type BatchNormGradArrays = [
@@ -150,6 +153,13 @@ export const GELU_GRAD = 'GowideGeluGrad';
  */
 export const BATCH_NORM_TRAIN = 'GowideBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'GowideBatchNormTrainGrad';
+/**
+ * The same followed by a ReLU, in one pass each: GowideBatchNormReluTrain's y is max(0, the batch
+ * norm); GowideBatchNormReluTrainGrad takes GowideBatchNormTrainGrad's inputs and y (the forward
+ * output), and passes dy back only where y > 0.
+ */
+export const BATCH_NORM_RELU_TRAIN = 'GowideBatchNormReluTrain';
+export const BATCH_NORM_RELU_TRAIN_GRAD = 'GowideBatchNormReluTrainGrad';
 
 /**
  * Names of our layer-norm kernels. GowideLayerNorm: inputs x [..., D], scale and offset [D] (each
@@ -503,29 +513,40 @@ function perChannelInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], 
   return channels;
 }
 
-function batchNormTrain({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
-  const channels = perChannelInputs(BATCH_NORM_TRAIN, inputs, ['scale', 'offset']);
-  const x = inputs.x as TensorInfo;
-  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
-  const [y, mean, variance] = outputs.map((t) => view(backend, t));
-  addon!.batchNormTrain(view(backend, x), optionalView(backend, inputs.scale), optionalView(backend, inputs.offset), y, mean, variance, channels, epsilonOf(attrs));
-  return outputs;
-}
+/** GowideBatchNormTrain, or with relu GowideBatchNormReluTrain. */
+const batchNormTrain =
+  (relu: boolean) =>
+  ({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] => {
+    const channels = perChannelInputs(relu ? BATCH_NORM_RELU_TRAIN : BATCH_NORM_TRAIN, inputs, ['scale', 'offset']);
+    const x = inputs.x as TensorInfo;
+    const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
+    const [y, mean, variance] = outputs.map((t) => view(backend, t));
+    const args = [view(backend, x), optionalView(backend, inputs.scale), optionalView(backend, inputs.offset), y, mean, variance, channels, epsilonOf(attrs)] as const;
+    if (relu) addon!.batchNormReluTrain(...args);
+    else addon!.batchNormTrain(...args);
+    return outputs;
+  };
 
-function batchNormTrainGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
-  const channels = perChannelInputs(BATCH_NORM_TRAIN_GRAD, inputs, ['mean', 'variance', 'scale', 'dmean', 'dvariance']);
-  const x = inputs.x as TensorInfo;
-  const dy = inputs.dy as TensorInfo;
-  if (dy == null || dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape) || inputs.mean == null || inputs.variance == null) {
-    throw new Error(`${BATCH_NORM_TRAIN_GRAD}: needs dy (float32, x's shape), mean and variance`);
-  }
-  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
-  const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
-  const [mean, variance] = [inputs.mean, inputs.variance].map((t) => view(backend, t as TensorInfo));
-  const [scale, dmean, dvariance] = [inputs.scale, inputs.dmean, inputs.dvariance].map((t) => optionalView(backend, t));
-  addon!.batchNormTrainGrad(view(backend, x), view(backend, dy), mean, variance, scale, dmean, dvariance, dx, dscale, doffset, channels, epsilonOf(attrs));
-  return outputs;
-}
+/** GowideBatchNormTrainGrad, or with relu GowideBatchNormReluTrainGrad (input y as well). */
+const batchNormTrainGrad =
+  (relu: boolean) =>
+  ({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] => {
+    const name = relu ? BATCH_NORM_RELU_TRAIN_GRAD : BATCH_NORM_TRAIN_GRAD;
+    const channels = perChannelInputs(name, inputs, ['mean', 'variance', 'scale', 'dmean', 'dvariance']);
+    const x = inputs.x as TensorInfo;
+    const full = relu ? [inputs.dy, inputs.y] : [inputs.dy];
+    if (full.some((t) => t == null || t.dtype !== 'float32' || !util.arraysEqual(t.shape, x.shape)) || inputs.mean == null || inputs.variance == null) {
+      throw new Error(`${name}: needs dy${relu ? ' and y' : ''} (float32, x's shape), mean and variance`);
+    }
+    const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')];
+    const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
+    const [mean, variance] = [inputs.mean, inputs.variance].map((t) => view(backend, t as TensorInfo));
+    const [scale, dmean, dvariance] = [inputs.scale, inputs.dmean, inputs.dvariance].map((t) => optionalView(backend, t));
+    const arrays = [view(backend, x), view(backend, inputs.dy as TensorInfo), mean, variance, scale, dmean, dvariance, dx, dscale, doffset] as const;
+    if (relu) addon!.batchNormReluTrainGrad(...arrays, view(backend, inputs.y as TensorInfo), channels, epsilonOf(attrs));
+    else addon!.batchNormTrainGrad(...arrays, channels, epsilonOf(attrs));
+    return outputs;
+  };
 
 function layerNorm({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const columns = perChannelInputs(LAYER_NORM, inputs, ['scale', 'offset']);
@@ -595,8 +616,10 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [GELU_GRAD, erfOrGeluGrad(1)],
   [RELU_GRAD, gradientOfUnary(5)],
   [SQUARE_GRAD, gradientOfUnary(6)],
-  [BATCH_NORM_TRAIN, batchNormTrain],
-  [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad],
+  [BATCH_NORM_TRAIN, batchNormTrain(false)],
+  [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad(false)],
+  [BATCH_NORM_RELU_TRAIN, batchNormTrain(true)],
+  [BATCH_NORM_RELU_TRAIN_GRAD, batchNormTrainGrad(true)],
   [LAYER_NORM, layerNorm],
   [LAYER_NORM_GRAD, layerNormGrad],
   [ADAM_STEP, adamStep],
@@ -611,7 +634,7 @@ export function registerElementwiseKernels(
   addonPath: string,
 ): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const candidate = addonExports as Partial<ElementwiseAddon>;
-  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.layerNorm !== 'function') {
+  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.layerNorm !== 'function' || typeof candidate.batchNormReluTrain !== 'function') {
     return { ok: false, reason: `native addon ${addonPath} has no element-wise kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ElementwiseAddon;

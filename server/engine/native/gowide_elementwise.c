@@ -776,11 +776,19 @@ static void repeat_channels(const float *values, float *out, const WideRows *w) 
   for (size_t j = 0; j < w->width; j++) out[j] = values[j % w->c];
 }
 
-enum ChannelSums { SUMS_SHIFTED, SUMS_GRAD };
+enum ChannelSums { SUMS_SHIFTED, SUMS_GRAD, SUMS_GRAD_RELU };
 
-// Adds one wide row of n values into a1, a2: SUMS_SHIFTED: (x - p), (x - p)^2; SUMS_GRAD: dy, dy (x - p).
-VECTOR_CLONES static void sums_row(int mode, const float *x, const float *dy, const float *p, float *a1, float *a2, size_t n) {
-  if (mode == SUMS_SHIFTED) {
+// Adds one wide row of n values into a1, a2: SUMS_SHIFTED: (x - p), (x - p)^2; SUMS_GRAD: dy, dy (x - p);
+// SUMS_GRAD_RELU: as SUMS_GRAD with dy taken as 0 where the ReLU's output r is not positive.
+VECTOR_CLONES static void sums_row(int mode, const float *x, const float *dy, const float *r, const float *p, float *a1, float *a2,
+                                   size_t n) {
+  if (mode == SUMS_GRAD_RELU) {
+    for (size_t j = 0; j < n; j++) {
+      const float g = r[j] > 0.0f ? dy[j] : 0.0f;
+      a1[j] += g;
+      a2[j] += g * (x[j] - p[j]);
+    }
+  } else if (mode == SUMS_SHIFTED) {
     for (size_t j = 0; j < n; j++) {
       const float d = x[j] - p[j];
       a1[j] += d;
@@ -795,9 +803,9 @@ VECTOR_CLONES static void sums_row(int mode, const float *x, const float *dy, co
 }
 
 // Per-channel totals t1, t2 (c doubles each) of sums_row over all rows; p: per-channel values;
-// scratch: 3 * width floats.
-static void channel_sums(int mode, const float *x, const float *dy, const float *p, const WideRows *w, double *t1, double *t2,
-                         float *scratch) {
+// relu_out: the ReLU's output (SUMS_GRAD_RELU only); scratch: 3 * width floats.
+static void channel_sums(int mode, const float *x, const float *dy, const float *relu_out, const float *p, const WideRows *w,
+                         double *t1, double *t2, float *scratch) {
   float *pw = scratch, *a1 = scratch + w->width, *a2 = a1 + w->width;
   repeat_channels(p, pw, w);
   for (size_t ch = 0; ch < w->c; ch++) t1[ch] = t2[ch] = 0.0;
@@ -807,7 +815,8 @@ static void channel_sums(int mode, const float *x, const float *dy, const float 
     memset(a1, 0, 2 * w->width * sizeof(float));
     for (size_t r = r0; r < r1; r++) {
       const size_t offset = r * w->width;
-      sums_row(mode, x + offset, dy ? dy + offset : NULL, pw, a1, a2, r < w->wide_rows ? w->width : w->tail);
+      sums_row(mode, x + offset, dy ? dy + offset : NULL, relu_out ? relu_out + offset : NULL, pw, a1, a2,
+               r < w->wide_rows ? w->width : w->tail);
     }
     for (size_t j = 0; j < w->width; j++) {
       t1[j % w->c] += a1[j];
@@ -817,9 +826,18 @@ static void channel_sums(int mode, const float *x, const float *dy, const float 
 }
 
 // out = a dy + b (x - p) + k per channel (a, b, k, p repeated over the width; dy may be NULL: a = 0).
-VECTOR_CLONES static void affine_row(const float *x, const float *dy, const float *p, const float *a, const float *b, const float *k,
-                                     float *out, size_t n) {
-  if (dy == NULL) {
+// relu: without dy, out = max(0, b (x - p) + k); with dy, dy is taken as 0 where r (the ReLU's
+// output) is not positive.
+VECTOR_CLONES static void affine_row(const float *x, const float *dy, const float *r, bool relu, const float *p, const float *a,
+                                     const float *b, const float *k, float *out, size_t n) {
+  if (relu && dy == NULL) {
+    for (size_t j = 0; j < n; j++) {
+      const float v = (x[j] - p[j]) * b[j] + k[j];
+      out[j] = v > 0.0f ? v : 0.0f;
+    }
+  } else if (relu) {
+    for (size_t j = 0; j < n; j++) out[j] = a[j] * (r[j] > 0.0f ? dy[j] : 0.0f) + b[j] * (x[j] - p[j]) + k[j];
+  } else if (dy == NULL) {
     for (size_t j = 0; j < n; j++) out[j] = (x[j] - p[j]) * b[j] + k[j];
   } else {
     for (size_t j = 0; j < n; j++) out[j] = a[j] * dy[j] + b[j] * (x[j] - p[j]) + k[j];
@@ -827,8 +845,8 @@ VECTOR_CLONES static void affine_row(const float *x, const float *dy, const floa
 }
 
 // affine_row over all rows; p, a, b, k: per-channel values (a unused without dy); scratch: 4 * width floats.
-static void channel_affine(const float *x, const float *dy, const float *p, const float *a, const float *b, const float *k, float *out,
-                           const WideRows *w, float *scratch) {
+static void channel_affine(const float *x, const float *dy, const float *relu_out, bool relu, const float *p, const float *a,
+                           const float *b, const float *k, float *out, const WideRows *w, float *scratch) {
   float *pw = scratch, *aw = scratch + w->width, *bw = aw + w->width, *kw = bw + w->width;
   repeat_channels(p, pw, w);
   if (dy != NULL) repeat_channels(a, aw, w);
@@ -837,7 +855,7 @@ static void channel_affine(const float *x, const float *dy, const float *p, cons
   const size_t total = w->wide_rows * w->width + w->tail;
   for (size_t start = 0; start < total; start += w->width) {
     const size_t n = total - start < w->width ? total - start : w->width;
-    affine_row(x + start, dy ? dy + start : NULL, pw, aw, bw, kw, out + start, n);
+    affine_row(x + start, dy ? dy + start : NULL, relu_out ? relu_out + start : NULL, relu, pw, aw, bw, kw, out + start, n);
   }
 }
 
@@ -846,8 +864,8 @@ static void channel_affine(const float *x, const float *dy, const float *p, cons
 // `channels` long), with the per-channel totals (2 * channels doubles) and the scratch (4 * width +
 // extra * channels floats) allocated; train_free frees them.
 typedef struct {
-  float *arrays[10];
-  size_t lengths[10];
+  float *arrays[11];
+  size_t lengths[11];
   int64_t channels;
   double epsilon;
   WideRows w;
@@ -890,15 +908,17 @@ static bool train_arguments(napi_env env, napi_callback_info info, const char *n
 // mean and variance (biased: divided by N) of each channel over the rows of x, computed around the
 // first row (so that the sum of squares does not cancel), then y = (x - mean) / sqrt(variance +
 // epsilon) * scale + offset.
-static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
+//
+// batchNormReluTrain: the same arguments; y = max(0, that) (BatchNorm followed by a ReLU).
+static napi_value batch_norm_train_run(napi_env env, napi_callback_info info, const char *name, bool relu) {
   TrainArgs t;
   // Optional: scale (no scale: 1), offset (0); as long as x: y.
-  if (!train_arguments(env, info, "batchNormTrain", 6, 1u << 1 | 1u << 2, 1u << 3, 2, &t)) return NULL;
+  if (!train_arguments(env, info, name, 6, 1u << 1 | 1u << 2, 1u << 3, 2, &t)) return NULL;
   const float *x = t.arrays[0], *scale = t.arrays[1], *offset = t.arrays[2];
   float *y = t.arrays[3], *mean = t.arrays[4], *variance = t.arrays[5];
   const size_t c_count = (size_t)t.channels;
   const double epsilon = t.epsilon, *totals = t.totals;
-  channel_sums(SUMS_SHIFTED, x, NULL, x, &t.w, t.totals, t.totals + c_count, t.scratch);
+  channel_sums(SUMS_SHIFTED, x, NULL, NULL, x, &t.w, t.totals, t.totals + c_count, t.scratch);
   float *factor = t.scratch + 4 * t.w.width, *shift = factor + c_count;
   const double n = (double)(t.lengths[0] / c_count);
   for (size_t c = 0; c < c_count; c++) {
@@ -908,9 +928,17 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
     factor[c] = (scale != NULL ? scale[c] : 1.0f) / sqrtf(variance[c] + (float)epsilon);
     shift[c] = offset != NULL ? offset[c] : 0.0f;
   }
-  channel_affine(x, NULL, mean, NULL, factor, shift, y, &t.w, t.scratch);
+  channel_affine(x, NULL, NULL, relu, mean, NULL, factor, shift, y, &t.w, t.scratch);
   train_free(&t);
   return NULL;
+}
+
+static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
+  return batch_norm_train_run(env, info, "batchNormTrain", false);
+}
+
+static napi_value batch_norm_relu_train(napi_env env, napi_callback_info info) {
+  return batch_norm_train_run(env, info, "batchNormReluTrain", true);
 }
 
 // batchNormTrainGrad(Float32Array x, dy, mean, variance, scale|null, dmean|null, dvariance|null,
@@ -919,16 +947,22 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
 // mean and variance outputs, for the moving averages usually none):
 //   dx = g inv (dy - S1 / N - (x - mean) inv^2 S2 / N) + dmean / N + dvariance 2 (x - mean) / N
 //   dscale = inv S2,  doffset = S1
-static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
+//
+// batchNormReluTrainGrad: the same arguments and then y, batchNormReluTrain's output (as long as
+// x): the gradient through the ReLU and the batch norm, dy taken as 0 where y is not positive.
+static napi_value batch_norm_train_grad_run(napi_env env, napi_callback_info info, const char *name, bool relu) {
   TrainArgs t;
-  // Optional: scale (no scale: 1), dmean, dvariance (0); as long as x: dy, dx.
-  if (!train_arguments(env, info, "batchNormTrainGrad", 10, 1u << 4 | 1u << 5 | 1u << 6, 1u << 1 | 1u << 7, 3, &t)) return NULL;
+  // Optional: scale (no scale: 1), dmean, dvariance (0); as long as x: dy, dx (and y).
+  const size_t count = relu ? 11 : 10;
+  const unsigned full = 1u << 1 | 1u << 7 | (relu ? 1u << 10 : 0u);
+  if (!train_arguments(env, info, name, count, 1u << 4 | 1u << 5 | 1u << 6, full, 3, &t)) return NULL;
+  const float *relu_out = relu ? t.arrays[10] : NULL;
   const float *x = t.arrays[0], *dy = t.arrays[1], *mean = t.arrays[2], *variance = t.arrays[3], *scale = t.arrays[4];
   const float *dmean = t.arrays[5], *dvariance = t.arrays[6];
   float *dx = t.arrays[7], *dscale = t.arrays[8], *doffset = t.arrays[9];
   const size_t c_count = (size_t)t.channels;
   const double epsilon = t.epsilon, *totals = t.totals;
-  channel_sums(SUMS_GRAD, x, dy, mean, &t.w, t.totals, t.totals + c_count, t.scratch);
+  channel_sums(relu ? SUMS_GRAD_RELU : SUMS_GRAD, x, dy, relu_out, mean, &t.w, t.totals, t.totals + c_count, t.scratch);
   float *a = t.scratch + 4 * t.w.width, *b = a + c_count, *k = b + c_count;
   const double n = (double)(t.lengths[0] / c_count);
   for (size_t c = 0; c < c_count; c++) {
@@ -940,9 +974,17 @@ static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
     dscale[c] = (float)(inv * s2);
     doffset[c] = (float)s1;
   }
-  channel_affine(x, dy, mean, a, b, k, dx, &t.w, t.scratch);
+  channel_affine(x, dy, relu_out, relu, mean, a, b, k, dx, &t.w, t.scratch);
   train_free(&t);
   return NULL;
+}
+
+static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
+  return batch_norm_train_grad_run(env, info, "batchNormTrainGrad", false);
+}
+
+static napi_value batch_norm_relu_train_grad(napi_env env, napi_callback_info info) {
+  return batch_norm_train_grad_run(env, info, "batchNormReluTrainGrad", true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1144,6 +1186,8 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     GOWIDE_FUNCTION("batchNormGrad", batch_norm_grad),
     GOWIDE_FUNCTION("batchNormTrain", batch_norm_train),
     GOWIDE_FUNCTION("batchNormTrainGrad", batch_norm_train_grad),
+    GOWIDE_FUNCTION("batchNormReluTrain", batch_norm_relu_train),
+    GOWIDE_FUNCTION("batchNormReluTrainGrad", batch_norm_relu_train_grad),
     GOWIDE_FUNCTION("layerNorm", layer_norm),
     GOWIDE_FUNCTION("layerNormGrad", layer_norm_grad),
     GOWIDE_FUNCTION("adam", adam),
