@@ -19,7 +19,8 @@
 // directconv (the addon's direct convolution for 8-16 output channels vs im2col + sgemm), convpool
 // (the conv kernels' threads from the addon's pool vs started per call), gelu (the 'gelu'
 // activation as GowideGelu and GowideGeluGrad vs tf.layers' ops), bnrelu (BatchNorm + ReLU as
-// GowideBatchNormReluTrain and its gradient vs the fused BatchNorm then the ReLU kernels).
+// GowideBatchNormReluTrain and its gradient vs the fused BatchNorm then the ReLU kernels), movingavg
+// (BatchNorm's moving averages as GowideMovingAverages vs Sub, Mul, Sub for each).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -31,7 +32,7 @@ import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { loadBlasAddon } from '../server/engine/native/blas-kernels';
-import { ADAM_STEP, BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_TRAIN_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
+import { ADAM_STEP, MOVING_AVERAGES, BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_TRAIN_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
 import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
@@ -102,6 +103,7 @@ function feature(name: string): { on(): void; off(): void } {
     layernorm: [LAYER_NORM, LAYER_NORM_GRAD],
     gelu: [GELU, GELU_GRAD],
     bnrelu: [BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_TRAIN_GRAD],
+    movingavg: [MOVING_AVERAGES],
   };
   if (name in fusedKernels) {
     const kernels = fusedKernels[name].map((kernelName) => feature(`kernel:${kernelName}`));

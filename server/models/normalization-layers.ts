@@ -16,7 +16,7 @@ import type {
   LayerNormalization,
   LayerNormalizationLayerArgs,
 } from '@tensorflow/tfjs-layers/dist/layers/normalization';
-import { batchNormReluTraining, batchNormTraining, layerNorm } from '../engine/kernels/fused-normalization';
+import { batchNormReluTraining, batchNormTraining, layerNorm, movingAverages } from '../engine/kernels/fused-normalization';
 
 type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -57,13 +57,10 @@ export class FusedTrainingBatchNormalization extends BatchNormalizationLayer {
     if (fused == null) return super.call(inputs, kwargs);
     if (withRelu != null) reluApplied.add(fused.y);
     // The moving averages as the layer updates them: moving - (moving - batch value) * (1 - momentum).
-    for (const [variable, value] of [[state.movingMean, fused.mean], [state.movingVariance, fused.variance]] as const) {
-      tf.tidy(() => {
-        const original = variable.read();
-        variable.write(tf.sub(original, tf.mul(tf.sub(original, value), 1 - state.momentum)));
-      });
-    }
-    tf.dispose([fused.mean, fused.variance]);
+    const [movingMean, movingVariance] = movingAverages(state.movingMean.read(), state.movingVariance.read(), fused.mean, fused.variance, state.momentum);
+    state.movingMean.write(movingMean);
+    state.movingVariance.write(movingVariance);
+    tf.dispose([fused.mean, fused.variance, movingMean, movingVariance]);
     return fused.y;
   }
 }

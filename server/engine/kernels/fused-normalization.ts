@@ -27,6 +27,7 @@ import {
   BATCH_NORM_TRAIN_GRAD,
   LAYER_NORM,
   LAYER_NORM_GRAD,
+  MOVING_AVERAGES,
 } from '../native/elementwise-kernels';
 import { wasmKernelActive } from './registry';
 
@@ -91,6 +92,17 @@ export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, epsi
   if (getGradient(BATCH_NORM_TRAIN) == null) registerGradient(batchNormTrainGrad(false));
   const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { varianceEpsilon: epsilon }) as Tensor[];
   return { y, mean, variance };
+}
+
+/**
+ * BatchNorm's moving averages after a batch: moving - (moving - value) * (1 - momentum) for the
+ * mean and the variance, in one kernel where ours runs (else TF.js's Sub, Mul, Sub; same values).
+ */
+export function movingAverages(movingMean: Tensor, movingVariance: Tensor, mean: Tensor, variance: Tensor, momentum: number): [Tensor, Tensor] {
+  if (wasmKernelActive(MOVING_AVERAGES)) {
+    return tf.engine().runKernel(MOVING_AVERAGES, { movingMean, movingVariance, mean, variance }, { momentum }) as [Tensor, Tensor];
+  }
+  return tf.tidy(() => [tf.sub(movingMean, tf.mul(tf.sub(movingMean, mean), 1 - momentum)), tf.sub(movingVariance, tf.mul(tf.sub(movingVariance, variance), 1 - momentum))]);
 }
 
 /**

@@ -160,6 +160,12 @@ export const BATCH_NORM_TRAIN_GRAD = 'GowideBatchNormTrainGrad';
  */
 export const BATCH_NORM_RELU_TRAIN = 'GowideBatchNormReluTrain';
 export const BATCH_NORM_RELU_TRAIN_GRAD = 'GowideBatchNormReluTrainGrad';
+/**
+ * Name of our moving-averages kernel: inputs movingMean, movingVariance, mean, variance (float32,
+ * one size); attrs.momentum; outputs moving - (moving - value) * (1 - momentum) for the two, in
+ * float32 step by step as TF.js's Sub, Mul, Sub (BatchNorm's update, in one kernel instead of six).
+ */
+export const MOVING_AVERAGES = 'GowideMovingAverages';
 
 /**
  * Names of our layer-norm kernels. GowideLayerNorm: inputs x [..., D], scale and offset [D] (each
@@ -548,6 +554,21 @@ const batchNormTrainGrad =
     return outputs;
   };
 
+function movingAverages({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const pairs = [['movingMean', 'mean'], ['movingVariance', 'variance']].map((names) => names.map((name) => inputs[name]));
+  const size = util.sizeFromShape((inputs.movingMean as TensorInfo).shape);
+  if (pairs.flat().some((t) => t == null || t.dtype !== 'float32' || util.sizeFromShape(t.shape) !== size)) {
+    throw new Error(`${MOVING_AVERAGES}: movingMean, movingVariance, mean and variance must be float32 of one size`);
+  }
+  const rate = Math.fround(1 - Number(attrs.momentum));
+  return pairs.map(([moving, value]) => {
+    const out = backend.makeOutput(moving!.shape, 'float32');
+    const [m, v, o] = [moving!, value!, out].map((t) => view(backend, t));
+    for (let i = 0; i < size; i++) o[i] = m[i] - Math.fround(Math.fround(m[i] - v[i]) * rate);
+    return out;
+  });
+}
+
 function layerNorm({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const columns = perChannelInputs(LAYER_NORM, inputs, ['scale', 'offset']);
   const x = inputs.x as TensorInfo;
@@ -620,6 +641,7 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad(false)],
   [BATCH_NORM_RELU_TRAIN, batchNormTrain(true)],
   [BATCH_NORM_RELU_TRAIN_GRAD, batchNormTrainGrad(true)],
+  [MOVING_AVERAGES, movingAverages],
   [LAYER_NORM, layerNorm],
   [LAYER_NORM_GRAD, layerNormGrad],
   [ADAM_STEP, adamStep],
