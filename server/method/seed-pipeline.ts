@@ -7,6 +7,7 @@ import { buildThinNet, buildWideNet, type StageContext } from './context';
 import { evaluate } from './evaluate';
 import { thinEpochBudget } from '../experiment/budget';
 import { imitate, type BlockImitation } from './imitate-stage';
+import { imitationGroups } from './imitation-groups';
 import { trainWide } from './wide-stage';
 
 export interface SeedOutcome {
@@ -222,12 +223,16 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
   }
 }
 
-/** Steps a seed's phases will take (for progress and ETA); imitation counted per block. */
+/** Steps a seed's phases will take (for progress and ETA); imitation counted per group, as it runs. */
 export function plannedSteps(ctx: StageContext, phases: PhaseName[]): Record<PhaseName, number> {
   const e = ctx.experiment;
   const steps: Record<PhaseName, number> = { wide: 0, imitate: 0, finetune: 0, scratch: 0, kd: 0 };
   if (phases.includes('wide')) steps.wide = classifierSteps(ctx, e.wide);
-  if (phases.includes('imitate')) steps.imitate = e.model.depth * classifierSteps(ctx, { epochs: e.imitate.epochsPerLayer, batchSize: e.imitate.batchSize });
+  if (phases.includes('imitate')) {
+    const groupSteps = (g: { first: number; last: number }) =>
+      classifierSteps(ctx, { epochs: e.imitate.epochsPerLayer * (g.last - g.first + 1), batchSize: e.imitate.batchSize });
+    steps.imitate = imitationGroups(e.model, e.imitate.groups).reduce((n, g) => n + groupSteps(g), 0);
+  }
   if (phases.includes('finetune')) steps.finetune = classifierSteps(ctx, e.finetune);
   for (const arm of ['scratch', 'kd'] as const) {
     if (phases.includes(arm)) steps[arm] = classifierSteps(ctx, { epochs: baselineEpochs(ctx), batchSize: e.finetune.batchSize });
