@@ -4,7 +4,7 @@
 // count in its caller) and the share of the step spent outside kernels (autodiff, tape, JS glue).
 //
 //   node --import tsx scripts/bench-profile.ts [--models resnet,transformer] [--steps 3]
-//        [--top 25] [--shapes] [--cpu]
+//        [--top 25] [--shapes] [--cpu] [--off FEATURES]
 //   node --import tsx scripts/bench-profile.ts --ab grad,elementwise [--rounds 3] [--seconds 4]
 //
 // --ab: side-by-side samples/s instead of a profile: "before" with the named features off, "after"
@@ -20,11 +20,13 @@
 // (the conv kernels' threads from the addon's pool vs started per call), gelu (the 'gelu'
 // activation as GowideGelu and GowideGeluGrad vs tf.layers' ops), bnrelu (BatchNorm + ReLU as
 // GowideBatchNormReluTrain and its gradient vs the fused BatchNorm then the ReLU kernels), movingavg
-// (BatchNorm's moving averages as GowideMovingAverages vs Sub, Mul, Sub for each).
+// (BatchNorm's moving averages as GowideMovingAverages vs Sub, Mul, Sub for each), attention
+// (the transformer's attention core as GowideAttention and its gradient vs TF.js's ops).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
-// shapes; --cpu measures CPU time (all threads) instead of wall time, steadier under other load.
+// shapes; --cpu measures CPU time (all threads) instead of wall time, steadier under other load;
+// --off profiles with the named --ab features off.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getGradient, getKernel, getKernelsForBackend, registerGradient, registerKernel, unregisterGradient, unregisterKernel } from '@tensorflow/tfjs-core';
@@ -38,6 +40,7 @@ import { benchModels, randomBatches } from './bench/models';
 import type { BenchModel } from './bench/models';
 import { benchAdam } from './bench/optimizer';
 import { PlainConv2D } from '../server/models/conv-layer';
+import { ATTENTION, ATTENTION_GRAD } from '../server/engine/native/attention-kernels';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -104,6 +107,7 @@ function feature(name: string): { on(): void; off(): void } {
     gelu: [GELU, GELU_GRAD],
     bnrelu: [BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_TRAIN_GRAD],
     movingavg: [MOVING_AVERAGES],
+    attention: [ATTENTION, ATTENTION_GRAD],
   };
   if (name in fusedKernels) {
     const kernels = fusedKernels[name].map((kernelName) => feature(`kernel:${kernelName}`));
@@ -217,6 +221,8 @@ async function main(): Promise<void> {
     for (const model of chosen) sideBySide(model, abFeatures);
     return;
   }
+  // --off FEATURES: profile with those --ab features off ("before").
+  for (const name of option('off')?.split(',') ?? []) feature(name).off();
   // A name that matches a model exactly selects only that one; otherwise names are prefixes.
   const selected = benchModels().filter((m) => prefixes.some((p) => m.name === p || (p.endsWith('*') && m.name.startsWith(p.slice(0, -1)))));
   for (const model of selected) {

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerSeed } from './initializers';
 import type { CountsMacs } from './layer-part';
+import { fusedAttention } from '../engine/kernels/attention';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
@@ -115,22 +116,28 @@ export class MultiHeadSelfAttention extends tf.layers.Layer implements CountsMac
       const x = single(inputs);
       const [batch, sequence, hidden] = x.shape;
       const w = (name: string) => this.weightsByName[name].read();
+      const inner = this.heads * this.headDim;
       const rows = tf.reshape(x, [batch * sequence, hidden]);
-      // [batch*seq, hidden] -> [batch, heads, seq, headDim]
-      const splitHeads = (kernel: string, bias: string) =>
-        tf.transpose(
-          tf.reshape(tf.add(tf.matMul(rows, w(kernel)), w(bias)), [batch, sequence, this.heads, this.headDim]),
-          [0, 2, 1, 3],
-        );
-      const query = splitHeads('queryKernel', 'queryBias');
-      const key = splitHeads('keyKernel', 'keyBias');
-      const value = splitHeads('valueKernel', 'valueBias');
-      const scores = tf.mul(tf.matMul(query, key, false, true), 1 / Math.sqrt(this.headDim));
-      const context = tf.matMul(tf.softmax(scores), value); // [batch, heads, seq, headDim]
-      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * sequence, this.heads * this.headDim]);
+      // [batch*seq, hidden] -> [batch, seq, heads * headDim]
+      const project = (kernel: string, bias: string) => tf.reshape(tf.add(tf.matMul(rows, w(kernel)), w(bias)), [batch, sequence, inner]);
+      const [query, key, value] = [project('queryKernel', 'queryBias'), project('keyKernel', 'keyBias'), project('valueKernel', 'valueBias')];
+      const scale = 1 / Math.sqrt(this.headDim);
+      // One op where the native addon runs it (server/engine/kernels/attention.ts), else TF.js's ops.
+      const context = fusedAttention(query, key, value, this.heads, scale) ?? this.attendByOps(query, key, value, scale);
+      const merged = tf.reshape(context, [batch * sequence, inner]);
       const output = tf.add(tf.matMul(merged, w('outputKernel')), w('outputBias'));
       return tf.reshape(output, [batch, sequence, hidden]);
     });
+  }
+
+  /** softmax(scale * q k^T) v per head of q, k, v [batch, seq, heads * headDim], as TF.js ops; same layout out. */
+  private attendByOps(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, scale: number): tf.Tensor {
+    const [batch, sequence, inner] = query.shape;
+    // [batch, seq, heads * headDim] <-> [batch, heads, seq, headDim]
+    const splitHeads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, sequence, this.heads, this.headDim]), [0, 2, 1, 3]);
+    const scores = tf.mul(tf.matMul(splitHeads(query), splitHeads(key), false, true), scale);
+    const context = tf.matMul(tf.softmax(scores), splitHeads(value));
+    return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, sequence, inner]);
   }
 
   macsPerExample(inputShape: number[]): number {

@@ -27,6 +27,7 @@ import { WasmKernelReplacements } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
 import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
 import { registerElementwiseKernels, unregisterElementwiseKernels } from './elementwise-kernels';
+import { registerAttentionKernels, unregisterAttentionKernels } from './attention-kernels';
 const ADDON_FILE = 'gowide_blas.node';
 
 /** What gowide_blas.node exports (see gowide_blas.c). */
@@ -230,7 +231,8 @@ const replacements = new WasmKernelReplacements<WasmKernelArgs>([
  * Registers the native BLAS kernels on the 'wasm' backend (BatchMatMul, _FusedMatMul), then the
  * native conv kernels of conv-kernels.ts (Conv2D and its gradients, MaxPoolGrad) unless
  * GOWIDE_NATIVE_CONV=0 and the element-wise kernels of elementwise-kernels.ts (Tile, Sum, Mean,
- * binary ops, the batch-norm gradient) unless GOWIDE_NATIVE_ELEMENTWISE=0, keeping the kernels they
+ * binary ops, the batch-norm gradient), after the attention kernels of attention-kernels.ts, unless
+ * GOWIDE_NATIVE_ELEMENTWISE=0, keeping the kernels they
  * replace as fallbacks. Idempotent. Call after
  * registerMissingWasmKernels() so that ours win over its replacements. Returns the registered
  * kernel names, or why nothing was registered (the addon is missing or does not load).
@@ -244,6 +246,8 @@ export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | {
   const conv = registerNativeConvKernels();
   if (conv.ok) kernels.push(...conv.kernels);
   if (process.env.GOWIDE_NATIVE_ELEMENTWISE !== '0') {
+    const attention = registerAttentionKernels(load.addon, load.path);
+    if (attention.ok) kernels.push(...attention.kernels);
     const elementwise = registerElementwiseKernels(load.addon, load.path);
     if (elementwise.ok) kernels.push(...elementwise.kernels);
   }
@@ -275,6 +279,7 @@ export function unregisterNativeBlasKernels(): string[] {
   const restored = replacements.restoreAll();
   restored.push(...unregisterConvKernels());
   restored.push(...unregisterElementwiseKernels());
+  restored.push(...unregisterAttentionKernels());
   return restored;
 }
 

@@ -204,6 +204,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   gowide_conv_register(env, exports);
   gowide_elementwise_register(env, exports);
+  gowide_attention_register(env, exports);
   return exports;
 }
 

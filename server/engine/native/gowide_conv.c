@@ -178,6 +178,10 @@ static bool run_threads(void *(*fn)(void *), void *work, size_t size, int thread
   return ok;
 }
 
+bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int threads, size_t failed_offset) {
+  return run_threads(fn, work, size, threads, failed_offset, true);
+}
+
 static napi_value throw_error(napi_env env, const char *function, const char *message) {
   char text[160];
   snprintf(text, sizeof text, "%s: %s", function, message);

@@ -1,15 +1,31 @@
 // Shared declarations of the gowide_blas addon's source files.
-// Convolution kernels (gowide_conv.c): adds their functions to exports.
 #ifndef GOWIDE_CONV_H
 #define GOWIDE_CONV_H
 #include <node_api.h>
+#include <stdbool.h>
 #include <stddef.h>
+// Loops also compiled for AVX2 and AVX-512, picked at load time by the CPU (GCC target clones),
+// so the addon stays portable (plain x86-64 otherwise).
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
 // One exported function in a napi_property_descriptor array: its JS name and C callback.
 #define GOWIDE_FUNCTION(name, callback) {name, NULL, callback, NULL, NULL, NULL, napi_default_jsproperty, NULL}
+// Convolution kernels (gowide_conv.c): adds their functions to exports.
 void gowide_conv_register(napi_env env, napi_value exports);
 // Element-wise, reduction and batch-norm kernels (gowide_elementwise.c): adds their functions to exports.
 void gowide_elementwise_register(napi_env env, napi_value exports);
 // From gowide_blas.c: out[r, :] = activation(out[r, :] + bias) for `rows` rows; bias may be NULL;
 // activation codes as there (0 linear, 1 relu, 2 relu6, 4 leakyrelu, 5 sigmoid, 6 elu).
 void apply_bias_and_activation(float *out, size_t rows, size_t columns, const float *bias, int activation, float alpha);
+// Attention's core (gowide_attention.c): adds its functions to exports.
+void gowide_attention_register(napi_env env, napi_value exports);
+// From gowide_conv.c: runs fn on each of `threads` work items of `size` bytes (the first on the
+// calling thread, the others on the conv kernels' pool); false when an item's bool at
+// failed_offset is set.
+bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int threads, size_t failed_offset);
+// From gowide_elementwise.c: softmax over each row of `columns` values (out and x do not overlap).
+void gowide_softmax_rows(const float *x, float *out, size_t rows, size_t columns);
 #endif

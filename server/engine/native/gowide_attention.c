@@ -1,0 +1,267 @@
+// gowide_attention: the core of multi-head self-attention for the TF.js wasm backend's training
+// steps, softmax(scale * q k^T) v for every example and head, and its gradients. q, k and v are
+// read where the dense maps wrote them, [batch, sequence, heads * headDim] (a head is a block of
+// columns; OpenBLAS takes the row stride), so the transposes to [batch, heads, sequence, headDim]
+// and back, the scaling, the softmax and their gradients are not separate kernels.
+//
+//   attention(q, k, v, context, probs, batch, sequence, heads, headDim, scale, threads)
+//       probs[b, h] = softmax(scale * q_bh k_bh^T)   ([batch, heads, sequence, sequence])
+//       context_bh = probs[b, h] v_bh                 (context in q's layout)
+//   attentionGrad(q, k, v, probs, dcontext, dq, dk, dv, batch, sequence, heads, headDim, scale, threads)
+//       dv_bh = probs^T dcontext_bh; dscores = probs * (dprobs - rowsum(dprobs * probs)) * scale
+//       with dprobs = dcontext_bh v_bh^T; dq_bh = dscores k_bh; dk_bh = dscores^T q_bh
+//
+// The (example, head) pairs are split over `threads` threads of the conv kernels' pool.
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include "gowide_conv.h"
+
+#define MAX_ARRAYS 8
+#define MAX_THREADS 8
+
+typedef struct {
+  const float *q, *k, *v, *probs, *dcontext;
+  float *context, *out_probs, *dq, *dk, *dv;
+  int64_t batch, sequence, heads, head_dim;
+  float scale;
+} Attention;
+
+typedef struct {
+  const Attention *a;
+  int64_t first, last; // (example, head) pairs [first, last)
+  bool failed;
+} AttentionWork;
+
+// Offsets of a pair's blocks: in q's layout (row stride heads * head_dim) and in probs.
+static size_t row_block(const Attention *a, int64_t pair) {
+  return (size_t)((pair / a->heads) * a->sequence * a->heads + pair % a->heads) * (size_t)a->head_dim;
+}
+static size_t probs_block(const Attention *a, int64_t pair) {
+  return (size_t)pair * (size_t)(a->sequence * a->sequence);
+}
+
+// The products are 32 x 32 x 16 for the bench's transformer: OpenBLAS spent more time per call
+// than computing (~17 GFLOPS), so they are these loops (~160 GFLOPS on 4 x 16 tiles).
+
+typedef float Floats16 __attribute__((vector_size(64), aligned(4)));
+
+// A matrix operand: element (i, r) at data[i * row_stride + r * column_stride], so that a
+// transposed block is read in place.
+typedef struct {
+  const float *data;
+  size_t row_stride, column_stride;
+} Operand;
+
+static Operand rows_of(const float *data, size_t ld) { return (Operand){data, ld, 1}; }
+static Operand columns_of(const float *data, size_t ld) { return (Operand){data, 1, ld}; }
+
+// out = a m for a `rows` x `inner`, m `inner` x n (row stride ldm), out `rows` x n (stride
+// ldo); rows a multiple of 4 and n of 16: tiles of 4 rows x 16 columns in registers.
+VECTOR_CLONES static void product_tiles(Operand a, size_t rows, size_t inner, const float *restrict m, size_t ldm, size_t n,
+                                        float *restrict out, size_t ldo) {
+  for (size_t i = 0; i < rows; i += 4) {
+    const float *a0 = a.data + i * a.row_stride;
+    for (size_t c = 0; c < n; c += 16) {
+      Floats16 sum[4] = {{0}};
+      for (size_t r = 0; r < inner; r++) {
+        Floats16 row;
+        memcpy(&row, m + r * ldm + c, sizeof row);
+        const float *weights = a0 + r * a.column_stride;
+        for (size_t t = 0; t < 4; t++) sum[t] += weights[t * a.row_stride] * row;
+      }
+      for (size_t t = 0; t < 4; t++) memcpy(out + (i + t) * ldo + c, &sum[t], sizeof sum[t]);
+    }
+  }
+}
+
+// The same for any sizes, a row at a time.
+static void product_rows(Operand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo) {
+  for (size_t i = 0; i < rows; i++) {
+    float *target = out + i * ldo;
+    for (size_t c = 0; c < n; c++) target[c] = 0.0f;
+    for (size_t r = 0; r < inner; r++) {
+      const float w = a.data[i * a.row_stride + r * a.column_stride];
+      for (size_t c = 0; c < n; c++) target[c] += w * m[r * ldm + c];
+    }
+  }
+}
+
+static void product(Operand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo) {
+  if (rows % 4 == 0 && n % 16 == 0) product_tiles(a, rows, inner, m, ldm, n, out, ldo);
+  else product_rows(a, rows, inner, m, ldm, n, out, ldo);
+}
+
+// out = m^T for m of `rows` rows (stride ld) and `columns` columns; out contiguous.
+static void transpose_block(const float *restrict m, size_t rows, size_t columns, size_t ld, float *restrict out) {
+  for (size_t c = 0; c < columns; c++) {
+    for (size_t r = 0; r < rows; r++) out[c * rows + r] = m[r * ld + c];
+  }
+}
+
+static void *attention_pairs(void *argument) {
+  AttentionWork *w = (AttentionWork *)argument;
+  const Attention *a = w->a;
+  const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
+  float *scratch = malloc(sizeof(float) * (s * s + s * d)); // the scores, k transposed
+  if (scratch == NULL) {
+    w->failed = true;
+    return NULL;
+  }
+  float *scores = scratch, *kt = scratch + s * s;
+  for (int64_t pair = w->first; pair < w->last; pair++) {
+    const size_t rows = row_block(a, pair);
+    float *p = a->out_probs + probs_block(a, pair);
+    transpose_block(a->k + rows, s, d, ld, kt);
+    product(rows_of(a->q + rows, ld), s, d, kt, s, s, scores, s);
+    for (size_t i = 0; i < s * s; i++) scores[i] *= a->scale;
+    gowide_softmax_rows(scores, p, s, s);
+    product(rows_of(p, s), s, s, a->v + rows, ld, d, a->context + rows, ld);
+  }
+  free(scratch);
+  return NULL;
+}
+
+static void *attention_grad_pairs(void *argument) {
+  AttentionWork *w = (AttentionWork *)argument;
+  const Attention *a = w->a;
+  const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
+  float *scratch = malloc(sizeof(float) * (s * s + s * d)); // dscores, v transposed
+  if (scratch == NULL) {
+    w->failed = true;
+    return NULL;
+  }
+  float *dscores = scratch, *vt = scratch + s * s;
+  for (int64_t pair = w->first; pair < w->last; pair++) {
+    const size_t rows = row_block(a, pair);
+    const float *p = a->probs + probs_block(a, pair);
+    const float *dc = a->dcontext + rows;
+    transpose_block(a->v + rows, s, d, ld, vt);
+    product(rows_of(dc, ld), s, d, vt, s, s, dscores, s); // dprobs = dcontext v^T
+    product(columns_of(p, s), s, s, dc, ld, d, a->dv + rows, ld); // dv = probs^T dcontext
+    for (size_t i = 0; i < s; i++) { // softmax's gradient, then the scale's
+      float *row = dscores + i * s;
+      const float *prow = p + i * s;
+      float dot = 0.0f;
+      for (size_t j = 0; j < s; j++) dot += row[j] * prow[j];
+      for (size_t j = 0; j < s; j++) row[j] = (row[j] - dot) * prow[j] * a->scale;
+    }
+    product(rows_of(dscores, s), s, s, a->k + rows, ld, d, a->dq + rows, ld); // dq = dscores k
+    product(columns_of(dscores, s), s, s, a->q + rows, ld, d, a->dk + rows, ld); // dk = dscores^T q
+  }
+  free(scratch);
+  return NULL;
+}
+
+// Splits the pairs over the threads and runs fn on each share; false when one failed.
+static bool run_pairs(void *(*fn)(void *), const Attention *a, int threads) {
+  const int64_t pairs = a->batch * a->heads;
+  if (threads > pairs) threads = (int)(pairs > 0 ? pairs : 1);
+  AttentionWork work[MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    work[t] = (AttentionWork){a, pairs * t / threads, pairs * (t + 1) / threads, false};
+  }
+  return gowide_run_threads(fn, work, sizeof work[0], threads, offsetof(AttentionWork, failed));
+}
+
+static napi_value fail(napi_env env, const char *function, const char *message) {
+  char text[160];
+  snprintf(text, sizeof text, "%s: %s", function, message);
+  napi_throw_error(env, NULL, text);
+  return NULL;
+}
+
+// Reads `count` Float32Arrays, then batch, sequence, heads, headDim (positive), scale and threads;
+// checks each array's length (the one at probs_index holds batch*heads*sequence^2 values, the
+// others batch*sequence*heads*headDim). False after throwing.
+static bool attention_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, size_t probs_index,
+                                float **arrays, Attention *a, int *threads) {
+  napi_value argv[MAX_ARRAYS + 6];
+  size_t argc = count + 6;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 6) {
+    fail(env, name, "wrong number of arguments");
+    return false;
+  }
+  int64_t sizes[4];
+  double scale;
+  int32_t thread_count;
+  for (int i = 0; i < 4; i++) {
+    if (napi_get_value_int64(env, argv[count + (size_t)i], &sizes[i]) != napi_ok || sizes[i] < 1 || sizes[i] > INT32_MAX) {
+      fail(env, name, "batch, sequence, heads and headDim must be positive integers");
+      return false;
+    }
+  }
+  if (napi_get_value_double(env, argv[count + 4], &scale) != napi_ok || napi_get_value_int32(env, argv[count + 5], &thread_count) != napi_ok) {
+    fail(env, name, "scale and threads must be numbers");
+    return false;
+  }
+  *a = (Attention){.batch = sizes[0], .sequence = sizes[1], .heads = sizes[2], .head_dim = sizes[3], .scale = (float)scale};
+  *threads = thread_count < 1 ? 1 : (thread_count > MAX_THREADS ? MAX_THREADS : thread_count);
+  const double rows = (double)a->batch * (double)a->sequence * (double)a->heads * (double)a->head_dim;
+  const double probs = (double)a->batch * (double)a->heads * (double)a->sequence * (double)a->sequence;
+  if (rows > (double)INT32_MAX || probs > (double)INT32_MAX) {
+    fail(env, name, "too large");
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    bool is_typed_array = false;
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    if (napi_is_typedarray(env, argv[i], &is_typed_array) != napi_ok || !is_typed_array ||
+        napi_get_typedarray_info(env, argv[i], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+      fail(env, name, "arrays must be Float32Arrays");
+      return false;
+    }
+    if ((double)length < (i == probs_index ? probs : rows)) {
+      fail(env, name, "an array is shorter than its shape");
+      return false;
+    }
+    arrays[i] = (float *)data;
+  }
+  return true;
+}
+
+static napi_value attention(napi_env env, napi_callback_info info) {
+  float *arrays[5];
+  Attention a;
+  int threads;
+  if (!attention_arguments(env, info, "attention", 5, 4, arrays, &a, &threads)) return NULL;
+  a.q = arrays[0];
+  a.k = arrays[1];
+  a.v = arrays[2];
+  a.context = arrays[3];
+  a.out_probs = arrays[4];
+  if (!run_pairs(attention_pairs, &a, threads)) return fail(env, "attention", "out of memory");
+  return NULL;
+}
+
+static napi_value attention_grad(napi_env env, napi_callback_info info) {
+  float *arrays[8];
+  Attention a;
+  int threads;
+  if (!attention_arguments(env, info, "attentionGrad", 8, 3, arrays, &a, &threads)) return NULL;
+  a.q = arrays[0];
+  a.k = arrays[1];
+  a.v = arrays[2];
+  a.probs = arrays[3];
+  a.dcontext = arrays[4];
+  a.dq = arrays[5];
+  a.dk = arrays[6];
+  a.dv = arrays[7];
+  if (!run_pairs(attention_grad_pairs, &a, threads)) return fail(env, "attentionGrad", "out of memory");
+  return NULL;
+}
+
+void gowide_attention_register(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+    GOWIDE_FUNCTION("attention", attention),
+    GOWIDE_FUNCTION("attentionGrad", attention_grad),
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+}
