@@ -1,7 +1,8 @@
 // Checks the native BLAS kernels (server/engine/native/blas-kernels.ts) registered on the wasm
 // backend against the pure-JS cpu backend: BatchMatMul over every transpose combination, batch
 // shapes and odd sizes, _FusedMatMul with bias and each activation, and the gradients of a
-// tf.layers dense model; also that a dense layer's forward and backward products all reach sgemm.
+// tf.layers dense model; large products split over threads; also that a dense layer's forward and
+// backward products all reach sgemm.
 //
 // Without the addon (OpenBLAS or the build step missing) the tests are skipped with the reason,
 // unless GOWIDE_REQUIRE_NATIVE=1 (set in CI, where the addon is built): then they fail.
@@ -104,6 +105,28 @@ describe('native BLAS kernels on wasm', () => {
           }
         }
       }
+    }
+  });
+
+  it('BatchMatMul split over 2 and 3 threads (GOWIDE_PRODUCT_THREADS) matches cpu: rows or columns, every transpose', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const saved = process.env.GOWIDE_PRODUCT_THREADS;
+    let seed = 500;
+    try {
+      // 2^24+ multiply-adds: split along out's longer axis (rows, then columns), odd lengths.
+      for (const [m, k, n] of [[1027, 128, 129], [130, 130, 1001]]) {
+        for (const threads of ['2', '3']) {
+          process.env.GOWIDE_PRODUCT_THREADS = threads;
+          for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
+            const a = hostFloat(operandShape([], m, k, transposeA), seed++);
+            const b = hostFloat(operandShape([], k, n, transposeB), seed++);
+            await compareKernel('BatchMatMul', { a, b }, { transposeA, transposeB }, `${m}x${k}x${n} ${threads} threads tA=${transposeA} tB=${transposeB}`);
+          }
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.GOWIDE_PRODUCT_THREADS;
+      else process.env.GOWIDE_PRODUCT_THREADS = saved;
     }
   });
 

@@ -25,7 +25,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmKernelReplacements } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
-import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
+import { poolThreads, registerConvKernels, unregisterConvKernels } from './conv-kernels';
 import { registerElementwiseKernels, unregisterElementwiseKernels } from './elementwise-kernels';
 import { registerAttentionKernels, unregisterAttentionKernels } from './attention-kernels';
 const ADDON_FILE = 'gowide_blas.node';
@@ -50,6 +50,7 @@ export interface BlasAddon {
     bias: Float32Array | null,
     activation: number,
     alpha: number,
+    threads?: number,
   ): void;
   setThreads(count: number): void;
   getThreads(): number;
@@ -158,6 +159,13 @@ function productGeometry(a: TensorInfo, b: TensorInfo, transposeA: boolean, tran
   return { batchA, batchB, m, n, k, outShape: [...batchShape, m, n] };
 }
 
+/**
+ * Threads a product of 2^24+ multiply-adds is split over: GOWIDE_PRODUCT_THREADS, else 1. With
+ * another job on the second core, 2 gave no wall gain and cost CPU (wide transformer 175.8 -> 179.8
+ * CPU ms a step at load 2-2.5); on an idle second core it should pay.
+ */
+const productThreads = () => poolThreads('GOWIDE_PRODUCT_THREADS', 1);
+
 function runSgemm(
   backend: BackendWasm,
   a: TensorInfo,
@@ -187,6 +195,7 @@ function runSgemm(
     bias ? view(bias) : null,
     activation,
     alpha,
+    productThreads(),
   );
   return out;
 }

@@ -55,13 +55,19 @@ export interface ConvAddon {
 
 let addon: ConvAddon | null = null;
 
-/** Threads for the conv kernels: GOWIDE_CONV_THREADS, else 2 (1 when OpenBLAS itself is threaded). */
-function convThreads(): number {
-  const requested = Number(process.env.GOWIDE_CONV_THREADS);
+/**
+ * Threads of the addon's pool for a kind of kernel: the environment variable `variable`, else
+ * `fallback` (1 when OpenBLAS itself is threaded).
+ */
+export function poolThreads(variable: string, fallback = 2): number {
+  const requested = Number(process.env[variable]);
   if (Number.isInteger(requested) && requested > 0) return Math.min(requested, 8);
   const blasThreads = Number(process.env.GOWIDE_BLAS_THREADS);
-  return Number.isInteger(blasThreads) && blasThreads > 1 ? 1 : 2;
+  return Number.isInteger(blasThreads) && blasThreads > 1 ? 1 : fallback;
 }
+
+/** Threads for the conv kernels: GOWIDE_CONV_THREADS (see poolThreads). */
+const convThreads = () => poolThreads('GOWIDE_CONV_THREADS');
 
 /** Output pixels per im2col chunk: GOWIDE_CONV_CHUNK_ROWS, else the addon's default (0). */
 function chunkRows(): number {

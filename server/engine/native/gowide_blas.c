@@ -2,9 +2,10 @@
 //
 // The addon reads and writes the caller's Float32Arrays in place (for the wasm backend these are
 // views of its WebAssembly heap), so no data is copied. This file exports sgemm (below) and
-// setThreads/getThreads; gowide_conv.c adds the convolution kernels:
+// setThreads/getThreads; gowide_conv.c adds the convolution kernels, gowide_elementwise.c the
+// element-wise ones, gowide_attention.c attention's core:
 //
-//   sgemm(a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias, activation, alpha)
+//   sgemm(a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias, activation, alpha[, threads])
 //
 // computes, for every batch index i in [0, max(batchA, batchB)),
 //   out[i] = activation(op(a[i % batchA]) * op(b[i % batchB]) + bias)
@@ -12,6 +13,8 @@
 // row-major and contiguous. batchA and batchB must be equal or one of them 1. bias is null or a
 // Float32Array of length n added to every row; activation is one of the codes below (the same
 // numbering as the wasm backend's FusableActivation, without prelu); alpha is leakyrelu's slope.
+// threads (default 1): a single product of 2^24 multiply-adds or more is split over that many
+// threads of the conv kernels' pool, each a share of out's rows (or columns, when it has more).
 // Every array length is checked against the sizes before anything is written.
 
 #include <stdbool.h>
@@ -32,7 +35,11 @@ enum Activation {
   ACTIVATION_ELU = 6,
 };
 
-#define ARGUMENT_COUNT 13
+#define ARGUMENT_COUNT 13 // and an optional 14th: threads
+#define MAX_THREADS 8
+// Below this many multiply-adds a product stays on the calling thread: waking a pool thread
+// costs more than it saves.
+#define SPLIT_MIN_MACS (1 << 24)
 
 static napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
@@ -101,11 +108,64 @@ void apply_bias_and_activation(float *out, size_t rows, size_t columns, const fl
   }
 }
 
+// One cblas_sgemm call, out = op(a) op(b) (m x n, row stride ldo), and the share of it a thread
+// computes: rows [first, last) of out, or columns when split_columns.
+typedef struct {
+  enum CBLAS_TRANSPOSE op_a, op_b;
+  int m, n, k, lda, ldb, ldo;
+  const float *a, *b;
+  float *out;
+} Product;
+
+typedef struct {
+  const Product *p;
+  int first, last;
+  bool split_columns;
+  bool failed; // never set: gowide_run_threads' protocol
+} ProductShare;
+
+static void *product_share(void *argument) {
+  const ProductShare *s = (const ProductShare *)argument;
+  const Product *p = s->p;
+  const int count = s->last - s->first;
+  if (count <= 0) return NULL;
+  if (s->split_columns) { // columns of op(b) and out
+    const float *b = p->b + (size_t)s->first * (p->op_b == CblasTrans ? (size_t)p->ldb : 1);
+    cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, p->m, count, p->k, 1.0f, p->a, p->lda, b, p->ldb, 0.0f, p->out + s->first, p->ldo);
+  } else { // rows of op(a) and out
+    const float *a = p->a + (size_t)s->first * (p->op_a == CblasTrans ? 1 : (size_t)p->lda);
+    cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, count, p->n, p->k, 1.0f, a, p->lda, p->b, p->ldb, 0.0f, p->out + (size_t)s->first * (size_t)p->ldo, p->ldo);
+  }
+  return NULL;
+}
+
+// The product on up to `threads` threads (the conv kernels' pool), split along the longer of
+// out's two axes; small products on the calling thread alone.
+static void run_product(const Product *p, int threads) {
+  const bool split_columns = p->n > p->m;
+  const int length = split_columns ? p->n : p->m;
+  if ((double)p->m * p->n * p->k < SPLIT_MIN_MACS || length < 2 * threads) threads = 1;
+  if (threads <= 1) {
+    cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, p->m, p->n, p->k, 1.0f, p->a, p->lda, p->b, p->ldb, 0.0f, p->out, p->ldo);
+    return;
+  }
+  ProductShare shares[MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    // Shares of whole 16s (OpenBLAS's kernels work in such blocks), the last takes the rest.
+    const int first = (int)((int64_t)length * t / threads) & ~15, last = t == threads - 1 ? length : (int)((int64_t)length * (t + 1) / threads) & ~15;
+    shares[t] = (ProductShare){p, first, last, split_columns, false};
+  }
+  gowide_run_threads(product_share, shares, sizeof shares[0], threads, offsetof(ProductShare, failed));
+}
+
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = ARGUMENT_COUNT;
-  napi_value argv[ARGUMENT_COUNT];
+  size_t argc = ARGUMENT_COUNT + 1;
+  napi_value argv[ARGUMENT_COUNT + 1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc != ARGUMENT_COUNT) return throw_error(env, "sgemm: expected 13 arguments");
+  if (argc != ARGUMENT_COUNT && argc != ARGUMENT_COUNT + 1) return throw_error(env, "sgemm: expected 13 or 14 arguments");
+  int32_t threads = 1;
+  if (argc == ARGUMENT_COUNT + 1) napi_get_value_int32(env, argv[ARGUMENT_COUNT], &threads);
+  threads = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
 
   float *a, *b, *out;
   size_t a_length, b_length, out_length;
@@ -158,9 +218,10 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   const enum CBLAS_TRANSPOSE op_a = transpose_a ? CblasTrans : CblasNoTrans;
   const enum CBLAS_TRANSPOSE op_b = transpose_b ? CblasTrans : CblasNoTrans;
 
-  if (batch_b == 1 && !transpose_a) {
-    // Every a[i] times the same b: the a matrices stacked are one (batch*m) x k matrix.
-    cblas_sgemm(CblasRowMajor, op_a, op_b, (int)(batch * m), (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, out, (int)n);
+  if (batch == 1 || (batch_b == 1 && !transpose_a)) {
+    // One product; every a[i] times the same b is one too: the a matrices stacked are one (batch*m) x k matrix.
+    const Product product = {op_a, op_b, (int)(batch * m), (int)n, (int)k, lda, ldb, (int)n, a, b, out};
+    run_product(&product, threads);
   } else {
     for (int64_t i = 0; i < batch; i++) {
       const float *a_i = a + (batch_a == 1 ? 0 : (size_t)i * a_matrix);
