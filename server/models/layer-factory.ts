@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../experiment/types';
 import { activationInitializer, layerSeed, linearInitializer } from './initializers';
 import { layerName } from './layer-part';
-import { FusableRelu, FusedTrainingBatchNormalization } from './normalization-layers';
+import { FusableAdd, FusableRelu, FusedTrainingBatchNormalization } from './normalization-layers';
 import { PlainConv2D } from './conv-layer';
 import { registerGeluActivation } from '../engine/kernels/gelu';
 
@@ -76,6 +76,18 @@ export class LayerFactory {
     if (this.activation !== 'relu') return { bn, act: this.activationLayer(part, actKey) };
     (bn as FusedTrainingBatchNormalization).reluFollows = true;
     return { bn, act: new FusableRelu({ name: layerName(part, actKey), activation: 'relu' }) };
+  }
+
+  /**
+   * An Add layer then the activation layer, for an Add whose only consumer is that activation:
+   * with 'relu' the two run as one fused op (./normalization-layers.ts). Same layers, names and
+   * configs as tf.layers.add and activationLayer.
+   */
+  addActivation(part: string, addKey: string, actKey: string): { add: tf.layers.Layer; act: tf.layers.Layer } {
+    if (this.activation !== 'relu') return { add: tf.layers.add({ name: layerName(part, addKey) }), act: this.activationLayer(part, actKey) };
+    const add = new FusableAdd({ name: layerName(part, addKey) });
+    add.reluFollows = true;
+    return { add, act: new FusableRelu({ name: layerName(part, actKey), activation: 'relu' }) };
   }
 
   activationLayer(part: string, key: string): tf.layers.Layer {

@@ -6,7 +6,8 @@
 //     batch-norm kernel, and their gradients.
 //   A BatchNormalization directly followed by a ReLU layer (reluFollows, set by the model's builder
 //     when the ReLU is the BatchNorm's only consumer) computes max(0, y) in the same kernels in
-//     training; the ReLU layer (FusableRelu) then passes that output on without another pass.
+//     training; the ReLU layer (FusableRelu) then passes that output on without another pass. An
+//     Add (FusableAdd) followed so does the same with max(0, a + b), in training and inference.
 // Everywhere else they are the layers themselves. Same weights, same config and the same class
 // names, so checkpoints and exported models are unchanged and load into the standard layers.
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +18,7 @@ import type {
   LayerNormalizationLayerArgs,
 } from '@tensorflow/tfjs-layers/dist/layers/normalization';
 import { batchNormReluTraining, batchNormTraining, layerNorm, movingAverages } from '../engine/kernels/fused-normalization';
+import { addRelu } from '../engine/kernels/add-relu';
 
 type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -36,7 +38,7 @@ interface BatchNormState {
 const BatchNormalizationLayer = tf.layers.batchNormalization().constructor as new (args?: BatchNormalizationLayerArgs) => BatchNormalization;
 const LayerNormalizationLayer = tf.layers.layerNormalization().constructor as new (args?: LayerNormalizationLayerArgs) => LayerNormalization;
 
-/** Outputs of fused BatchNorm + ReLU: already through the ReLU that follows. */
+/** Outputs of fused BatchNorm + ReLU (or Add + ReLU): already through the ReLU that follows. */
 const reluApplied = new WeakSet<tf.Tensor>();
 
 export class FusedTrainingBatchNormalization extends BatchNormalizationLayer {
@@ -68,7 +70,7 @@ export class FusedTrainingBatchNormalization extends BatchNormalizationLayer {
 const ActivationLayer = tf.layers.activation({ activation: 'relu' }).constructor as new (args: { name?: string; activation: 'relu' }) => tf.layers.Layer;
 
 /**
- * tf.layers' Activation('relu') that passes on a FusedTrainingBatchNormalization output already
+ * tf.layers' Activation('relu') that passes on a FusedTrainingBatchNormalization (or FusableAdd) output already
  * through the ReLU (as a reshape, which shares the data: the layer copies an input returned as is).
  */
 export class FusableRelu extends ActivationLayer {
@@ -76,6 +78,24 @@ export class FusableRelu extends ActivationLayer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (reluApplied.has(x)) return tf.reshape(x, x.shape);
     return super.call(inputs, kwargs);
+  }
+}
+
+const AddLayer = tf.layers.add().constructor as new (args?: { name?: string }) => tf.layers.Layer;
+
+/**
+ * tf.layers' Add that, when the builder sets reluFollows (its only consumer is a FusableRelu
+ * layer), outputs max(0, a + b) in one fused op on wasm+native, which that layer passes on.
+ */
+export class FusableAdd extends AddLayer {
+  /** Set by the model's builder (not part of the config). */
+  reluFollows = false;
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const fused = this.reluFollows && Array.isArray(inputs) && inputs.length === 2 ? addRelu(inputs[0], inputs[1]) : null;
+    if (fused == null) return super.call(inputs, kwargs);
+    reluApplied.add(fused);
+    return fused;
   }
 }
 

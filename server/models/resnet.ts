@@ -67,8 +67,10 @@ export function buildResnet(spec: NetSpec): LayerBlockNet {
     addConv(layers, part, 'conv', inner, model.kernelSize, strides, 'act', 'conv_act');
     addConv(layers, part, 'expand', outWidth, 1, 1, 'act');
     if (projectShortcut) addConv(layers, part, 'shortcut', outWidth, 1, strides, 'linear');
-    layers.add = tf.layers.add({ name: `${part}_add` });
-    layers.act = make.activationLayer(part, 'act');
+    // The add's only consumer is the activation: fused with it where possible.
+    const { add, act } = make.addActivation(part, 'add', 'act');
+    layers.add = add;
+    layers.act = act;
     const block = new LayerPart(part, shape, layers, (x, run) => {
       let h = run('reduce_act', runConv(x, run, 'reduce'));
       h = run('conv_act', runConv(h, run, 'conv'));

@@ -27,6 +27,8 @@
 //                                         kernels (../kernels/gelu.ts)
 //   GowideReluGrad, GowideSquareGrad      our own: relu's and square's gradients in one pass
 //                                         instead of Step + Cast + Multiply and two Multiply
+//   GowideAddRelu                         our own: max(0, a + b), a residual add and its ReLU in
+//                                         one pass (../kernels/add-relu.ts)
 //   GowideBatchNormTrain,                 our own: per-channel batch normalization in training (the
 //   GowideBatchNormTrainGrad              batch statistics computed inside) and its gradient through
 //                                         the statistics, two passes each instead of ~12 kernels
@@ -139,6 +141,8 @@ export const BATCH_NORM_GRAD = 'GowideBatchNormGrad';
 /** Names of our relu and square gradient kernels (inputs dy, x of one shape): dy * step(x), dy * 2x. */
 export const RELU_GRAD = 'GowideReluGrad';
 export const SQUARE_GRAD = 'GowideSquareGrad';
+/** Name of our kernel max(0, a + b) (inputs a, b: float32 of one shape; ../kernels/add-relu.ts). */
+export const ADD_RELU = 'GowideAddRelu';
 /** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
 export const ERF_GRAD = 'GowideErfGrad';
 /** Names of our GELU kernels (../kernels/gelu.ts): input x (float32); the gradient's inputs x and dy of one shape. */
@@ -354,15 +358,21 @@ function gelu({ inputs, backend }: WasmKernelArgs): TensorInfo {
   return out;
 }
 
-/** Inputs dy, x (same shape, float32): one of the binary ops' gradient codes (5 relu, 6 square). */
-function gradientOfUnary(op: number) {
+/**
+ * Inputs `first`, `second` (same shape, float32): a binary op code of the addon without
+ * broadcasting (5 relu's gradient and 6 square's, of dy and x; 7 max(0, a + b)).
+ */
+function sameShapeBinary(op: number, first: string, second: string) {
   return ({ inputs, backend }: WasmKernelArgs): TensorInfo => {
-    const dy = inputs.dy as TensorInfo;
-    const x = inputs.x as TensorInfo;
+    const a = inputs[first] as TensorInfo;
+    const b = inputs[second] as TensorInfo;
     if (addon == null) throw new Error('native addon not loaded');
-    const out = backend.makeOutput(x.shape, 'float32');
-    const size = util.sizeFromShape(x.shape);
-    if (size > 0) addon.binary(op, view(backend, dy), view(backend, x), view(backend, out), Int32Array.from([1, size, 1, 1]));
+    if (a == null || b == null || a.dtype !== 'float32' || b.dtype !== 'float32' || !util.arraysEqual(a.shape, b.shape)) {
+      throw new Error(`${first} and ${second} must be float32 tensors of one shape`);
+    }
+    const out = backend.makeOutput(b.shape, 'float32');
+    const size = util.sizeFromShape(b.shape);
+    if (size > 0) addon.binary(op, view(backend, a), view(backend, b), view(backend, out), Int32Array.from([1, size, 1, 1]));
     return out;
   };
 }
@@ -635,8 +645,9 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [ERF_GRAD, erfOrGeluGrad(0)],
   [GELU, gelu],
   [GELU_GRAD, erfOrGeluGrad(1)],
-  [RELU_GRAD, gradientOfUnary(5)],
-  [SQUARE_GRAD, gradientOfUnary(6)],
+  [RELU_GRAD, sameShapeBinary(5, 'dy', 'x')],
+  [SQUARE_GRAD, sameShapeBinary(6, 'dy', 'x')],
+  [ADD_RELU, sameShapeBinary(7, 'a', 'b')],
   [BATCH_NORM_TRAIN, batchNormTrain(false)],
   [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad(false)],
   [BATCH_NORM_RELU_TRAIN, batchNormTrain(true)],

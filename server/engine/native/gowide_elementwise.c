@@ -8,7 +8,8 @@
 //                                      out[a, b] = scale * sum over r of x[a, r, b]
 //   binary(op, a, b, out, dims)        out = a op b with broadcasting; dims = [rank, out sizes...,
 //                                      a strides..., b strides...] (stride 0 on a broadcast axis);
-//                                      also relu's and square's gradients (a = dy, b = x)
+//                                      also relu's and square's gradients (a = dy, b = x) and
+//                                      max(0, a + b)
 //   unary(op, x, out)                  out = f(x) for f = exp, erf, rsqrt, sqrt, log, tanh, sigmoid, gelu
 //   erfGrad(x, dy, out[, op])          out = dy * 2/sqrt(pi) * exp(-x^2); op 1: GELU's gradient
 //   gather(x, indices, out, rows, rowSize)
@@ -303,8 +304,10 @@ static napi_value reduce_sum(napi_env env, napi_callback_info info) {
 // binary
 
 // RELU_GRAD and SQUARE_GRAD are gradients with a = dy, b = x: dy where x > 0 (NaN x: NaN), else 0;
-// dy * 2x.
-enum BinaryOp { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_SQUARED_DIFFERENCE = 4, OP_RELU_GRAD = 5, OP_SQUARE_GRAD = 6 };
+// dy * 2x. ADD_RELU: max(0, a + b) (NaN stays NaN, as the Relu kernel has it).
+enum BinaryOp {
+  OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_SQUARED_DIFFERENCE = 4, OP_RELU_GRAD = 5, OP_SQUARE_GRAD = 6, OP_ADD_RELU = 7
+};
 
 // One innermost run of n values: a and b advance by their strides (0 or 1). Each case is its own
 // loop so that the compiler vectorizes it.
@@ -332,6 +335,7 @@ VECTOR_CLONES static void binary_run(int op, const float *a, int64_t sa, const f
     case OP_DIV: BINARY_RUN(p / q); break;
     case OP_SQUARED_DIFFERENCE: BINARY_RUN((p - q) * (p - q)); break;
     case OP_RELU_GRAD: BINARY_RUN(q > 0.0f ? p : (q == q ? 0.0f : q)); break;
+    case OP_ADD_RELU: BINARY_RUN(p + q < 0.0f ? 0.0f : p + q); break;
     default: BINARY_RUN(p * (q * 2.0f)); break;
   }
 }
@@ -349,7 +353,7 @@ static napi_value binary(napi_env env, napi_callback_info info) {
       !typed_array(env, argv[4], napi_int32_array, (void **)&dims, &dims_length)) {
     return fail(env, "binary", "expected (op, Float32Array a, Float32Array b, Float32Array out, Int32Array dims)");
   }
-  if (op < OP_ADD || op > OP_SQUARE_GRAD) return fail(env, "binary", "unknown op");
+  if (op < OP_ADD || op > OP_ADD_RELU) return fail(env, "binary", "unknown op");
   const int rank = dims_length > 0 ? dims[0] : -1;
   if (rank < 1 || rank > MAX_RANK || dims_length != (size_t)(1 + 3 * rank)) {
     return fail(env, "binary", "dims must be [rank (1 to 8), out sizes, a strides, b strides]");
