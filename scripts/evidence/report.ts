@@ -38,9 +38,9 @@ function settings(r: StudyResult): string {
   const data = `${e.data.format}, ${e.data.trainLimit || 'all'} training images (${e.data.validationSplit * 100}% held out for validation), ${e.data.testLimit || 'all'} test images`;
   const net = `${m.family}, depth ${m.depth}, width ${m.width}${m.normalization ? ', normalisation' : ', no normalisation'}`;
   const widen = `factor ${e.widen.factor} (mode ${e.widen.mode})`;
-  const imitate = `${e.imitate.groups === 'stage' ? 'stage by stage' : 'block by block'}, ${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
-  const ft = `${e.finetune.epochs} epochs, batch ${e.finetune.batchSize}, ${e.finetune.optimizer} ${e.finetune.learningRate}, kd weight ${e.finetune.kdWeight}, T ${e.finetune.temperature}`;
-  const wide = `${e.wide.epochs} epochs, batch ${e.wide.batchSize}, ${e.wide.optimizer} ${e.wide.learningRate}`;
+  const imitate = `${e.imitate.groups === 'stage' ? 'stage by stage' : 'block by block'}, ${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate} ${e.imitate.schedule}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
+  const ft = `${e.finetune.epochs} epochs, batch ${e.finetune.batchSize}, ${e.finetune.optimizer} ${e.finetune.learningRate} ${e.finetune.schedule}, kd weight ${e.finetune.kdWeight}, T ${e.finetune.temperature}`;
+  const wide = `${e.wide.epochs} epochs, batch ${e.wide.batchSize}, ${e.wide.optimizer} ${e.wide.learningRate} ${e.wide.schedule}`;
   return [
     `- Experiment: \`${r.study.file}\` (${r.study.regime}); data: ${data}`,
     `- Thin net: ${net}; widened ${widen}`,
