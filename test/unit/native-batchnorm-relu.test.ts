@@ -88,6 +88,22 @@ describe('fused BatchNorm + ReLU training on wasm', () => {
     });
   }
 
+  it('matches cpu split over 1, 2 and 3 threads (GOWIDE_NORM_THREADS; x of 239k values, a partial last wide row)', async (t) => {
+    if (skipWithoutNative(t, reason)) return;
+    const shape = [41, 27, 27, 8];
+    const expected = await pairOn('cpu', false, shape, 90);
+    const saved = process.env.GOWIDE_NORM_THREADS;
+    try {
+      for (const threads of ['1', '2', '3']) {
+        process.env.GOWIDE_NORM_THREADS = threads;
+        assertAllClose(await pairOn('wasm', true, shape, 90), expected, 2e-4, ` on ${threads} threads`);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.GOWIDE_NORM_THREADS;
+      else process.env.GOWIDE_NORM_THREADS = saved;
+    }
+  });
+
   it('is the standard pair on cpu and in inference, with the standard class names and configs', async (t) => {
     if (skipWithoutNative(t, reason)) return;
     const fusedCalls = await countAddonCalls(['batchNormReluTrain', 'batchNormReluTrainGrad'], async () => {

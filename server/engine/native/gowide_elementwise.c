@@ -25,12 +25,14 @@
 //   batchNormGradFull(x, dy, mean, variance, scale, dx, dmean, dvariance, dscale, epsilon)
 //                                      the same with statistics as large as x (LayerNorm's tiled
 //                                      ones): one element-wise pass (doffset is dy itself)
-//   batchNormTrain(x, scale, offset, y, mean, variance, channels, epsilon)
+//   batchNormTrain(x, scale, offset, y, mean, variance, channels, epsilon[, threads])
 //                                      per-channel batch normalization in training: the batch's
 //                                      mean and (biased) variance of each channel (the last axis),
-//                                      and y normalized with them; two passes over x
+//                                      and y normalized with them; two passes over x, each split
+//                                      over `threads` threads of the conv pool (from 2^16 values)
 //   batchNormTrainGrad(x, dy, mean, variance, scale, dmean, dvariance, dx, dscale, doffset,
-//                      channels, epsilon)  its gradients, through the batch statistics; two passes
+//                      channels, epsilon[, threads])
+//                                      its gradients, through the batch statistics; two passes
 //   layerNorm(x, scale, offset, y, columns, epsilon)
 //                                      layer normalization of each row of `columns` values (the
 //                                      last axis), scale and offset per column; one pass
@@ -93,14 +95,22 @@ static bool non_negative(napi_env env, napi_value value, int64_t *result) {
 
 // The arguments of the normalization kernels: `count` Float32Arrays (those whose bit is set in
 // `optional` may be null: NULL, length 0), then a positive count (channels, period or columns)
-// and epsilon. False after throwing.
+// and epsilon, and where threads is not NULL an optional thread count (default 1). False after
+// throwing.
 static bool norm_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, unsigned optional, float **arrays,
-                           size_t *lengths, int64_t *per, double *epsilon) {
+                           size_t *lengths, int64_t *per, double *epsilon, int *threads) {
   napi_value argv[16];
-  size_t argc = count + 2;
-  if (count + 2 > 16 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 2) {
+  size_t argc = count + 3;
+  const bool counted = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok &&
+                       (argc == count + 2 || (threads != NULL && argc == count + 3));
+  if (count + 3 > 16 || !counted) {
     fail(env, name, "wrong number of arguments");
     return false;
+  }
+  if (threads != NULL) {
+    int32_t requested = 1;
+    if (argc == count + 3) napi_get_value_int32(env, argv[count + 2], &requested);
+    *threads = requested < 1 ? 1 : requested;
   }
   for (size_t i = 0; i < count; i++) {
     arrays[i] = NULL;
@@ -647,7 +657,7 @@ static napi_value batch_norm(napi_env env, napi_callback_info info) {
   int64_t period = 0;
   double epsilon = 0.0;
   // Optional: scale (no scale: 1), offset (0).
-  if (!norm_arguments(env, info, "batchNorm", 6, 1u << 3 | 1u << 4, arrays, lengths, &period, &epsilon)) return NULL;
+  if (!norm_arguments(env, info, "batchNorm", 6, 1u << 3 | 1u << 4, arrays, lengths, &period, &epsilon, NULL)) return NULL;
   const float *x = arrays[0], *mean = arrays[1], *variance = arrays[2], *scale = arrays[3], *offset = arrays[4];
   float *out = arrays[5];
   const size_t size = lengths[0], p = (size_t)period;
@@ -698,7 +708,7 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
   int64_t channels = 0;
   double epsilon = 0.0;
   // Optional: scale (no scale: 1).
-  if (!norm_arguments(env, info, "batchNormGrad", 10, 1u << 4, arrays, lengths, &channels, &epsilon)) return NULL;
+  if (!norm_arguments(env, info, "batchNormGrad", 10, 1u << 4, arrays, lengths, &channels, &epsilon, NULL)) return NULL;
   float *x = arrays[0], *dy = arrays[1], *mean = arrays[2], *variance = arrays[3], *scale = arrays[4];
   float *dx = arrays[5], *dmean = arrays[6], *dvariance = arrays[7], *dscale = arrays[8], *doffset = arrays[9];
   const size_t size = lengths[0];
@@ -805,6 +815,7 @@ static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
 // double totals.
 
 #define WIDE 256
+#define MAX_NORM_THREADS 8
 
 typedef struct {
   size_t c, group, width, wide_rows, tail; // tail: values in the last, partial wide row
@@ -849,27 +860,87 @@ VECTOR_CLONES static void sums_row(int mode, const float *x, const float *dy, co
   }
 }
 
-// Per-channel totals t1, t2 (c doubles each) of sums_row over all rows; p: per-channel values;
-// relu_out: the ReLU's output (SUMS_GRAD_RELU only); scratch: 3 * width floats.
-static void channel_sums(int mode, const float *x, const float *dy, const float *relu_out, const float *p, const WideRows *w,
-                         double *t1, double *t2, float *scratch) {
-  float *pw = scratch, *a1 = scratch + w->width, *a2 = a1 + w->width;
-  repeat_channels(p, pw, w);
-  for (size_t ch = 0; ch < w->c; ch++) t1[ch] = t2[ch] = 0.0;
-  const size_t slots = w->wide_rows + (w->tail > 0 ? 1 : 0); // the whole wide rows, then the partial one
-  for (size_t r0 = 0; r0 < slots; r0 += 64) {
-    const size_t r1 = r0 + 64 < slots ? r0 + 64 : slots;
+// Wide rows [first, last) of a pass, one thread's share.
+typedef struct {
+  size_t first, last;
+} SlotRange;
+
+// The shares of `slots` wide rows for up to `threads` threads, in whole blocks of 64 (the float
+// partial sums of channel_sums stay the same whatever the split); one share below SPLIT_MIN_VALUES
+// values. Returns the number of shares.
+#define SPLIT_MIN_VALUES (1 << 16)
+static int slot_shares(const WideRows *w, int threads, SlotRange *shares) {
+  const size_t slots = w->wide_rows + (w->tail > 0 ? 1 : 0), blocks = (slots + 63) / 64;
+  size_t parts = threads < 1 ? 1 : (threads > MAX_NORM_THREADS ? MAX_NORM_THREADS : (size_t)threads);
+  if ((double)slots * (double)w->width < SPLIT_MIN_VALUES) parts = 1;
+  if (parts > blocks) parts = blocks;
+  for (size_t t = 0; t < parts; t++) {
+    const size_t first = 64 * (blocks * t / parts), last = 64 * (blocks * (t + 1) / parts);
+    shares[t] = (SlotRange){first, last < slots ? last : slots};
+  }
+  return (int)parts;
+}
+
+typedef struct {
+  int mode;
+  const float *x, *dy, *relu_out, *pw;
+  const WideRows *w;
+  SlotRange range;
+  double *t1, *t2; // this share's totals, c each
+  bool failed;
+} SumsShare;
+
+static void *sums_share(void *argument) {
+  SumsShare *s = (SumsShare *)argument;
+  const WideRows *w = s->w;
+  float *a1 = malloc(2 * w->width * sizeof(float));
+  if (a1 == NULL) {
+    s->failed = true;
+    return NULL;
+  }
+  float *a2 = a1 + w->width;
+  for (size_t ch = 0; ch < w->c; ch++) s->t1[ch] = s->t2[ch] = 0.0;
+  for (size_t r0 = s->range.first; r0 < s->range.last; r0 += 64) {
+    const size_t r1 = r0 + 64 < s->range.last ? r0 + 64 : s->range.last;
     memset(a1, 0, 2 * w->width * sizeof(float));
     for (size_t r = r0; r < r1; r++) {
       const size_t offset = r * w->width;
-      sums_row(mode, x + offset, dy ? dy + offset : NULL, relu_out ? relu_out + offset : NULL, pw, a1, a2,
+      sums_row(s->mode, s->x + offset, s->dy ? s->dy + offset : NULL, s->relu_out ? s->relu_out + offset : NULL, s->pw, a1, a2,
                r < w->wide_rows ? w->width : w->tail);
     }
     for (size_t j = 0; j < w->width; j++) {
-      t1[j % w->c] += a1[j];
-      t2[j % w->c] += a2[j];
+      s->t1[j % w->c] += a1[j];
+      s->t2[j % w->c] += a2[j];
     }
   }
+  free(a1);
+  return NULL;
+}
+
+// Per-channel totals t1, t2 (c doubles each) of sums_row over all rows, on up to `threads`
+// threads; p: per-channel values; relu_out: the ReLU's output (SUMS_GRAD_RELU only); scratch:
+// width floats. False when out of memory.
+static bool channel_sums(int mode, const float *x, const float *dy, const float *relu_out, const float *p, const WideRows *w,
+                         double *t1, double *t2, float *scratch, int threads) {
+  repeat_channels(p, scratch, w);
+  SlotRange ranges[MAX_NORM_THREADS];
+  const int shares = slot_shares(w, threads, ranges);
+  double *others = shares > 1 ? malloc(2 * w->c * (size_t)(shares - 1) * sizeof(double)) : NULL;
+  if (shares > 1 && others == NULL) return false;
+  SumsShare work[MAX_NORM_THREADS];
+  for (int t = 0; t < shares; t++) {
+    double *totals = t == 0 ? NULL : others + 2 * w->c * (size_t)(t - 1);
+    work[t] = (SumsShare){mode, x, dy, relu_out, scratch, w, ranges[t], t == 0 ? t1 : totals, t == 0 ? t2 : totals + w->c, false};
+  }
+  const bool ok = gowide_run_threads(sums_share, work, sizeof work[0], shares, offsetof(SumsShare, failed));
+  for (int t = 1; t < shares; t++) {
+    for (size_t ch = 0; ch < w->c; ch++) {
+      t1[ch] += work[t].t1[ch];
+      t2[ch] += work[t].t2[ch];
+    }
+  }
+  free(others);
+  return ok;
 }
 
 // out = a dy + b (x - p) + k per channel (a, b, k, p repeated over the width; dy may be NULL: a = 0).
@@ -891,19 +962,41 @@ VECTOR_CLONES static void affine_row(const float *x, const float *dy, const floa
   }
 }
 
-// affine_row over all rows; p, a, b, k: per-channel values (a unused without dy); scratch: 4 * width floats.
+typedef struct {
+  const float *x, *dy, *relu_out, *pw, *aw, *bw, *kw;
+  bool relu;
+  float *out;
+  const WideRows *w;
+  SlotRange range;
+  bool failed; // never set: gowide_run_threads' protocol
+} AffineShare;
+
+static void *affine_share(void *argument) {
+  const AffineShare *s = (const AffineShare *)argument;
+  const WideRows *w = s->w;
+  const size_t total = w->wide_rows * w->width + w->tail, end = s->range.last * w->width < total ? s->range.last * w->width : total;
+  for (size_t start = s->range.first * w->width; start < end; start += w->width) {
+    const size_t n = end - start < w->width ? end - start : w->width;
+    affine_row(s->x + start, s->dy ? s->dy + start : NULL, s->relu_out ? s->relu_out + start : NULL, s->relu, s->pw, s->aw, s->bw, s->kw,
+               s->out + start, n);
+  }
+  return NULL;
+}
+
+// affine_row over all rows, on up to `threads` threads; p, a, b, k: per-channel values (a unused
+// without dy); scratch: 4 * width floats.
 static void channel_affine(const float *x, const float *dy, const float *relu_out, bool relu, const float *p, const float *a,
-                           const float *b, const float *k, float *out, const WideRows *w, float *scratch) {
+                           const float *b, const float *k, float *out, const WideRows *w, float *scratch, int threads) {
   float *pw = scratch, *aw = scratch + w->width, *bw = aw + w->width, *kw = bw + w->width;
   repeat_channels(p, pw, w);
   if (dy != NULL) repeat_channels(a, aw, w);
   repeat_channels(b, bw, w);
   repeat_channels(k, kw, w);
-  const size_t total = w->wide_rows * w->width + w->tail;
-  for (size_t start = 0; start < total; start += w->width) {
-    const size_t n = total - start < w->width ? total - start : w->width;
-    affine_row(x + start, dy ? dy + start : NULL, relu_out ? relu_out + start : NULL, relu, pw, aw, bw, kw, out + start, n);
-  }
+  SlotRange ranges[MAX_NORM_THREADS];
+  const int shares = slot_shares(w, threads, ranges);
+  AffineShare work[MAX_NORM_THREADS];
+  for (int t = 0; t < shares; t++) work[t] = (AffineShare){x, dy, relu_out, pw, aw, bw, kw, relu, out, w, ranges[t], false};
+  gowide_run_threads(affine_share, work, sizeof work[0], shares, offsetof(AffineShare, failed));
 }
 
 // The arguments of batchNormTrain and batchNormTrainGrad, read and checked (x first: whole rows
@@ -915,6 +1008,7 @@ typedef struct {
   size_t lengths[11];
   int64_t channels;
   double epsilon;
+  int threads;
   WideRows w;
   double *totals;
   float *scratch;
@@ -930,7 +1024,7 @@ static bool train_arguments(napi_env env, napi_callback_info info, const char *n
                             size_t extra, TrainArgs *t) {
   t->totals = NULL;
   t->scratch = NULL;
-  if (!norm_arguments(env, info, name, count, optional, t->arrays, t->lengths, &t->channels, &t->epsilon)) return false;
+  if (!norm_arguments(env, info, name, count, optional, t->arrays, t->lengths, &t->channels, &t->epsilon, &t->threads)) return false;
   const size_t size = t->lengths[0], c_count = (size_t)t->channels;
   bool ok = size > 0 && size % c_count == 0;
   for (size_t i = 1; ok && i < count; i++) {
@@ -965,7 +1059,10 @@ static napi_value batch_norm_train_run(napi_env env, napi_callback_info info, co
   float *y = t.arrays[3], *mean = t.arrays[4], *variance = t.arrays[5];
   const size_t c_count = (size_t)t.channels;
   const double epsilon = t.epsilon, *totals = t.totals;
-  channel_sums(SUMS_SHIFTED, x, NULL, NULL, x, &t.w, t.totals, t.totals + c_count, t.scratch);
+  if (!channel_sums(SUMS_SHIFTED, x, NULL, NULL, x, &t.w, t.totals, t.totals + c_count, t.scratch, t.threads)) {
+    train_free(&t);
+    return fail(env, name, "out of memory");
+  }
   float *factor = t.scratch + 4 * t.w.width, *shift = factor + c_count;
   const double n = (double)(t.lengths[0] / c_count);
   for (size_t c = 0; c < c_count; c++) {
@@ -975,7 +1072,7 @@ static napi_value batch_norm_train_run(napi_env env, napi_callback_info info, co
     factor[c] = (scale != NULL ? scale[c] : 1.0f) / sqrtf(variance[c] + (float)epsilon);
     shift[c] = offset != NULL ? offset[c] : 0.0f;
   }
-  channel_affine(x, NULL, NULL, relu, mean, NULL, factor, shift, y, &t.w, t.scratch);
+  channel_affine(x, NULL, NULL, relu, mean, NULL, factor, shift, y, &t.w, t.scratch, t.threads);
   train_free(&t);
   return NULL;
 }
@@ -1009,7 +1106,10 @@ static napi_value batch_norm_train_grad_run(napi_env env, napi_callback_info inf
   float *dx = t.arrays[7], *dscale = t.arrays[8], *doffset = t.arrays[9];
   const size_t c_count = (size_t)t.channels;
   const double epsilon = t.epsilon, *totals = t.totals;
-  channel_sums(relu ? SUMS_GRAD_RELU : SUMS_GRAD, x, dy, relu_out, mean, &t.w, t.totals, t.totals + c_count, t.scratch);
+  if (!channel_sums(relu ? SUMS_GRAD_RELU : SUMS_GRAD, x, dy, relu_out, mean, &t.w, t.totals, t.totals + c_count, t.scratch, t.threads)) {
+    train_free(&t);
+    return fail(env, name, "out of memory");
+  }
   float *a = t.scratch + 4 * t.w.width, *b = a + c_count, *k = b + c_count;
   const double n = (double)(t.lengths[0] / c_count);
   for (size_t c = 0; c < c_count; c++) {
@@ -1021,7 +1121,7 @@ static napi_value batch_norm_train_grad_run(napi_env env, napi_callback_info inf
     dscale[c] = (float)(inv * s2);
     doffset[c] = (float)s1;
   }
-  channel_affine(x, dy, relu_out, relu, mean, a, b, k, dx, &t.w, t.scratch);
+  channel_affine(x, dy, relu_out, relu, mean, a, b, k, dx, &t.w, t.scratch, t.threads);
   train_free(&t);
   return NULL;
 }
@@ -1071,7 +1171,7 @@ static bool layer_norm_arguments(napi_env env, napi_callback_info info, const ch
   size_t lengths[8];
   int64_t d = 0;
   double eps = 0.0;
-  if (count > 8 || !norm_arguments(env, info, name, count, optional, arrays, lengths, &d, &eps)) return false;
+  if (count > 8 || !norm_arguments(env, info, name, count, optional, arrays, lengths, &d, &eps, NULL)) return false;
   const size_t size = lengths[0];
   if (size == 0 || size % (size_t)d != 0) {
     fail(env, name, "x must hold whole rows");
