@@ -14,13 +14,10 @@ import { wasmKernelActive } from './registry';
 const attentionGrad: GradConfig = {
   kernelName: ATTENTION,
   inputsToSave: ['q', 'k', 'v'],
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved, attrs: NamedAttrMap) => {
-    // dys[1] (of the probabilities) is zeros: nothing differentiable uses them.
-    const [dcontext] = dys as Tensor[];
-    const [q, k, v, probs] = saved;
+  gradFunc: (dcontext, saved, attrs: NamedAttrMap) => {
+    const [q, k, v] = saved;
     // All three at once, here: a closure runs inside its own tidy, which would dispose the others.
-    const [dq, dk, dv] = tf.engine().runKernel(ATTENTION_GRAD, { q, k, v, probs, dcontext }, attrs) as Tensor[];
+    const [dq, dk, dv] = tf.engine().runKernel(ATTENTION_GRAD, { q, k, v, dcontext: dcontext as Tensor }, attrs) as Tensor[];
     return { q: () => dq, k: () => dk, v: () => dv };
   },
 };
@@ -36,7 +33,5 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, s
   const fits = (t: Tensor) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, q.shape);
   if (q.rank !== 3 || q.size === 0 || (q.shape[2] ?? 0) % heads !== 0 || ![q, k, v].every(fits)) return null;
   if (getGradient(ATTENTION) == null) registerGradient(attentionGrad);
-  const [context, probs] = tf.engine().runKernel(ATTENTION, { q, k, v }, { heads, scale }) as Tensor[];
-  probs.dispose();
-  return context;
+  return tf.engine().runKernel(ATTENTION, { q, k, v }, { heads, scale }) as Tensor;
 }

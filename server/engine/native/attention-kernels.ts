@@ -2,11 +2,10 @@
 // computed by the gowide_blas addon (gowide_attention.c) in place on the wasm heap:
 //
 //   GowideAttention      inputs q, k, v: float32 [batch, sequence, heads * headDim] (the dense
-//                        maps' output, heads as column blocks); attrs heads, scale. Outputs the
-//                        context softmax(scale * q k^T) v per example and head, in q's layout, and
-//                        the attention probabilities [batch, heads, sequence, sequence] (saved for
-//                        the gradient).
-//   GowideAttentionGrad  inputs q, k, v, probs, dcontext; same attrs; outputs dq, dk, dv.
+//                        maps' output, heads as column blocks); attrs heads, scale. Output the
+//                        context softmax(scale * q k^T) v per example and head, in q's layout.
+//   GowideAttentionGrad  inputs q, k, v, dcontext; same attrs; outputs dq, dk, dv (the
+//                        probabilities recomputed: see gowide_attention.c).
 //
 // In place of, forward, three transposes to [batch, heads, sequence, headDim] and one back, two
 // batched products, the scaling and the softmax; backward, four products, the softmax's gradient
@@ -53,31 +52,23 @@ function attentionSizes(kernelName: string, inputs: WasmKernelArgs['inputs'], at
   return [batch, sequence, heads, inner / heads, Number(attrs.scale), attentionThreads()];
 }
 
-function attention({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+function attention({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const sizes = attentionSizes(ATTENTION, inputs, attrs, ['q', 'k', 'v']);
-  const [batch, sequence, heads] = sizes;
-  const q = inputs.q as TensorInfo;
-  const outputs = [backend.makeOutput(q.shape, 'float32'), backend.makeOutput([batch, heads, sequence, sequence], 'float32')];
-  const arrays = [inputs.q, inputs.k, inputs.v, ...outputs].map((t) => view(backend, t as TensorInfo));
+  const context = backend.makeOutput((inputs.q as TensorInfo).shape, 'float32');
+  const arrays = [inputs.q, inputs.k, inputs.v, context].map((t) => view(backend, t as TensorInfo));
   addon!.attention(...arrays, ...sizes);
-  return outputs;
+  return context;
 }
 
 function attentionGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const sizes = attentionSizes(ATTENTION_GRAD, inputs, attrs, ['q', 'k', 'v', 'dcontext']);
-  const [batch, sequence, heads] = sizes;
-  const probs = inputs.probs;
-  if (probs == null || probs.dtype !== 'float32' || !util.arraysEqual(probs.shape, [batch, heads, sequence, sequence])) {
-    throw new Error(`${ATTENTION_GRAD}: probs must be float32 [batch, heads, sequence, sequence]`);
-  }
-  const q = inputs.q as TensorInfo;
-  const outputs = [0, 1, 2].map(() => backend.makeOutput(q.shape, 'float32'));
-  const arrays = [inputs.q, inputs.k, inputs.v, probs, inputs.dcontext, ...outputs].map((t) => view(backend, t as TensorInfo));
+  const outputs = [0, 1, 2].map(() => backend.makeOutput((inputs.q as TensorInfo).shape, 'float32'));
+  const arrays = [inputs.q, inputs.k, inputs.v, inputs.dcontext, ...outputs].map((t) => view(backend, t as TensorInfo));
   addon!.attentionGrad(...arrays, ...sizes);
   return outputs;
 }
 
-const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo[]]> = [
+const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorInfo[]]> = [
   [ATTENTION, attention],
   [ATTENTION_GRAD, attentionGrad],
 ];

@@ -1,16 +1,19 @@
 // gowide_attention: the core of multi-head self-attention for the TF.js wasm backend's training
 // steps, softmax(scale * q k^T) v for every example and head, and its gradients. q, k and v are
 // read where the dense maps wrote them, [batch, sequence, heads * headDim] (a head is a block of
-// columns; OpenBLAS takes the row stride), so the transposes to [batch, heads, sequence, headDim]
-// and back, the scaling, the softmax and their gradients are not separate kernels.
+// columns), so the transposes to [batch, heads, sequence, headDim] and back, the scaling, the
+// softmax and their gradients are not separate kernels.
 //
-//   attention(q, k, v, context, probs, batch, sequence, heads, headDim, scale, threads)
-//       probs[b, h] = softmax(scale * q_bh k_bh^T)   ([batch, heads, sequence, sequence])
-//       context_bh = probs[b, h] v_bh                 (context in q's layout)
-//   attentionGrad(q, k, v, probs, dcontext, dq, dk, dv, batch, sequence, heads, headDim, scale, threads)
-//       dv_bh = probs^T dcontext_bh; dscores = probs * (dprobs - rowsum(dprobs * probs)) * scale
-//       with dprobs = dcontext_bh v_bh^T; dq_bh = dscores k_bh; dk_bh = dscores^T q_bh
+//   attention(q, k, v, context, batch, sequence, heads, headDim, scale, threads)
+//       context_bh = softmax(scale * q_bh k_bh^T) v_bh   (context in q's layout)
+//   attentionGrad(q, k, v, dcontext, dq, dk, dv, batch, sequence, heads, headDim, scale, threads)
+//       with probs = softmax(scale * q_bh k_bh^T) recomputed, dprobs = dcontext_bh v_bh^T:
+//       dv_bh = probs^T dcontext_bh; dscores = probs * (dprobs - rowsum(dprobs * probs)) * scale;
+//       dq_bh = dscores k_bh; dk_bh = dscores^T q_bh
 //
+// The probabilities are recomputed backwards rather than kept: an output of the forward kernel
+// that nothing differentiates gets a gradient of zeros from TF.js, built in JavaScript and copied
+// into the heap (4 MiB per layer and step for the wide transformer: more than the recomputation).
 // The (example, head) pairs are split over `threads` threads of the conv kernels' pool.
 
 #include <stdbool.h>
@@ -26,8 +29,8 @@
 #define MAX_THREADS 8
 
 typedef struct {
-  const float *q, *k, *v, *probs, *dcontext;
-  float *context, *out_probs, *dq, *dk, *dv;
+  const float *q, *k, *v, *dcontext;
+  float *context, *dq, *dk, *dv;
   int64_t batch, sequence, heads, head_dim;
   float scale;
 } Attention;
@@ -38,12 +41,9 @@ typedef struct {
   bool failed;
 } AttentionWork;
 
-// Offsets of a pair's blocks: in q's layout (row stride heads * head_dim) and in probs.
+// Offset of a pair's block in q's layout (row stride heads * head_dim).
 static size_t row_block(const Attention *a, int64_t pair) {
   return (size_t)((pair / a->heads) * a->sequence * a->heads + pair % a->heads) * (size_t)a->head_dim;
-}
-static size_t probs_block(const Attention *a, int64_t pair) {
-  return (size_t)pair * (size_t)(a->sequence * a->sequence);
 }
 
 // The products are 32 x 32 x 16 for the bench's transformer: OpenBLAS spent more time per call
@@ -104,24 +104,29 @@ static void transpose_block(const float *restrict m, size_t rows, size_t columns
   }
 }
 
+// probs = softmax(scale * q k^T) of the pair whose block starts at `rows`; scratch: s * s + s * d floats.
+static void pair_probs(const Attention *a, size_t rows, float *probs, float *scratch) {
+  const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
+  float *scores = scratch, *kt = scratch + s * s;
+  transpose_block(a->k + rows, s, d, ld, kt);
+  product(rows_of(a->q + rows, ld), s, d, kt, s, s, scores, s);
+  for (size_t i = 0; i < s * s; i++) scores[i] *= a->scale;
+  gowide_softmax_rows(scores, probs, s, s);
+}
+
 static void *attention_pairs(void *argument) {
   AttentionWork *w = (AttentionWork *)argument;
   const Attention *a = w->a;
   const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
-  float *scratch = malloc(sizeof(float) * (s * s + s * d)); // the scores, k transposed
+  float *scratch = malloc(sizeof(float) * (2 * s * s + s * d)); // probs, then pair_probs' scratch
   if (scratch == NULL) {
     w->failed = true;
     return NULL;
   }
-  float *scores = scratch, *kt = scratch + s * s;
   for (int64_t pair = w->first; pair < w->last; pair++) {
     const size_t rows = row_block(a, pair);
-    float *p = a->out_probs + probs_block(a, pair);
-    transpose_block(a->k + rows, s, d, ld, kt);
-    product(rows_of(a->q + rows, ld), s, d, kt, s, s, scores, s);
-    for (size_t i = 0; i < s * s; i++) scores[i] *= a->scale;
-    gowide_softmax_rows(scores, p, s, s);
-    product(rows_of(p, s), s, s, a->v + rows, ld, d, a->context + rows, ld);
+    pair_probs(a, rows, scratch, scratch + s * s);
+    product(rows_of(scratch, s), s, s, a->v + rows, ld, d, a->context + rows, ld);
   }
   free(scratch);
   return NULL;
@@ -131,16 +136,17 @@ static void *attention_grad_pairs(void *argument) {
   AttentionWork *w = (AttentionWork *)argument;
   const Attention *a = w->a;
   const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
-  float *scratch = malloc(sizeof(float) * (s * s + s * d)); // dscores, v transposed
+  // probs, dscores, then pair_probs' scratch (of which v transposed takes the first s * d floats)
+  float *scratch = malloc(sizeof(float) * (3 * s * s + s * d));
   if (scratch == NULL) {
     w->failed = true;
     return NULL;
   }
-  float *dscores = scratch, *vt = scratch + s * s;
+  float *p = scratch, *dscores = scratch + s * s, *vt = scratch + 2 * s * s;
   for (int64_t pair = w->first; pair < w->last; pair++) {
     const size_t rows = row_block(a, pair);
-    const float *p = a->probs + probs_block(a, pair);
     const float *dc = a->dcontext + rows;
+    pair_probs(a, rows, p, vt);
     transpose_block(a->v + rows, s, d, ld, vt);
     product(rows_of(dc, ld), s, d, vt, s, s, dscores, s); // dprobs = dcontext v^T
     product(columns_of(p, s), s, s, dc, ld, d, a->dv + rows, ld); // dv = probs^T dcontext
@@ -176,11 +182,10 @@ static napi_value fail(napi_env env, const char *function, const char *message) 
   return NULL;
 }
 
-// Reads `count` Float32Arrays, then batch, sequence, heads, headDim (positive), scale and threads;
-// checks each array's length (the one at probs_index holds batch*heads*sequence^2 values, the
-// others batch*sequence*heads*headDim). False after throwing.
-static bool attention_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, size_t probs_index,
-                                float **arrays, Attention *a, int *threads) {
+// Reads `count` Float32Arrays of batch*sequence*heads*headDim values or more, then batch,
+// sequence, heads, headDim (positive), scale and threads. False after throwing.
+static bool attention_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, float **arrays, Attention *a,
+                                int *threads) {
   napi_value argv[MAX_ARRAYS + 6];
   size_t argc = count + 6;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 6) {
@@ -203,8 +208,7 @@ static bool attention_arguments(napi_env env, napi_callback_info info, const cha
   *a = (Attention){.batch = sizes[0], .sequence = sizes[1], .heads = sizes[2], .head_dim = sizes[3], .scale = (float)scale};
   *threads = thread_count < 1 ? 1 : (thread_count > MAX_THREADS ? MAX_THREADS : thread_count);
   const double rows = (double)a->batch * (double)a->sequence * (double)a->heads * (double)a->head_dim;
-  const double probs = (double)a->batch * (double)a->heads * (double)a->sequence * (double)a->sequence;
-  if (rows > (double)INT32_MAX || probs > (double)INT32_MAX) {
+  if (rows > (double)INT32_MAX) {
     fail(env, name, "too large");
     return false;
   }
@@ -218,7 +222,7 @@ static bool attention_arguments(napi_env env, napi_callback_info info, const cha
       fail(env, name, "arrays must be Float32Arrays");
       return false;
     }
-    if ((double)length < (i == probs_index ? probs : rows)) {
+    if ((double)length < rows) {
       fail(env, name, "an array is shorter than its shape");
       return false;
     }
@@ -228,32 +232,30 @@ static bool attention_arguments(napi_env env, napi_callback_info info, const cha
 }
 
 static napi_value attention(napi_env env, napi_callback_info info) {
-  float *arrays[5];
+  float *arrays[4];
   Attention a;
   int threads;
-  if (!attention_arguments(env, info, "attention", 5, 4, arrays, &a, &threads)) return NULL;
+  if (!attention_arguments(env, info, "attention", 4, arrays, &a, &threads)) return NULL;
   a.q = arrays[0];
   a.k = arrays[1];
   a.v = arrays[2];
   a.context = arrays[3];
-  a.out_probs = arrays[4];
   if (!run_pairs(attention_pairs, &a, threads)) return fail(env, "attention", "out of memory");
   return NULL;
 }
 
 static napi_value attention_grad(napi_env env, napi_callback_info info) {
-  float *arrays[8];
+  float *arrays[7];
   Attention a;
   int threads;
-  if (!attention_arguments(env, info, "attentionGrad", 8, 3, arrays, &a, &threads)) return NULL;
+  if (!attention_arguments(env, info, "attentionGrad", 7, arrays, &a, &threads)) return NULL;
   a.q = arrays[0];
   a.k = arrays[1];
   a.v = arrays[2];
-  a.probs = arrays[3];
-  a.dcontext = arrays[4];
-  a.dq = arrays[5];
-  a.dk = arrays[6];
-  a.dv = arrays[7];
+  a.dcontext = arrays[3];
+  a.dq = arrays[4];
+  a.dk = arrays[5];
+  a.dv = arrays[6];
   if (!run_pairs(attention_grad_pairs, &a, threads)) return fail(env, "attentionGrad", "out of memory");
   return NULL;
 }
