@@ -49,8 +49,6 @@ static size_t row_block(const Attention *a, int64_t pair) {
 // The products are 32 x 32 x 16 for the bench's transformer: OpenBLAS spent more time per call
 // than computing (~17 GFLOPS), so they are these loops (~160 GFLOPS on 4 x 16 tiles).
 
-typedef float Floats16 __attribute__((vector_size(64), aligned(4)));
-
 // A matrix operand: element (i, r) at data[i * row_stride + r * column_stride], so that a
 // transposed block is read in place.
 typedef struct {
@@ -104,6 +102,30 @@ static void transpose_block(const float *restrict m, size_t rows, size_t columns
   }
 }
 
+// dprobs (s x s, in place) := probs * (dprobs - rowsum(dprobs * probs)) * scale: the softmax's
+// gradient, then the scale's. Rows of a multiple of 16: the row sums in 16 lanes, folded (a scalar
+// sum is a chain of dependent adds).
+VECTOR_CLONES static void softmax_grad_rows(float *restrict dprobs, const float *restrict probs, size_t s, float scale) {
+  for (size_t i = 0; i < s; i++) {
+    float *row = dprobs + i * s;
+    const float *prow = probs + i * s;
+    float dot = 0.0f;
+    if (s % 16 == 0) {
+      Floats16 sum = {0}, r, q;
+      for (size_t j = 0; j < s; j += 16) {
+        memcpy(&r, row + j, sizeof r);
+        memcpy(&q, prow + j, sizeof q);
+        sum += r * q;
+      }
+      FOLD_LANES(sum, lanes_sum);
+      dot = sum[0];
+    } else {
+      for (size_t j = 0; j < s; j++) dot += row[j] * prow[j];
+    }
+    for (size_t j = 0; j < s; j++) row[j] = (row[j] - dot) * prow[j] * scale;
+  }
+}
+
 // probs = softmax(scale * q k^T) of the pair whose block starts at `rows`; scratch: s * s + s * d floats.
 static void pair_probs(const Attention *a, size_t rows, float *probs, float *scratch) {
   const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
@@ -150,13 +172,7 @@ static void *attention_grad_pairs(void *argument) {
     transpose_block(a->v + rows, s, d, ld, vt);
     product(rows_of(dc, ld), s, d, vt, s, s, dscores, s); // dprobs = dcontext v^T
     product(columns_of(p, s), s, s, dc, ld, d, a->dv + rows, ld); // dv = probs^T dcontext
-    for (size_t i = 0; i < s; i++) { // softmax's gradient, then the scale's
-      float *row = dscores + i * s;
-      const float *prow = p + i * s;
-      float dot = 0.0f;
-      for (size_t j = 0; j < s; j++) dot += row[j] * prow[j];
-      for (size_t j = 0; j < s; j++) row[j] = (row[j] - dot) * prow[j] * a->scale;
-    }
+    softmax_grad_rows(dscores, p, s, a->scale);
     product(rows_of(dscores, s), s, s, a->k + rows, ld, d, a->dq + rows, ld); // dq = dscores k
     product(columns_of(dscores, s), s, s, a->q + rows, ld, d, a->dk + rows, ld); // dk = dscores^T q
   }

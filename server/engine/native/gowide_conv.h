@@ -4,6 +4,7 @@
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 // Loops also compiled for AVX2 and AVX-512, picked at load time by the CPU (GCC target clones),
 // so the addon stays portable (plain x86-64 otherwise).
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
@@ -11,6 +12,19 @@
 #else
 #define VECTOR_CLONES
 #endif
+// 16 floats (or int32s) in one vector register where the CPU has them (GCC vector extensions).
+typedef float Floats16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t Ints16 __attribute__((vector_size(64), aligned(4)));
+// The lanes of v folded in halves with op (a function or macro of two vectors: max, sum); every
+// lane holds the result.
+#define FOLD_LANES(v, op)                                                                            \
+  do {                                                                                               \
+    v = op(v, __builtin_shuffle(v, (Ints16){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7})); \
+    v = op(v, __builtin_shuffle(v, (Ints16){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11})); \
+    v = op(v, __builtin_shuffle(v, (Ints16){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13})); \
+    v = op(v, __builtin_shuffle(v, (Ints16){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14})); \
+  } while (0)
+static inline Floats16 lanes_sum(Floats16 a, Floats16 b) { return a + b; }
 // One exported function in a napi_property_descriptor array: its JS name and C callback.
 #define GOWIDE_FUNCTION(name, callback) {name, NULL, callback, NULL, NULL, NULL, napi_default_jsproperty, NULL}
 // Convolution kernels (gowide_conv.c): adds their functions to exports.

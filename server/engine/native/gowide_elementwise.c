@@ -576,23 +576,10 @@ VECTOR_CLONES static void softmax_rows(const float *x, float *out, size_t rows, 
 
 // Rows of a multiple of 16 values: the max and the sum over 16 lanes in vector registers, then
 // across the lanes by halves (softmax_rows' scalar max and sum took ~3/4 of its time on rows of 32).
-typedef float Floats16 __attribute__((vector_size(64), aligned(4)));
-typedef int32_t Ints16 __attribute__((vector_size(64), aligned(4)));
-
 static inline Floats16 lanes_max(Floats16 a, Floats16 b) {
   const Ints16 a_bigger = a > b;
   return (Floats16)((a_bigger & (Ints16)a) | (~a_bigger & (Ints16)b));
 }
-
-// The lanes folded in halves with op (max or sum); every lane holds the result.
-#define FOLD_LANES(v, op)                                                                    \
-  do {                                                                                       \
-    v = op(v, __builtin_shuffle(v, (Ints16){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7})); \
-    v = op(v, __builtin_shuffle(v, (Ints16){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11})); \
-    v = op(v, __builtin_shuffle(v, (Ints16){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13})); \
-    v = op(v, __builtin_shuffle(v, (Ints16){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14})); \
-  } while (0)
-static inline Floats16 lanes_sum(Floats16 a, Floats16 b) { return a + b; }
 
 VECTOR_CLONES static void softmax_rows16(const float *restrict x, float *restrict out, size_t rows, size_t columns) {
   for (size_t r = 0; r < rows; r++) {
