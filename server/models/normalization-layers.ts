@@ -3,7 +3,8 @@
 //   BatchNormalization in training: two native kernels forward, two back, instead of ~12 passes
 //     over the activation (inference stays the layer's own: one batch-norm kernel already);
 //   LayerNormalization: one pass forward and one back instead of moments, four Tiles and the
-//     batch-norm kernel, and their gradients.
+//     batch-norm kernel, and their gradients; applyToSum runs it on a + b (the residual add
+//     before it) in the same passes.
 //   A BatchNormalization directly followed by a ReLU layer (reluFollows, set by the model's builder
 //     when the ReLU is the BatchNorm's only consumer) computes max(0, y) in the same kernels in
 //     training; the ReLU layer (FusableRelu) then passes that output on without another pass. An
@@ -17,7 +18,7 @@ import type {
   LayerNormalization,
   LayerNormalizationLayerArgs,
 } from '@tensorflow/tfjs-layers/dist/layers/normalization';
-import { batchNormReluTraining, batchNormTraining, layerNorm, movingAverages } from '../engine/kernels/fused-normalization';
+import { addLayerNorm, batchNormReluTraining, batchNormTraining, layerNorm, movingAverages } from '../engine/kernels/fused-normalization';
 import { addRelu } from '../engine/kernels/add-relu';
 
 type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
@@ -109,11 +110,26 @@ interface LayerNormState {
 
 export class FusedLayerNormalization extends LayerNormalizationLayer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const state = this as unknown as LayerNormState;
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const weights = this.lastAxisWeights(x);
+    return (weights && layerNorm(x, weights.gamma, weights.beta, weights.epsilon)) ?? super.call(inputs, kwargs);
+  }
+
+  /**
+   * This layer applied to a + b (a residual add before it) as one fused op, eagerly; null where
+   * that cannot run (then apply the Add layer and this one).
+   */
+  applyToSum(a: tf.Tensor, b: tf.Tensor): tf.Tensor | null {
+    const weights = this.built ? this.lastAxisWeights(a) : null;
+    return weights && addLayerNorm(a, b, weights.gamma, weights.beta, weights.epsilon);
+  }
+
+  /** gamma, beta and epsilon where the layer normalizes x over its last axis with both weights. */
+  private lastAxisWeights(x: tf.Tensor): { gamma: tf.Tensor; beta: tf.Tensor; epsilon: number } | null {
+    const state = this as unknown as LayerNormState;
     const axes = Array.isArray(state.axis) ? state.axis : [state.axis];
     const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === x.rank - 1);
-    if (!lastAxis || state.gamma == null || state.beta == null) return super.call(inputs, kwargs);
-    return layerNorm(x, state.gamma.read(), state.beta.read(), state.epsilon) ?? super.call(inputs, kwargs);
+    if (!lastAxis || state.gamma == null || state.beta == null) return null;
+    return { gamma: state.gamma.read(), beta: state.beta.read(), epsilon: state.epsilon };
   }
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LayerBlockNet } from './block-net';
 import { layerSeed } from './initializers';
 import { LayerFactory } from './layer-factory';
-import { LayerPart, layerName } from './layer-part';
+import { LayerPart, layerName, type AnyTensor, type RunLayer } from './layer-part';
 import { FusedLayerNormalization } from './normalization-layers';
 import { checkSpec, scaled } from './spec-utils';
 import { MultiHeadSelfAttention, PositionEmbedding } from './transformer-layers';
@@ -82,16 +82,22 @@ export function buildTransformer(spec: NetSpec): LayerBlockNet {
       layers.attention_dropout = dropout(part, 'attention_dropout');
       layers.ffn_dropout = dropout(part, 'ffn_dropout');
     }
+    // h + sublayer(h), then its LayerNorm: one fused op when training eagerly on wasm+native
+    // (FusedLayerNormalization.applyToSum), else the Add layer and the LayerNorm layer.
+    const addAndNorm = <T extends AnyTensor>(run: RunLayer, h: T, sublayer: T, addKey: string, normKey: string): T => {
+      const fused = norm && h instanceof tf.Tensor ? (layers[normKey] as FusedLayerNormalization).applyToSum(h, sublayer as tf.Tensor) : null;
+      if (fused != null) return fused as T;
+      const sum = run(addKey, [h, sublayer]);
+      return norm ? run(normKey, sum) : sum;
+    };
     const block = new LayerPart(part, shape, layers, (x, run) => {
       let h = resize ? run('resize', x) : x;
       let attended = run('attention', h);
       if (useDropout) attended = run('attention_dropout', attended);
-      h = run('attention_add', [h, attended]);
-      if (norm) h = run('attention_norm', h);
+      h = addAndNorm(run, h, attended, 'attention_add', 'attention_norm');
       let fed = run('ffn_out', run('ffn_in', h));
       if (useDropout) fed = run('ffn_dropout', fed);
-      h = run('ffn_add', [h, fed]);
-      return norm ? run('ffn_norm', h) : h;
+      return addAndNorm(run, h, fed, 'ffn_add', 'ffn_norm');
     });
     blocks.push(block);
     shape = block.outputShape;

@@ -20,7 +20,7 @@ import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, random
 const ELEMENTWISE_KERNELS = [
   ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Transpose', 'Softmax', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
   ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideGelu', 'GowideGeluGrad'],
-  ...['GowideReluGrad', 'GowideSquareGrad', 'GowideAddRelu', 'GowideBatchNormTrain', 'GowideBatchNormTrainGrad', 'GowideBatchNormReluTrain', 'GowideBatchNormReluTrainGrad', 'GowideMovingAverages', 'GowideLayerNorm', 'GowideLayerNormGrad', 'GowideAdam'],
+  ...['GowideReluGrad', 'GowideSquareGrad', 'GowideAddRelu', 'GowideBatchNormTrain', 'GowideBatchNormTrainGrad', 'GowideBatchNormReluTrain', 'GowideBatchNormReluTrainGrad', 'GowideMovingAverages', 'GowideLayerNorm', 'GowideLayerNormGrad', 'GowideAddLayerNorm', 'GowideAddLayerNormGrad', 'GowideAdam'],
 ];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 

@@ -17,10 +17,14 @@
 // layerNorm: tf.layers' LayerNormalization (over the last axis) takes moments, tiles them and the
 // scale and offset over the whole activation, then runs the batch-norm kernel, and differentiates
 // through all of it. Here GowideLayerNorm and GowideLayerNormGrad, one pass each; the same values.
+// addLayerNorm: the same of a + b (GowideAddLayerNorm and its gradient), a post-LN transformer's
+// residual add and LayerNorm in one pass each way instead of an Add kernel more and its gradient.
 import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import {
+  ADD_LAYER_NORM,
+  ADD_LAYER_NORM_GRAD,
   BATCH_NORM_RELU_TRAIN,
   BATCH_NORM_RELU_TRAIN_GRAD,
   BATCH_NORM_TRAIN,
@@ -59,6 +63,17 @@ const layerNormGrad: GradConfig = {
   },
 };
 
+const addLayerNormGrad: GradConfig = {
+  kernelName: ADD_LAYER_NORM,
+  inputsToSave: ['a', 'b', 'scale'],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [a, b, scale] = saved;
+    const [dx, dscale, doffset] = tf.engine().runKernel(ADD_LAYER_NORM_GRAD, { a, b, dy: dy as Tensor, scale }, attrs) as Tensor[];
+    // Each input its own tensor (the engine disposes gradients it has summed); the reshape shares the data.
+    return { a: () => dx, b: () => tf.reshape(dx, dx.shape), scale: () => dscale, offset: () => doffset };
+  },
+};
+
 /** Whether scale and offset are float32 [C] for x [..., C] of float32 (not empty, rank >= 2). */
 function fitsLastAxis(x: Tensor, scale: Tensor, offset: Tensor): boolean {
   const channels = x.shape[x.rank - 1];
@@ -75,6 +90,17 @@ export function layerNorm(x: Tensor, scale: Tensor, offset: Tensor, epsilon: num
   if (!wasmKernelActive(LAYER_NORM) || !wasmKernelActive(LAYER_NORM_GRAD) || !fitsLastAxis(x, scale, offset)) return null;
   if (getGradient(LAYER_NORM) == null) registerGradient(layerNormGrad);
   return tf.engine().runKernel(LAYER_NORM, { x, scale, offset }, { varianceEpsilon: epsilon }) as Tensor;
+}
+
+/**
+ * layerNorm of a + b (a residual add and the LayerNorm after it) in one op, for a and b of one
+ * shape; differentiable in a, b, scale and offset. Null where the fused op cannot run.
+ */
+export function addLayerNorm(a: Tensor, b: Tensor, scale: Tensor, offset: Tensor, epsilon: number): Tensor | null {
+  if (!wasmKernelActive(ADD_LAYER_NORM) || !wasmKernelActive(ADD_LAYER_NORM_GRAD) || !fitsLastAxis(a, scale, offset)) return null;
+  if (b.dtype !== 'float32' || !tf.util.arraysEqual(a.shape, b.shape)) return null;
+  if (getGradient(ADD_LAYER_NORM) == null) registerGradient(addLayerNormGrad);
+  return tf.engine().runKernel(ADD_LAYER_NORM, { a, b, scale, offset }, { varianceEpsilon: epsilon }) as Tensor;
 }
 
 /** True when the fused op can run here: the wasm backend with our kernels (the addon loaded). */

@@ -36,6 +36,7 @@
 //   GowideLayerNorm, GowideLayerNormGrad  our own: layer normalization over the last axis and its
 //                                         gradient, one pass each instead of moments, four Tiles and
 //                                         the batch-norm kernel (../kernels/fused-normalization.ts)
+//   GowideAddLayerNorm(Grad)              the same of a + b: a residual add and its LayerNorm
 //   GowideAdam                            our own: one Adam step of a variable (new value and both
 //                                         moments) in one pass instead of ~12 kernels
 //                                         (server/method/optimizer.ts calls it)
@@ -97,6 +98,12 @@ export interface ElementwiseAddon {
   layerNorm(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number): void;
   layerNormGrad(
     ...args: [x: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number]
+  ): void;
+  /** layerNorm of a + b. */
+  addLayerNorm(a: Float32Array, b: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number): void;
+  /** layerNormGrad of x = a + b (dx: the gradient of both). */
+  addLayerNormGrad(
+    ...args: [a: Float32Array, b: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number]
   ): void;
   /** params: [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see ADAM_STEP). */
   adam(
@@ -180,6 +187,13 @@ export const MOVING_AVERAGES = 'GowideMovingAverages';
  */
 export const LAYER_NORM = 'GowideLayerNorm';
 export const LAYER_NORM_GRAD = 'GowideLayerNormGrad';
+/**
+ * The same of x = a + b (a residual add and the LayerNorm after it): GowideAddLayerNorm's inputs
+ * a, b (float32, one shape) in place of x; GowideAddLayerNormGrad's a, b, dy [, scale], outputs dx
+ * (the gradient of both a and b), dscale, doffset.
+ */
+export const ADD_LAYER_NORM = 'GowideAddLayerNorm';
+export const ADD_LAYER_NORM_GRAD = 'GowideAddLayerNormGrad';
 
 /**
  * Name of our Adam kernel: inputs x (the variable), g, m, v (its moments), all float32 of one
@@ -588,24 +602,48 @@ function movingAverages({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[
   });
 }
 
-function layerNorm({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
-  const columns = perChannelInputs(LAYER_NORM, inputs, ['scale', 'offset']);
-  const x = inputs.x as TensorInfo;
-  const y = backend.makeOutput(x.shape, 'float32');
-  addon!.layerNorm(view(backend, x), optionalView(backend, inputs.scale), optionalView(backend, inputs.offset), view(backend, y), columns, epsilonOf(attrs));
-  return y;
+/**
+ * The layer norm kernels' x: inputs.x, or with `add` inputs.a (x = a + b: GowideAddLayerNorm and
+ * its gradient) after checking b; the named full-size inputs must have its shape too.
+ */
+function layerNormInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], add: boolean, full: string[]): WasmKernelArgs['inputs'] {
+  const x = (add ? inputs.a : inputs.x) as TensorInfo;
+  const named: WasmKernelArgs['inputs'] = { ...inputs, x };
+  const bad = (name: string) => named[name] == null || named[name]!.dtype !== 'float32' || !util.arraysEqual(named[name]!.shape, x?.shape ?? []);
+  if (x == null || [...(add ? ['b'] : []), ...full].some(bad)) throw new Error(`${kernelName}: needs ${[...(add ? ['a', 'b'] : []), ...full].join(', ')} (float32, one shape)`);
+  return named;
 }
 
-function layerNormGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
-  const columns = perChannelInputs(LAYER_NORM_GRAD, inputs, ['scale']);
-  const x = inputs.x as TensorInfo;
-  const dy = inputs.dy as TensorInfo;
-  if (dy == null || dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape)) throw new Error(`${LAYER_NORM_GRAD}: needs dy (float32, x's shape)`);
-  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([columns], 'float32'), backend.makeOutput([columns], 'float32')];
-  const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
-  addon!.layerNormGrad(view(backend, x), view(backend, dy), optionalView(backend, inputs.scale), dx, dscale, doffset, columns, epsilonOf(attrs));
-  return outputs;
-}
+/** GowideLayerNorm, or with add GowideAddLayerNorm (the norm of a + b). */
+const layerNorm =
+  (add: boolean) =>
+  ({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo => {
+    const name = add ? ADD_LAYER_NORM : LAYER_NORM;
+    const named = layerNormInputs(name, inputs, add, []);
+    const columns = perChannelInputs(name, named, ['scale', 'offset']);
+    const x = named.x as TensorInfo;
+    const y = backend.makeOutput(x.shape, 'float32');
+    const [scale, offset] = [optionalView(backend, inputs.scale), optionalView(backend, inputs.offset)];
+    if (add) addon!.addLayerNorm(view(backend, x), view(backend, inputs.b as TensorInfo), scale, offset, view(backend, y), columns, epsilonOf(attrs));
+    else addon!.layerNorm(view(backend, x), scale, offset, view(backend, y), columns, epsilonOf(attrs));
+    return y;
+  };
+
+/** GowideLayerNormGrad, or with add GowideAddLayerNormGrad (dx: the gradient of both a and b). */
+const layerNormGrad =
+  (add: boolean) =>
+  ({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] => {
+    const name = add ? ADD_LAYER_NORM_GRAD : LAYER_NORM_GRAD;
+    const named = layerNormInputs(name, inputs, add, ['dy']);
+    const columns = perChannelInputs(name, named, ['scale']);
+    const x = named.x as TensorInfo;
+    const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([columns], 'float32'), backend.makeOutput([columns], 'float32')];
+    const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
+    const [dy, scale] = [view(backend, inputs.dy as TensorInfo), optionalView(backend, inputs.scale)];
+    if (add) addon!.addLayerNormGrad(view(backend, x), view(backend, inputs.b as TensorInfo), dy, scale, dx, dscale, doffset, columns, epsilonOf(attrs));
+    else addon!.layerNormGrad(view(backend, x), dy, scale, dx, dscale, doffset, columns, epsilonOf(attrs));
+    return outputs;
+  };
 
 function adamStep({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const x = inputs.x as TensorInfo;
@@ -662,8 +700,10 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [BATCH_NORM_RELU_TRAIN, batchNormTrain(true)],
   [BATCH_NORM_RELU_TRAIN_GRAD, batchNormTrainGrad(true)],
   [MOVING_AVERAGES, movingAverages],
-  [LAYER_NORM, layerNorm],
-  [LAYER_NORM_GRAD, layerNormGrad],
+  [LAYER_NORM, layerNorm(false)],
+  [LAYER_NORM_GRAD, layerNormGrad(false)],
+  [ADD_LAYER_NORM, layerNorm(true)],
+  [ADD_LAYER_NORM_GRAD, layerNormGrad(true)],
   [ADAM_STEP, adamStep],
 ];
 
@@ -676,7 +716,7 @@ export function registerElementwiseKernels(
   addonPath: string,
 ): { ok: true; kernels: string[] } | { ok: false; reason: string } {
   const candidate = addonExports as Partial<ElementwiseAddon>;
-  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.layerNorm !== 'function' || typeof candidate.batchNormReluTrain !== 'function') {
+  if (typeof candidate.tile !== 'function' || typeof candidate.batchNormGrad !== 'function' || typeof candidate.adam !== 'function' || typeof candidate.layerNorm !== 'function' || typeof candidate.batchNormReluTrain !== 'function' || typeof candidate.addLayerNorm !== 'function') {
     return { ok: false, reason: `native addon ${addonPath} has no element-wise kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ElementwiseAddon;

@@ -38,6 +38,9 @@
 //                                      last axis), scale and offset per column; one pass
 //   layerNormGrad(x, dy, scale, dx, dscale, doffset, columns, epsilon)
 //                                      its gradients (the row statistics recomputed); one pass
+//   addLayerNorm(a, b, scale, offset, y, columns, epsilon), addLayerNormGrad(a, b, dy, scale, dx,
+//                dscale, doffset, columns, epsilon)
+//                                      the same of x = a + b (a residual add, then LayerNorm)
 //   adam(x, g, m, v, xOut, mOut, vOut, params)
 //                                      one Adam step of a variable x with gradient g and moments
 //                                      m, v in one pass (params below, at adam_run)
@@ -1176,21 +1179,34 @@ static bool layer_norm_arguments(napi_env env, napi_callback_info info, const ch
   return true;
 }
 
+// Row r of x, or of x + residual (added into scratch, d floats) when residual is not NULL.
+static inline const float *row_or_sum(const float *x, const float *residual, size_t r, size_t d, float *scratch) {
+  const float *row = x + r * d;
+  if (residual == NULL) return row;
+  const float *extra = residual + r * d;
+  for (size_t j = 0; j < d; j++) scratch[j] = row[j] + extra[j];
+  return scratch;
+}
+
 // layerNorm(Float32Array x, scale|null, offset|null, y, columns, epsilon):
 // y = (x - mean) / sqrt(variance + epsilon) * scale + offset, statistics per row.
-static napi_value layer_norm(napi_env env, napi_callback_info info) {
-  static const bool per_column[4] = {false, true, true, false};
-  float *a[4];
+// addLayerNorm(Float32Array a, b, scale|null, offset|null, y, columns, epsilon): the same of
+// x = a + b (a residual add and the LayerNorm after it).
+static napi_value layer_norm_run(napi_env env, napi_callback_info info, const char *name, bool add) {
+  static const bool per_column[2][5] = {{false, true, true, false}, {false, false, true, true, false}};
+  float *a[5];
   size_t rows, d;
   float epsilon;
+  const unsigned shift = add ? 1 : 0; // the arrays after x move by one with b
   // Optional: scale, offset.
-  if (!layer_norm_arguments(env, info, "layerNorm", 4, per_column, 1u << 1 | 1u << 2, a, &rows, &d, &epsilon)) return NULL;
-  const float *scale = a[1], *offset = a[2];
-  float *centered = malloc(d * sizeof(float));
-  if (centered == NULL) return fail(env, "layerNorm", "out of memory");
+  if (!layer_norm_arguments(env, info, name, 4 + shift, per_column[shift], 3u << (1 + shift), a, &rows, &d, &epsilon)) return NULL;
+  const float *residual = add ? a[1] : NULL, *scale = a[1 + shift], *offset = a[2 + shift];
+  float *out = a[3 + shift];
+  float *centered = malloc(2 * d * sizeof(float)), *summed = centered + d;
+  if (centered == NULL) return fail(env, name, "out of memory");
   for (size_t r = 0; r < rows; r++) {
-    float *y = a[3] + r * d;
-    const float inv = row_center(a[0] + r * d, centered, d, epsilon);
+    float *y = out + r * d;
+    const float inv = row_center(row_or_sum(a[0], residual, r, d, summed), centered, d, epsilon);
     for (size_t j = 0; j < d; j++) {
       const float normalized = centered[j] * inv;
       y[j] = (scale != NULL ? normalized * scale[j] : normalized) + (offset != NULL ? offset[j] : 0.0f);
@@ -1200,33 +1216,44 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  return layer_norm_run(env, info, "layerNorm", false);
+}
+
+static napi_value add_layer_norm(napi_env env, napi_callback_info info) {
+  return layer_norm_run(env, info, "addLayerNorm", true);
+}
+
 // layerNormGrad(Float32Array x, dy, scale|null, dx, dscale, doffset, columns, epsilon): with
 // xhat = (x - mean) inv and g = dy scale per row of D values,
 //   dx = inv (g - mean(g) - xhat mean(g xhat)),  dscale = sum over rows dy xhat,  doffset = sum dy.
-static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
-  static const bool per_column[6] = {false, false, true, false, true, true};
-  float *a[6];
+// addLayerNormGrad(Float32Array a, b, dy, scale|null, dx, dscale, doffset, columns, epsilon): the
+// same with x = a + b (dx is the gradient of both a and b).
+static napi_value layer_norm_grad_run(napi_env env, napi_callback_info info, const char *name, bool add) {
+  static const bool per_column[2][7] = {{false, false, true, false, true, true}, {false, false, false, true, false, true, true}};
+  float *a[7];
   size_t rows, d;
   float epsilon;
+  const unsigned shift = add ? 1 : 0;
   // Optional: scale.
-  if (!layer_norm_arguments(env, info, "layerNormGrad", 6, per_column, 1u << 2, a, &rows, &d, &epsilon)) return NULL;
-  const float *scale = a[2];
-  float *dscale = a[4], *doffset = a[5];
+  if (!layer_norm_arguments(env, info, name, 6 + shift, per_column[shift], 1u << (2 + shift), a, &rows, &d, &epsilon)) return NULL;
+  const float *residual = add ? a[1] : NULL, *dy_all = a[1 + shift], *scale = a[2 + shift];
+  float *dx_all = a[3 + shift], *dscale = a[4 + shift], *doffset = a[5 + shift];
   // Column sums: float partials over blocks of 64 rows, added into double totals.
   double *totals = calloc(2 * d, sizeof(double));
   float *partial = calloc(2 * d, sizeof(float));
-  float *xhat = malloc(2 * d * sizeof(float));
+  float *xhat = malloc(3 * d * sizeof(float));
   if (totals == NULL || partial == NULL || xhat == NULL) {
     free(totals);
     free(partial);
     free(xhat);
-    return fail(env, "layerNormGrad", "out of memory");
+    return fail(env, name, "out of memory");
   }
-  float *g = xhat + d;
+  float *g = xhat + d, *summed = g + d;
   for (size_t r = 0; r < rows; r++) {
-    const float *dy = a[1] + r * d;
-    float *dx = a[3] + r * d;
-    const float inv = row_center(a[0] + r * d, xhat, d, epsilon);
+    const float *dy = dy_all + r * d;
+    float *dx = dx_all + r * d;
+    const float inv = row_center(row_or_sum(a[0], residual, r, d, summed), xhat, d, epsilon);
     for (size_t j = 0; j < d; j++) {
       xhat[j] *= inv;
       g[j] = scale != NULL ? dy[j] * scale[j] : dy[j];
@@ -1250,6 +1277,14 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   free(partial);
   free(xhat);
   return NULL;
+}
+
+static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
+  return layer_norm_grad_run(env, info, "layerNormGrad", false);
+}
+
+static napi_value add_layer_norm_grad(napi_env env, napi_callback_info info) {
+  return layer_norm_grad_run(env, info, "addLayerNormGrad", true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1324,6 +1359,8 @@ void gowide_elementwise_register(napi_env env, napi_value exports) {
     GOWIDE_FUNCTION("batchNormReluTrainGrad", batch_norm_relu_train_grad),
     GOWIDE_FUNCTION("layerNorm", layer_norm),
     GOWIDE_FUNCTION("layerNormGrad", layer_norm_grad),
+    GOWIDE_FUNCTION("addLayerNorm", add_layer_norm),
+    GOWIDE_FUNCTION("addLayerNormGrad", add_layer_norm_grad),
     GOWIDE_FUNCTION("adam", adam),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
