@@ -60,9 +60,11 @@ typedef struct {
 // spinning) for the addon's lifetime: starting threads per call cost ~20-40 us each, and each new
 // thread's first large allocations went to the kernel (mmap, page faults: up to ~2 ms of system
 // time per conv call). run_threads runs fn on each of `threads` work items (an array of items of
-// `size` bytes): item 0 on the calling thread, item t on worker t - 1. Calls from a second thread
-// while the pool is busy, or items whose worker cannot start, run on the calling thread. True when
-// no item's bool at byte `failed` (offsetof its failed flag) is set.
+// `size` bytes): the calling thread runs item 0, the workers and then the caller again claim the
+// items left one at a time, so an item whose worker is not scheduled yet (another job on the other
+// core) runs on the caller instead of being waited for. Calls from a second thread while the pool
+// is busy, or when no worker can start, run every item on the calling thread. True when no item's
+// bool at byte `failed` (offsetof its failed flag) is set.
 static struct {
   pthread_mutex_t use;  // held by the caller running a job on the pool
   pthread_mutex_t lock; // guards the fields below
@@ -72,23 +74,31 @@ static struct {
   void *(*fn)(void *);
   char *items;
   size_t size;
-  int count, pending;   // items in the job (item 0 is the caller's); workers still running
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0};
+  int count, next;      // items in the job; the next one not claimed yet
+  int running;          // items claimed by workers and not finished
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0};
+
+// With pool.lock held: claims and runs the job's items left (the lock released while one runs).
+static void run_unclaimed_items(bool worker) {
+  while (pool.next < pool.count) {
+    void *(*fn)(void *) = pool.fn;
+    char *work = pool.items + pool.size * (size_t)pool.next++;
+    if (worker) pool.running++;
+    pthread_mutex_unlock(&pool.lock);
+    fn(work);
+    pthread_mutex_lock(&pool.lock);
+    if (worker && --pool.running == 0) pthread_cond_signal(&pool.done);
+  }
+}
 
 static void *pool_worker(void *argument) {
-  const int item = (int)(intptr_t)argument; // this worker runs item `item` of each job that has it
+  (void)argument;
   uint64_t seen = 0;
   pthread_mutex_lock(&pool.lock);
   for (;;) {
     while (pool.generation == seen) pthread_cond_wait(&pool.start, &pool.lock);
     seen = pool.generation;
-    if (item >= pool.count) continue;
-    void *(*fn)(void *) = pool.fn;
-    char *work = pool.items + pool.size * (size_t)item;
-    pthread_mutex_unlock(&pool.lock);
-    fn(work);
-    pthread_mutex_lock(&pool.lock);
-    if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+    run_unclaimed_items(true);
   }
   return NULL;
 }
@@ -144,33 +154,32 @@ static bool run_threads(void *(*fn)(void *), void *work, size_t size, int thread
       else fn(items + size * (size_t)t);
     }
   } else {
-    int pooled = 0; // items 1..pooled run on the pool
     const bool owner = pthread_mutex_trylock(&pool.use) == 0;
     if (owner) {
       pthread_mutex_lock(&pool.lock);
       while (pool.workers < threads - 1) {
         pthread_t handle;
-        if (pthread_create(&handle, NULL, pool_worker, (void *)(intptr_t)(pool.workers + 1)) != 0) break;
+        if (pthread_create(&handle, NULL, pool_worker, NULL) != 0) break;
         pthread_detach(handle);
         pool.workers++;
       }
-      pooled = pool.workers < threads - 1 ? pool.workers : threads - 1;
       pool.fn = fn;
       pool.items = items;
       pool.size = size;
-      pool.count = pooled + 1;
-      pool.pending = pooled;
+      pool.count = threads;
+      pool.next = 1; // item 0 is the caller's
+      pool.running = 0;
       pool.generation++;
       pthread_cond_broadcast(&pool.start);
       pthread_mutex_unlock(&pool.lock);
-    }
-    fn(items);
-    for (int t = pooled + 1; t < threads; t++) fn(items + size * (size_t)t);
-    if (owner) {
+      fn(items);
       pthread_mutex_lock(&pool.lock);
-      while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+      run_unclaimed_items(false);
+      while (pool.running > 0) pthread_cond_wait(&pool.done, &pool.lock);
       pthread_mutex_unlock(&pool.lock);
       pthread_mutex_unlock(&pool.use);
+    } else {
+      for (int t = 0; t < threads; t++) fn(items + size * (size_t)t);
     }
   }
   bool ok = true;
