@@ -23,7 +23,8 @@
 // (BatchNorm's moving averages as GowideMovingAverages vs Sub, Mul, Sub for each), attention
 // (the transformer's attention core as GowideAttention and its gradient vs TF.js's ops), addrelu
 // (the resnet's residual add and ReLU as GowideAddRelu vs the Add and Relu kernels), addnorm (the
-// transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm).
+// transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm),
+// tiles (small matrix products in the addon's register tiles vs OpenBLAS).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -103,6 +104,7 @@ function feature(name: string): { on(): void; off(): void } {
   if (name === 'adam') return feature(`kernel:${ADAM_STEP}`);
   if (name === 'directconv') return feature('env:GOWIDE_DIRECT_CONV=0');
   if (name === 'convpool') return feature('env:GOWIDE_CONV_POOL=0');
+  if (name === 'tiles') return feature('env:GOWIDE_TILE_PRODUCTS=0');
   const fusedKernels: Record<string, string[]> = {
     batchnorm: [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD],
     layernorm: [LAYER_NORM, LAYER_NORM_GRAD],

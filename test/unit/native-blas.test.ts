@@ -38,6 +38,8 @@ const sizes: Array<[number, number, number]> = [
   [13, 7, 1],
   [1, 9, 7],
   [33, 17, 65],
+  [35, 40, 32], // register tiles (16k columns, at most 64 terms), 3 rows left over
+  [130, 64, 64],
   [128, 784, 256],
 ];
 

@@ -9,7 +9,7 @@
   "targets": [
     {
       "target_name": "gowide_blas",
-      "sources": ["gowide_blas.c", "gowide_conv.c", "gowide_elementwise.c", "gowide_attention.c"],
+      "sources": ["gowide_blas.c", "gowide_conv.c", "gowide_elementwise.c", "gowide_attention.c", "gowide_tiles.c"],
       "include_dirs": ["<(openblas_include_dir)"],
       "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c11", "-Wall", "-Wextra", "-Wno-psabi", "-pthread"],
       "libraries": ["-L<(openblas_lib_dir)", "-Wl,-rpath,<(openblas_lib_dir)", "-lopenblas", "-pthread"],

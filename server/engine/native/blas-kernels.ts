@@ -51,6 +51,7 @@ export interface BlasAddon {
     activation: number,
     alpha: number,
     threads?: number,
+    tiles?: boolean,
   ): void;
   setThreads(count: number): void;
   getThreads(): number;
@@ -196,6 +197,8 @@ function runSgemm(
     activation,
     alpha,
     productThreads(),
+    // Small products in the addon's register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS).
+    process.env.GOWIDE_TILE_PRODUCTS !== '0',
   );
   return out;
 }

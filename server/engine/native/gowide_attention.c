@@ -14,7 +14,9 @@
 // The probabilities are recomputed backwards rather than kept: an output of the forward kernel
 // that nothing differentiates gets a gradient of zeros from TF.js, built in JavaScript and copied
 // into the heap (4 MiB per layer and step for the wide transformer: more than the recomputation).
-// The (example, head) pairs are split over `threads` threads of the conv kernels' pool.
+// The per-head products (32 x 32 x 16 for the bench's transformer) are gowide_tiles.c's register
+// tiles: OpenBLAS spent more time per call than computing on them (~17 GFLOPS). The (example,
+// head) pairs are split over `threads` threads of the conv kernels' pool.
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,55 +46,6 @@ typedef struct {
 // Offset of a pair's block in q's layout (row stride heads * head_dim).
 static size_t row_block(const Attention *a, int64_t pair) {
   return (size_t)((pair / a->heads) * a->sequence * a->heads + pair % a->heads) * (size_t)a->head_dim;
-}
-
-// The products are 32 x 32 x 16 for the bench's transformer: OpenBLAS spent more time per call
-// than computing (~17 GFLOPS), so they are these loops (~160 GFLOPS on 4 x 16 tiles).
-
-// A matrix operand: element (i, r) at data[i * row_stride + r * column_stride], so that a
-// transposed block is read in place.
-typedef struct {
-  const float *data;
-  size_t row_stride, column_stride;
-} Operand;
-
-static Operand rows_of(const float *data, size_t ld) { return (Operand){data, ld, 1}; }
-static Operand columns_of(const float *data, size_t ld) { return (Operand){data, 1, ld}; }
-
-// out = a m for a `rows` x `inner`, m `inner` x n (row stride ldm), out `rows` x n (stride
-// ldo); rows a multiple of 4 and n of 16: tiles of 4 rows x 16 columns in registers.
-VECTOR_CLONES static void product_tiles(Operand a, size_t rows, size_t inner, const float *restrict m, size_t ldm, size_t n,
-                                        float *restrict out, size_t ldo) {
-  for (size_t i = 0; i < rows; i += 4) {
-    const float *a0 = a.data + i * a.row_stride;
-    for (size_t c = 0; c < n; c += 16) {
-      Floats16 sum[4] = {{0}};
-      for (size_t r = 0; r < inner; r++) {
-        Floats16 row;
-        memcpy(&row, m + r * ldm + c, sizeof row);
-        const float *weights = a0 + r * a.column_stride;
-        for (size_t t = 0; t < 4; t++) sum[t] += weights[t * a.row_stride] * row;
-      }
-      for (size_t t = 0; t < 4; t++) memcpy(out + (i + t) * ldo + c, &sum[t], sizeof sum[t]);
-    }
-  }
-}
-
-// The same for any sizes, a row at a time.
-static void product_rows(Operand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo) {
-  for (size_t i = 0; i < rows; i++) {
-    float *target = out + i * ldo;
-    for (size_t c = 0; c < n; c++) target[c] = 0.0f;
-    for (size_t r = 0; r < inner; r++) {
-      const float w = a.data[i * a.row_stride + r * a.column_stride];
-      for (size_t c = 0; c < n; c++) target[c] += w * m[r * ldm + c];
-    }
-  }
-}
-
-static void product(Operand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo) {
-  if (rows % 4 == 0 && n % 16 == 0) product_tiles(a, rows, inner, m, ldm, n, out, ldo);
-  else product_rows(a, rows, inner, m, ldm, n, out, ldo);
 }
 
 // out = m^T for m of `rows` rows (stride ld) and `columns` columns; out contiguous.
@@ -131,7 +84,7 @@ static void pair_probs(const Attention *a, size_t rows, float *probs, float *scr
   const size_t s = (size_t)a->sequence, d = (size_t)a->head_dim, ld = (size_t)(a->heads * a->head_dim);
   float *scores = scratch, *kt = scratch + s * s;
   transpose_block(a->k + rows, s, d, ld, kt);
-  product(rows_of(a->q + rows, ld), s, d, kt, s, s, scores, s);
+  gowide_product(gowide_rows_of(a->q + rows, ld), s, d, kt, s, s, scores, s);
   for (size_t i = 0; i < s * s; i++) scores[i] *= a->scale;
   gowide_softmax_rows(scores, probs, s, s);
 }
@@ -148,7 +101,7 @@ static void *attention_pairs(void *argument) {
   for (int64_t pair = w->first; pair < w->last; pair++) {
     const size_t rows = row_block(a, pair);
     pair_probs(a, rows, scratch, scratch + s * s);
-    product(rows_of(scratch, s), s, s, a->v + rows, ld, d, a->context + rows, ld);
+    gowide_product(gowide_rows_of(scratch, s), s, s, a->v + rows, ld, d, a->context + rows, ld);
   }
   free(scratch);
   return NULL;
@@ -170,11 +123,11 @@ static void *attention_grad_pairs(void *argument) {
     const float *dc = a->dcontext + rows;
     pair_probs(a, rows, p, vt);
     transpose_block(a->v + rows, s, d, ld, vt);
-    product(rows_of(dc, ld), s, d, vt, s, s, dscores, s); // dprobs = dcontext v^T
-    product(columns_of(p, s), s, s, dc, ld, d, a->dv + rows, ld); // dv = probs^T dcontext
+    gowide_product(gowide_rows_of(dc, ld), s, d, vt, s, s, dscores, s); // dprobs = dcontext v^T
+    gowide_product(gowide_columns_of(p, s), s, s, dc, ld, d, a->dv + rows, ld); // dv = probs^T dcontext
     softmax_grad_rows(dscores, p, s, a->scale);
-    product(rows_of(dscores, s), s, s, a->k + rows, ld, d, a->dq + rows, ld); // dq = dscores k
-    product(columns_of(dscores, s), s, s, a->q + rows, ld, d, a->dk + rows, ld); // dk = dscores^T q
+    gowide_product(gowide_rows_of(dscores, s), s, s, a->k + rows, ld, d, a->dq + rows, ld); // dq = dscores k
+    gowide_product(gowide_columns_of(dscores, s), s, s, a->q + rows, ld, d, a->dk + rows, ld); // dk = dscores^T q
   }
   free(scratch);
   return NULL;

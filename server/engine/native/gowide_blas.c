@@ -5,7 +5,7 @@
 // setThreads/getThreads; gowide_conv.c adds the convolution kernels, gowide_elementwise.c the
 // element-wise ones, gowide_attention.c attention's core:
 //
-//   sgemm(a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias, activation, alpha[, threads])
+//   sgemm(a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias, activation, alpha[, threads[, tiles]])
 //
 // computes, for every batch index i in [0, max(batchA, batchB)),
 //   out[i] = activation(op(a[i % batchA]) * op(b[i % batchB]) + bias)
@@ -15,12 +15,14 @@
 // numbering as the wasm backend's FusableActivation, without prelu); alpha is leakyrelu's slope.
 // threads (default 1): a single product of 2^24 multiply-adds or more is split over that many
 // threads of the conv kernels' pool, each a share of out's rows (or columns, when it has more).
+// tiles (default true): small products where they fit run in gowide_tiles.c's register tiles.
 // Every array length is checked against the sizes before anything is written.
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <math.h>
 #include <cblas.h>
 #include <node_api.h>
@@ -35,7 +37,7 @@ enum Activation {
   ACTIVATION_ELU = 6,
 };
 
-#define ARGUMENT_COUNT 13 // and an optional 14th: threads
+#define ARGUMENT_COUNT 13 // and optional threads and tiles
 #define MAX_THREADS 8
 // Below this many multiply-adds a product stays on the calling thread: waking a pool thread
 // costs more than it saves.
@@ -139,9 +141,36 @@ static void *product_share(void *argument) {
   return NULL;
 }
 
+// Products with a not transposed and out's columns a multiple of 16, at most TILE_MAX columns
+// and terms per sum, go to gowide_tiles.c's register tiles (faster than OpenBLAS there: see it);
+// a transposed b is transposed first (at most TILE_MAX^2 values). False when out of memory.
+#define TILE_MAX 64
+static bool tiles_fit(const Product *p) {
+  return p->op_a == CblasNoTrans && p->n % 16 == 0 && p->n <= TILE_MAX && p->k <= TILE_MAX;
+}
+
+static bool tile_product(const Product *p) {
+  float *transposed = NULL;
+  const float *b = p->b;
+  int ldb = p->ldb;
+  if (p->op_b == CblasTrans) { // op(b)[r][c] = b[c * ldb + r]
+    transposed = malloc(sizeof(float) * (size_t)p->k * (size_t)p->n);
+    if (transposed == NULL) return false;
+    for (int r = 0; r < p->k; r++) {
+      for (int c = 0; c < p->n; c++) transposed[(size_t)r * (size_t)p->n + (size_t)c] = p->b[(size_t)c * (size_t)p->ldb + (size_t)r];
+    }
+    b = transposed;
+    ldb = p->n;
+  }
+  gowide_product(gowide_rows_of(p->a, (size_t)p->lda), (size_t)p->m, (size_t)p->k, b, (size_t)ldb, (size_t)p->n, p->out, (size_t)p->ldo);
+  free(transposed);
+  return true;
+}
+
 // The product on up to `threads` threads (the conv kernels' pool), split along the longer of
 // out's two axes; small products on the calling thread alone.
-static void run_product(const Product *p, int threads) {
+static void run_product(const Product *p, int threads, bool tiles) {
+  if (tiles && tiles_fit(p) && tile_product(p)) return;
   const bool split_columns = p->n > p->m;
   const int length = split_columns ? p->n : p->m;
   if ((double)p->m * p->n * p->k < SPLIT_MIN_MACS || length < 2 * threads) threads = 1;
@@ -159,12 +188,13 @@ static void run_product(const Product *p, int threads) {
 }
 
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = ARGUMENT_COUNT + 1;
-  napi_value argv[ARGUMENT_COUNT + 1];
+  size_t argc = ARGUMENT_COUNT + 2;
+  napi_value argv[ARGUMENT_COUNT + 2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc != ARGUMENT_COUNT && argc != ARGUMENT_COUNT + 1) return throw_error(env, "sgemm: expected 13 or 14 arguments");
+  if (argc < ARGUMENT_COUNT || argc > ARGUMENT_COUNT + 2) return throw_error(env, "sgemm: expected 13 to 15 arguments");
   int32_t threads = 1;
-  if (argc == ARGUMENT_COUNT + 1) napi_get_value_int32(env, argv[ARGUMENT_COUNT], &threads);
+  if (argc > ARGUMENT_COUNT) napi_get_value_int32(env, argv[ARGUMENT_COUNT], &threads);
+  const bool tiles = argc <= ARGUMENT_COUNT + 1 || get_flag(env, argv[ARGUMENT_COUNT + 1]);
   threads = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
 
   float *a, *b, *out;
@@ -221,7 +251,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   if (batch == 1 || (batch_b == 1 && !transpose_a)) {
     // One product; every a[i] times the same b is one too: the a matrices stacked are one (batch*m) x k matrix.
     const Product product = {op_a, op_b, (int)(batch * m), (int)n, (int)k, lda, ldb, (int)n, a, b, out};
-    run_product(&product, threads);
+    run_product(&product, threads, tiles);
   } else {
     for (int64_t i = 0; i < batch; i++) {
       const float *a_i = a + (batch_a == 1 ? 0 : (size_t)i * a_matrix);

@@ -40,6 +40,17 @@ void gowide_attention_register(napi_env env, napi_value exports);
 // calling thread, the others on the conv kernels' pool); false when an item's bool at
 // failed_offset is set.
 bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int threads, size_t failed_offset);
+// A matrix operand of gowide_product: element (i, r) at data[i * row_stride + r * column_stride],
+// so that a transposed block is read in place.
+typedef struct {
+  const float *data;
+  size_t row_stride, column_stride;
+} GowideOperand;
+static inline GowideOperand gowide_rows_of(const float *data, size_t ld) { return (GowideOperand){data, ld, 1}; }
+static inline GowideOperand gowide_columns_of(const float *data, size_t ld) { return (GowideOperand){data, 1, ld}; }
+// From gowide_tiles.c: out = a m for a `rows` x `inner`, m `inner` x n (row stride ldm), out
+// `rows` x n (row stride ldo).
+void gowide_product(GowideOperand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo);
 // From gowide_elementwise.c: softmax over each row of `columns` values (out and x do not overlap).
 void gowide_softmax_rows(const float *x, float *out, size_t rows, size_t columns);
 #endif
