@@ -200,33 +200,33 @@ static bool attention_arguments(napi_env env, napi_callback_info info, const cha
   return true;
 }
 
-static napi_value attention(napi_env env, napi_callback_info info) {
-  float *arrays[4];
-  Attention a;
-  int threads;
-  if (!attention_arguments(env, info, "attention", 4, arrays, &a, &threads)) return NULL;
-  a.q = arrays[0];
-  a.k = arrays[1];
-  a.v = arrays[2];
-  a.context = arrays[3];
-  if (!run_pairs(attention_pairs, &a, threads)) return fail(env, "attention", "out of memory");
-  return NULL;
-}
-
-static napi_value attention_grad(napi_env env, napi_callback_info info) {
+// attention (grad false) or attentionGrad: q, k, v, then context, or dcontext, dq, dk, dv.
+static napi_value attention_run(napi_env env, napi_callback_info info, const char *name, bool grad) {
   float *arrays[7];
   Attention a;
   int threads;
-  if (!attention_arguments(env, info, "attentionGrad", 7, arrays, &a, &threads)) return NULL;
+  if (!attention_arguments(env, info, name, grad ? 7 : 4, arrays, &a, &threads)) return NULL;
   a.q = arrays[0];
   a.k = arrays[1];
   a.v = arrays[2];
-  a.dcontext = arrays[3];
-  a.dq = arrays[4];
-  a.dk = arrays[5];
-  a.dv = arrays[6];
-  if (!run_pairs(attention_grad_pairs, &a, threads)) return fail(env, "attentionGrad", "out of memory");
+  if (grad) {
+    a.dcontext = arrays[3];
+    a.dq = arrays[4];
+    a.dk = arrays[5];
+    a.dv = arrays[6];
+  } else {
+    a.context = arrays[3];
+  }
+  if (!run_pairs(grad ? attention_grad_pairs : attention_pairs, &a, threads)) return fail(env, name, "out of memory");
   return NULL;
+}
+
+static napi_value attention(napi_env env, napi_callback_info info) {
+  return attention_run(env, info, "attention", false);
+}
+
+static napi_value attention_grad(napi_env env, napi_callback_info info) {
+  return attention_run(env, info, "attentionGrad", true);
 }
 
 void gowide_attention_register(napi_env env, napi_value exports) {
