@@ -40,6 +40,7 @@ const sizes: Array<[number, number, number]> = [
   [33, 17, 65],
   [35, 40, 32], // register tiles (16k columns, at most 64 terms), 3 rows left over
   [130, 64, 64],
+  [40, 300, 64], // transposed a: tiles of 8 x 32 over 300 terms
   [128, 784, 256],
 ];
 

@@ -141,12 +141,16 @@ static void *product_share(void *argument) {
   return NULL;
 }
 
-// Products with a not transposed and out's columns a multiple of 16, at most TILE_MAX columns
-// and terms per sum, go to gowide_tiles.c's register tiles (faster than OpenBLAS there: see it);
-// a transposed b is transposed first (at most TILE_MAX^2 values). False when out of memory.
+// Products with out's columns a multiple of 16, at most TILE_MAX, go to gowide_tiles.c's register
+// tiles (faster than OpenBLAS there: see it) when a is not transposed and the sums have at most
+// TILE_MAX terms (a transposed b is transposed first, at most TILE_MAX^2 values), or when a is
+// transposed (the weight gradient x^T dy) and out is at most TILE_MAX x TILE_MAX in tiles of 8 x
+// 32. False when out of memory.
 #define TILE_MAX 64
 static bool tiles_fit(const Product *p) {
-  return p->op_a == CblasNoTrans && p->n % 16 == 0 && p->n <= TILE_MAX && p->k <= TILE_MAX;
+  if (p->n % 16 != 0 || p->n > TILE_MAX) return false;
+  if (p->op_a == CblasNoTrans) return p->k <= TILE_MAX;
+  return p->op_b == CblasNoTrans && p->m % 8 == 0 && p->m <= TILE_MAX && p->n % 32 == 0;
 }
 
 static bool tile_product(const Product *p) {
@@ -162,7 +166,8 @@ static bool tile_product(const Product *p) {
     b = transposed;
     ldb = p->n;
   }
-  gowide_product(gowide_rows_of(p->a, (size_t)p->lda), (size_t)p->m, (size_t)p->k, b, (size_t)ldb, (size_t)p->n, p->out, (size_t)p->ldo);
+  const GowideOperand a = p->op_a == CblasNoTrans ? gowide_rows_of(p->a, (size_t)p->lda) : gowide_columns_of(p->a, (size_t)p->lda);
+  gowide_product(a, (size_t)p->m, (size_t)p->k, b, (size_t)ldb, (size_t)p->n, p->out, (size_t)p->ldo);
   free(transposed);
   return true;
 }
