@@ -24,7 +24,7 @@ typedef int32_t Ints16 __attribute__((vector_size(64), aligned(4)));
     v = op(v, __builtin_shuffle(v, (Ints16){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13})); \
     v = op(v, __builtin_shuffle(v, (Ints16){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14})); \
   } while (0)
-static inline Floats16 lanes_sum(Floats16 a, Floats16 b) { return a + b; }
+static inline __attribute__((always_inline)) Floats16 lanes_sum(Floats16 a, Floats16 b) { return a + b; }
 // One exported function in a napi_property_descriptor array: its JS name and C callback.
 #define GOWIDE_FUNCTION(name, callback) {name, NULL, callback, NULL, NULL, NULL, napi_default_jsproperty, NULL}
 // Convolution kernels (gowide_conv.c): adds their functions to exports.
