@@ -46,8 +46,7 @@ export function summaryTable(summary: RunSummary): string {
     ]);
   }
   const lines = [table(rows)];
-  const weak = weakTeacherLine(summary);
-  if (weak) lines.push(weak);
+  for (const warning of [weakTeacherLine(summary), lostWarmStartLine(summary)]) if (warning) lines.push(warning);
   const d = summary.diagnostics;
   if (d) {
     const stages = Object.entries(d.stageSeconds)
@@ -82,6 +81,20 @@ export function weakTeacherLine(summary: RunSummary): string | undefined {
   if (weak.length === 0) return undefined;
   const pairs = weak.map(([w, s]) => `${(w * 100).toFixed(1)} vs ${(s * 100).toFixed(1)}`).join(', ');
   return `warning: the wide net was no better than scratch on ${weak.length} of ${wide.length} seeds (${pairs}), so imitation had little to pass on there; train it longer (wide.epochs) or at a lower wide.learningRate`;
+}
+
+/** Below this share of the wide net's validation accuracy, imitation carried (almost) nothing over:
+ *  the study's warm starts were at 0.6-1.0 of it, a 30-block MLP imitated as one group at 0.3 and
+ *  fine-tuned to chance (docs/EVIDENCE.md). */
+const LOST_WARM_START_SHARE = 0.5;
+
+export function lostWarmStartLine(summary: RunSummary): string | undefined {
+  const d = summary.diagnostics;
+  if (!d || d.warmStartAccuracy.length !== d.wideValidationAccuracy.length) return undefined;
+  const lost = d.warmStartAccuracy.map((warm, i) => [warm, d.wideValidationAccuracy[i]]).filter(([warm, wide]) => warm < LOST_WARM_START_SHARE * wide);
+  if (lost.length === 0) return undefined;
+  const pairs = lost.map(([warm, wide]) => `${(warm * 100).toFixed(1)} vs ${(wide * 100).toFixed(1)}`).join(', ');
+  return `warning: right after imitation the thin net kept less than half of the wide net's validation accuracy on ${lost.length} of ${d.warmStartAccuracy.length} seeds (${pairs}), so fine-tuning started from little more than a random net; imitate block by block (imitate.groups "block"), give each block more steps (imitate.epochsPerLayer) or look for blocks with many dead units above`;
 }
 
 export interface JsonReport {
