@@ -161,11 +161,11 @@ function productGeometry(a: TensorInfo, b: TensorInfo, transposeA: boolean, tran
 }
 
 /**
- * Threads a product of 2^24+ multiply-adds is split over: GOWIDE_PRODUCT_THREADS, else 1. With
- * another job on the second core, 2 gave no wall gain and cost CPU (wide transformer 175.8 -> 179.8
- * CPU ms a step at load 2-2.5); on an idle second core it should pay.
+ * Threads a product of 2^24+ multiply-adds is split over: GOWIDE_PRODUCT_THREADS (see poolThreads;
+ * 2 by default). With the second core idle, 2 gave the wide transformer 803 -> 1,087 samples/s (CPU
+ * 160 -> 179 ms a step); with other jobs on both cores about even (728 -> 709 at load 2-2.5).
  */
-const productThreads = () => poolThreads('GOWIDE_PRODUCT_THREADS', 1);
+const productThreads = () => poolThreads('GOWIDE_PRODUCT_THREADS');
 
 function runSgemm(
   backend: BackendWasm,

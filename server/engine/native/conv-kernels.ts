@@ -56,14 +56,14 @@ export interface ConvAddon {
 let addon: ConvAddon | null = null;
 
 /**
- * Threads of the addon's pool for a kind of kernel: the environment variable `variable`, else
- * `fallback` (1 when OpenBLAS itself is threaded).
+ * Threads of the addon's pool for a kind of kernel: the environment variable `variable`, else 2
+ * (1 when OpenBLAS itself is threaded).
  */
-export function poolThreads(variable: string, fallback = 2): number {
+export function poolThreads(variable: string): number {
   const requested = Number(process.env[variable]);
   if (Number.isInteger(requested) && requested > 0) return Math.min(requested, 8);
   const blasThreads = Number(process.env.GOWIDE_BLAS_THREADS);
-  return Number.isInteger(blasThreads) && blasThreads > 1 ? 1 : fallback;
+  return Number.isInteger(blasThreads) && blasThreads > 1 ? 1 : 2;
 }
 
 /** Threads for the conv kernels: GOWIDE_CONV_THREADS (see poolThreads). */

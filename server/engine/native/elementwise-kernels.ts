@@ -547,10 +547,10 @@ function perChannelInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], 
 
 /**
  * Threads the batch-norm training kernels' passes are split over (from 2^16 values):
- * GOWIDE_NORM_THREADS, else 1. With other jobs on the cores, 2 gave no gain (resnet 6x16 55.6 ->
- * 56.4 CPU ms a step and 2,305 -> 2,253 samples/s at load 3-4); on an idle second core it should pay.
+ * GOWIDE_NORM_THREADS (see poolThreads; 2 by default). With the second core idle, 2 gave resnet
+ * 6x16 3,081 -> 3,306 samples/s (CPU 55.6 -> 58.9 ms a step); at load 3-4, 2,305 -> 2,253.
  */
-const normThreads = () => poolThreads('GOWIDE_NORM_THREADS', 1);
+const normThreads = () => poolThreads('GOWIDE_NORM_THREADS');
 
 /** GowideBatchNormTrain, or with relu GowideBatchNormReluTrain. */
 const batchNormTrain =
