@@ -117,7 +117,8 @@ describe('native BLAS kernels on wasm', () => {
     let seed = 500;
     try {
       // 2^24+ multiply-adds: split along out's longer axis (rows, then columns), odd lengths.
-      for (const [m, k, n] of [[1027, 128, 129], [130, 130, 1001]]) {
+      // (the third in register tiles of 8 x 32, a share each)
+      for (const [m, k, n] of [[1027, 128, 129], [130, 130, 1001], [1030, 256, 96]]) {
         for (const threads of ['2', '3']) {
           process.env.GOWIDE_PRODUCT_THREADS = threads;
           for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {

@@ -123,37 +123,34 @@ typedef struct {
   const Product *p;
   int first, last;
   bool split_columns;
+  bool tiles;
   bool failed; // never set: gowide_run_threads' protocol
 } ProductShare;
 
-static void *product_share(void *argument) {
-  const ProductShare *s = (const ProductShare *)argument;
-  const Product *p = s->p;
-  const int count = s->last - s->first;
-  if (count <= 0) return NULL;
-  if (s->split_columns) { // columns of op(b) and out
-    const float *b = p->b + (size_t)s->first * (p->op_b == CblasTrans ? (size_t)p->ldb : 1);
-    cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, p->m, count, p->k, 1.0f, p->a, p->lda, b, p->ldb, 0.0f, p->out + s->first, p->ldo);
+// Rows [first, last) of out (or columns, split_columns) as a product of their own.
+static Product product_part(const Product *p, int first, int last, bool split_columns) {
+  Product part = *p;
+  if (split_columns) { // columns of op(b) and out
+    part.n = last - first;
+    part.b = p->b + (size_t)first * (p->op_b == CblasTrans ? (size_t)p->ldb : 1);
+    part.out = p->out + first;
   } else { // rows of op(a) and out
-    const float *a = p->a + (size_t)s->first * (p->op_a == CblasTrans ? 1 : (size_t)p->lda);
-    cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, count, p->n, p->k, 1.0f, a, p->lda, p->b, p->ldb, 0.0f, p->out + (size_t)s->first * (size_t)p->ldo, p->ldo);
+    part.m = last - first;
+    part.a = p->a + (size_t)first * (p->op_a == CblasTrans ? 1 : (size_t)p->lda);
+    part.out = p->out + (size_t)first * (size_t)p->ldo;
   }
-  return NULL;
+  return part;
 }
 
-// Products with out's columns a multiple of 16, at most TILE_MAX, go to gowide_tiles.c's register
-// tiles (faster than OpenBLAS there: see it) when a is not transposed and the sums have at most
-// TILE_MAX terms (a transposed b is transposed first, at most TILE_MAX^2 values), or when a is
-// transposed (the weight gradient x^T dy) and out is at most TILE_MAX x TILE_MAX in tiles of 8 x
-// 32. False when out of memory.
-#define TILE_MAX 64
-static bool tiles_fit(const Product *p) {
-  if (p->n % 16 != 0 || p->n > TILE_MAX) return false;
-  if (p->op_a == CblasNoTrans) return p->k <= TILE_MAX;
-  return p->op_b == CblasNoTrans && p->m % 8 == 0 && p->m <= TILE_MAX && p->n % 32 == 0;
+// Products with at most SMALL_TILES columns (a multiple of 16) and terms per sum, a not
+// transposed, also go to gowide_tiles.c's 4 x 16 tiles (a transposed b transposed first).
+#define SMALL_TILES 64
+static bool small_tiles_fit(const Product *p) {
+  return p->op_a == CblasNoTrans && p->n % 16 == 0 && p->n <= SMALL_TILES && p->k <= SMALL_TILES;
 }
 
-static bool tile_product(const Product *p) {
+// False when out of memory.
+static bool small_tile_product(const Product *p) {
   float *transposed = NULL;
   const float *b = p->b;
   int ldb = p->ldb;
@@ -166,28 +163,45 @@ static bool tile_product(const Product *p) {
     b = transposed;
     ldb = p->n;
   }
-  const GowideOperand a = p->op_a == CblasNoTrans ? gowide_rows_of(p->a, (size_t)p->lda) : gowide_columns_of(p->a, (size_t)p->lda);
-  gowide_product(a, (size_t)p->m, (size_t)p->k, b, (size_t)ldb, (size_t)p->n, p->out, (size_t)p->ldo);
+  gowide_product(gowide_rows_of(p->a, (size_t)p->lda), (size_t)p->m, (size_t)p->k, b, (size_t)ldb, (size_t)p->n, p->out, (size_t)p->ldo);
   free(transposed);
   return true;
+}
+
+// One product: in register tiles where they apply and tiles is set (faster than OpenBLAS there:
+// see gowide_tiles.c), else OpenBLAS.
+static void compute_product(const Product *p, bool tiles) {
+  if (tiles && gowide_sgemm(p->op_a == CblasTrans, p->op_b == CblasTrans, (size_t)p->m, (size_t)p->n, (size_t)p->k, p->a, (size_t)p->lda,
+                            p->b, (size_t)p->ldb, p->out, (size_t)p->ldo, false)) {
+    return;
+  }
+  if (tiles && small_tiles_fit(p) && small_tile_product(p)) return;
+  cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, p->m, p->n, p->k, 1.0f, p->a, p->lda, p->b, p->ldb, 0.0f, p->out, p->ldo);
+}
+
+static void *product_share(void *argument) {
+  const ProductShare *s = (const ProductShare *)argument;
+  if (s->last <= s->first) return NULL;
+  const Product part = product_part(s->p, s->first, s->last, s->split_columns);
+  compute_product(&part, s->tiles);
+  return NULL;
 }
 
 // The product on up to `threads` threads (the conv kernels' pool), split along the longer of
 // out's two axes; small products on the calling thread alone.
 static void run_product(const Product *p, int threads, bool tiles) {
-  if (tiles && tiles_fit(p) && tile_product(p)) return;
   const bool split_columns = p->n > p->m;
   const int length = split_columns ? p->n : p->m;
-  if ((double)p->m * p->n * p->k < SPLIT_MIN_MACS || length < 2 * threads) threads = 1;
+  if ((double)p->m * p->n * p->k < SPLIT_MIN_MACS || length < 64 * threads) threads = 1;
   if (threads <= 1) {
-    cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, p->m, p->n, p->k, 1.0f, p->a, p->lda, p->b, p->ldb, 0.0f, p->out, p->ldo);
+    compute_product(p, tiles);
     return;
   }
   ProductShare shares[MAX_THREADS];
   for (int t = 0; t < threads; t++) {
-    // Shares of whole 16s (OpenBLAS's kernels work in such blocks), the last takes the rest.
-    const int first = (int)((int64_t)length * t / threads) & ~15, last = t == threads - 1 ? length : (int)((int64_t)length * (t + 1) / threads) & ~15;
-    shares[t] = (ProductShare){p, first, last, split_columns, false};
+    // Shares of whole 32s (the tiles' columns and OpenBLAS's blocks), the last takes the rest.
+    const int first = (int)((int64_t)length * t / threads) & ~31, last = t == threads - 1 ? length : (int)((int64_t)length * (t + 1) / threads) & ~31;
+    shares[t] = (ProductShare){p, first, last, split_columns, tiles, false};
   }
   gowide_run_threads(product_share, shares, sizeof shares[0], threads, offsetof(ProductShare, failed));
 }

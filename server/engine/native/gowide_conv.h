@@ -51,6 +51,12 @@ static inline GowideOperand gowide_columns_of(const float *data, size_t ld) { re
 // From gowide_tiles.c: out = a m for a `rows` x `inner`, m `inner` x n (row stride ldm), out
 // `rows` x n (row stride ldo).
 void gowide_product(GowideOperand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo);
+// From gowide_tiles.c: out = op(a) op(b) (out += with accumulate; op(a) m x k, op(b) k x n,
+// row-major with leading dimensions lda, ldb, ldo) in register tiles of 8 x 32 where they beat
+// OpenBLAS (n a multiple of 32, op(b) at most 2^18 values, m at least 8 and a multiple of 8 when a
+// is transposed). False when they do not apply (or out of memory): then nothing was written.
+bool gowide_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                  float *out, size_t ldo, bool accumulate);
 // From gowide_elementwise.c: softmax over each row of `columns` values (out and x do not overlap).
 void gowide_softmax_rows(const float *x, float *out, size_t rows, size_t columns);
 #endif

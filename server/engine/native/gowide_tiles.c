@@ -4,7 +4,9 @@
 // per-head products (gowide_attention.c) and sgemm's small products (gowide_blas.c). Measured on
 // one core, 4096 x 32 x 32: OpenBLAS 75 us, tiles 56; 4096 x 32 x 64: 146 and 86; the weight
 // gradient x^T dy of 4096 x 32 by 4096 x 32: 83 and 35; at 4096 x 128 x 128 about even.
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include "gowide_conv.h"
 
@@ -29,10 +31,13 @@ VECTOR_CLONES static void product_tiles(GowideOperand a, size_t rows, size_t inn
 // out = a m for a read by columns (a.row_stride 1: a transposed in memory, such as the weight
 // gradient x^T dy), rows a multiple of 8 and n of 32: tiles of 8 rows x 32 columns, so that each
 // pass over m (long: the batch's rows) feeds 16 accumulators instead of 4.
-VECTOR_CLONES static void product_tiles_transposed(GowideOperand a, size_t rows, size_t inner, const float *restrict m, size_t ldm,
-                                                   size_t n, float *restrict out, size_t ldo) {
+// Tiles of 8 rows x 32 columns of out = a m (out += a m when accumulate), rows a multiple of 8 and
+// n of 32: 16 accumulators per pass over m. a's row i, term r at a.data[i * row_stride + r *
+// column_stride].
+VECTOR_CLONES static void product_tiles8(GowideOperand a, size_t rows, size_t inner, const float *restrict m, size_t ldm, size_t n,
+                                         float *restrict out, size_t ldo, bool accumulate) {
   for (size_t i = 0; i < rows; i += 8) {
-    const float *a0 = a.data + i;
+    const float *a0 = a.data + i * a.row_stride;
     for (size_t c = 0; c < n; c += 32) {
       Floats16 left[8] = {{0}}, right[8] = {{0}};
       for (size_t r = 0; r < inner; r++) {
@@ -41,23 +46,33 @@ VECTOR_CLONES static void product_tiles_transposed(GowideOperand a, size_t rows,
         memcpy(&row_right, m + r * ldm + c + 16, sizeof row_right);
         const float *weights = a0 + r * a.column_stride;
         for (size_t t = 0; t < 8; t++) {
-          left[t] += weights[t] * row_left;
-          right[t] += weights[t] * row_right;
+          const float w = weights[t * a.row_stride];
+          left[t] += w * row_left;
+          right[t] += w * row_right;
         }
       }
       for (size_t t = 0; t < 8; t++) {
-        memcpy(out + (i + t) * ldo + c, &left[t], sizeof left[t]);
-        memcpy(out + (i + t) * ldo + c + 16, &right[t], sizeof right[t]);
+        float *target = out + (i + t) * ldo + c;
+        if (accumulate) {
+          Floats16 before_left, before_right;
+          memcpy(&before_left, target, sizeof before_left);
+          memcpy(&before_right, target + 16, sizeof before_right);
+          left[t] += before_left;
+          right[t] += before_right;
+        }
+        memcpy(target, &left[t], sizeof left[t]);
+        memcpy(target + 16, &right[t], sizeof right[t]);
       }
     }
   }
 }
 
 // The same for any sizes, a row at a time.
-static void product_rows(GowideOperand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo) {
+static void product_rows(GowideOperand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo,
+                         bool accumulate) {
   for (size_t i = 0; i < rows; i++) {
     float *target = out + i * ldo;
-    for (size_t c = 0; c < n; c++) target[c] = 0.0f;
+    if (!accumulate) memset(target, 0, n * sizeof(float));
     for (size_t r = 0; r < inner; r++) {
       const float w = a.data[i * a.row_stride + r * a.column_stride];
       for (size_t c = 0; c < n; c++) target[c] += w * m[r * ldm + c];
@@ -66,12 +81,33 @@ static void product_rows(GowideOperand a, size_t rows, size_t inner, const float
 }
 
 void gowide_product(GowideOperand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo) {
-  if (a.row_stride == 1 && rows % 8 == 0 && n % 32 == 0) {
-    product_tiles_transposed(a, rows, inner, m, ldm, n, out, ldo);
-    return;
-  }
   const size_t tiled = n % 16 == 0 ? rows - rows % 4 : 0;
   if (tiled > 0) product_tiles(a, tiled, inner, m, ldm, n, out, ldo);
   const GowideOperand rest = {a.data + tiled * a.row_stride, a.row_stride, a.column_stride};
-  if (tiled < rows) product_rows(rest, rows - tiled, inner, m, ldm, n, out + tiled * ldo, ldo);
+  if (tiled < rows) product_rows(rest, rows - tiled, inner, m, ldm, n, out + tiled * ldo, ldo, false);
+}
+
+bool gowide_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                  float *out, size_t ldo, bool accumulate) {
+  // Columns in 32s, b small enough to stay in the core's L2 cache across the row tiles (1 MiB).
+  if (n % 32 != 0 || k * n > (1u << 18) || m < 8 || (transpose_a && m % 8 != 0)) return false;
+  float *transposed = NULL;
+  if (transpose_b) { // op(b)[r][c] = b[c * ldb + r]
+    transposed = malloc(sizeof(float) * k * n);
+    if (transposed == NULL) return false;
+    for (size_t c = 0; c < n; c++) {
+      for (size_t r = 0; r < k; r++) transposed[r * n + c] = b[c * ldb + r];
+    }
+    b = transposed;
+    ldb = n;
+  }
+  const GowideOperand op_a = transpose_a ? gowide_columns_of(a, lda) : gowide_rows_of(a, lda);
+  const size_t tiled = m - m % 8;
+  product_tiles8(op_a, tiled, k, b, ldb, n, out, ldo, accumulate);
+  if (tiled < m) {
+    const GowideOperand rest = {op_a.data + tiled * op_a.row_stride, op_a.row_stride, op_a.column_stride};
+    product_rows(rest, m - tiled, k, b, ldb, n, out + tiled * ldo, ldo, accumulate);
+  }
+  free(transposed);
+  return true;
 }
