@@ -125,6 +125,33 @@ describe('native conv kernels on wasm', () => {
     }
   });
 
+  it('im2col products in register tiles (GOWIDE_TILE_PRODUCTS) match cpu: 32-64 channels, several chunks (the filter gradient accumulating), 1-2 threads', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    const saved = { chunk: process.env.GOWIDE_CONV_CHUNK_ROWS, threads: process.env.GOWIDE_CONV_THREADS, tiles: process.env.GOWIDE_TILE_PRODUCTS };
+    const restore = (name: string, value: string | undefined) => (value === undefined ? delete process.env[name] : (process.env[name] = value));
+    try {
+      let seed = 5000;
+      const cases: ConvCase[] = [
+        { batch: 2, height: 9, width: 7, inChannels: 32, outChannels: 32, kernel: 3, stride: 1, pad: 'same' },
+        { batch: 3, height: 10, width: 9, inChannels: 16, outChannels: 64, kernel: 3, stride: 2, pad: 'valid' },
+        { batch: 1, height: 11, width: 5, inChannels: 8, outChannels: 96, kernel: 5, stride: 1, pad: 'same' },
+      ];
+      for (const c of cases) {
+        for (const [chunk, threads] of [['37', '1'], ['64', '2'], ['0', '2']]) {
+          process.env.GOWIDE_CONV_CHUNK_ROWS = chunk;
+          process.env.GOWIDE_CONV_THREADS = threads;
+          process.env.GOWIDE_TILE_PRODUCTS = '1';
+          await compareConvCase(c, seed, `tiles chunk ${chunk} threads ${threads} ${describeCase(c)}`);
+          seed += 10;
+        }
+      }
+    } finally {
+      restore('GOWIDE_CONV_CHUNK_ROWS', saved.chunk);
+      restore('GOWIDE_CONV_THREADS', saved.threads);
+      restore('GOWIDE_TILE_PRODUCTS', saved.tiles);
+    }
+  });
+
   it('the direct convolution (8-16 output channels, more for short windows) matches cpu and im2col: filter 1/2/3/5, stride 1/2/3, same/valid, odd sizes, 1-3 threads from the pool or per call, bias and activations', async (t) => {
     if (skipWithoutAddon(t)) return;
     const saved = { direct: process.env.GOWIDE_DIRECT_CONV, threads: process.env.GOWIDE_CONV_THREADS, pool: process.env.GOWIDE_CONV_POOL };

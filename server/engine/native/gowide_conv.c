@@ -35,7 +35,8 @@
 enum Geometry {
   G_BATCH, G_IN_H, G_IN_W, G_IN_C, G_OUT_H, G_OUT_W, G_OUT_C, G_FILTER_H, G_FILTER_W,
   G_STRIDE_H, G_STRIDE_W, G_DILATION_H, G_DILATION_W, G_PAD_TOP, G_PAD_LEFT, G_CHUNK_ROWS, G_THREADS,
-  G_FLAGS, // bit 0: the direct convolution below where it applies (else im2col + sgemm); bit 1: the thread pool (else a thread per call)
+  G_FLAGS, // bit 0: the direct convolution below where it applies (else im2col + sgemm); bit 1: the thread pool (else a thread per call);
+           // bit 2: im2col's products in gowide_tiles.c's register tiles where they apply (else OpenBLAS)
   G_COUNT
 };
 
@@ -48,6 +49,7 @@ typedef struct {
   int threads;
   bool direct;        // may use the direct convolution (G_FLAGS bit 0)
   bool pool;          // runs its threads on the pool (G_FLAGS bit 1; else starts them per call, as before the pool)
+  bool tiles;         // im2col's products in register tiles where they apply (G_FLAGS bit 2)
   const float *bias;  // forward only: null or out_c values
   size_t bias_length;
   int activation;     // forward only: a code of apply_bias_and_activation
@@ -282,6 +284,7 @@ static bool get_conv_args(napi_env env, napi_callback_info info, const char *fun
   c->threads = g[G_THREADS] < 1 ? 1 : (g[G_THREADS] > MAX_THREADS ? MAX_THREADS : g[G_THREADS]);
   c->direct = (g[G_FLAGS] & 1) != 0;
   c->pool = (g[G_FLAGS] & 2) != 0;
+  c->tiles = (g[G_FLAGS] & 4) != 0;
   return true;
 }
 
@@ -390,8 +393,12 @@ static void *run_work(void *argument) {
       case WORK_FORWARD: {
         const float *matrix = identity ? w->a + row0 * c->k : col;
         if (!identity) im2col(c, w->a, row0, count, col);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)count, (int)c->out_c, (int)c->k, 1.0f, matrix,
-                    (int)c->k, w->b, (int)c->out_c, 0.0f, w->out + row0 * c->out_c, (int)c->out_c);
+        float *out = w->out + row0 * c->out_c;
+        if (!c->tiles || !gowide_sgemm(false, false, (size_t)count, (size_t)c->out_c, (size_t)c->k, matrix, (size_t)c->k, w->b, (size_t)c->out_c, out,
+                                       (size_t)c->out_c, false)) {
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)count, (int)c->out_c, (int)c->k, 1.0f, matrix, (int)c->k, w->b,
+                      (int)c->out_c, 0.0f, out, (int)c->out_c);
+        }
         apply_bias_and_activation(w->out + row0 * c->out_c, (size_t)count, (size_t)c->out_c, c->bias, c->activation,
                                   c->alpha);
         break;
@@ -399,15 +406,23 @@ static void *run_work(void *argument) {
       case WORK_FILTER: {
         const float *matrix = identity ? w->a + row0 * c->k : col;
         if (!identity) im2col(c, w->a, row0, count, col);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->k, (int)c->out_c, (int)count, 1.0f, matrix,
-                    (int)c->k, w->b + row0 * c->out_c, (int)c->out_c, first ? 0.0f : 1.0f, w->out, (int)c->out_c);
+        const float *dy = w->b + row0 * c->out_c;
+        if (!c->tiles || !gowide_sgemm(true, false, (size_t)c->k, (size_t)c->out_c, (size_t)count, matrix, (size_t)c->k, dy, (size_t)c->out_c,
+                                       w->out, (size_t)c->out_c, !first)) {
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->k, (int)c->out_c, (int)count, 1.0f, matrix, (int)c->k, dy,
+                      (int)c->out_c, first ? 0.0f : 1.0f, w->out, (int)c->out_c);
+        }
         first = false;
         break;
       }
       case WORK_INPUT: {
         float *target = identity ? w->out + row0 * c->k : col;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)c->k, (int)c->out_c, 1.0f,
-                    w->a + row0 * c->out_c, (int)c->out_c, w->b, (int)c->out_c, 0.0f, target, (int)c->k);
+        const float *dy = w->a + row0 * c->out_c;
+        if (!c->tiles || !gowide_sgemm(false, true, (size_t)count, (size_t)c->k, (size_t)c->out_c, dy, (size_t)c->out_c, w->b, (size_t)c->out_c,
+                                       target, (size_t)c->k, false)) {
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)c->k, (int)c->out_c, 1.0f, dy, (int)c->out_c, w->b,
+                      (int)c->out_c, 0.0f, target, (int)c->k);
+        }
         if (!identity) col2im_add(c, col, row0, count, w->out);
         break;
       }
