@@ -55,6 +55,8 @@ export interface BlasAddon {
   ): void;
   setThreads(count: number): void;
   getThreads(): number;
+  /** How many arguments sgemm takes (15 with threads and tiles; absent in builds before them). */
+  sgemmArguments?: number;
 }
 
 /** Activation codes the addon applies (the wasm backend's FusableActivation numbering). */
@@ -182,24 +184,11 @@ function runSgemm(
   const out = backend.makeOutput(geometry.outShape, 'float32');
   // Views are taken after makeOutput: allocating may grow (and so replace) the wasm heap buffer.
   const view = (tensor: TensorInfo): Float32Array => backend.typedArrayFromHeap(tensor) as Float32Array;
-  blas.sgemm(
-    view(a),
-    view(b),
-    view(out),
-    geometry.batchA,
-    geometry.batchB,
-    geometry.m,
-    geometry.n,
-    geometry.k,
-    transposeA,
-    transposeB,
-    bias ? view(bias) : null,
-    activation,
-    alpha,
-    productThreads(),
-    // Small products in the addon's register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS).
-    process.env.GOWIDE_TILE_PRODUCTS !== '0',
-  );
+  const args = [view(a), view(b), view(out), geometry.batchA, geometry.batchB, geometry.m, geometry.n, geometry.k, transposeA, transposeB, bias ? view(bias) : null, activation, alpha] as const;
+  // Threads, and products in the addon's register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS),
+  // where the build takes them (an older one rejects more than 13 arguments).
+  if ((blas.sgemmArguments ?? 13) >= 15) blas.sgemm(...args, productThreads(), process.env.GOWIDE_TILE_PRODUCTS !== '0');
+  else blas.sgemm(...args);
   return out;
 }
 

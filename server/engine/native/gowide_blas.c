@@ -312,6 +312,10 @@ static napi_value init(napi_env env, napi_value exports) {
     GOWIDE_FUNCTION("getThreads", get_threads),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  // How many arguments sgemm takes at most (13 before threads and tiles), for callers to check.
+  napi_value sgemm_arguments;
+  napi_create_int32(env, ARGUMENT_COUNT + 2, &sgemm_arguments);
+  napi_set_named_property(env, exports, "sgemmArguments", sgemm_arguments);
   gowide_conv_register(env, exports);
   gowide_elementwise_register(env, exports);
   gowide_attention_register(env, exports);
