@@ -3,9 +3,10 @@
 // Launch Fine-Tuning form once imitation is done. Live from host messages; restored from setState.
 import type { FinetuneSettings, MetricRecord, ProgressParams, RunSummary } from '../server/protocol';
 import { classifyBlock, type Convergence } from './lib/convergence';
+import { ImitationCurves, type SavedCurves } from './lib/imitation-curves';
 import { FINETUNE_FIELDS, parseFinetuneSettings } from './lib/finetune-settings';
 import { blockTitle } from '../server/block-title';
-import { alignSeries, imitationCards, imitationCurves } from './lib/runs';
+import { alignSeries, imitationCards } from './lib/runs';
 import { clear, el, frameScheduler } from './shared/dom';
 import { valueOf } from './shared/elements';
 import { LinePlot } from './shared/plot';
@@ -14,16 +15,23 @@ import './shared/base.css';
 
 interface MonitorState {
   run?: RunSummary;
-  /** Imitation records only: the plots need nothing else, and state stays small. */
-  records: MetricRecord[];
+  /** The imitation curves, decimated: the plots need nothing else, and state stays small. */
+  curves?: SavedCurves;
+  /** What versions before the decimated curves saved: every imitation record. */
+  records?: MetricRecord[];
   progress?: ProgressParams;
   settings?: FinetuneSettings;
 }
 
 const saved = connectHostState();
-let state: MonitorState = { records: [], ...saved.initial };
+let state: MonitorState = { ...saved.initial };
+let curves = new ImitationCurves(state.curves);
+if (state.records) curves.add(state.records);
+delete state.records;
 const host = saved.host;
 const plots = new Map<number, LinePlot>();
+/** Each card's verdict and what it was computed from, so unchanged blocks are not judged again. */
+const verdicts = new Map<number, { finished: boolean; verdict: Convergence }>();
 const schedule = frameScheduler(render);
 
 function connectHostState() {
@@ -32,12 +40,9 @@ function connectHostState() {
       case 'run':
         state.run = message.run;
         break;
-      case 'metrics': {
-        const known = new Set(state.records.map((r) => r.seq));
-        const fresh = message.records.filter((r) => r.phase === 'imitate' && !known.has(r.seq));
-        state.records = state.records.concat(fresh);
+      case 'metrics':
+        curves.add(message.records);
         break;
-      }
       case 'progress':
         state.progress = message.progress;
         break;
@@ -45,7 +50,8 @@ function connectHostState() {
         state.settings = message.settings;
         break;
       case 'reset':
-        state = { records: [], settings: state.settings };
+        state = { settings: state.settings };
+        curves = new ImitationCurves();
         resetPlots();
         break;
       case 'notice':
@@ -54,7 +60,6 @@ function connectHostState() {
       default:
         return;
     }
-    h.saveState(state);
     schedule();
   });
   return { host: h, initial: h.state() };
@@ -70,6 +75,7 @@ function setText(id: string, text: string, className?: string): void {
 function resetPlots(): void {
   for (const plot of plots.values()) plot.destroy();
   plots.clear();
+  verdicts.clear();
   clear(document.getElementById('blocks')!);
 }
 
@@ -84,15 +90,14 @@ function currentBlock(): number | undefined {
   if (state.progress?.phase === 'imitate' && state.progress.block !== undefined) return state.progress.block;
   const running = imitateStage()?.blocks?.find((b) => b.state === 'running');
   if (running) return running.index;
-  const last = state.records[state.records.length - 1];
-  return state.run?.state === 'running' ? last?.block : undefined;
+  return state.run?.state === 'running' ? curves.lastBlock() : undefined;
 }
 
 function blockFinished(block: number, seed: number): boolean {
   if (imitationDone()) return true;
   const listed = imitateStage()?.blocks?.find((b) => b.index === block)?.state;
   if (listed && listed !== 'queued' && listed !== 'running') return true;
-  return state.records.some((r) => r.seed === seed && r.block !== undefined && r.block > block);
+  return curves.laterBlockStarted(block, seed);
 }
 
 function blockCard(index: number): HTMLElement {
@@ -107,16 +112,24 @@ function blockCard(index: number): HTMLElement {
   return card;
 }
 
+function judge(index: number, seed: number | undefined, changed: boolean): Convergence {
+  const finished = seed !== undefined && blockFinished(index, seed);
+  const known = verdicts.get(index);
+  if (known && !changed && known.finished === finished) return known.verdict;
+  const verdict = classifyBlock(seed === undefined ? [] : curves.block(index).get(seed)!, finished);
+  verdicts.set(index, { finished, verdict });
+  return verdict;
+}
+
 function renderBlocks(): void {
-  const curves = imitationCurves(state.records);
+  const changed = curves.takeChanged();
   const current = currentBlock();
-  for (const { index, from } of imitationCards(state.run, state.records)) {
+  for (const { index, from } of imitationCards(state.run, curves.blockCount())) {
     const card = blockCard(index);
     card.querySelector('.title')!.textContent = blockTitle({ index, from });
-    const bySeed = curves.get(index) ?? new Map();
+    const bySeed = curves.drawn(index);
     const seeds = [...bySeed.keys()].sort((a, b) => a - b);
-    const latestSeed = seeds[seeds.length - 1];
-    const verdict: Convergence = classifyBlock(latestSeed === undefined ? [] : bySeed.get(latestSeed)!, latestSeed !== undefined && blockFinished(index, latestSeed));
+    const verdict = judge(index, seeds[seeds.length - 1], changed.has(index));
     card.classList.toggle('current', index === current);
     card.setAttribute('data-state', verdict.state);
     const badge = card.querySelector('.state')!;
@@ -125,13 +138,14 @@ function renderBlocks(): void {
     card.querySelector('.rule')!.textContent = verdict.rule;
     if (seeds.length === 0) continue;
     let plot = plots.get(index);
+    if (plot && !changed.has(index)) continue;
     const series = seeds.map((seed, i) => ({ label: `seed ${seed}`, color: i }));
     if (!plot) {
       plot = new LinePlot(card.querySelector('.plot') as HTMLElement, series, { logY: true, height: 120 });
       plots.set(index, plot);
     }
     plot.setData(alignSeries(seeds.map((seed) => bySeed.get(seed)!)), series);
-    card.setAttribute('data-points', plot.pointCounts().join(','));
+    card.setAttribute('data-points', seeds.map((seed) => curves.block(index).get(seed)!.length).join(','));
   }
 }
 
@@ -179,6 +193,7 @@ function render(): void {
   renderProgress();
   renderBlocks();
   renderLaunchForm();
+  host.saveState({ ...state, curves: curves.save() });
 }
 
 document.getElementById('app')!.append(

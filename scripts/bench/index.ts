@@ -1,7 +1,7 @@
 // `npm run bench`: gowide's performance side by side with PyTorch CPU, in one run (issue 6).
 //
 //   npm run bench [-- --json] [--seconds 3] [--cpu-seconds 2] [--threads 2] [--models a,b]
-//                 [--skip-torch] [--skip-sidecar]
+//                 [--skip-torch] [--skip-sidecar] [--skip-monitor]
 //
 // 1. Training samples/s (batch 128, Adam 1e-3, softmax cross-entropy, random data) of the reference
 //    models (scripts/bench/models.ts), thin and 4x wide, on every CPU backend that loads:
@@ -12,6 +12,8 @@
 //    torch.set_num_threads(--threads)); ratio = TF.js samples/s / PyTorch samples/s.
 // 2. Sidecar start to first answer, peak RSS and stage times of a quick-start-like run, TF.js tensor
 //    count across epochs, and the cost of streaming metrics to a connected client.
+// 3. The imitation monitor webview in headless Chromium fed 16 blocks x 100k imitation records in
+//    messages of 5,000: time from each message to the frame that shows it, and a restore.
 // Each measurement runs --seconds after a warm-up. Prints tables; with --json, one JSON object as the
 // last stdout line: {machine, models: [{name, backend, samplesPerSec, torchSamplesPerSec, ratio}], ...}.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import { loadBlasAddon, registerNativeBlasKernels, unregisterNativeBlasKernels }
 import { BATCH, benchModels, type BenchModel } from './models';
 import { measureThroughput } from './throughput';
 import { tensorCountAcrossEpochs, type TensorTrace } from './tensors';
+import { monitorFrames, type MonitorFrames } from './monitor-frames';
 import { builtCliExists, quickStartRun, repoRoot, sidecarStartup, streamingCost, type QuickRun, type StartupTimes, type StreamingCost } from './sidecar';
 
 function option(name: string): string | undefined {
@@ -38,6 +41,7 @@ const threads = Number(option('threads') ?? 2);
 const onlyModels = option('models')?.split(',');
 const skipTorch = process.argv.includes('--skip-torch');
 const skipSidecar = process.argv.includes('--skip-sidecar');
+const skipMonitor = process.argv.includes('--skip-monitor');
 const PYTHON = '/usr/bin/python3';
 
 const say = (line: string) => console.log(line);
@@ -336,6 +340,7 @@ async function main(): Promise<void> {
       say(`streaming cost not measured: ${streaming.error}`);
     }
   }
+  const monitor = skipMonitor ? null : await measureMonitor();
   const totalSeconds = (performance.now() - started) / 1000;
   say('');
   say(`bench took ${totalSeconds.toFixed(0)} s`);
@@ -359,9 +364,28 @@ async function main(): Promise<void> {
         sidecarStartup: startup,
         quickStart: quick,
         streaming,
+        monitor,
         totalSeconds: Math.round(totalSeconds),
       }),
     );
+  }
+}
+
+async function measureMonitor(): Promise<MonitorFrames | { skipped: string } | { error: string }> {
+  say('');
+  try {
+    const m = await monitorFrames();
+    if ('skipped' in m) say(`imitation monitor not measured: ${m.skipped}`);
+    else {
+      say(
+        `imitation monitor (headless Chromium, ${m.blocks} blocks x ${m.pointsPerBlock.toLocaleString('en-US')} points, ${m.messages} messages of ${m.recordsPerMessage.toLocaleString('en-US')}): ` +
+          `message to drawn frame median ${m.medianFrameMs.toFixed(1)} ms, p95 ${m.p95FrameMs.toFixed(1)} ms, max ${m.maxFrameMs.toFixed(1)} ms (waiting for two animation frames, 17-33 ms, is the floor); restore ${m.restoreMs.toFixed(0)} ms`,
+      );
+    }
+    return m;
+  } catch (error) {
+    say(`imitation monitor not measured: ${(error as Error).message}`);
+    return { error: (error as Error).message };
   }
 }
 

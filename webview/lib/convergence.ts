@@ -38,11 +38,17 @@ function variance(values: readonly number[]): number {
   return values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1);
 }
 
-/** Lowest mean over `width` consecutive points. */
+/** Lowest mean over `width` consecutive points, with a running sum (a 100k-point curve has windows of 10k). */
 function lowestMovingMean(losses: readonly number[], width: number): number {
-  let lowest = Infinity;
-  for (let i = 0; i + width <= losses.length; i++) lowest = Math.min(lowest, mean(losses.slice(i, i + width)));
-  return lowest;
+  if (losses.length < width) return Infinity;
+  let sum = 0;
+  for (let i = 0; i < width; i++) sum += losses[i];
+  let lowest = sum;
+  for (let i = width; i < losses.length; i++) {
+    sum += losses[i] - losses[i - width];
+    lowest = Math.min(lowest, sum);
+  }
+  return lowest / width;
 }
 
 /**

@@ -1,5 +1,5 @@
-// Turning a run's metric records into what the panels draw: per-block imitation curves, per-arm
-// training curves and per-seed test accuracies.
+// Turning a run's metric records into what the panels draw: the monitor's cards, per-arm training
+// curves and per-seed test accuracies (the imitation curves: imitation-curves.ts).
 import type { ArmName, MetricRecord, PhaseName, RunSummary } from '../../server/protocol';
 import type { LossPoint } from './convergence';
 
@@ -8,39 +8,18 @@ export const ARMS: readonly ArmName[] = ['wide', 'scratch', 'kd', 'win'];
 /** The phase whose records make an arm's curve and final test accuracy (win = after fine-tuning). */
 export const ARM_PHASE: Record<ArmName, PhaseName> = { wide: 'wide', scratch: 'scratch', kd: 'kd', win: 'finetune' };
 
-const isTrainingRecord = (r: MetricRecord): boolean => r.split !== 'validation' && r.split !== 'test' && r.step >= 0;
-
-/** Imitation loss per block, then per seed, in step order. */
-export function imitationCurves(records: readonly MetricRecord[]): Map<number, Map<number, LossPoint[]>> {
-  const byBlock = new Map<number, Map<number, LossPoint[]>>();
-  for (const r of records) {
-    if (r.phase !== 'imitate' || r.block === undefined || !isTrainingRecord(r)) continue;
-    const bySeed = byBlock.get(r.block) ?? new Map<number, LossPoint[]>();
-    byBlock.set(r.block, bySeed);
-    const points = bySeed.get(r.seed) ?? [];
-    bySeed.set(r.seed, points);
-    points.push({ step: r.step, loss: r.imitationLoss ?? r.loss });
-  }
-  for (const bySeed of byBlock.values()) for (const points of bySeed.values()) points.sort((a, b) => a.step - b.step);
-  return byBlock;
-}
-
-/** Number of imitation blocks: from the summary when it lists them, else the highest block seen. */
-export function blockCount(run: RunSummary | undefined, records: readonly MetricRecord[]): number {
-  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks?.reduce((n, b) => Math.max(n, b.index + 1), 0) ?? 0;
-  const seen = records.reduce((n, r) => (r.phase === 'imitate' && r.block !== undefined ? Math.max(n, r.block + 1) : n), 0);
-  return Math.max(listed, seen);
-}
+export const isTrainingRecord = (r: MetricRecord): boolean => r.split !== 'validation' && r.split !== 'test' && r.step >= 0;
 
 /** The monitor's cards: one per imitated block, where a group of blocks that imitated together (the
  *  run lists it with `from`) is one card under its last block, the one whose output was matched. */
-export function imitationCards(run: RunSummary | undefined, records: readonly MetricRecord[]): { index: number; from?: number }[] {
+export function imitationCards(run: RunSummary | undefined, blocksWithRecords: number): { index: number; from?: number }[] {
   const groups = new Map<number, number>();
   for (const b of run?.stages.find((s) => s.stage === 'imitate')?.blocks ?? []) if (b.from !== undefined && b.from < b.index) groups.set(b.index, b.from);
   const covered = new Set<number>();
   for (const [index, from] of groups) for (let i = from; i < index; i++) covered.add(i);
   const cards: { index: number; from?: number }[] = [];
-  for (let index = 0; index < blockCount(run, records); index++) if (!covered.has(index)) cards.push({ index, from: groups.get(index) });
+  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks?.reduce((n, b) => Math.max(n, b.index + 1), 0) ?? 0;
+  for (let index = 0; index < Math.max(listed, blocksWithRecords); index++) if (!covered.has(index)) cards.push({ index, from: groups.get(index) });
   return cards;
 }
 
