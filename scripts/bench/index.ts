@@ -329,7 +329,7 @@ async function main(): Promise<void> {
         : `quick-start-like run failed: ${quick.error} (peak RSS ${quick.peakRssMiB.toFixed(0)} MiB)`,
     );
     try {
-      streaming = await streamingCost(2);
+      streaming = await streamingCost(5);
       say(
         `streaming metrics: "wide" stage of a tiny experiment over the sidecar, with a metrics listener ` +
           `${streaming.withClientSeconds.map((s) => s.toFixed(2)).join('/')} s vs without ${streaming.withoutClientSeconds.map((s) => s.toFixed(2)).join('/')} s ` +
