@@ -24,7 +24,8 @@
 // (the transformer's attention core as GowideAttention and its gradient vs TF.js's ops), addrelu
 // (the resnet's residual add and ReLU as GowideAddRelu vs the Add and Relu kernels), addnorm (the
 // transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm),
-// tiles (small matrix products in the addon's register tiles vs OpenBLAS).
+// tiles (small matrix products in the addon's register tiles vs OpenBLAS), rowruns (the direct
+// convolution in one call per output row vs a call per block of pixels).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -105,6 +106,7 @@ function feature(name: string): { on(): void; off(): void } {
   if (name === 'directconv') return feature('env:GOWIDE_DIRECT_CONV=0');
   if (name === 'convpool') return feature('env:GOWIDE_CONV_POOL=0');
   if (name === 'tiles') return feature('env:GOWIDE_TILE_PRODUCTS=0');
+  if (name === 'rowruns') return feature('env:GOWIDE_CONV_ROW_RUNS=0');
   const fusedKernels: Record<string, string[]> = {
     batchnorm: [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD],
     layernorm: [LAYER_NORM, LAYER_NORM_GRAD],

@@ -152,9 +152,9 @@ describe('native conv kernels on wasm', () => {
     }
   });
 
-  it('the direct convolution (8-16 output channels, more for short windows) matches cpu and im2col: filter 1/2/3/5, stride 1/2/3, same/valid, odd sizes, 1-3 threads from the pool or per call, bias and activations', async (t) => {
+  it('the direct convolution (8-16 output channels, more for short windows) matches cpu and im2col: filter 1/2/3/5, stride 1/2/3, same/valid, odd sizes, 1-3 threads from the pool or per call, a call per row or per block, bias and activations', async (t) => {
     if (skipWithoutAddon(t)) return;
-    const saved = { direct: process.env.GOWIDE_DIRECT_CONV, threads: process.env.GOWIDE_CONV_THREADS, pool: process.env.GOWIDE_CONV_POOL };
+    const saved = { direct: process.env.GOWIDE_DIRECT_CONV, threads: process.env.GOWIDE_CONV_THREADS, pool: process.env.GOWIDE_CONV_POOL, rows: process.env.GOWIDE_CONV_ROW_RUNS };
     try {
       let seed = 2000;
       // [in, out] channels: out 8/16 run direct (forward, filter gradient; input gradient where in is 8/16);
@@ -166,6 +166,8 @@ describe('native conv kernels on wasm', () => {
             for (const pad of ['same', 'valid'] as const) {
               process.env.GOWIDE_CONV_THREADS = String(1 + ((seed / 10) % 3));
               process.env.GOWIDE_CONV_POOL = (seed / 10) % 2 === 0 ? '1' : '0';
+              // A call per output row (default), or in 1 case of 5 a call per block of pixels (as before).
+              process.env.GOWIDE_CONV_ROW_RUNS = (seed / 10) % 5 === 0 ? '0' : '1';
               const c: ConvCase = { batch: 3, height: 9 + (seed % 3), width: 7 + (seed % 4), inChannels, outChannels, kernel, stride, pad };
               const counts = await countConvCalls(() => compareConvCase(c, seed, `direct ${describeCase(c)}`));
               assert.equal(counts.conv2d, 1);
@@ -192,10 +194,12 @@ describe('native conv kernels on wasm', () => {
         return values;
       };
       const direct = run();
+      process.env.GOWIDE_CONV_ROW_RUNS = '0';
+      assertClose(direct, run(), 'a call per row vs per block');
       process.env.GOWIDE_DIRECT_CONV = '0';
       assertClose(direct, run(), 'direct vs im2col');
     } finally {
-      for (const [name, value] of [['GOWIDE_DIRECT_CONV', saved.direct], ['GOWIDE_CONV_THREADS', saved.threads], ['GOWIDE_CONV_POOL', saved.pool]] as const) {
+      for (const [name, value] of [['GOWIDE_DIRECT_CONV', saved.direct], ['GOWIDE_CONV_THREADS', saved.threads], ['GOWIDE_CONV_POOL', saved.pool], ['GOWIDE_CONV_ROW_RUNS', saved.rows]] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

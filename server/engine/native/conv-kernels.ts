@@ -80,7 +80,9 @@ function chunkRows(): number {
  * holds flags: the addon may run its direct convolution for small channel counts
  * (GOWIDE_DIRECT_CONV=0: always im2col + sgemm), and its threads come from its pool
  * (GOWIDE_CONV_POOL=0: a thread per call, as before the pool; for side-by-side benchmarks), and
- * im2col's products may run in its register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS).
+ * im2col's products may run in its register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS), and
+ * the direct convolution runs a whole output row per call (GOWIDE_CONV_ROW_RUNS=0: a call per block
+ * of pixels, as before).
  */
 function geometry(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
@@ -101,7 +103,8 @@ function geometry(info: backend_util.Conv2DInfo): Int32Array {
     info.padInfo.left,
     chunkRows(),
     convThreads(),
-    (process.env.GOWIDE_DIRECT_CONV === '0' ? 0 : 1) | (process.env.GOWIDE_CONV_POOL === '0' ? 0 : 2) | (process.env.GOWIDE_TILE_PRODUCTS === '0' ? 0 : 4),
+    (process.env.GOWIDE_DIRECT_CONV === '0' ? 0 : 1) | (process.env.GOWIDE_CONV_POOL === '0' ? 0 : 2) | (process.env.GOWIDE_TILE_PRODUCTS === '0' ? 0 : 4) |
+      (process.env.GOWIDE_CONV_ROW_RUNS === '0' ? 0 : 8),
   ]);
 }
 

@@ -36,7 +36,8 @@ enum Geometry {
   G_BATCH, G_IN_H, G_IN_W, G_IN_C, G_OUT_H, G_OUT_W, G_OUT_C, G_FILTER_H, G_FILTER_W,
   G_STRIDE_H, G_STRIDE_W, G_DILATION_H, G_DILATION_W, G_PAD_TOP, G_PAD_LEFT, G_CHUNK_ROWS, G_THREADS,
   G_FLAGS, // bit 0: the direct convolution below where it applies (else im2col + sgemm); bit 1: the thread pool (else a thread per call);
-           // bit 2: im2col's products in gowide_tiles.c's register tiles where they apply (else OpenBLAS)
+           // bit 2: im2col's products in gowide_tiles.c's register tiles where they apply (else OpenBLAS);
+           // bit 3: the direct convolution in one call per output row (else a call per block of pixels, as before)
   G_COUNT
 };
 
@@ -50,6 +51,7 @@ typedef struct {
   bool direct;        // may use the direct convolution (G_FLAGS bit 0)
   bool pool;          // runs its threads on the pool (G_FLAGS bit 1; else starts them per call, as before the pool)
   bool tiles;         // im2col's products in register tiles where they apply (G_FLAGS bit 2)
+  bool row_runs;      // the direct convolution in one call per output row (G_FLAGS bit 3)
   const float *bias;  // forward only: null or out_c values
   size_t bias_length;
   int activation;     // forward only: a code of apply_bias_and_activation
@@ -285,6 +287,7 @@ static bool get_conv_args(napi_env env, napi_callback_info info, const char *fun
   c->direct = (g[G_FLAGS] & 1) != 0;
   c->pool = (g[G_FLAGS] & 2) != 0;
   c->tiles = (g[G_FLAGS] & 4) != 0;
+  c->row_runs = (g[G_FLAGS] & 8) != 0;
   return true;
 }
 
@@ -492,6 +495,7 @@ typedef float v8 __attribute__((vector_size(32)));
 typedef struct {
   int64_t batch, in_h, in_w, in_c, out_h, out_w, out_c, filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
   int64_t y_image, y_row, y_pixel; // floats between y's images, rows and pixels; 0: y is contiguous
+  bool row_runs; // direct_images runs each output row in one call (direct_runs), not per block of pixels
 } Direct;
 
 // acc[p] += sum over kh, j of rows[p][kh][j] * filter[kh][j][0..co): P pixels, NV vectors of 8
@@ -542,6 +546,42 @@ DIRECT_BLOCK(4, 2)
 typedef void (*DirectBlock)(const float *const *, int64_t, int64_t, const float *, int64_t, float *const *);
 static const DirectBlock direct_blocks[4] = {direct_block_1, direct_block_2, direct_block_3, direct_block_4};
 static const int direct_block_pixels[4] = {8, 4, 2, 2};
+
+// A row of `count` output pixels in blocks of P (then one at a time): pixel p reads window row kh
+// from rows[kh] + p * in_step and writes out + p * out_step. One call per row saves the per-block
+// call and pixel arithmetic, which cost as much as the products on 1x1 convs of 8-16 channels.
+static inline __attribute__((always_inline)) void direct_run(const float *const *rows, int64_t filter_h, int64_t span,
+                                                              const float *filter, int64_t co, int64_t in_step, float *out,
+                                                              int64_t out_step, int64_t count, const int NV, const int P) {
+  const float *r[DIRECT_MAX_PIXELS * DIRECT_MAX_FILTER];
+  float *o[DIRECT_MAX_PIXELS];
+  int64_t p0 = 0;
+  for (; p0 + P <= count; p0 += P) {
+    for (int p = 0; p < P; p++) {
+      for (int64_t kh = 0; kh < filter_h; kh++) r[p * DIRECT_MAX_FILTER + kh] = rows[kh] + (p0 + p) * in_step;
+      o[p] = out + (p0 + p) * out_step;
+    }
+    direct_block(r, filter_h, span, filter, co, o, NV, P);
+  }
+  for (; p0 < count; p0++) {
+    for (int64_t kh = 0; kh < filter_h; kh++) r[kh] = rows[kh] + p0 * in_step;
+    o[0] = out + p0 * out_step;
+    direct_block(r, filter_h, span, filter, co, o, NV, 1);
+  }
+}
+
+#define DIRECT_RUN(NV, P)                                                                                              \
+  CONV_CLONES static void direct_run_##NV(const float *const *rows, int64_t filter_h, int64_t span, const float *filter, \
+                                          int64_t co, int64_t in_step, float *out, int64_t out_step, int64_t count) {  \
+    direct_run(rows, filter_h, span, filter, co, in_step, out, out_step, count, NV, P);                                \
+  }
+DIRECT_RUN(1, 8)
+DIRECT_RUN(2, 4)
+DIRECT_RUN(3, 2)
+DIRECT_RUN(4, 2)
+
+typedef void (*DirectRun)(const float *const *, int64_t, int64_t, const float *, int64_t, int64_t, float *, int64_t, int64_t);
+static const DirectRun direct_runs[4] = {direct_run_1, direct_run_2, direct_run_3, direct_run_4};
 
 // Output channels are computed in groups of up to 32 (4 vectors of 8).
 #define DIRECT_GROUP 32
@@ -603,7 +643,20 @@ static void *direct_images(void *argument) {
         image = image_copy;
       }
       float *y = w->y + b * (d->y_image > 0 ? d->y_image : pixels * d->out_c);
-      for (int64_t p0 = 0; p0 < pixels; p0 += pixels_per_block) {
+      if (d->row_runs) { // each output row and channel group in one call
+        for (int64_t oy = 0; oy < d->out_h; oy++) {
+          for (int64_t kh = 0; kh < d->filter_h; kh++) {
+            const int64_t iy = oy * d->stride_h + kh - d->pad_top;
+            rows[kh] = iy >= 0 && iy < d->in_h ? image + iy * row_width : zero_row;
+          }
+          for (int64_t g = 0; g < d->out_c; g += DIRECT_GROUP) {
+            const int64_t width = d->out_c - g < DIRECT_GROUP ? d->out_c - g : DIRECT_GROUP;
+            direct_runs[width / 8 - 1](rows, d->filter_h, span, w->filter + g, d->out_c, d->stride_w * ci, y + oy * y_row + g,
+                                       y_pixel, d->out_w);
+          }
+        }
+      }
+      for (int64_t p0 = 0; !d->row_runs && p0 < pixels; p0 += pixels_per_block) {
         for (int p = 0; p < pixels_per_block; p++) {
           // Past the last pixel: repeat it into the scratch output (a partial last block).
           const int64_t q = p0 + p < pixels ? p0 + p : pixels - 1;
@@ -647,7 +700,7 @@ static bool direct_conv(const Direct *d, const float *x, const float *filter, fl
 // The direct convolution computing c itself (y contiguous).
 static Direct direct_of(const Conv *c) {
   return (Direct){c->batch, c->in_h, c->in_w, c->in_c, c->out_h, c->out_w, c->out_c, c->filter_h, c->filter_w,
-                  c->stride_h, c->stride_w, c->pad_top, c->pad_left, 0, 0, 0};
+                  c->stride_h, c->stride_w, c->pad_top, c->pad_left, 0, 0, 0, c->row_runs};
 }
 
 // The forward conv of c directly, when it applies (false: not done, use im2col).
@@ -679,7 +732,7 @@ static bool direct_input_gradient(const Conv *c, const float *dy, const float *f
       Direct *d = &classes[ry * sw + rx];
       *d = (Direct){c->batch, c->out_h, c->out_w, co, ry < c->in_h ? (c->in_h - ry + sh - 1) / sh : 0,
                     rx < c->in_w ? (c->in_w - rx + sw - 1) / sw : 0, ci, taps_h, taps_w, 1, 1, taps_h - 1 - shift_h,
-                    taps_w - 1 - shift_w, c->in_h * c->in_w * ci, sh * c->in_w * ci, sw * ci};
+                    taps_w - 1 - shift_w, c->in_h * c->in_w * ci, sh * c->in_w * ci, sw * ci, c->row_runs};
       first_tap[ry * sw + rx][0] = kh0;
       first_tap[ry * sw + rx][1] = kw0;
       const bool empty = taps_h == 0 || taps_w == 0 || d->out_h == 0 || d->out_w == 0;
