@@ -25,7 +25,9 @@
 // (the resnet's residual add and ReLU as GowideAddRelu vs the Add and Relu kernels), addnorm (the
 // transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm),
 // tiles (small matrix products in the addon's register tiles vs OpenBLAS), rowruns (the direct
-// convolution in one call per output row vs a call per block of pixels).
+// convolution in one call per output row vs a call per block of pixels), normvectors (BatchNorm's
+// training kernels over rows of 8-32 channels with the per-channel values in vector registers vs
+// the wide-row loops).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -107,6 +109,7 @@ function feature(name: string): { on(): void; off(): void } {
   if (name === 'convpool') return feature('env:GOWIDE_CONV_POOL=0');
   if (name === 'tiles') return feature('env:GOWIDE_TILE_PRODUCTS=0');
   if (name === 'rowruns') return feature('env:GOWIDE_CONV_ROW_RUNS=0');
+  if (name === 'normvectors') return feature('env:GOWIDE_NORM_VECTORS=0');
   const fusedKernels: Record<string, string[]> = {
     batchnorm: [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD],
     layernorm: [LAYER_NORM, LAYER_NORM_GRAD],

@@ -91,6 +91,29 @@ describe('fused BatchNorm training on wasm', () => {
     });
   }
 
+  it("the layer matches cpu over rows of 8-32 channels in vector registers and in wide rows (GOWIDE_NORM_VECTORS=0), on 1-3 threads", async (t) => {
+    if (skipWithoutNative(t, reason)) return;
+    const saved = { vectors: process.env.GOWIDE_NORM_VECTORS, threads: process.env.GOWIDE_NORM_THREADS };
+    try {
+      for (const [index, shape] of [[7, 5, 3, 24], [9, 4, 5, 32], [5, 3, 7, 8], [33, 20, 20, 16]].entries()) {
+        const expected = await layerOn('cpu', false, shape, 300 + 10 * index);
+        for (const [vectors, threads] of [['1', '1'], ['1', '3'], ['0', '2']]) {
+          process.env.GOWIDE_NORM_VECTORS = vectors;
+          process.env.GOWIDE_NORM_THREADS = threads;
+          const actual = await layerOn('wasm', true, shape, 300 + 10 * index);
+          for (const key of Object.keys(expected) as Array<keyof Result>) {
+            assertClose(actual[key], expected[key], `${key} ${JSON.stringify(shape)} vectors ${vectors} threads ${threads}`, 2e-4);
+          }
+        }
+      }
+    } finally {
+      for (const [name, value] of [['GOWIDE_NORM_VECTORS', saved.vectors], ['GOWIDE_NORM_THREADS', saved.threads]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   for (const [index, shape] of [[8, 6, 32], [4, 5, 7, 48], [16, 33], [3, 2, 5]].entries()) {
     it(`the layer norm matches tf.layers' LayerNormalization on cpu for x ${JSON.stringify(shape)}`, async (t) => {
       if (skipWithoutNative(t, reason)) return;

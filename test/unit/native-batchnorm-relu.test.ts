@@ -104,6 +104,27 @@ describe('fused BatchNorm + ReLU training on wasm', () => {
     }
   });
 
+  it('matches cpu over rows of 8-32 channels in vector registers and in wide rows (GOWIDE_NORM_VECTORS=0), on 1-3 threads', async (t) => {
+    if (skipWithoutNative(t, reason)) return;
+    const saved = { vectors: process.env.GOWIDE_NORM_VECTORS, threads: process.env.GOWIDE_NORM_THREADS };
+    try {
+      // Odd row counts (partial blocks of U rows and of 64), and 16 channels over 211k values (split over threads).
+      for (const [index, shape] of [[7, 5, 3, 24], [9, 4, 5, 32], [5, 3, 7, 8], [33, 20, 20, 16]].entries()) {
+        const expected = await pairOn('cpu', false, shape, 200 + 10 * index);
+        for (const [vectors, threads] of [['1', '1'], ['1', '3'], ['0', '2']]) {
+          process.env.GOWIDE_NORM_VECTORS = vectors;
+          process.env.GOWIDE_NORM_THREADS = threads;
+          assertAllClose(await pairOn('wasm', true, shape, 200 + 10 * index), expected, 2e-4, ` ${JSON.stringify(shape)} vectors ${vectors} threads ${threads}`);
+        }
+      }
+    } finally {
+      for (const [name, value] of [['GOWIDE_NORM_VECTORS', saved.vectors], ['GOWIDE_NORM_THREADS', saved.threads]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('is the standard pair on cpu and in inference, with the standard class names and configs', async (t) => {
     if (skipWithoutNative(t, reason)) return;
     const fusedCalls = await countAddonCalls(['batchNormReluTrain', 'batchNormReluTrainGrad'], async () => {

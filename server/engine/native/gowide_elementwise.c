@@ -809,10 +809,14 @@ static napi_value batch_norm_grad_full(napi_env env, napi_callback_info info) {
 
 typedef struct {
   size_t c, group, width, wide_rows, tail; // tail: values in the last, partial wide row
+  bool vectors; // rows of 8, 16, 24 or 32 channels: the per-channel values in registers (below)
 } WideRows;
 
 static WideRows wide_rows(size_t rows, size_t c) {
   WideRows w = {.c = c, .group = c <= WIDE ? WIDE / c : 1};
+  // GOWIDE_NORM_VECTORS=0: the wide-row loops for every channel count (side-by-side benchmarks).
+  const char *vectors = getenv("GOWIDE_NORM_VECTORS");
+  w.vectors = c % 8 == 0 && c <= 32 && !(vectors != NULL && strcmp(vectors, "0") == 0);
   w.width = w.group * c;
   w.wide_rows = rows / w.group;
   w.tail = (rows % w.group) * c;
@@ -847,6 +851,114 @@ VECTOR_CLONES static void sums_row(int mode, const float *x, const float *dy, co
       a1[j] += dy[j];
       a2[j] += dy[j] * (x[j] - p[j]);
     }
+  }
+}
+
+// Rows of c = 8 V channels (V = 1 to 4): the per-channel values and sums in V vector registers
+// each, so that a pass loads each value of x (dy, r) once and stores nothing but its output. The
+// wide-row loops above load and store their accumulators and repeated per-channel values per
+// element and ran at about a quarter of a memory-bound pass.
+typedef float F8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t I8 __attribute__((vector_size(32), aligned(4)));
+
+static inline __attribute__((always_inline)) F8 load8(const float *p) {
+  F8 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// v where keep is positive, else 0 (NaN keep: 0), as the scalar loops' r > 0 ? v : 0.
+static inline __attribute__((always_inline)) F8 where_positive(F8 keep, F8 v) {
+  return (F8)((I8)v & (keep > (F8){0}));
+}
+
+// sums_row's sums over `rows` rows of 8 V channels into the double totals t1, t2 (c each): U rows
+// at a time in float registers, added into the totals every 64 rows.
+static inline __attribute__((always_inline)) void sums_rows_v(int mode, const float *x, const float *dy, const float *r, const float *p,
+                                                               size_t rows, double *t1, double *t2, const int V, const int U) {
+  const size_t c = 8 * (size_t)V;
+  F8 pv[4], a1[4][4], a2[4][4];
+  for (int v = 0; v < V; v++) pv[v] = load8(p + 8 * v);
+  for (size_t r0 = 0; r0 < rows; r0 += 64) {
+    const size_t r1 = r0 + 64 < rows ? r0 + 64 : rows;
+    for (int u = 0; u < U; u++) {
+      for (int v = 0; v < V; v++) a1[u][v] = a2[u][v] = (F8){0};
+    }
+    for (size_t i = r0; i < r1; i += U) {
+      const int n = r1 - i < (size_t)U ? (int)(r1 - i) : U;
+      for (int u = 0; u < U; u++) {
+        if (u >= n) break;
+        for (int v = 0; v < V; v++) {
+          const size_t o = (i + u) * c + 8 * (size_t)v;
+          const F8 d = load8(x + o) - pv[v];
+          if (mode == SUMS_SHIFTED) {
+            a1[u][v] += d;
+            a2[u][v] += d * d;
+          } else {
+            const F8 g = mode == SUMS_GRAD_RELU ? where_positive(load8(r + o), load8(dy + o)) : load8(dy + o);
+            a1[u][v] += g;
+            a2[u][v] += g * d;
+          }
+        }
+      }
+    }
+    for (int u = 0; u < U; u++) {
+      for (int v = 0; v < V; v++) {
+        for (int l = 0; l < 8; l++) {
+          t1[8 * v + l] += a1[u][v][l];
+          t2[8 * v + l] += a2[u][v][l];
+        }
+      }
+    }
+  }
+}
+
+VECTOR_CLONES static void sums_rows_vectors(int mode, const float *x, const float *dy, const float *r, const float *p, size_t rows,
+                                            size_t c, double *t1, double *t2) {
+  switch (c) {
+  case 8: sums_rows_v(mode, x, dy, r, p, rows, t1, t2, 1, 4); break;
+  case 16: sums_rows_v(mode, x, dy, r, p, rows, t1, t2, 2, 2); break;
+  case 24: sums_rows_v(mode, x, dy, r, p, rows, t1, t2, 3, 1); break;
+  default: sums_rows_v(mode, x, dy, r, p, rows, t1, t2, 4, 1); break;
+  }
+}
+
+// affine_row (below) over `rows` rows of 8 V channels, the per-channel values in registers.
+static inline __attribute__((always_inline)) void affine_rows_v(const float *x, const float *dy, const float *r, bool relu, const float *p,
+                                                                 const float *a, const float *b, const float *k, float *out, size_t rows,
+                                                                 const int V) {
+  const size_t c = 8 * (size_t)V;
+  F8 pv[4], av[4], bv[4], kv[4];
+  for (int v = 0; v < V; v++) {
+    pv[v] = load8(p + 8 * v);
+    av[v] = dy != NULL ? load8(a + 8 * v) : (F8){0};
+    bv[v] = load8(b + 8 * v);
+    kv[v] = load8(k + 8 * v);
+  }
+  for (size_t i = 0; i < rows; i++) {
+    for (int v = 0; v < V; v++) {
+      const size_t o = i * c + 8 * (size_t)v;
+      const F8 d = load8(x + o) - pv[v];
+      F8 y;
+      if (dy == NULL) {
+        y = d * bv[v] + kv[v];
+        if (relu) y = where_positive(y, y);
+      } else {
+        const F8 g = relu ? where_positive(load8(r + o), load8(dy + o)) : load8(dy + o);
+        y = av[v] * g + bv[v] * d + kv[v];
+      }
+      memcpy(out + o, &y, sizeof y);
+    }
+  }
+}
+
+VECTOR_CLONES static void affine_rows_vectors(const float *x, const float *dy, const float *r, bool relu, const float *p, const float *a,
+                                              const float *b, const float *k, float *out, size_t rows, size_t c) {
+  switch (c) {
+  case 8: affine_rows_v(x, dy, r, relu, p, a, b, k, out, rows, 1); break;
+  case 16: affine_rows_v(x, dy, r, relu, p, a, b, k, out, rows, 2); break;
+  case 24: affine_rows_v(x, dy, r, relu, p, a, b, k, out, rows, 3); break;
+  default: affine_rows_v(x, dy, r, relu, p, a, b, k, out, rows, 4); break;
   }
 }
 
@@ -892,6 +1004,12 @@ static void *sums_share(void *argument) {
   for (size_t ch = 0; ch < w->c; ch++) s->t1[ch] = s->t2[ch] = 0.0;
   for (size_t r0 = s->range.first; r0 < s->range.last; r0 += 64) {
     const size_t r1 = r0 + 64 < s->range.last ? r0 + 64 : s->range.last;
+    if (w->vectors) { // the block's whole rows of channels (the tail slot's too) in registers
+      const size_t offset = r0 * w->width, values = (r1 <= w->wide_rows ? r1 - r0 : w->wide_rows - r0) * w->width + (r1 > w->wide_rows ? w->tail : 0);
+      sums_rows_vectors(s->mode, s->x + offset, s->dy ? s->dy + offset : NULL, s->relu_out ? s->relu_out + offset : NULL, s->pw, values / w->c,
+                        w->c, s->t1, s->t2);
+      continue;
+    }
     memset(a1, 0, 2 * w->width * sizeof(float));
     for (size_t r = r0; r < r1; r++) {
       const size_t offset = r * w->width;
@@ -965,6 +1083,14 @@ static void *affine_share(void *argument) {
   const AffineShare *s = (const AffineShare *)argument;
   const WideRows *w = s->w;
   const size_t total = w->wide_rows * w->width + w->tail, end = s->range.last * w->width < total ? s->range.last * w->width : total;
+  if (w->vectors) {
+    const size_t start = s->range.first * w->width;
+    if (end > start) {
+      affine_rows_vectors(s->x + start, s->dy ? s->dy + start : NULL, s->relu_out ? s->relu_out + start : NULL, s->relu, s->pw, s->aw,
+                          s->bw, s->kw, s->out + start, (end - start) / w->c, w->c);
+    }
+    return NULL;
+  }
   for (size_t start = s->range.first * w->width; start < end; start += w->width) {
     const size_t n = end - start < w->width ? end - start : w->width;
     affine_row(s->x + start, s->dy ? s->dy + start : NULL, s->relu_out ? s->relu_out + start : NULL, s->relu, s->pw, s->aw, s->bw, s->kw,
