@@ -192,7 +192,7 @@ async function imitateGroup(ctx: StageContext, thin: BlockNet, wide: BlockNet, {
     ctx.report.metric({ seed, phase: 'imitate', block: i, step: steps, loss: endLoss, imitationLoss: endLoss, split: 'validation' });
     const { dead, units } = await deadUnits(ctx, thin, i);
     const wideDead = outProjection ? undefined : (await deadUnits(ctx, wide, i)).dead;
-    const warning = deadUnitsWarning(dead, units, wideDead);
+    const warning = deadUnitsWarning(dead, units, wideDead, cfg.projectionWarmup);
     if (warning) ctx.report.log('warn', `imitation, seed ${seed}, block ${i}: ${warning}`);
     return { block: i, firstBlock: first, startLoss, endLoss, deadUnits: dead, units, steps, seconds };
   } finally {
@@ -241,12 +241,13 @@ function validationSample(ctx: StageContext): tf.Tensor {
 /** The warning for a block that lost too many output units, or undefined. wideDead: the wide block's
  *  dead units when both share their output units (no projection): a unit the wide block never fires is
  *  one the thin block is right to leave off. */
-export function deadUnitsWarning(dead: number, units: number, wideDead: number | undefined): string | undefined {
+export function deadUnitsWarning(dead: number, units: number, wideDead: number | undefined, projectionWarmup: number): string | undefined {
   if (dead <= DEAD_UNITS_WARNING * units || dead <= (wideDead ?? 0)) return undefined;
-  const fix =
-    wideDead === undefined
-      ? 'set imitate.projectionWarmup (e.g. 0.2) so the projection is fitted before the block trains, or lower imitate.learningRate'
-      : `the wide block leaves only ${wideDead} off; lower imitate.learningRate`;
+  const warmup =
+    projectionWarmup > 0
+      ? `raise imitate.projectionWarmup (now ${projectionWarmup}) so the projection is fitted longer before the block trains`
+      : 'set imitate.projectionWarmup (e.g. 0.2) so the projection is fitted before the block trains';
+  const fix = wideDead === undefined ? `${warmup}, or lower imitate.learningRate` : `the wide block leaves only ${wideDead} off; lower imitate.learningRate`;
   return `${dead} of ${units} output units never fire on validation examples (dead ReLUs lose capacity for good); ${fix}`;
 }
 

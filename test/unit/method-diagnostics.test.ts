@@ -41,9 +41,10 @@ test('dead units: a block whose bias is driven far below zero has every output u
 });
 
 test('dead-unit warning: above a quarter of the units, with the fix that fits the block', () => {
-  assert.equal(deadUnitsWarning(4, 16, undefined), undefined, 'a quarter is tolerated');
-  assert.match(deadUnitsWarning(5, 16, undefined)!, /^5 of 16 output units never fire .*set imitate\.projectionWarmup/);
+  assert.equal(deadUnitsWarning(4, 16, undefined, 0), undefined, 'a quarter is tolerated');
+  assert.match(deadUnitsWarning(5, 16, undefined, 0)!, /^5 of 16 output units never fire .*set imitate\.projectionWarmup \(e\.g\. 0\.2\)/);
+  assert.match(deadUnitsWarning(5, 16, undefined, 0.2)!, /raise imitate\.projectionWarmup \(now 0\.2\).*or lower imitate\.learningRate$/, 'a warm-up already set is not suggested again');
   // Widened inside (no projection): units the wide block leaves off are no loss.
-  assert.equal(deadUnitsWarning(6, 16, 6), undefined);
-  assert.match(deadUnitsWarning(8, 16, 2)!, /^8 of 16 .*the wide block leaves only 2 off; lower imitate\.learningRate$/);
+  assert.equal(deadUnitsWarning(6, 16, 6, 0.2), undefined);
+  assert.match(deadUnitsWarning(8, 16, 2, 0.2)!, /^8 of 16 .*the wide block leaves only 2 off; lower imitate\.learningRate$/);
 });
