@@ -7,6 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEBIAN_FASHION_MNIST, downloadFashionMnist } from '../../server/data/fashion-mnist';
 import { loadDataset } from '../../server/data/load';
 import { IDX_FILE_NAMES, loadIdxFolder } from '../../server/data/idx';
+import { savedEnv } from './env';
 
 const realFile = (name: string): Buffer => gunzipSync(readFileSync(join(DEBIAN_FASHION_MNIST, `${name}.gz`)));
 
@@ -127,7 +128,7 @@ describe('corrupt IDX folders give specific messages', () => {
 describe('Fashion-MNIST download', () => {
   it('offline: a clear message naming the Debian package and the cache folder', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'gowide-cache-'));
-    const saved = { cache: process.env.GOWIDE_CACHE, url: process.env.GOWIDE_FASHION_MNIST_URL };
+    const restoreEnv = savedEnv(['GOWIDE_CACHE', 'GOWIDE_FASHION_MNIST_URL']);
     process.env.GOWIDE_CACHE = cache;
     process.env.GOWIDE_FASHION_MNIST_URL = 'http://127.0.0.1:9'; // nothing listens on the discard port
     try {
@@ -138,10 +139,7 @@ describe('Fashion-MNIST download', () => {
         return true;
       });
     } finally {
-      process.env.GOWIDE_CACHE = saved.cache;
-      process.env.GOWIDE_FASHION_MNIST_URL = saved.url;
-      if (saved.cache === undefined) delete process.env.GOWIDE_CACHE;
-      if (saved.url === undefined) delete process.env.GOWIDE_FASHION_MNIST_URL;
+      restoreEnv();
       rmSync(cache, { recursive: true, force: true });
     }
   });

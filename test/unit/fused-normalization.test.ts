@@ -13,6 +13,7 @@ import { batchNormTraining } from '../../server/engine/kernels/fused-normalizati
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../../server/engine/native/elementwise-kernels';
 import { FusedLayerNormalization, FusedTrainingBatchNormalization } from '../../server/models/normalization-layers';
 import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
+import { restoringEnv } from './env';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
 
@@ -93,8 +94,7 @@ describe('fused BatchNorm training on wasm', () => {
 
   it("the layer matches cpu over rows of 8-32 channels in vector registers and in wide rows (GOWIDE_NORM_VECTORS=0), on 1-3 threads", async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    const saved = { vectors: process.env.GOWIDE_NORM_VECTORS, threads: process.env.GOWIDE_NORM_THREADS };
-    try {
+    await restoringEnv(['GOWIDE_NORM_VECTORS', 'GOWIDE_NORM_THREADS'], async () => {
       for (const [index, shape] of [[7, 5, 3, 24], [9, 4, 5, 32], [5, 3, 7, 8], [33, 20, 20, 16]].entries()) {
         const expected = await layerOn('cpu', false, shape, 300 + 10 * index);
         for (const [vectors, threads] of [['1', '1'], ['1', '3'], ['0', '2']]) {
@@ -106,12 +106,7 @@ describe('fused BatchNorm training on wasm', () => {
           }
         }
       }
-    } finally {
-      for (const [name, value] of [['GOWIDE_NORM_VECTORS', saved.vectors], ['GOWIDE_NORM_THREADS', saved.threads]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    });
   });
 
   for (const [index, shape] of [[8, 6, 32], [4, 5, 7, 48], [16, 33], [3, 2, 5]].entries()) {

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_TRAIN_GRAD } from '../../server/engine/native/elementwise-kernels';
 import { LayerFactory } from '../../server/models/layer-factory';
 import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
+import { restoringEnv } from './env';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
 
@@ -92,22 +93,17 @@ describe('fused BatchNorm + ReLU training on wasm', () => {
     if (skipWithoutNative(t, reason)) return;
     const shape = [41, 27, 27, 8];
     const expected = await pairOn('cpu', false, shape, 90);
-    const saved = process.env.GOWIDE_NORM_THREADS;
-    try {
+    await restoringEnv(['GOWIDE_NORM_THREADS'], async () => {
       for (const threads of ['1', '2', '3']) {
         process.env.GOWIDE_NORM_THREADS = threads;
         assertAllClose(await pairOn('wasm', true, shape, 90), expected, 2e-4, ` on ${threads} threads`);
       }
-    } finally {
-      if (saved === undefined) delete process.env.GOWIDE_NORM_THREADS;
-      else process.env.GOWIDE_NORM_THREADS = saved;
-    }
+    });
   });
 
   it('matches cpu over rows of 8-32 channels in vector registers and in wide rows (GOWIDE_NORM_VECTORS=0), on 1-3 threads', async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    const saved = { vectors: process.env.GOWIDE_NORM_VECTORS, threads: process.env.GOWIDE_NORM_THREADS };
-    try {
+    await restoringEnv(['GOWIDE_NORM_VECTORS', 'GOWIDE_NORM_THREADS'], async () => {
       // Odd row counts (partial blocks of U rows and of 64), and 16 channels over 211k values (split over threads).
       for (const [index, shape] of [[7, 5, 3, 24], [9, 4, 5, 32], [5, 3, 7, 8], [33, 20, 20, 16]].entries()) {
         const expected = await pairOn('cpu', false, shape, 200 + 10 * index);
@@ -117,12 +113,7 @@ describe('fused BatchNorm + ReLU training on wasm', () => {
           assertAllClose(await pairOn('wasm', true, shape, 200 + 10 * index), expected, 2e-4, ` ${JSON.stringify(shape)} vectors ${vectors} threads ${threads}`);
         }
       }
-    } finally {
-      for (const [name, value] of [['GOWIDE_NORM_VECTORS', saved.vectors], ['GOWIDE_NORM_THREADS', saved.threads]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    });
   });
 
   it('is the standard pair on cpu and in inference, with the standard class names and configs', async (t) => {

@@ -23,6 +23,7 @@ import {
   wasmDist,
 } from './kernel-test-helpers';
 import type { HostTensor } from './kernel-test-helpers';
+import { restoringEnv } from './env';
 
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
@@ -113,9 +114,8 @@ describe('native BLAS kernels on wasm', () => {
 
   it('BatchMatMul split over 2 and 3 threads (GOWIDE_PRODUCT_THREADS) matches cpu: rows or columns, every transpose', async (t) => {
     if (skipWithoutAddon(t)) return;
-    const saved = process.env.GOWIDE_PRODUCT_THREADS;
     let seed = 500;
-    try {
+    await restoringEnv(['GOWIDE_PRODUCT_THREADS'], async () => {
       // 2^24+ multiply-adds: split along out's longer axis (rows, then columns), odd lengths.
       // (the third in register tiles of 8 x 32, a share each)
       for (const [m, k, n] of [[1027, 128, 129], [130, 130, 1001], [1030, 256, 96]]) {
@@ -128,10 +128,7 @@ describe('native BLAS kernels on wasm', () => {
           }
         }
       }
-    } finally {
-      if (saved === undefined) delete process.env.GOWIDE_PRODUCT_THREADS;
-      else process.env.GOWIDE_PRODUCT_THREADS = saved;
-    }
+    });
   });
 
   it('BatchMatMul runs in sgemm, except for broadcasts it leaves to the fallback', async (t) => {

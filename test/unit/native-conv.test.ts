@@ -27,6 +27,7 @@ import {
   wasmDist,
 } from './kernel-test-helpers';
 import type { ConvCase, HostTensor } from './kernel-test-helpers';
+import { restoringEnv, savedEnv } from './env';
 
 const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPool'];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
@@ -80,7 +81,7 @@ function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, 
 
 describe('native conv kernels on wasm', () => {
   let registration: ReturnType<typeof registerNativeBlasKernels> = { ok: false, reason: 'not run' };
-  const savedEnv = { chunk: process.env.GOWIDE_CONV_CHUNK_ROWS, threads: process.env.GOWIDE_CONV_THREADS };
+  const restoreEnv = savedEnv(['GOWIDE_CONV_CHUNK_ROWS', 'GOWIDE_CONV_THREADS']);
 
   before(async () => {
     setWasmPaths(wasmDist);
@@ -90,14 +91,7 @@ describe('native conv kernels on wasm', () => {
     await tf.ready();
   });
 
-  after(() => {
-    const restore = (name: string, value: string | undefined): void => {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    };
-    restore('GOWIDE_CONV_CHUNK_ROWS', savedEnv.chunk);
-    restore('GOWIDE_CONV_THREADS', savedEnv.threads);
-  });
+  after(restoreEnv);
 
   function skipWithoutAddon(t: TestContext): boolean {
     if (registration.ok && CONV_KERNELS.every((name) => registration.ok && registration.kernels.includes(name))) return false;
@@ -127,9 +121,7 @@ describe('native conv kernels on wasm', () => {
 
   it('im2col products in register tiles (GOWIDE_TILE_PRODUCTS) match cpu: 32-64 channels, several chunks (the filter gradient accumulating), 1-2 threads', async (t) => {
     if (skipWithoutAddon(t)) return;
-    const saved = { chunk: process.env.GOWIDE_CONV_CHUNK_ROWS, threads: process.env.GOWIDE_CONV_THREADS, tiles: process.env.GOWIDE_TILE_PRODUCTS };
-    const restore = (name: string, value: string | undefined) => (value === undefined ? delete process.env[name] : (process.env[name] = value));
-    try {
+    await restoringEnv(['GOWIDE_CONV_CHUNK_ROWS', 'GOWIDE_CONV_THREADS', 'GOWIDE_TILE_PRODUCTS'], async () => {
       let seed = 5000;
       const cases: ConvCase[] = [
         { batch: 2, height: 9, width: 7, inChannels: 32, outChannels: 32, kernel: 3, stride: 1, pad: 'same' },
@@ -145,17 +137,12 @@ describe('native conv kernels on wasm', () => {
           seed += 10;
         }
       }
-    } finally {
-      restore('GOWIDE_CONV_CHUNK_ROWS', saved.chunk);
-      restore('GOWIDE_CONV_THREADS', saved.threads);
-      restore('GOWIDE_TILE_PRODUCTS', saved.tiles);
-    }
+    });
   });
 
   it('the direct convolution (8-16 output channels, more for short windows) matches cpu and im2col: filter 1/2/3/5, stride 1/2/3, same/valid, odd sizes, 1-3 threads from the pool or per call, a call per row or per block, bias and activations', async (t) => {
     if (skipWithoutAddon(t)) return;
-    const saved = { direct: process.env.GOWIDE_DIRECT_CONV, threads: process.env.GOWIDE_CONV_THREADS, pool: process.env.GOWIDE_CONV_POOL, rows: process.env.GOWIDE_CONV_ROW_RUNS };
-    try {
+    await restoringEnv(['GOWIDE_DIRECT_CONV', 'GOWIDE_CONV_THREADS', 'GOWIDE_CONV_POOL', 'GOWIDE_CONV_ROW_RUNS'], async () => {
       let seed = 2000;
       // [in, out] channels: out 8/16 run direct (forward, filter gradient; input gradient where in is 8/16);
       // out 24-64 (in groups of up to 32) where the window is at most 32 values (filter x filter x in), else im2col.
@@ -198,17 +185,12 @@ describe('native conv kernels on wasm', () => {
       assertClose(direct, run(), 'a call per row vs per block');
       process.env.GOWIDE_DIRECT_CONV = '0';
       assertClose(direct, run(), 'direct vs im2col');
-    } finally {
-      for (const [name, value] of [['GOWIDE_DIRECT_CONV', saved.direct], ['GOWIDE_CONV_THREADS', saved.threads], ['GOWIDE_CONV_POOL', saved.pool], ['GOWIDE_CONV_ROW_RUNS', saved.rows]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    });
   });
 
   it('match cpu with tiny chunks over 1, 2 and 3 threads (chunk and thread boundaries)', async (t) => {
     if (skipWithoutAddon(t)) return;
-    try {
+    await restoringEnv(['GOWIDE_CONV_THREADS', 'GOWIDE_CONV_CHUNK_ROWS'], async () => {
       for (const threads of ['1', '2', '3']) {
         for (const chunk of ['1', '5', '64']) {
           process.env.GOWIDE_CONV_THREADS = threads;
@@ -219,10 +201,7 @@ describe('native conv kernels on wasm', () => {
           await compareConvCase(identity, 800, `${describeCase(identity)} threads ${threads} chunk ${chunk}`);
         }
       }
-    } finally {
-      delete process.env.GOWIDE_CONV_THREADS;
-      delete process.env.GOWIDE_CONV_CHUNK_ROWS;
-    }
+    });
   });
 
   it('FusedConv2D with bias and each activation matches cpu; prelu falls back', async (t) => {
@@ -261,7 +240,7 @@ describe('native conv kernels on wasm', () => {
   it('MaxPool matches cpu: native where the windows tile the input (odd sizes, all-negative values, 1-3 threads), the wasm kernel elsewhere', async (t) => {
     if (skipWithoutAddon(t)) return;
     let seed = 1500;
-    try {
+    await restoringEnv(['GOWIDE_CONV_THREADS'], async () => {
       for (const [poolSize, stride, pad] of [[2, 2, 'valid'], [3, 3, 'valid'], [2, 2, 'same'], [3, 2, 'same'], [2, 1, 'valid'], [3, 3, 'same']] as const) {
         for (const [shape, offset] of [[[3, 9, 7, 5], 0], [[2, 8, 8, 16], -3], [[1, 4, 6, 1], 0]] as Array<[number[], number]>) {
           process.env.GOWIDE_CONV_THREADS = String(1 + (seed % 3));
@@ -278,9 +257,7 @@ describe('native conv kernels on wasm', () => {
           assert.equal(counts.maxPool, tiled ? 1 : 0, `p${poolSize} s${stride} ${pad} ${JSON.stringify(shape)}`);
         }
       }
-    } finally {
-      delete process.env.GOWIDE_CONV_THREADS;
-    }
+    });
   });
 
   it('MaxPoolGrad matches cpu (pool 2/3, stride 1/2/3, same/valid, all-negative windows; windows that tile the input)', async (t) => {
