@@ -32,7 +32,7 @@ function runSummary(blocks: number): RunSummary {
     startedAt: new Date().toISOString(),
     arms: {},
     stages: [{ stage: 'imitate', state: 'running', blocks: Array.from({ length: blocks }, (_, index) => ({ index, state: 'running' as const })) }],
-  } as unknown as RunSummary;
+  };
 }
 
 /**

@@ -71,16 +71,22 @@ export function summaryTable(summary: RunSummary): string {
   return lines.join('\n');
 }
 
+/** The seeds where `fails(a, b)` holds for their pair of accuracies, as "a vs b" in percent. */
+function failingSeeds(a: number[], b: number[], fails: (a: number, b: number) => boolean): { count: number; pairs: string } | undefined {
+  const failing = a.map((x, i) => [x, b[i]]).filter(([x, y]) => fails(x, y));
+  if (failing.length === 0) return undefined;
+  return { count: failing.length, pairs: failing.map(([x, y]) => `${(x * 100).toFixed(1)} vs ${(y * 100).toFixed(1)}`).join(', ') };
+}
+
 /** A wide net no better than the thin net trained from scratch gives imitation nothing to pass on
  *  (seen on a 10-layer plain CNN whose wide net trained poorly on one seed). */
 export function weakTeacherLine(summary: RunSummary): string | undefined {
   const wide = summary.arms.wide?.accuracy.perSeed;
   const scratch = summary.arms.scratch?.accuracy.perSeed;
   if (!wide || !scratch || wide.length !== scratch.length) return undefined;
-  const weak = wide.map((w, i) => [w, scratch[i]]).filter(([w, s]) => w <= s);
-  if (weak.length === 0) return undefined;
-  const pairs = weak.map(([w, s]) => `${(w * 100).toFixed(1)} vs ${(s * 100).toFixed(1)}`).join(', ');
-  return `warning: the wide net was no better than scratch on ${weak.length} of ${wide.length} seeds (${pairs}), so imitation had little to pass on there; train it longer (wide.epochs) or at a lower wide.learningRate`;
+  const weak = failingSeeds(wide, scratch, (w, s) => w <= s);
+  if (!weak) return undefined;
+  return `warning: the wide net was no better than scratch on ${weak.count} of ${wide.length} seeds (${weak.pairs}), so imitation had little to pass on there; train it longer (wide.epochs) or at a lower wide.learningRate`;
 }
 
 /** Below this share of the wide net's validation accuracy, imitation carried (almost) nothing over:
@@ -91,10 +97,9 @@ const LOST_WARM_START_SHARE = 0.5;
 export function lostWarmStartLine(summary: RunSummary): string | undefined {
   const d = summary.diagnostics;
   if (!d || d.warmStartAccuracy.length !== d.wideValidationAccuracy.length) return undefined;
-  const lost = d.warmStartAccuracy.map((warm, i) => [warm, d.wideValidationAccuracy[i]]).filter(([warm, wide]) => warm < LOST_WARM_START_SHARE * wide);
-  if (lost.length === 0) return undefined;
-  const pairs = lost.map(([warm, wide]) => `${(warm * 100).toFixed(1)} vs ${(wide * 100).toFixed(1)}`).join(', ');
-  return `warning: right after imitation the thin net kept less than half of the wide net's validation accuracy on ${lost.length} of ${d.warmStartAccuracy.length} seeds (${pairs}), so fine-tuning started from little more than a random net; imitate block by block (imitate.groups "block"), give each block more steps (imitate.epochsPerLayer) or look for blocks with many dead units above`;
+  const lost = failingSeeds(d.warmStartAccuracy, d.wideValidationAccuracy, (warm, wide) => warm < LOST_WARM_START_SHARE * wide);
+  if (!lost) return undefined;
+  return `warning: right after imitation the thin net kept less than half of the wide net's validation accuracy on ${lost.count} of ${d.warmStartAccuracy.length} seeds (${lost.pairs}), so fine-tuning started from little more than a random net; imitate block by block (imitate.groups "block"), give each block more steps (imitate.epochsPerLayer) or look for blocks with many dead units above`;
 }
 
 export interface JsonReport {

@@ -13,13 +13,14 @@ export const isTrainingRecord = (r: MetricRecord): boolean => r.split !== 'valid
 /** The monitor's cards: one per imitated block, where a group of blocks that imitated together (the
  *  run lists it with `from`) is one card under its last block, the one whose output was matched. */
 export function imitationCards(run: RunSummary | undefined, blocksWithRecords: number): { index: number; from?: number }[] {
+  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks ?? [];
   const groups = new Map<number, number>();
-  for (const b of run?.stages.find((s) => s.stage === 'imitate')?.blocks ?? []) if (b.from !== undefined && b.from < b.index) groups.set(b.index, b.from);
+  for (const b of listed) if (b.from !== undefined && b.from < b.index) groups.set(b.index, b.from);
   const covered = new Set<number>();
   for (const [index, from] of groups) for (let i = from; i < index; i++) covered.add(i);
   const cards: { index: number; from?: number }[] = [];
-  const listed = run?.stages.find((s) => s.stage === 'imitate')?.blocks?.reduce((n, b) => Math.max(n, b.index + 1), 0) ?? 0;
-  for (let index = 0; index < Math.max(listed, blocksWithRecords); index++) if (!covered.has(index)) cards.push({ index, from: groups.get(index) });
+  const count = Math.max(blocksWithRecords, ...listed.map((b) => b.index + 1));
+  for (let index = 0; index < count; index++) if (!covered.has(index)) cards.push({ index, from: groups.get(index) });
   return cards;
 }
 
