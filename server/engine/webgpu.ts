@@ -33,8 +33,10 @@ export async function loadWebgpuBackend(): Promise<string> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new BackendLoadError(noAdapterReason());
 
-  // The backend reads GPUBufferUsage, GPUMapMode ... from the global scope, as in a browser.
+  // The backend reads GPUBufferUsage, GPUMapMode ... from the global scope, as in a browser, and its
+  // constructor refuses to start unless navigator.gpu exists (Node 20 has no navigator at all).
   Object.assign(globalThis, dawn.globals);
+  exposeNavigatorGpu(gpu);
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
     requiredLimits: {
@@ -51,6 +53,13 @@ export async function loadWebgpuBackend(): Promise<string> {
   const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ');
   registeredDevice = `GPU: ${name || 'WebGPU adapter'}, WebGPU (Dawn)`;
   return registeredDevice;
+}
+
+function exposeNavigatorGpu(gpu: GPU): void {
+  const scope = globalThis as { navigator?: { gpu?: unknown } };
+  if (scope.navigator?.gpu) return;
+  const navigator = { ...(scope.navigator ?? {}), gpu };
+  Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true, writable: true });
 }
 
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib'];
