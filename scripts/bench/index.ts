@@ -241,7 +241,7 @@ async function main(): Promise<void> {
       const warn = console.warn;
       if (backend.name === 'cpu') console.warn = () => undefined;
       try {
-        const r = measureThroughput(model, backend.seconds, backend.warmup, backend.name === 'cpu' ? 1 : 2);
+        const r = await measureThroughput(model, backend.seconds, backend.warmup, backend.name === 'cpu' ? 1 : 2);
         rows.push({
           name: model.name,
           backend: backend.name,

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { BlockNet, DataShape, NetSpec } from '../../server/models';
 import type { ModelConfig } from '../../server/experiment/types';
+import { layerMacs } from '../../server/models/layer-part';
 import { interfaceWidth, scaled } from '../../server/models/spec-utils';
 import { modelConfig } from '../../test/unit/models-helpers';
 
@@ -45,8 +46,17 @@ export type TorchSpec =
 export interface BuiltModel {
   forward(x: tf.Tensor): tf.Tensor;
   variables: tf.Variable[];
+  /** Multiply-accumulates of one example's forward pass (the models' own count, server/models). */
+  macsPerExample: number;
   dispose(): void;
 }
+
+/**
+ * FLOPs of one training example: 2 per multiply-accumulate, times 3 for the forward pass and the two
+ * backward products (input and weight gradients), the usual convention; norms, activations and the
+ * optimizer are left out, so achieved GFLOP/s slightly understate the work done.
+ */
+export const trainingFlopsPerExample = (macsPerExample: number): number => 6 * macsPerExample;
 
 export interface BenchModel {
   name: string;
@@ -57,12 +67,18 @@ export interface BenchModel {
   torch: TorchSpec;
 }
 
+/** A layer's (first) input or output shape without the batch axis. */
+function exampleShape(tensor: tf.SymbolicTensor | tf.SymbolicTensor[]): number[] {
+  return (Array.isArray(tensor) ? tensor[0] : tensor).shape.slice(1).map((d) => d ?? 0);
+}
+
 function fromSequential(make: () => tf.Sequential): () => BuiltModel {
   return () => {
     const model = make();
     return {
       forward: (x) => model.apply(x, { training: true }) as tf.Tensor,
       variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+      macsPerExample: model.layers.reduce((sum, layer) => sum + layerMacs(layer, exampleShape(layer.input), exampleShape(layer.output)), 0),
       dispose: () => model.dispose(),
     };
   };
@@ -74,6 +90,7 @@ function fromNet(spec: NetSpec): () => BuiltModel {
     return {
       forward: (x) => net.forward(x, true),
       variables: [...net.namedVariables().values()].filter((v) => v.trainable),
+      macsPerExample: net.flops,
       dispose: () => net.dispose(),
     };
   };
@@ -182,15 +199,15 @@ export function benchModels(): BenchModel[] {
   ];
 }
 
-/** Random batches: uniform features or integer token ids, one-hot labels. */
-export function randomBatches(data: DataShape, count: number): Array<{ x: tf.Tensor; y: tf.Tensor }> {
+/** Random batches of `batch` examples: uniform features or integer token ids, one-hot labels. */
+export function randomBatches(data: DataShape, count: number, batch = BATCH): Array<{ x: tf.Tensor; y: tf.Tensor }> {
   return Array.from({ length: count }, (_, i) =>
     tf.tidy(() => {
-      const shape = [BATCH, ...data.exampleShape];
+      const shape = [batch, ...data.exampleShape];
       const x = data.vocabSize
         ? tf.floor(tf.randomUniform(shape, 0, data.vocabSize, 'float32', 11 + i))
         : tf.randomUniform(shape, 0, 1, 'float32', 11 + i);
-      const labels = tf.randomUniform([BATCH], 0, data.numClasses, 'int32', 23 + i) as tf.Tensor1D;
+      const labels = tf.randomUniform([batch], 0, data.numClasses, 'int32', 23 + i) as tf.Tensor1D;
       return { x, y: tf.oneHot(labels, data.numClasses).toFloat() };
     }),
   );
