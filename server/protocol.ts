@@ -317,13 +317,38 @@ export const RunStateNotification = new NotificationType<RunStateParams>('gowide
 
 // ---------- webview messages (extension <-> webview over postMessage) ----------
 
-/** Fine-tuning settings the imitation monitor lets the user edit before launching the stage. */
-export interface FinetuneSettings {
-  epochs: number;
-  kdWeight: number;
-  temperature: number;
-  learningRate: number;
+/** The fine-tuning settings the imitation monitor lets the user edit before launching the stage. */
+export const FINETUNE_SETTING_KEYS = ['epochs', 'kdWeight', 'temperature', 'learningRate'] as const;
+export type FinetuneSettingKey = (typeof FINETUNE_SETTING_KEYS)[number];
+export type FinetuneSettings = Record<FinetuneSettingKey, number>;
+
+/** The allowed values of a numeric setting, as the experiment schema states them. */
+export interface NumberRange {
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  integer: boolean;
 }
+
+/** One editable setting as the sidecar resolves it: the file's value (or the default), the default, the range. */
+export interface SettingField {
+  key: FinetuneSettingKey;
+  label: string;
+  description: string;
+  value: number;
+  default: number;
+  range: NumberRange;
+}
+
+export interface FinetuneSettingsParams {
+  /** Path of the *.gowide.json file. */
+  path: string;
+}
+export interface FinetuneSettingsResult {
+  fields: SettingField[];
+}
+/** The experiment's fine-tuning settings resolved by the sidecar (defaults filled in), with their ranges. */
+export const FinetuneSettingsRequest = new RequestType<FinetuneSettingsParams, FinetuneSettingsResult, void>('gowide/finetuneSettings');
 
 export type ToWebviewMessage =
   | { type: 'engine'; info: EngineInfo }
@@ -336,7 +361,7 @@ export type ToWebviewMessage =
   /** Runs to choose from (loss view) or to compare; selected is the run shown. */
   | { type: 'runs'; runs: RunSummary[]; selected?: string }
   /** The experiment file's fine-tuning settings, the defaults of the monitor's launch form. */
-  | { type: 'finetuneSettings'; settings: FinetuneSettings }
+  | { type: 'finetuneSettings'; fields: SettingField[] }
   /** Something the host wants the user to read (a failed request, a saved file). */
   | { type: 'notice'; level: 'info' | 'error'; message: string };
 

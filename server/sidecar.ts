@@ -26,6 +26,7 @@ import {
   ListRunsRequest,
   LogNotification,
   NetSizesRequest,
+  FinetuneSettingsRequest,
   MetricsNotification,
   ProgressNotification,
   RunStateNotification,
@@ -36,6 +37,8 @@ import {
 } from './protocol';
 import { BackendUnavailableError, EngineCancelledError, getEngineInfo, initEngine, NoBackendError } from './engine/engine';
 import { computeNetSizes } from './models/net-sizes';
+import { loadExperimentFile } from './experiment';
+import { finetuneSettingFields } from './experiment/finetune-settings';
 import { registerEditorFeatures } from './editor';
 import { createTrainingService } from './training/local-service';
 import type { TrainingEvents, TrainingService } from './training/service';
@@ -196,6 +199,9 @@ export function startSidecar(): Connection {
     await engineInfo(false);
     return computeNetSizes(p.path, p.text);
   });
+  handle(FinetuneSettingsRequest, PARAMS_SPECS.finetuneSettings, async (p) => ({
+    fields: finetuneSettingFields(loadExperimentFile(p.path).experiment),
+  }));
   handle(StopRequest, PARAMS_SPECS.stop, async (p) => (await trainingService()).stop(p));
   handle(ListRunsRequest, PARAMS_SPECS.listRuns, async (p) => (await trainingService()).listRuns(p ?? {}));
   handle(DeleteRunRequest, PARAMS_SPECS.deleteRun, async (p) => (await trainingService()).deleteRun(p));

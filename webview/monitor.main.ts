@@ -1,10 +1,10 @@
 // Imitation monitor: one log-scale plot of imitation loss per block, the current block highlighted,
 // each block's convergence state with the rule that decided it, overall progress and ETA, and the
 // Launch Fine-Tuning form once imitation is done. Live from host messages; restored from setState.
-import type { FinetuneSettings, MetricRecord, ProgressParams, RunSummary } from '../server/protocol';
+import type { FinetuneSettingKey, MetricRecord, ProgressParams, RunSummary, SettingField } from '../server/protocol';
 import { classifyBlock, type Convergence } from './lib/convergence';
 import { ImitationCurves, type SavedCurves } from './lib/imitation-curves';
-import { FINETUNE_FIELDS, parseFinetuneSettings } from './lib/finetune-settings';
+import { fieldLabel, parseSettingFields } from './lib/finetune-settings';
 import { blockTitle } from '../server/block-title';
 import { alignSeries, imitationCards } from './lib/runs';
 import { clear, el, frameScheduler } from './shared/dom';
@@ -20,7 +20,8 @@ interface MonitorState {
   /** What versions before the decimated curves saved: every imitation record. */
   records?: MetricRecord[];
   progress?: ProgressParams;
-  settings?: FinetuneSettings;
+  /** The fine-tuning settings as the sidecar resolved them (values, defaults, ranges), with the user's edits. */
+  settingFields?: SettingField[];
 }
 
 const saved = connectHostState();
@@ -47,10 +48,10 @@ function connectHostState() {
         state.progress = message.progress;
         break;
       case 'finetuneSettings':
-        state.settings = message.settings;
+        state.settingFields = message.fields;
         break;
       case 'reset':
-        state = { settings: state.settings };
+        state = { settingFields: state.settingFields };
         curves = new ImitationCurves();
         resetPlots();
         break;
@@ -168,25 +169,25 @@ function renderProgress(): void {
 
 function renderLaunchForm(): void {
   const form = document.getElementById('finetune')!;
-  const show = imitationDone() && state.run?.state !== 'running';
+  const fields = state.settingFields;
+  const show = imitationDone() && state.run?.state !== 'running' && fields !== undefined;
   form.hidden = !show;
   if (!show || form.childElementCount > 0) return;
-  const settings = state.settings ?? { epochs: 6, kdWeight: 0.5, temperature: 4, learningRate: 0.001 };
-  const fields = FINETUNE_FIELDS.map(({ key, label }) =>
-    el('div', { class: 'field' }, el('label', { for: `ft-${key}` }, label),
-      el('vscode-textfield', { id: `ft-${key}`, value: String(settings[key]), 'aria-label': label }),
-      el('div', { id: `ft-${key}-reason`, class: 'error', role: 'alert' })));
+  const inputs = fields.map((field) =>
+    el('div', { class: 'field', title: field.description }, el('label', { for: `ft-${field.key}` }, fieldLabel(field)),
+      el('vscode-textfield', { id: `ft-${field.key}`, value: String(field.value), 'aria-label': field.label }),
+      el('div', { id: `ft-${field.key}-reason`, class: 'error', role: 'alert' })));
   const button = el('vscode-button', { id: 'launch-finetune' }, 'Launch Fine-Tuning');
   button.addEventListener('click', () => {
-    const texts = Object.fromEntries(FINETUNE_FIELDS.map(({ key }) => [key, valueOf(document.getElementById(`ft-${key}`)!)])) as Record<keyof FinetuneSettings, string>;
-    const parsed = parseFinetuneSettings(texts);
-    for (const { key } of FINETUNE_FIELDS) setText(`ft-${key}-reason`, parsed.ok ? '' : parsed.problems[key] ?? '');
+    const texts = Object.fromEntries(fields.map(({ key }) => [key, valueOf(document.getElementById(`ft-${key}`)!)])) as Record<FinetuneSettingKey, string>;
+    const parsed = parseSettingFields(fields, texts);
+    for (const { key } of fields) setText(`ft-${key}-reason`, parsed.ok ? '' : parsed.problems[key] ?? '');
     if (!parsed.ok) return;
-    state.settings = parsed.settings;
+    state.settingFields = fields.map((field) => ({ ...field, value: parsed.settings[field.key] }));
     host.saveState(state);
     host.post({ type: 'startStage', stage: 'finetune', settings: { ...parsed.settings } });
   });
-  form.append(el('h2', {}, 'Imitation is done: fine-tune the thin net'), el('div', { class: 'row' }, ...fields, button));
+  form.append(el('h2', {}, 'Imitation is done: fine-tune the thin net'), el('div', { class: 'row' }, ...inputs, button));
 }
 
 function render(): void {

@@ -2,7 +2,7 @@
 // notifications; launching fine-tuning writes the edited settings into the experiment file
 // (undoable) and starts the finetune stage on the same run.
 import * as vscode from 'vscode';
-import { GetMetricsRequest, ListRunsRequest, StartStageRequest, StopRequest, type FinetuneSettings } from '../../server/protocol';
+import { FinetuneSettingsRequest, GetMetricsRequest, ListRunsRequest, StartStageRequest, StopRequest } from '../../server/protocol';
 import { finetuneSettingsEdit } from './experiment-edit';
 import { applyTextEdit, errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
 import { listenToRuns } from './run-events';
@@ -21,17 +21,6 @@ export function openImitationMonitor(ctx: WebviewHostContext, runId: string, exp
   return panel;
 }
 
-async function finetuneSettingsOf(experimentPath: string): Promise<FinetuneSettings | undefined> {
-  try {
-    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(experimentPath));
-    const finetune = (JSON.parse(document.getText()) as { finetune?: Partial<FinetuneSettings> }).finetune ?? {};
-    // Absent fields: the resolver's defaults.
-    return { epochs: finetune.epochs ?? 10, kdWeight: finetune.kdWeight ?? 0.5, temperature: finetune.temperature ?? 4, learningRate: finetune.learningRate ?? 0.001 };
-  } catch {
-    return undefined;
-  }
-}
-
 export function restoreImitationMonitor(ctx: WebviewHostContext, panel: vscode.WebviewPanel, runId: string, experimentPath: string): void {
   open.set(runId, panel);
   panel.webview.options = webviewOptions(ctx);
@@ -44,8 +33,9 @@ export function restoreImitationMonitor(ctx: WebviewHostContext, panel: vscode.W
       const runs = await ctx.sendRequest(ListRunsRequest, { experimentPath });
       const run = runs.find((r) => r.runId === runId);
       if (run) post(webview, { type: 'run', run });
-      const settings = await finetuneSettingsOf(experimentPath);
-      if (settings) post(webview, { type: 'finetuneSettings', settings });
+      // The sidecar resolves the file: the form shows its values, or the defaults where it has none.
+      const { fields } = await ctx.sendRequest(FinetuneSettingsRequest, { path: experimentPath });
+      post(webview, { type: 'finetuneSettings', fields });
       const records = await ctx.sendRequest(GetMetricsRequest, { runId, runsDir: run ? parentOf(run.runDir) : undefined });
       lastSeq = records.reduce((m, r) => Math.max(m, r.seq), lastSeq);
       post(webview, { type: 'metrics', runId, records });

@@ -1,18 +1,14 @@
 // Messages from a webview are untrusted input: checked here before the host acts on them. Every
 // accepted message is rebuilt from its known fields (anything else is dropped), numbers must lie in
-// the experiment schema's ranges, run ids must have the shape of a run folder name, and in an
+// the experiment schema's ranges (setting-range.ts), run ids must have the shape of a run folder name, and in an
 // untrusted workspace a view cannot start training.
-import type { FinetuneSettings, FromWebviewMessage, StageName } from '../../server/protocol';
+import { FINETUNE_SETTING_KEYS, type FromWebviewMessage, type NumberRange, type StageName } from '../../server/protocol';
+import { describeRange, rangeProblem, schemaRange } from '../../server/experiment/setting-range';
 
 const STAGES: readonly StageName[] = ['wide', 'imitate', 'finetune', 'baselines', 'all'];
-/** The ranges of gowide.schema.json (finetune.*, widen.factor); a test keeps them equal. */
-export const SETTING_RANGES: Readonly<Record<keyof FinetuneSettings, { min: number; max: number; exclusiveMin?: boolean }>> = {
-  epochs: { min: 0, max: 10000 },
-  kdWeight: { min: 0, max: 1 },
-  temperature: { min: 0, max: 100, exclusiveMin: true },
-  learningRate: { min: 0, max: 10, exclusiveMin: true },
-};
-export const FACTOR_RANGE = { min: 1, max: 64 };
+/** The fine-tuning settings a view may send, with the schema's ranges. */
+const SETTING_RANGES: ReadonlyMap<string, NumberRange> = new Map(FINETUNE_SETTING_KEYS.map((key) => [key, schemaRange('finetune', key)]));
+const FACTOR_RANGE = schemaRange('widen', 'factor');
 /** Exports are text or a PNG data URL: refuse anything larger. */
 export const MAX_EXPORT_CHARS = 20_000_000;
 
@@ -26,8 +22,7 @@ export interface MessageContext {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A run id as the runs store makes them (names.ts): no path separators, no "..". */
 const isRunId = (v: unknown): v is string => typeof v === 'string' && v.length < 256 && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v) && !v.includes('..');
-const inRange = (v: unknown, r: { min: number; max: number; exclusiveMin?: boolean }): v is number =>
-  typeof v === 'number' && Number.isFinite(v) && (r.exclusiveMin ? v > r.min : v >= r.min) && v <= r.max;
+const inRange = (v: unknown, r: NumberRange): v is number => typeof v === 'number' && rangeProblem(r, v) === undefined;
 
 export function checkFromWebviewMessage(value: unknown, context: MessageContext = {}): Checked {
   if (!isRecord(value) || typeof value.type !== 'string') return { ok: false, reason: 'not an object with a type' };
@@ -38,7 +33,7 @@ export function checkFromWebviewMessage(value: unknown, context: MessageContext 
     case 'setFactor': {
       const { block, factor } = value;
       if (!(block === 'all' || (typeof block === 'number' && Number.isInteger(block) && block >= 0 && block < 100_000))) return fail('block must be "all" or a block index');
-      if (!inRange(factor, FACTOR_RANGE)) return fail(`factor must be a number from ${FACTOR_RANGE.min} to ${FACTOR_RANGE.max}`);
+      if (!inRange(factor, FACTOR_RANGE)) return fail(`factor must be ${describeRange(FACTOR_RANGE)}`);
       return { ok: true, message: { type: 'setFactor', block, factor } };
     }
     case 'startStage': {
@@ -48,9 +43,9 @@ export function checkFromWebviewMessage(value: unknown, context: MessageContext 
       if (!isRecord(value.settings)) return fail('settings must be an object');
       const settings: Record<string, number> = {};
       for (const [key, v] of Object.entries(value.settings)) {
-        if (!Object.prototype.hasOwnProperty.call(SETTING_RANGES, key)) return fail(`unknown setting ${key.slice(0, 40)}`);
-        const range = SETTING_RANGES[key as keyof FinetuneSettings];
-        if (!inRange(v, range)) return fail(`${key} must be a number ${range.exclusiveMin ? 'above' : 'from'} ${range.min} ${range.exclusiveMin ? 'and at most' : 'to'} ${range.max}`);
+        const range = SETTING_RANGES.get(key);
+        if (!range) return fail(`unknown setting ${key.slice(0, 40)}`);
+        if (!inRange(v, range)) return fail(`${key} must be ${describeRange(range)}`);
         settings[key] = v;
       }
       return { ok: true, message: { type: 'startStage', stage: value.stage as StageName, settings } };

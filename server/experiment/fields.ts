@@ -1,13 +1,19 @@
 // Reads one object of an experiment file field by field: each read checks type and range, records a
 // problem naming the field path, what is wrong and the fix, and falls back to the default so that one
 // pass reports every problem. Keys nobody read are reported as unknown (a warning).
-import type { ExperimentProblem } from '../protocol';
+import type { ExperimentProblem, NumberRange } from '../protocol';
 import { joinPath } from './json-text';
 
 export interface ReadContext {
   problems: ExperimentProblem[];
   /** Every field path any reader asked for (lets a test compare resolve with the JSON Schema). */
   readPaths: Set<string>;
+}
+
+/** The resolver's rule for a range the schema states. */
+export function ruleFromRange(range: NumberRange): NumberRule {
+  const low = range.exclusiveMinimum !== undefined ? { min: range.exclusiveMinimum, exclusiveMin: true } : { min: range.minimum };
+  return { ...low, max: range.maximum, integer: range.integer };
 }
 
 export interface NumberRule {

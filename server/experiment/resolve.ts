@@ -2,7 +2,7 @@
 // filled in, or the list of problems (field path, what is wrong, the fix) that stop it.
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BACKEND_NAMES, type ExperimentProblem, type ModelFamily } from '../protocol';
+import { BACKEND_NAMES, type ExperimentProblem, type FinetuneSettingKey, type ModelFamily } from '../protocol';
 import { BUILTIN_NAMES, isBuiltinName } from '../data/builtin';
 import { missingIdxFiles } from '../data/idx';
 import { DATA_FORMATS, dataKindOf, knownExampleShape, resolveDataPath } from '../data/load';
@@ -13,7 +13,8 @@ import {
 } from './defaults';
 import { defaultWideEpochs } from './budget';
 import { estimateNets, formatBytes, formatCount } from './estimate';
-import { FieldReader, isPlainObject, typeName, type ReadContext } from './fields';
+import { FieldReader, isPlainObject, ruleFromRange, typeName, type ReadContext } from './fields';
+import { schemaRange } from './setting-range';
 import type {
   BaselineName, DataConfig, Experiment, FinetuneConfig, ImitateConfig, LearningRateSchedule, ModelConfig,
   OptimizerName, TrainConfig, WidenConfig,
@@ -155,7 +156,7 @@ function readDownsampleAt(reader: FieldReader, family: ModelFamily, depth: numbe
 
 function readWiden(reader: FieldReader, family: ModelFamily, depth: number): WidenConfig {
   const d = defaultWiden(family);
-  const factorRule = { min: 1, max: 64, label: 'factor', belowMinFix: 'use 1 to keep a block thin' };
+  const factorRule = { ...ruleFromRange(schemaRange('widen', 'factor')), label: 'factor', belowMinFix: 'use 1 to keep a block thin' };
   const widen: WidenConfig = {
     factor: reader.number('factor', factorRule, d.factor),
     mode: reader.choice('mode', ['inside', 'all'] as const, 'a widening mode', d.mode),
@@ -209,14 +210,17 @@ function readImitate(reader: FieldReader, family: ModelFamily): ImitateConfig {
   return config;
 }
 
+/** The fine-tuning settings the monitor edits take their ranges from the schema, as the monitor does. */
+const finetuneRule = (key: FinetuneSettingKey) => ruleFromRange(schemaRange('finetune', key));
+
 function readFinetune(reader: FieldReader): FinetuneConfig {
   const d = DEFAULT_FINETUNE;
   const config: FinetuneConfig = {
-    epochs: reader.number('epochs', { min: 0, max: 10000 }, d.epochs),
-    kdWeight: reader.number('kdWeight', { min: 0, max: 1 }, d.kdWeight),
-    temperature: reader.number('temperature', { min: 0, exclusiveMin: true, max: 100 }, d.temperature),
+    epochs: reader.number('epochs', finetuneRule('epochs'), d.epochs),
+    kdWeight: reader.number('kdWeight', finetuneRule('kdWeight'), d.kdWeight),
+    temperature: reader.number('temperature', finetuneRule('temperature'), d.temperature),
     optimizer: reader.choice('optimizer', OPTIMIZERS, 'an optimizer', d.optimizer),
-    learningRate: reader.number('learningRate', LEARNING_RATE, d.learningRate),
+    learningRate: reader.number('learningRate', finetuneRule('learningRate'), d.learningRate),
     schedule: reader.choice('schedule', SCHEDULES, 'a learning-rate schedule', d.schedule),
     batchSize: reader.number('batchSize', BATCH_SIZE, d.batchSize),
   };

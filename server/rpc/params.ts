@@ -25,6 +25,7 @@ export const PARAMS_SPECS = {
   selectBackend: { backend: { type: 'string', required: true, oneOf: BACKEND_NAMES } },
   validateExperiment: { path: { type: 'string', required: true }, text: { type: 'string' } },
   netSizes: { path: { type: 'string', required: true }, text: { type: 'string' } },
+  finetuneSettings: { path: { type: 'string', required: true } },
   createExperiment: {
     path: { type: 'string', required: true },
     name: { type: 'string', required: true },

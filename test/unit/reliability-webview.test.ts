@@ -13,7 +13,8 @@ import type { CommandContext } from '../../extension/command-context';
 import { COMMANDS } from '../../extension/commands';
 import type { Ui } from '../../extension/ui';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../extension/webviews/html';
-import { checkFromWebviewMessage, FACTOR_RANGE, SETTING_RANGES } from '../../extension/webviews/validate-message';
+import { checkFromWebviewMessage } from '../../extension/webviews/validate-message';
+import { FINETUNE_SETTING_KEYS } from '../../server/protocol';
 
 const root = path.resolve(__dirname, '..', '..');
 const BUNDLES = ['widening', 'monitor', 'compare', 'loss'];
@@ -132,14 +133,17 @@ test('accepted messages are rebuilt from their known fields only', () => {
 test('the message ranges are the experiment schema\'s', () => {
   const schema = JSON.parse(fs.readFileSync(path.join(root, 'server', 'experiment', 'gowide.schema.json'), 'utf8'));
   const finetune = schema.properties.finetune.properties;
-  for (const [key, range] of Object.entries(SETTING_RANGES)) {
+  const start = (settings: Record<string, number>) => checkFromWebviewMessage({ type: 'startStage', stage: 'finetune', settings }).ok;
+  for (const key of FINETUNE_SETTING_KEYS) {
     const field = finetune[key];
-    assert.equal(range.max, field.maximum, `${key} maximum`);
-    assert.equal(range.min, field.exclusiveMinimum ?? field.minimum, `${key} minimum`);
-    assert.equal(range.exclusiveMin === true, field.exclusiveMinimum !== undefined, `${key} exclusive`);
+    assert.equal(start({ [key]: field.maximum }), true, `${key} at the schema's maximum`);
+    assert.equal(start({ [key]: field.maximum * 1.01 }), false, `${key} above the schema's maximum`);
+    if (field.exclusiveMinimum !== undefined) assert.equal(start({ [key]: field.exclusiveMinimum }), false, `${key} at the exclusive minimum`);
+    else assert.equal(start({ [key]: field.minimum }), true, `${key} at the schema's minimum`);
   }
   const factor = schema.properties.widen.properties.factor;
-  assert.deepEqual(FACTOR_RANGE, { min: factor.minimum, max: factor.maximum });
+  const setFactor = (value: number) => checkFromWebviewMessage({ type: 'setFactor', block: 0, factor: value }).ok;
+  assert.deepEqual([setFactor(factor.minimum), setFactor(factor.maximum), setFactor(factor.minimum - 0.5), setFactor(factor.maximum + 1)], [true, true, false, false]);
 });
 
 test('in an untrusted workspace a view cannot start training, and every training or run-changing command refuses', async () => {

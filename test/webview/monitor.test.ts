@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunSummary } from '../../server/protocol';
+import { finetuneSettingFields } from '../../server/experiment/finetune-settings';
+import { resolveExperiment } from '../../server/experiment';
 import { fixtureRun, launchChromium, openWebview, screenshot, skipReason } from './harness';
+
+function finetuneFieldsWithoutSection() {
+  const raw = { name: 'no-finetune', data: { format: 'shapes' }, model: { family: 'mlp', depth: 3, width: 8 } };
+  return finetuneSettingFields(resolveExperiment(raw, '/tmp/no-finetune.gowide.json').experiment!);
+}
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP webview tests: ${skip}`);
@@ -11,14 +18,15 @@ if (skip) console.log(`# SKIP webview tests: ${skip}`);
 describe('imitation monitor webview', { skip }, () => {
   let browser: Browser;
   const { summary, records } = fixtureRun();
-  const settings = { epochs: 6, kdWeight: 0.5, temperature: 4, learningRate: 0.001 };
+  // The fields as the sidecar serves them for an experiment file without a finetune section.
+  const fields = finetuneFieldsWithoutSection();
   before(async () => (browser = await launchChromium()));
   after(async () => browser?.close());
 
   it('plots every block, labels convergence, and offers fine-tuning when imitation is done', async () => {
     for (const theme of ['light', 'dark'] as const) {
       const view = await openWebview(browser, 'monitor', { theme });
-      await view.post({ type: 'finetuneSettings', settings });
+      await view.post({ type: 'finetuneSettings', fields });
       await view.post({ type: 'run', run: summary });
       await view.post({ type: 'metrics', runId: summary.runId, records });
       const blocks = await view.page.$$eval('.block', (cards) => cards.map((c) => ({ points: c.getAttribute('data-points'), state: c.getAttribute('data-state'), rule: c.querySelector('.rule')?.textContent ?? '' })));
@@ -40,20 +48,21 @@ describe('imitation monitor webview', { skip }, () => {
 
   it('posts startStage with the edited settings, and refuses bad ones with the reason', async () => {
     const view = await openWebview(browser, 'monitor');
-    await view.post({ type: 'finetuneSettings', settings });
+    await view.post({ type: 'finetuneSettings', fields });
     await view.post({ type: 'run', run: summary });
     const setField = (id: string, value: string) => view.page.$eval(id, (el, v) => {
       (el as unknown as { value: string }).value = v;
     }, value);
     await setField('#ft-learningRate', '-1');
     await view.page.click('#launch-finetune');
-    assert.match(await view.page.textContent('#ft-learningRate-reason') ?? '', /above 0/);
+    assert.match(await view.page.textContent('#ft-learningRate-reason') ?? '', /above 0 and at most 10/);
     assert.equal((await view.posted()).filter((m) => m.type === 'startStage').length, 0);
     await setField('#ft-learningRate', '0.0005');
     await setField('#ft-epochs', '3');
     await view.page.click('#launch-finetune');
     const started = (await view.posted()).filter((m) => m.type === 'startStage');
-    assert.deepEqual(started, [{ type: 'startStage', stage: 'finetune', settings: { epochs: 3, kdWeight: 0.5, temperature: 4, learningRate: 0.0005 } }]);
+    assert.deepEqual(started, [{ type: 'startStage', stage: 'finetune', settings: { epochs: 3, kdWeight: 0, temperature: 4, learningRate: 0.0005 } }],
+      'untouched fields keep the resolved defaults (kdWeight 0: no distillation)');
     await view.page.close();
   });
 
