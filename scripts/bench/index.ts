@@ -1,6 +1,7 @@
 // `npm run bench`: gowide's performance side by side with PyTorch CPU, in one run (issue 6).
 //
 //   npm run bench [-- --json] [--seconds 3] [--cpu-seconds 2] [--threads 2] [--models a,b]
+//                 [--torch-configs 1+2,2+1] [--label TEXT] [--out FILE] [--no-save]
 //                 [--skip-torch] [--skip-sidecar] [--skip-monitor]
 //
 // 1. Training samples/s (batch 128, Adam 1e-3, softmax cross-entropy, random data) of the reference
@@ -8,25 +9,31 @@
 //      wasm+native  TF.js wasm + gowide's gradient kernels + the native OpenBLAS kernels
 //      wasm         the same without the native kernels
 //      cpu          pure JS, only the smallest models, short cap
-//    and in PyTorch CPU (/usr/bin/python3 scripts/bench/torch_bench.py: same shapes, batch, optimizer,
-//    torch.set_num_threads(--threads)); ratio = TF.js samples/s / PyTorch samples/s.
+//    and in PyTorch CPU (/usr/bin/python3 scripts/bench/torch_bench.py: same shapes, batch, optimizer)
+//    at its best: each model under every split of --threads between torch's threads and OpenBLAS's
+//    (scripts/bench/torch.ts), the fastest kept; ratio = TF.js samples/s / PyTorch's best samples/s.
+//    --threads is also the thread count of gowide's native pools (conv, products, BatchNorm). Each
+//    model's achieved GFLOP/s (training FLOPs per example x samples/s) is printed beside the machine's
+//    float32 product peak (the native addon's sgemm and PyTorch's matmul, 1024^3).
 // 2. Sidecar start to first answer, peak RSS and stage times of a quick-start-like run, TF.js tensor
 //    count across epochs, and the cost of streaming metrics to a connected client.
 // 3. The imitation monitor webview in headless Chromium fed 16 blocks x 100k imitation records in
 //    messages of 5,000: time from each message to the frame that shows it, and a restore.
-// Each measurement runs --seconds after a warm-up. Prints tables; with --json, one JSON object as the
-// last stdout line: {machine, models: [{name, backend, samplesPerSec, torchSamplesPerSec, ratio}], ...}.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Each measurement runs --seconds after a warm-up. Prints tables and writes the run's JSON into
+// docs/bench/ (scripts/bench/record.ts; --out FILE elsewhere, --no-save not at all; --label says what
+// else ran on the machine); --json also prints it as the last stdout line:
+// {machine, models: [{name, backend, samplesPerSec, gflops, torchSamplesPerSec, torchConfig, ratio}], ...}.
+import { relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { prepareWasmBackend } from '../../server/engine/wasm';
 import { loadBlasAddon, registerNativeBlasKernels, unregisterNativeBlasKernels } from '../../server/engine/native/blas-kernels';
-import { BATCH, benchModels, type BenchModel } from './models';
+import { BATCH, benchModels, trainingFlopsPerExample, type BenchModel } from './models';
 import { measureThroughput } from './throughput';
-import { tensorCountAcrossEpochs, type TensorTrace } from './tensors';
+import { blasAlternative, runTorch, torchThreadConfigs, type TorchOutcome } from './torch';
+import { gitCommit, loadAverage, machine, recordPath, saveRecord } from './record';
+import { nativeSgemmPeak } from './sgemm-peak';
+import { memoryTraces, type TensorTrace } from './tensors';
 import { monitorFrames, type MonitorFrames } from './monitor-frames';
 import { builtCliExists, quickStartRun, repoRoot, sidecarStartup, streamingCost, type QuickRun, type StartupTimes, type StreamingCost } from './sidecar';
 
@@ -42,7 +49,11 @@ const onlyModels = option('models')?.split(',');
 const skipTorch = process.argv.includes('--skip-torch');
 const skipSidecar = process.argv.includes('--skip-sidecar');
 const skipMonitor = process.argv.includes('--skip-monitor');
-const PYTHON = '/usr/bin/python3';
+const torchConfigs = option('torch-configs')?.split(',') ?? torchThreadConfigs(threads);
+const label = option('label');
+const outFile = option('out');
+const save = !process.argv.includes('--no-save');
+const PEAK_SIZE = 1024;
 
 const say = (line: string) => console.log(line);
 
@@ -50,99 +61,14 @@ interface ModelRow {
   name: string;
   backend: string;
   samplesPerSec: number | null;
+  /** Achieved GFLOP/s: training FLOPs per example x samples/s. */
+  gflops: number | null;
   torchSamplesPerSec: number | null;
+  torchConfig: string | null;
   ratio: number | null;
   steps?: number;
   tensorGrowth?: number;
   error?: string;
-}
-
-interface TorchOutcome {
-  available: boolean;
-  reason?: string;
-  version?: string;
-  blas?: string;
-  bySpec: Map<string, number>;
-  errors: Map<string, string>;
-}
-
-function blasAlternative(): string {
-  try {
-    return realpathSync('/usr/lib/x86_64-linux-gnu/libblas.so.3');
-  } catch {
-    return 'unknown';
-  }
-}
-
-function machine() {
-  let cpuModel = cpus()[0]?.model ?? 'unknown';
-  try {
-    const match = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (match) cpuModel = match[1].trim();
-  } catch {
-    // keep os.cpus()
-  }
-  const flags = (() => {
-    try {
-      return /avx512f/.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 'AVX-512' : 'no AVX-512';
-    } catch {
-      return 'unknown';
-    }
-  })();
-  return { nproc: cpus().length, cpuModel, flags, node: process.versions.node, tfjs: tf.version.tfjs };
-}
-
-function runTorch(models: BenchModel[]): TorchOutcome {
-  const outcome: TorchOutcome = { available: false, bySpec: new Map(), errors: new Map() };
-  const dir = mkdtempSync(join(tmpdir(), 'gowide-bench-torch-'));
-  try {
-    const specsFile = join(dir, 'specs.json');
-    writeFileSync(specsFile, JSON.stringify(models.map((m) => ({ name: m.name, torch: m.torch }))));
-    const script = join(repoRoot, 'scripts', 'bench', 'torch_bench.py');
-    const result = spawnSync(PYTHON, [script, specsFile, String(seconds), String(threads)], {
-      encoding: 'utf8',
-      timeout: (models.length * (seconds + 10) + 60) * 1000,
-      // Debian's torch calls libblas.so.3 (OpenBLAS with its own pthreads) from inside its OpenMP
-      // pool: with both at 2 threads on 2 cores they fight, and the MLP drops from ~24,000 to
-      // ~6,000-9,000 samples/s. One OpenBLAS thread per torch thread is PyTorch at its best here.
-      env: { OPENBLAS_NUM_THREADS: '1', ...process.env, OMP_NUM_THREADS: String(threads) },
-    });
-    if (result.error) {
-      outcome.reason = `PyTorch not installed: cannot run ${PYTHON} (${result.error.message})`;
-      return outcome;
-    }
-    for (const line of (result.stdout ?? '').split('\n')) {
-      if (!line.trim().startsWith('{')) continue;
-      const record = JSON.parse(line);
-      if (record.done) {
-        outcome.available = true;
-        outcome.version = record.torch;
-        outcome.blas = record.blas;
-      } else if (record.name && typeof record.samplesPerSec === 'number') {
-        outcome.bySpec.set(record.name, record.samplesPerSec);
-      } else if (record.name && record.error) {
-        outcome.errors.set(record.name, record.error);
-      } else if (record.error) {
-        outcome.reason = record.error;
-      }
-    }
-    if (!outcome.available && !outcome.reason) {
-      outcome.reason = `PyTorch bench failed (exit ${result.status}): ${(result.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`;
-    }
-    if (outcome.bySpec.size > 0) outcome.available = true;
-    return outcome;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The 1-minute load average (/proc/loadavg), or null where there is none. */
-function loadAverage(): number | null {
-  try {
-    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -169,10 +95,19 @@ interface Backend {
   warmup: number;
 }
 
+/** gowide's native thread pools follow --threads unless their own variables are set. */
+function useGowideThreads(count: number): void {
+  for (const variable of ['GOWIDE_CONV_THREADS', 'GOWIDE_PRODUCT_THREADS', 'GOWIDE_NORM_THREADS']) process.env[variable] ??= String(count);
+}
+
+const gflopsOf = (samplesPerSec: number, macsPerExample: number) => (samplesPerSec * trainingFlopsPerExample(macsPerExample)) / 1e9;
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const startedAt = new Date();
   const box = machine();
   const loadAtStart = loadAverage();
+  useGowideThreads(threads);
   const models = benchModels().filter((m) => !onlyModels || onlyModels.some((name) => m.name.startsWith(name)));
   say(`gowide bench: ${box.nproc} cores, ${box.cpuModel} (${box.flags}), Node ${box.node}, TF.js ${box.tfjs}`);
   say(`batch ${BATCH}, Adam 1e-3, ${seconds} s per model and backend after a warm-up (cpu: ${cpuSeconds} s, smallest models only)`);
@@ -180,16 +115,19 @@ async function main(): Promise<void> {
   say(warning ?? `load average ${loadAtStart ?? 'unknown'} before the bench`);
 
   // --- PyTorch first, alone on the machine (never alongside TF.js: 2 cores).
-  let torch: TorchOutcome = { available: false, reason: 'skipped (--skip-torch)', bySpec: new Map(), errors: new Map() };
+  let torch: TorchOutcome = { available: false, reason: 'skipped (--skip-torch)', configs: [], byModel: new Map(), errors: new Map() };
   if (!skipTorch) {
-    say(`PyTorch: ${PYTHON} scripts/bench/torch_bench.py, ${threads} threads ...`);
-    torch = runTorch(models);
+    say(`PyTorch: scripts/bench/torch_bench.py, each model under torch threads + OpenBLAS threads ${torchConfigs.join(', ')} ...`);
+    torch = runTorch(models, { seconds, batch: BATCH, device: 'cpu', configs: torchConfigs, matmulSize: PEAK_SIZE });
   }
-  if (torch.available) say(
-      `PyTorch ${torch.version} (BLAS_INFO=${torch.blas}, libblas.so.3 -> ${blasAlternative()}), torch.set_num_threads(${threads}), ` +
-        `OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '1'}`,
-    );
-  else say(torch.reason ?? 'PyTorch not installed');
+  const loadAfterTorch = loadAverage();
+  if (torch.available) {
+    say(`PyTorch ${torch.version} (BLAS_INFO=${torch.blas}, libblas.so.3 -> ${blasAlternative()}); fastest configuration per model:`);
+    for (const [name, run] of torch.byModel) {
+      const tried = Object.entries(run.byConfig).map(([config, rate]) => `${config} ${rate.toFixed(0)}`).join(', ');
+      say(`  ${name.padEnd(26)} ${run.config} won (${tried} samples/s)`);
+    }
+  } else say(torch.reason ?? 'PyTorch not installed');
   for (const [name, error] of torch.errors) say(`  PyTorch ${name}: ${error}`);
 
   // --- TF.js backends.
@@ -227,6 +165,7 @@ async function main(): Promise<void> {
   say(`native OpenBLAS addon: ${addon.ok ? `${addon.path} (${blasThreads} threads)` : addon.reason}`);
 
   const rows: ModelRow[] = [];
+  const macsByModel = new Map<string, number>();
   const skipped: string[] = [];
   for (const backend of backends) {
     const reason = await backend.setup();
@@ -236,17 +175,21 @@ async function main(): Promise<void> {
       continue;
     }
     for (const model of models.filter((m) => backend.appliesTo(m))) {
-      const torchRate = torch.bySpec.get(model.name) ?? null;
+      const torchRun = torch.byModel.get(model.name);
+      const torchRate = torchRun?.samplesPerSec ?? null;
       // TF.js prints an "install our node backend" banner on the cpu backend's first use: noise here.
       const warn = console.warn;
       if (backend.name === 'cpu') console.warn = () => undefined;
       try {
         const r = await measureThroughput(model, backend.seconds, backend.warmup, backend.name === 'cpu' ? 1 : 2);
+        macsByModel.set(model.name, r.macsPerExample);
         rows.push({
           name: model.name,
           backend: backend.name,
           samplesPerSec: r.samplesPerSec,
+          gflops: gflopsOf(r.samplesPerSec, r.macsPerExample),
           torchSamplesPerSec: torchRate,
+          torchConfig: torchRun?.config ?? null,
           ratio: torchRate ? r.samplesPerSec / torchRate : null,
           steps: r.steps,
           tensorGrowth: r.tensorGrowth,
@@ -254,7 +197,7 @@ async function main(): Promise<void> {
         if (!json) say(`  ${backend.name.padEnd(12)} ${model.name.padEnd(26)} ${r.samplesPerSec.toFixed(0).padStart(8)} samples/s (${r.steps} steps)`);
       } catch (error) {
         const message = (error as Error).message.split('\n')[0];
-        rows.push({ name: model.name, backend: backend.name, samplesPerSec: null, torchSamplesPerSec: torchRate, ratio: null, error: message });
+        rows.push({ name: model.name, backend: backend.name, samplesPerSec: null, gflops: null, torchSamplesPerSec: torchRate, torchConfig: torchRun?.config ?? null, ratio: null, error: message });
         say(`  ${backend.name.padEnd(12)} ${model.name.padEnd(26)} failed: ${message}`);
       } finally {
         console.warn = warn;
@@ -263,13 +206,14 @@ async function main(): Promise<void> {
   }
   // Put the default configuration back.
   if (!wasmReason) await useWasm(true);
+  const sgemmPeak = nativeSgemmPeak(PEAK_SIZE, threads);
 
   // --- Table.
   const fmt = (x: number | null | undefined, digits = 0) => (x == null ? '-' : x.toFixed(digits));
   const backendNames = backends.map((b) => b.name);
   say('');
-  say('Training samples/s (batch 128, Adam); in brackets: ratio to PyTorch CPU');
-  const header = ['model'.padEnd(26), 'PyTorch'.padStart(10), ...backendNames.map((n) => n.padStart(20))].join('');
+  say(`Training samples/s (batch ${BATCH}, Adam); PyTorch CPU at its fastest threads configuration (torch + OpenBLAS); in brackets: ratio to it`);
+  const header = ['model'.padEnd(26), 'PyTorch'.padStart(14), ...backendNames.map((n) => n.padStart(20))].join('');
   say(header);
   for (const model of models) {
     const cells = backendNames.map((b) => {
@@ -278,29 +222,27 @@ async function main(): Promise<void> {
       if (row.samplesPerSec == null) return 'failed'.padStart(20);
       return `${fmt(row.samplesPerSec)} (${row.ratio == null ? '-' : row.ratio.toFixed(2) + 'x'})`.padStart(20);
     });
-    say([model.name.padEnd(26), fmt(torch.bySpec.get(model.name)).padStart(10), ...cells].join(''));
+    const torchRun = torch.byModel.get(model.name);
+    say([model.name.padEnd(26), (torchRun ? `${fmt(torchRun.samplesPerSec)} (${torchRun.config})` : '-').padStart(14), ...cells].join(''));
+  }
+  say('');
+  const peakText = 'error' in sgemmPeak ? `not measured (${sgemmPeak.error})` : `${sgemmPeak.gflops.toFixed(1)} GFLOP/s`;
+  const torchPeakText = torch.matmul ? `${torch.matmul.best.toFixed(1)} GFLOP/s (${torch.matmul.config})` : 'not measured';
+  say(`Achieved GFLOP/s (6 x forward multiply-adds per example x samples/s); float32 ${PEAK_SIZE}^3 product peak: native sgemm ${peakText} at ${threads} threads, PyTorch matmul ${torchPeakText}`);
+  say(['model'.padEnd(26), 'MFLOP/example'.padStart(14), 'PyTorch'.padStart(10), ...backendNames.map((n) => n.padStart(14))].join(''));
+  for (const model of models) {
+    const macs = macsByModel.get(model.name);
+    if (macs == null) continue;
+    const torchRate = torch.byModel.get(model.name)?.samplesPerSec;
+    const cells = backendNames.map((b) => fmt(rows.find((r) => r.name === model.name && r.backend === b)?.gflops, 2).padStart(14));
+    say([model.name.padEnd(26), fmt(trainingFlopsPerExample(macs) / 1e6, 2).padStart(14), fmt(torchRate == null ? null : gflopsOf(torchRate, macs), 2).padStart(10), ...cells].join(''));
   }
   const grew = rows.filter((r) => (r.tensorGrowth ?? 0) > 0);
   if (grew.length > 0) say(`tensor count grew during timed steps: ${grew.map((r) => `${r.name}/${r.backend} +${r.tensorGrowth}`).join(', ')}`);
 
-  // --- Tensor count across epochs (default backend).
-  const traces: TensorTrace[] = [];
-  if (!wasmReason) {
-    // Slow models (about a second per step here) get short epochs: the count is what matters.
-    const tracePlan: Array<[string, number, number]> = [
-      ['mlp 784-7x256-10', 4, 10],
-      ['cnn 2conv 16ch', 4, 10],
-      ['resnet 6x16', 3, 3],
-      ['transformer 4x32 seq32', 3, 2],
-    ];
-    for (const [name, epochs, steps] of tracePlan) {
-      const model = benchModels().find((m) => m.name === name)!;
-      traces.push(tensorCountAcrossEpochs(model, epochs, steps));
-    }
-    say('');
-    say('TF.js tensor count after each epoch (wasm+native; epochs x steps per epoch + a forward pass each):');
-    for (const t of traces) say(`  ${t.name.padEnd(26)} ${t.epochs}x${t.stepsPerEpoch}: ${t.perEpoch.join(' ')}  ${t.grows ? 'GROWS' : 'flat'} (${t.seconds.toFixed(1)} s)`);
-  }
+  // --- Tensor count and memory across epochs of gowide's training loop: wasm+native, or the backend
+  // named by --backend (webgpu: with VK_ICD_FILENAMES naming SwiftShader's ICD on a machine without a GPU).
+  const traces: TensorTrace[] = await memoryTraces(option('backend') ?? 'wasm', benchModels(), say);
 
   // --- Sidecar, quick-start run, streaming.
   let startup: StartupTimes | { error: string } | null = null;
@@ -344,31 +286,56 @@ async function main(): Promise<void> {
   const totalSeconds = (performance.now() - started) / 1000;
   say('');
   say(`bench took ${totalSeconds.toFixed(0)} s`);
-  if (json) {
-    console.log(
-      JSON.stringify({
-        machine: { ...box, blasThreads, torchThreads: threads, loadAverage: { start: loadAtStart, end: loadAverage() } },
-        batch: BATCH,
-        seconds,
-        torch: torch.available ? { version: torch.version, blas: torch.blas, libblas: blasAlternative() } : { error: torch.reason },
-        models: rows.map((r) => ({
-          name: r.name,
-          backend: r.backend,
-          samplesPerSec: r.samplesPerSec == null ? null : Math.round(r.samplesPerSec),
-          torchSamplesPerSec: r.torchSamplesPerSec == null ? null : Math.round(r.torchSamplesPerSec),
-          ratio: r.ratio == null ? null : Number(r.ratio.toFixed(3)),
-          ...(r.error ? { error: r.error } : {}),
-        })),
-        skippedBackends: skipped,
-        tensorCounts: traces,
-        sidecarStartup: startup,
-        quickStart: quick,
-        streaming,
-        monitor,
-        totalSeconds: Math.round(totalSeconds),
-      }),
-    );
+  const round = (x: number, digits = 0) => Number(x.toFixed(digits));
+  const record = {
+    kind: 'cpu',
+    date: startedAt.toISOString(),
+    ...(label ? { label } : {}),
+    git: gitCommit(),
+    machine: { ...box, blasThreads, threads, loadAverage: { start: loadAtStart, afterTorch: loadAfterTorch, end: loadAverage() } },
+    batch: BATCH,
+    seconds,
+    peaks: {
+      size: PEAK_SIZE,
+      nativeSgemm: 'error' in sgemmPeak ? sgemmPeak : { threads, gflops: round(sgemmPeak.gflops, 1) },
+      torchMatmul: torch.matmul ? { config: torch.matmul.config, gflops: round(torch.matmul.best, 1), byConfig: Object.fromEntries(Object.entries(torch.matmul.byConfig).map(([c, g]) => [c, round(g, 1)])) } : null,
+    },
+    torch: torch.available
+      ? {
+          version: torch.version,
+          blas: torch.blas,
+          libblas: blasAlternative(),
+          configs: torch.configs,
+          byModel: Object.fromEntries(
+            [...torch.byModel].map(([name, run]) => [name, { config: run.config, byConfig: Object.fromEntries(Object.entries(run.byConfig).map(([c, rate]) => [c, Math.round(rate)])) }]),
+          ),
+        }
+      : { error: torch.reason },
+    flopsPerExample: Object.fromEntries([...macsByModel].map(([name, macs]) => [name, trainingFlopsPerExample(macs)])),
+    models: rows.map((r) => ({
+      name: r.name,
+      backend: r.backend,
+      samplesPerSec: r.samplesPerSec == null ? null : Math.round(r.samplesPerSec),
+      gflops: r.gflops == null ? null : round(r.gflops, 2),
+      torchSamplesPerSec: r.torchSamplesPerSec == null ? null : Math.round(r.torchSamplesPerSec),
+      torchConfig: r.torchConfig,
+      ratio: r.ratio == null ? null : round(r.ratio, 3),
+      ...(r.error ? { error: r.error } : {}),
+    })),
+    skippedBackends: skipped,
+    tensorCounts: traces,
+    sidecarStartup: startup,
+    quickStart: quick,
+    streaming,
+    monitor,
+    totalSeconds: Math.round(totalSeconds),
+  };
+  if (save) {
+    const path = recordPath('cpu', startedAt, outFile);
+    saveRecord(path, record);
+    say(`kept ${relative(process.cwd(), path)} (npm run bench:tables puts it into README.md and docs/BENCH.md)`);
   }
+  if (json) console.log(JSON.stringify(record));
 }
 
 async function measureMonitor(): Promise<MonitorFrames | { skipped: string } | { error: string }> {

@@ -1,19 +1,25 @@
 #!/usr/bin/python3
-"""PyTorch CPU side of `npm run bench`: the same networks, batch, optimizer and protocol as the TF.js
+"""PyTorch side of `npm run bench`: the same networks, batch, optimizer and protocol as the TF.js
 side (scripts/bench/models.ts, throughput.ts), built from the explicit layer description it sends.
 
-    /usr/bin/python3 scripts/bench/torch_bench.py SPECS.json SECONDS THREADS
+    /usr/bin/python3 scripts/bench/torch_bench.py SPECS.json [--seconds 3] [--batch 128]
+        [--configs 1+2,2+1] [--device cpu|cuda] [--matmul 1024]
 
-SPECS.json: [{"name": ..., "torch": {kind, ...}}, ...]. Prints one JSON line per model,
-{"name", "samplesPerSec", "steps", "seconds", "finalLoss"} or {"name", "error"}, then
-{"done": true, "torch": version, "threads": n, "blas": ...}. If torch is missing it prints
-{"error": "PyTorch not installed: ..."} and exits 3.
+SPECS.json: [{"name": ..., "torch": {kind, ...}}, ...]. On the CPU each model is timed under each
+thread configuration T+B (torch.set_num_threads(T), OpenBLAS at B threads through
+openblas_set_num_threads, set at run time in this process), one after the other per model so that
+load on the machine hits every configuration alike. Prints one JSON line per model and
+configuration, {"name", "config", "samplesPerSec", "steps", "seconds", "finalLoss"} or
+{"name", "config", "error"}; one per configuration for a square float32 matrix product
+{"matmul": n, "config", "gflops"}; then {"done": true, "torch": version, "device", "blas": ...}.
+If torch is missing it prints {"error": "PyTorch not installed: ..."} and exits 3.
 """
+import argparse
+import ctypes
 import json
 import sys
 import time
 
-BATCH = 128
 BATCHES_IN_MEMORY = 4
 READ_LOSS_EVERY = 10
 
@@ -158,25 +164,30 @@ def build(spec):
     return {"mlp": Mlp, "cnn": Cnn, "resnet": Resnet, "transformer": Transformer}[spec["kind"]](spec)
 
 
-def batches(spec):
+def batches(spec, batch, device):
     out = []
     for _ in range(BATCHES_IN_MEMORY):
         if spec["kind"] == "mlp":
-            x = torch.rand(BATCH, spec["inputs"])
+            x = torch.rand(batch, spec["inputs"])
         elif spec["kind"] == "transformer":
-            x = torch.randint(0, spec["vocab"], (BATCH, spec["sequence"]))
+            x = torch.randint(0, spec["vocab"], (batch, spec["sequence"]))
         else:
             h, w, c = spec["input"]
-            x = torch.rand(BATCH, c, h, w)
-        out.append((x, torch.randint(0, spec["classes"], (BATCH,))))
+            x = torch.rand(batch, c, h, w)
+        out.append((x.to(device), torch.randint(0, spec["classes"], (batch,)).to(device)))
     return out
 
 
-def measure(spec, seconds, warmup=2, min_steps=2):
-    model = build(spec)
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(spec, seconds, batch, device, warmup=2, min_steps=2):
+    model = build(spec).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    data = batches(spec)
+    data = batches(spec, batch, device)
     last = [float("nan")]
 
     def step(i, read):
@@ -190,35 +201,103 @@ def measure(spec, seconds, warmup=2, min_steps=2):
 
     for i in range(warmup):
         step(i, True)
+    synchronize(device)
     steps, start = 0, time.perf_counter()
     while steps < min_steps or time.perf_counter() - start < seconds:
         step(steps, (steps + 1) % READ_LOSS_EVERY == 0)
         steps += 1
+    synchronize(device)
     elapsed = time.perf_counter() - start
-    return {"samplesPerSec": steps * BATCH / elapsed, "steps": steps, "seconds": elapsed, "finalLoss": last[0]}
+    return {"samplesPerSec": steps * batch / elapsed, "steps": steps, "seconds": elapsed, "finalLoss": last[0]}
 
 
-def main():
-    specs = json.load(open(sys.argv[1]))
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
-    threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    for item in specs:
-        try:
-            result = measure(item["torch"], seconds)
-            print(json.dumps({"name": item["name"], **result}), flush=True)
-        except Exception as error:  # noqa: BLE001
-            print(json.dumps({"name": item["name"], "error": f"{type(error).__name__}: {error}"}), flush=True)
-    blas = "unknown"
+def matmul_gflops(n, device, seconds=1.0):
+    """float32 n x n x n products per second, as GFLOP/s (2 n^3 each)."""
+    a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+    torch.mm(a, b)
+    synchronize(device)
+    count, start = 0, time.perf_counter()
+    while count < 2 or time.perf_counter() - start < seconds:
+        torch.mm(a, b)
+        count += 1
+    synchronize(device)
+    return count * 2 * n ** 3 / (time.perf_counter() - start) / 1e9
+
+
+class ThreadConfig:
+    """T+B: torch's intra-op (OpenMP) threads and OpenBLAS's own threads, which Debian's torch calls
+    from inside its pool; both set at run time."""
+
+    def __init__(self, text, openblas):
+        self.name = text
+        self.torch_threads, self.blas_threads = (int(part) for part in text.split("+"))
+        self.openblas = openblas
+
+    def apply(self):
+        torch.set_num_threads(self.torch_threads)
+        if self.openblas is not None:
+            self.openblas.openblas_set_num_threads(self.blas_threads)
+
+
+def load_openblas():
+    """The OpenBLAS that torch already loaded (dlopen by soname returns the same library)."""
+    try:
+        library = ctypes.CDLL("libblas.so.3")
+        library.openblas_set_num_threads  # noqa: B018 (raises AttributeError when it is not OpenBLAS)
+        return library
+    except (OSError, AttributeError):
+        return None
+
+
+def blas_info():
     try:
         config = torch.__config__.show()
         start = config.find("BLAS_INFO=")
         if start >= 0:
-            blas = config[start + len("BLAS_INFO="):].split(",")[0]
+            return config[start + len("BLAS_INFO="):].split(",")[0]
     except Exception:  # noqa: BLE001
         pass
-    print(json.dumps({"done": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}))
+    return "unknown"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("specs")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--configs", default="1+2,2+1", help="CPU thread configurations T+B")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--matmul", type=int, default=1024, help="size of the square product timed for the peak")
+    args = parser.parse_args()
+    specs = json.load(open(args.specs))
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print(json.dumps({"error": f"torch {torch.__version__} sees no CUDA device"}))
+        sys.exit(4)
+    openblas = load_openblas() if device.type == "cpu" else None
+    configs = [ThreadConfig(text, openblas) for text in args.configs.split(",")] if device.type == "cpu" else []
+    labels = [config.name for config in configs] or [args.device]
+    torch.manual_seed(0)
+    for item in specs:
+        for config, label in zip(configs or [None], labels):
+            if config:
+                config.apply()
+            try:
+                result = measure(item["torch"], args.seconds, args.batch, device)
+                print(json.dumps({"name": item["name"], "config": label, **result}), flush=True)
+            except Exception as error:  # noqa: BLE001
+                print(json.dumps({"name": item["name"], "config": label, "error": f"{type(error).__name__}: {error}"}), flush=True)
+    for config, label in zip(configs or [None], labels):
+        if config:
+            config.apply()
+        print(json.dumps({"matmul": args.matmul, "config": label, "gflops": matmul_gflops(args.matmul, device)}), flush=True)
+    print(json.dumps({
+        "done": True,
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "blas": blas_info(),
+        "openblasThreadsSettable": openblas is not None,
+    }))
 
 
 if __name__ == "__main__":
