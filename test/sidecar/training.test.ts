@@ -1,5 +1,6 @@
 // The three stages driven over real JSON-RPC: the built sidecar process trains a tiny experiment on
-// real Fashion-MNIST images, streams metrics, answers listRuns/getMetrics and honours stop.
+// real Fashion-MNIST images (the repository's sample), streams metrics, answers listRuns/getMetrics and
+// honours stop.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -16,14 +17,13 @@ import {
   type MetricRecord,
   type RunSummary,
 } from '../../server/protocol';
+import { FASHION_MNIST_SAMPLE } from '../unit/fashion-data';
 import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
-
-const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
 function tinyExperiment(name: string, epochsScale = 1): object {
   return {
     name,
-    data: { format: 'fashion-mnist', path: FASHION_MNIST, trainLimit: 600, testLimit: 200, validationSplit: 0.2 },
+    data: { format: 'fashion-mnist', path: FASHION_MNIST_SAMPLE, trainLimit: 600, testLimit: 200, validationSplit: 0.2 },
     model: { family: 'mlp', depth: 3, width: 8 },
     widen: { factor: 2 },
     wide: { epochs: 2 * epochsScale, batchSize: 64, learningRate: 0.003 },

@@ -8,18 +8,12 @@ import { DEBIAN_FASHION_MNIST, downloadFashionMnist } from '../../server/data/fa
 import { loadDataset } from '../../server/data/load';
 import { IDX_FILE_NAMES, loadIdxFolder } from '../../server/data/idx';
 import { savedEnv } from './env';
+import { FASHION_MNIST_SAMPLE, SAMPLE_COUNTS, debianFashionMnistOrSkip, idxFileCounts, idxHead } from './fashion-data';
 
-const realFile = (name: string): Buffer => gunzipSync(readFileSync(join(DEBIAN_FASHION_MNIST, `${name}.gz`)));
+const idxFile = (folder: string, name: string): Buffer => gunzipSync(readFileSync(join(folder, `${name}.gz`)));
 
-/** The first `count` examples of a real IDX file, with a header saying so. */
-function realHead(name: string, count: number): Buffer {
-  const full = realFile(name);
-  const rank = full[3];
-  const perItem = rank === 3 ? 28 * 28 : 1;
-  const header = Buffer.from(full.subarray(0, 4 + 4 * rank));
-  header.writeUInt32BE(count, 4);
-  return Buffer.concat([header, full.subarray(4 + 4 * rank, 4 + 4 * rank + count * perItem)]);
-}
+/** The first `count` examples of a real IDX file (from the repository's sample), with a header saying so. */
+const realHead = (name: string, count: number): Buffer => idxHead(idxFile(FASHION_MNIST_SAMPLE, name), count);
 
 function histogram(labels: Int32Array): number[] {
   const counts = new Array<number>(10).fill(0);
@@ -27,8 +21,43 @@ function histogram(labels: Int32Array): number[] {
   return counts;
 }
 
-describe('IDX loading (Debian dataset-fashion-mnist)', () => {
-  it('reads the real data: 60000 / 10000 images of 28x28x1, 10 balanced classes', async () => {
+function valueRange(values: Float32Array): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+describe('IDX loading (the repository\'s Fashion-MNIST sample)', () => {
+  it(`reads ${SAMPLE_COUNTS.train} / ${SAMPLE_COUNTS.test} images of 28x28x1 with labels of all 10 classes, values in [0, 1]`, () => {
+    const data = loadIdxFolder(FASHION_MNIST_SAMPLE, 'fashion-mnist');
+    assert.deepEqual([data.trainPool.count, data.test.count], [SAMPLE_COUNTS.train, SAMPLE_COUNTS.test]);
+    assert.deepEqual(data.exampleShape, [28, 28, 1]);
+    assert.equal(data.numClasses, 10);
+    assert.equal(data.trainPool.x.length, SAMPLE_COUNTS.train * 784);
+    assert.ok(histogram(data.trainPool.y).every((n) => n >= 80), `every class in the training sample: ${histogram(data.trainPool.y)}`);
+    assert.ok(histogram(data.test.y).every((n) => n >= 20), `every class in the test sample: ${histogram(data.test.y)}`);
+    assert.deepEqual(valueRange(data.test.x), [0, 1]);
+  });
+
+  it('format fashion-mnist with data.path splits by seed and names the classes', async () => {
+    const config = { format: 'fashion-mnist', path: FASHION_MNIST_SAMPLE, trainLimit: 500, testLimit: 200, validationSplit: 0.2 };
+    const a = await loadDataset(config, '.', 1);
+    const b = await loadDataset(config, '.', 2);
+    assert.equal(a.source, FASHION_MNIST_SAMPLE);
+    assert.deepEqual([a.train.count, a.validation.count, a.test.count], [400, 100, 200]);
+    assert.notDeepEqual(a.train.y, b.train.y, 'another seed gives another shuffle');
+    assert.deepEqual(a.test.y, b.test.y, 'the test split does not depend on the seed');
+    assert.deepEqual(a.classNames?.[9], 'Ankle boot');
+  });
+});
+
+describe('Debian dataset-fashion-mnist (skipped where it is not installed, required in CI)', () => {
+  it('reads all of it: 60000 / 10000 images of 28x28x1, 10 balanced classes, values in [0, 1]', (t) => {
+    if (!debianFashionMnistOrSkip(t)) return;
     const data = loadIdxFolder(DEBIAN_FASHION_MNIST, 'fashion-mnist');
     assert.equal(data.trainPool.count, 60000);
     assert.equal(data.test.count, 10000);
@@ -37,25 +66,21 @@ describe('IDX loading (Debian dataset-fashion-mnist)', () => {
     assert.equal(data.trainPool.x.length, 60000 * 784);
     assert.deepEqual(histogram(data.trainPool.y), new Array(10).fill(6000));
     assert.deepEqual(histogram(data.test.y), new Array(10).fill(1000));
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of data.test.x) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    assert.equal(min, 0);
-    assert.equal(max, 1);
+    assert.deepEqual(valueRange(data.test.x), [0, 1]);
   });
 
-  it('format fashion-mnist finds the Debian folder and splits by seed', async () => {
-    const config = { format: 'fashion-mnist', trainLimit: 5000, testLimit: 1000, validationSplit: 0.2 };
-    const a = await loadDataset(config, '.', 1);
-    const b = await loadDataset(config, '.', 2);
-    assert.equal(a.source, DEBIAN_FASHION_MNIST);
-    assert.deepEqual([a.train.count, a.validation.count, a.test.count], [4000, 1000, 1000]);
-    assert.notDeepEqual(a.train.y, b.train.y, 'another seed gives another shuffle');
-    assert.deepEqual(a.test.y, b.test.y, 'the test split does not depend on the seed');
-    assert.deepEqual(a.classNames?.[9], 'Ankle boot');
+  it('format fashion-mnist without data.path finds the Debian folder', async (t) => {
+    if (!debianFashionMnistOrSkip(t)) return;
+    const data = await loadDataset({ format: 'fashion-mnist', trainLimit: 5000, testLimit: 1000, validationSplit: 0.2 }, '.', 1);
+    assert.equal(data.source, DEBIAN_FASHION_MNIST);
+    assert.deepEqual([data.train.count, data.validation.count, data.test.count], [4000, 1000, 1000]);
+  });
+
+  it('the repository\'s sample is the head of Debian\'s files', (t) => {
+    if (!debianFashionMnistOrSkip(t)) return;
+    for (const [name, count] of Object.entries(idxFileCounts(SAMPLE_COUNTS.train, SAMPLE_COUNTS.test))) {
+      assert.ok(idxFile(FASHION_MNIST_SAMPLE, name).equals(idxHead(idxFile(DEBIAN_FASHION_MNIST, name), count)), `${name}: the sample differs from Debian's first ${count} items`);
+    }
   });
 });
 
@@ -69,12 +94,8 @@ describe('corrupt IDX folders give specific messages', () => {
   /** A folder of 200 train / 50 test real examples; `change` alters one file's bytes. */
   function folder(label: string, change?: { file: string; bytes: (original: Buffer) => Buffer; gzip?: boolean }): string {
     const path = join(dir, label);
-    const counts: Record<string, number> = {
-      [IDX_FILE_NAMES.trainImages]: 200, [IDX_FILE_NAMES.trainLabels]: 200,
-      [IDX_FILE_NAMES.testImages]: 50, [IDX_FILE_NAMES.testLabels]: 50,
-    };
     mkdirSync(path, { recursive: true });
-    for (const [name, count] of Object.entries(counts)) {
+    for (const [name, count] of Object.entries(idxFileCounts(200, 50))) {
       let bytes = realHead(name, count);
       if (change?.file === name) bytes = change.bytes(bytes);
       const gzip = change?.file === name ? change.gzip ?? false : true;
