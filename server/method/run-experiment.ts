@@ -19,6 +19,7 @@ import { readStageSnapshot, writeStageSnapshot } from '../runs/stage-settings';
 import type { TrainingEvents } from '../training/service';
 import type { NetFactory, StageContext, StageReporter } from './context';
 import { DivergedError, StoppedError } from './errors';
+import { READ_LOSS_EVERY } from './loss-readback';
 import { ProgressTracker, Throttle } from './progress';
 import { planContinuation, type Continuation, type ResumedFrom } from './run-continuation';
 import { emptyOutcome, PHASE_ORDER, phasesOf, plannedSteps, planSeedWork, runSeed, type SeedOutcome } from './seed-pipeline';
@@ -41,7 +42,7 @@ export interface RunOptions {
   factory?: NetFactory;
   /** Data per seed; defaults to loadDataset with the experiment's data settings. */
   loadData?: (seed: number, experiment: Experiment) => Promise<Dataset>;
-  /** Read the loss back every this many steps (default 10). */
+  /** Read the losses back every this many steps (default READ_LOSS_EVERY). */
   readEvery?: number;
   /** Called once the run folder exists (the service maps run ids to stop handles). */
   onStarted?: (summary: RunSummary) => void;
@@ -201,7 +202,7 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
         factory: o.factory ?? defaultFactory,
         report: reporter(seed),
         signal: o.signal,
-        readEvery: o.readEvery ?? 10,
+        readEvery: o.readEvery ?? READ_LOSS_EVERY,
       };
       const prefix = `seed${seed}-`;
       const outcome = outcomes.get(seed) ?? emptyOutcome(seed);
