@@ -1,5 +1,8 @@
-// Mini-batches from a data split: a fresh seeded shuffle every epoch, each batch gathered into one
-// reusable typed array so building the batch tensor is a single copy.
+// Mini-batches from a data split, a fresh seeded shuffle every epoch. Where the split fits
+// (RESIDENT_DATA_BYTES, and a GPU's buffer limits) it is uploaded once and batches are cut on the
+// device: the epoch's order goes up as one int32 tensor and every batch is a gather of a slice of it.
+// Otherwise each batch is gathered on the CPU into one reusable typed array, so building its tensor is
+// a single copy. Both give the same batches, value for value.
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types';
 import { permutation, seededRandom, type Random } from './rng';
@@ -16,27 +19,58 @@ export function stepsPerEpoch(count: number, batchSize: number): number {
   return Math.max(1, Math.floor(count / Math.min(batchSize, count)));
 }
 
+/** Largest training split (features and labels) kept on the device for a phase: room for the
+ *  models beside it on a small GPU, and no more than a wasm heap grows by comfortably. */
+export const RESIDENT_DATA_BYTES = 256 * 2 ** 20;
+
+/** Bytes one tensor may take on the active backend: a WebGPU device binds a tensor as one storage
+ *  buffer, so its limits bound it too. */
+export function residentDataLimit(): number {
+  const limits = (tf.backend() as { device?: { limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number } } }).device?.limits;
+  return limits ? Math.min(RESIDENT_DATA_BYTES, limits.maxStorageBufferBindingSize, limits.maxBufferSize) : RESIDENT_DATA_BYTES;
+}
+
+/** A split on the device, with the current epoch's order. */
+interface ResidentSplit {
+  x: tf.Tensor;
+  y: tf.Tensor1D;
+  order?: tf.Tensor1D;
+}
+
 export class BatchStream {
   private readonly featureSize: number;
   private readonly random: Random;
   private order: Int32Array = new Int32Array(0);
   private cursor = 0;
   private epochsStarted = 0;
+  readonly size: number;
+  private readonly resident: ResidentSplit | undefined;
   private readonly xBuffer: Float32Array;
   private readonly yBuffer: Int32Array;
 
+  /** `limit`: the most bytes the split may take on the device (default residentDataLimit()). */
   constructor(
     private readonly split: Split,
     private readonly exampleShape: number[],
     readonly batchSize: number,
     seed: number,
+    limit = residentDataLimit(),
   ) {
     if (split.count === 0) throw new Error('the data split is empty');
     this.featureSize = exampleShape.reduce((a, b) => a * b, 1);
     this.random = seededRandom(seed);
-    const size = Math.min(batchSize, split.count);
-    this.xBuffer = new Float32Array(size * this.featureSize);
-    this.yBuffer = new Int32Array(size);
+    this.size = Math.min(batchSize, split.count);
+    const fits = split.count * (this.featureSize + 1) * 4 <= limit;
+    this.resident = fits
+      ? { x: tf.tensor(split.x.subarray(0, split.count * this.featureSize), [split.count, ...exampleShape], 'float32'), y: tf.tensor1d(split.y.subarray(0, split.count), 'int32') }
+      : undefined;
+    this.xBuffer = new Float32Array(fits ? 0 : this.size * this.featureSize);
+    this.yBuffer = new Int32Array(fits ? 0 : this.size);
+  }
+
+  /** Whether the split lives on the device (uploaded once) rather than going up batch by batch. */
+  get onDevice(): boolean {
+    return this.resident !== undefined;
   }
 
   /** Full batches per epoch (the last partial batch of an epoch is dropped; the shuffle changes). */
@@ -51,24 +85,45 @@ export class BatchStream {
 
   /** The next batch as tensors; the caller disposes them (or creates them inside tf.tidy). */
   next(): Batch {
-    const size = this.yBuffer.length;
-    if (this.cursor + size > this.order.length) {
-      this.order = permutation(this.split.count, this.random);
-      this.cursor = 0;
-      this.epochsStarted++;
+    const size = this.size;
+    if (this.cursor + size > this.order.length) this.startEpoch();
+    const start = this.cursor;
+    this.cursor += size;
+    if (this.resident) {
+      const { x, y, order } = this.resident;
+      return tf.tidy(() => {
+        const indices = tf.slice(order!, start, size);
+        return { x: tf.gather(x, indices), y: tf.gather(y, indices), size };
+      });
     }
     const f = this.featureSize;
     for (let i = 0; i < size; i++) {
-      const index = this.order[this.cursor + i];
+      const index = this.order[start + i];
       this.xBuffer.set(this.split.x.subarray(index * f, index * f + f), i * f);
       this.yBuffer[i] = this.split.y[index];
     }
-    this.cursor += size;
     return {
       x: tf.tensor(this.xBuffer, [size, ...this.exampleShape], 'float32'),
       y: tf.tensor1d(this.yBuffer, 'int32'),
       size,
     };
+  }
+
+  /** Frees the split's device copy. */
+  dispose(): void {
+    if (!this.resident) return;
+    tf.dispose([this.resident.x, this.resident.y]);
+    this.resident.order?.dispose();
+  }
+
+  private startEpoch(): void {
+    this.order = permutation(this.split.count, this.random);
+    this.cursor = 0;
+    this.epochsStarted++;
+    if (!this.resident) return;
+    this.resident.order?.dispose();
+    // next() usually runs inside a step's tf.tidy: the order outlives it.
+    this.resident.order = tf.keep(tf.tensor1d(this.order, 'int32'));
   }
 }
 

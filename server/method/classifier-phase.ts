@@ -77,5 +77,6 @@ export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Pr
     return { ...result, validationAccuracy };
   } finally {
     optimizer.dispose();
+    stream.dispose();
   }
 }

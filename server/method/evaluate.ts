@@ -14,50 +14,68 @@ export interface Evaluation {
   loss: number;
 }
 
-/** Accuracy and mean cross-entropy of `logits` (which must not train) on a split. */
+/** Accuracy and mean cross-entropy of `logits` (which must not train) on a split. The per-batch
+ *  figures stay on the device until one read at the end; they are summed here, in order, as before. */
 export async function evaluate(logits: (x: tf.Tensor) => tf.Tensor, split: Split, exampleShape: number[]): Promise<Evaluation> {
   if (split.count === 0) return { accuracy: NaN, loss: NaN };
-  let correct = 0;
-  let lossSum = 0;
+  const perBatch: tf.Tensor[] = [];
   for (const batch of sequentialBatches(split, exampleShape, EVAL_BATCH)) {
-    const [hits, loss] = tf.tidy(() => {
-      const out = logits(batch.x);
-      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), batch.y), 'int32'));
-      return [hit, tf.mul(crossEntropy(out, batch.y), batch.size)];
-    });
-    correct += (await hits.data())[0];
-    lossSum += (await loss.data())[0];
-    tf.dispose([hits, loss, batch.x, batch.y]);
+    perBatch.push(
+      tf.tidy(() => {
+        const out = logits(batch.x);
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), batch.y), 'float32'));
+        return tf.stack([hits, tf.mul(crossEntropy(out, batch.y), batch.size)]);
+      }),
+    );
+    tf.dispose([batch.x, batch.y]);
     await yieldToEventLoop();
   }
+  const values = await readAll(perBatch);
+  let correct = 0;
+  let lossSum = 0;
+  for (let i = 0; i < values.length; i += 2) {
+    correct += values[i];
+    lossSum += values[i + 1];
+  }
   return { accuracy: correct / split.count, loss: lossSum / split.count };
+}
+
+/** The values of some tensors, concatenated, in one read; disposes them. */
+async function readAll(tensors: tf.Tensor[]): Promise<Float32Array | Int32Array | Uint8Array> {
+  const joined = tf.tidy(() => tf.concat(tensors.map((t) => t.flatten())));
+  tf.dispose(tensors);
+  try {
+    return await joined.data();
+  } finally {
+    joined.dispose();
+  }
 }
 
 export async function accuracy(logits: (x: tf.Tensor) => tf.Tensor, split: Split, exampleShape: number[]): Promise<number> {
   return (await evaluate(logits, split, exampleShape)).accuracy;
 }
 
-/** Mean of a per-batch scalar over (at most `limit` examples of) a split. */
+/** Mean of a per-batch scalar over (at most `limit` examples of) a split, read back once. */
 export async function meanOverSplit(
   value: (x: tf.Tensor, y: tf.Tensor1D) => tf.Scalar,
   split: Split,
   exampleShape: number[],
   limit = Infinity,
 ): Promise<number> {
-  let total = 0;
+  const perBatch: tf.Tensor[] = [];
+  const sizes: number[] = [];
   let count = 0;
   for (const batch of sequentialBatches(split, exampleShape, EVAL_BATCH)) {
     if (count >= limit) {
-      batch.x.dispose();
-      batch.y.dispose();
+      tf.dispose([batch.x, batch.y]);
       break;
     }
-    const v = tf.tidy(() => value(batch.x, batch.y));
-    total += (await v.data())[0] * batch.size;
+    perBatch.push(tf.tidy(() => value(batch.x, batch.y)));
+    sizes.push(batch.size);
     count += batch.size;
-    v.dispose();
-    batch.x.dispose();
-    batch.y.dispose();
+    tf.dispose([batch.x, batch.y]);
   }
-  return count === 0 ? NaN : total / count;
+  if (count === 0) return NaN;
+  const values = await readAll(perBatch);
+  return sizes.reduce((total, size, i) => total + values[i] * size, 0) / count;
 }

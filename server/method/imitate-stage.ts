@@ -196,6 +196,7 @@ async function imitateGroup(ctx: StageContext, thin: BlockNet, wide: BlockNet, {
     if (warning) ctx.report.log('warn', `imitation, seed ${seed}, block ${i}: ${warning}`);
     return { block: i, firstBlock: first, startLoss, endLoss, deadUnits: dead, units, steps, seconds };
   } finally {
+    stream.dispose();
     for (const optimizer of optimizers) optimizer.dispose();
     outProjection?.dispose();
     inProjection?.dispose();

@@ -1,8 +1,10 @@
-// One optimisation phase: a fixed number of steps over a batch stream, every step in tf.tidy, the loss
-// read back only every few steps (a sync point), the stop signal checked every step.
+// One optimisation phase: a fixed number of steps over a batch stream, every step in tf.tidy, no
+// step waiting for the device: the losses stay there and are read back in batches (loss-readback.ts),
+// the stop signal is checked every step.
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, BatchStream } from './batches';
-import { DivergedError, StoppedError, type PhasePlace } from './errors';
+import { StoppedError, type PhasePlace } from './errors';
+import { LossReadback, READ_LOSS_EVERY } from './loss-readback';
 import type { GroupOptimizer } from './optimizer';
 
 export interface PhaseReport {
@@ -24,7 +26,8 @@ export interface PhaseOptions {
   /** The loss of one batch; runs inside tf.variableGrads. */
   loss: (batch: Batch, prepared: tf.Tensor[]) => tf.Scalar;
   signal?: AbortSignal;
-  /** Read the loss back every this many steps (and at the last step). */
+  /** Read the losses back every this many steps (default READ_LOSS_EVERY); onLoss gets the loss of
+   *  every readEvery-th step and of the last one. */
   readEvery?: number;
   onLoss?: (r: PhaseReport) => void;
   /** Called every step with the count of steps done (cheap: progress bars). */
@@ -57,37 +60,41 @@ export function stepsFor(epochs: number, stepsPerEpoch: number): number {
 
 export async function trainPhase(o: PhaseOptions): Promise<PhaseResult> {
   const started = Date.now();
-  const readEvery = Math.max(1, o.readEvery ?? 10);
+  const readEvery = Math.max(1, o.readEvery ?? READ_LOSS_EVERY);
   let lastYield = Date.now();
   let firstLoss = NaN;
   let lastLoss = NaN;
-  for (let step = 0; step < o.steps; step++) {
-    if (o.signal?.aborted) throw new StoppedError();
-    const learningRate = o.optimizer.learningRate;
-    const lossTensor = tf.tidy(() => {
-      const batch = o.stream.next();
-      const prepared = o.prepare ? o.prepare(batch) : [];
-      const { value, grads } = tf.variableGrads(() => o.loss(batch, prepared), o.optimizer.variables);
-      o.optimizer.apply(grads);
-      return value;
-    });
-    const read = step % readEvery === 0 || step === o.steps - 1;
-    if (read) {
-      const loss = (await lossTensor.data())[0];
-      lossTensor.dispose();
-      if (!Number.isFinite(loss)) throw new DivergedError(o.place, step, loss);
-      if (Number.isNaN(firstLoss)) firstLoss = loss;
-      lastLoss = loss;
-      o.onLoss?.({ step, epoch: o.stream.epoch, loss, learningRate });
-    } else {
-      lossTensor.dispose();
+  const losses = new LossReadback(o.place, ({ step, epoch, learningRate }, loss) => {
+    if (Number.isNaN(firstLoss)) firstLoss = loss;
+    lastLoss = loss;
+    o.onLoss?.({ step, epoch, loss, learningRate });
+  });
+  try {
+    for (let step = 0; step < o.steps; step++) {
+      if (o.signal?.aborted) throw new StoppedError();
+      const learningRate = o.optimizer.learningRate;
+      const lossTensor = tf.tidy(() => {
+        const batch = o.stream.next();
+        const prepared = o.prepare ? o.prepare(batch) : [];
+        const { value, grads } = tf.variableGrads(() => o.loss(batch, prepared), o.optimizer.variables);
+        o.optimizer.apply(grads);
+        return value;
+      });
+      const last = step === o.steps - 1;
+      losses.add({ step, epoch: o.stream.epoch, learningRate, report: step % readEvery === 0 || last }, lossTensor);
+      if (losses.pendingSteps >= readEvery) await losses.flush();
+      o.onStep?.(step + 1);
+      const epochEnds = (step + 1) % o.stream.stepsPerEpoch === 0 || last;
+      // Nothing computed from weights that may have diverged (validation, a checkpoint) before the losses are known.
+      if (last || (o.onEpochEnd && epochEnds)) await losses.drain();
+      if (o.onEpochEnd && epochEnds) await o.onEpochEnd(step, (step + 1) / o.stream.stepsPerEpoch);
+      if (Date.now() - lastYield > YIELD_AFTER_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
     }
-    o.onStep?.(step + 1);
-    if (o.onEpochEnd && ((step + 1) % o.stream.stepsPerEpoch === 0 || step === o.steps - 1)) await o.onEpochEnd(step, (step + 1) / o.stream.stepsPerEpoch);
-    if (Date.now() - lastYield > YIELD_AFTER_MS) {
-      await yieldToEventLoop();
-      lastYield = Date.now();
-    }
+  } finally {
+    await losses.dispose();
   }
   return { steps: o.steps, firstLoss, lastLoss, seconds: (Date.now() - started) / 1000 };
 }
