@@ -71,7 +71,8 @@ export const ValidateExperimentRequest = new RequestType<ValidateExperimentParam
   'gowide/validateExperiment',
 );
 
-export type ModelFamily = 'mlp' | 'cnn' | 'resnet' | 'transformer';
+export const MODEL_FAMILIES = ['mlp', 'cnn', 'resnet', 'transformer'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
 export interface CreateExperimentParams {
   /** Where to write the new NAME.gowide.json. */
@@ -97,11 +98,14 @@ export const CreateExperimentRequest = new RequestType<CreateExperimentParams, C
 // ---------- runs ----------
 
 /** Stages of the method plus the baselines, as a user launches them. */
-export type StageName = 'wide' | 'imitate' | 'finetune' | 'baselines' | 'all';
-/** The arms compared at the end of an experiment. */
-export type ArmName = 'wide' | 'scratch' | 'kd' | 'win';
-/** What a metric record was produced by. */
-export type PhaseName = 'wide' | 'imitate' | 'finetune' | 'scratch' | 'kd';
+export const STAGE_NAMES = ['wide', 'imitate', 'finetune', 'baselines', 'all'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+/** The arms compared at the end of an experiment, in the order tables show them. */
+export const ARM_NAMES = ['wide', 'scratch', 'kd', 'win'] as const;
+export type ArmName = (typeof ARM_NAMES)[number];
+/** What a metric record was produced by, in the order a seed runs them. */
+export const PHASE_NAMES = ['wide', 'imitate', 'finetune', 'scratch', 'kd'] as const;
+export type PhaseName = (typeof PHASE_NAMES)[number];
 
 export type RunState = 'queued' | 'running' | 'stopped' | 'failed' | 'done';
 

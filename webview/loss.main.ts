@@ -1,5 +1,5 @@
 // The sidebar "Loss" view: the selected run's training loss over the whole run, one series per phase.
-import type { MetricRecord, PhaseName, RunSummary } from '../server/protocol';
+import { PHASE_NAMES, type MetricRecord, type PhaseName, type RunSummary } from '../server/protocol';
 import { alignSeries } from './lib/runs';
 import { clear, el, frameScheduler } from './shared/dom';
 import { valueOf } from './shared/elements';
@@ -7,7 +7,6 @@ import { LinePlot } from './shared/plot';
 import { connectHost } from './shared/vscode-api';
 import './shared/base.css';
 
-const PHASES: readonly PhaseName[] = ['wide', 'imitate', 'finetune', 'scratch', 'kd'];
 
 interface LossState {
   runs: RunSummary[];
@@ -58,12 +57,12 @@ function render(): void {
   const empty = document.getElementById('empty')!;
   empty.textContent = state.selected ? '' : 'Select a run (or run an experiment) to see its loss curves.';
   // x is the record's sequence number: one time line across phases and seeds.
-  const phases = PHASES.filter((p) => state.records.some((r) => r.phase === p));
+  const phases = PHASE_NAMES.filter((p) => state.records.some((r) => r.phase === p));
   const curves = phases.map((phase) => state.records
     .filter((r) => r.phase === phase && r.split !== 'validation' && r.split !== 'test' && r.step >= 0)
     .map((r) => ({ step: r.seq, loss: r.loss })));
   if (phases.length === 0) return;
-  const series = phases.map((phase) => ({ label: phase, color: PHASES.indexOf(phase) }));
+  const series = phases.map((phase) => ({ label: phase, color: PHASE_NAMES.indexOf(phase) }));
   plot ??= new LinePlot(document.getElementById('plot')!, series, { logY: true, height: 180, xLabel: 'record', legend: true });
   plot.setData(alignSeries(curves), series);
   document.getElementById('plot')!.setAttribute('data-points', plot.pointCounts().join(','));

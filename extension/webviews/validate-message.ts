@@ -2,10 +2,9 @@
 // accepted message is rebuilt from its known fields (anything else is dropped), numbers must lie in
 // the experiment schema's ranges (setting-range.ts), run ids must have the shape of a run folder name, and in an
 // untrusted workspace a view cannot start training.
-import { FINETUNE_SETTING_KEYS, type FromWebviewMessage, type NumberRange, type StageName } from '../../server/protocol';
+import { FINETUNE_SETTING_KEYS, STAGE_NAMES, type FromWebviewMessage, type NumberRange, type StageName } from '../../server/protocol';
 import { describeRange, rangeProblem, schemaRange } from '../../server/experiment/setting-range';
 
-const STAGES: readonly StageName[] = ['wide', 'imitate', 'finetune', 'baselines', 'all'];
 /** The fine-tuning settings a view may send, with the schema's ranges. */
 const SETTING_RANGES: ReadonlyMap<string, NumberRange> = new Map(FINETUNE_SETTING_KEYS.map((key) => [key, schemaRange('finetune', key)]));
 const FACTOR_RANGE = schemaRange('widen', 'factor');
@@ -37,7 +36,7 @@ export function checkFromWebviewMessage(value: unknown, context: MessageContext 
       return { ok: true, message: { type: 'setFactor', block, factor } };
     }
     case 'startStage': {
-      if (!STAGES.includes(value.stage as StageName)) return fail(`stage must be one of ${STAGES.join(', ')}`);
+      if (!(STAGE_NAMES as readonly string[]).includes(value.stage as string)) return fail(`stage must be one of ${STAGE_NAMES.join(', ')}`);
       if (context.trusted === false) return fail('training needs a trusted workspace (Manage Workspace Trust)');
       if (value.settings === undefined) return { ok: true, message: { type: 'startStage', stage: value.stage as StageName } };
       if (!isRecord(value.settings)) return fail('settings must be an object');

@@ -1,6 +1,6 @@
 // A line chart as SVG text: one line per arm, validation accuracy (%) against epochs trained, with
 // the final test accuracy of each arm as a marker at the end of its budget.
-import type { ArmName } from '../../server/protocol';
+import { ARM_NAMES, type ArmName } from '../../server/protocol';
 import type { ArmCurves } from './curves';
 
 export interface ChartInput {
@@ -18,7 +18,7 @@ const ARM_STYLE: Record<ArmName, { color: string; label: string; dash?: string }
   kd: { color: '#2ca02c', label: 'kd (logits only)' },
   win: { color: '#d62728', label: 'win (3 stages)' },
 };
-const ARMS: ArmName[] = ['wide', 'scratch', 'kd', 'win'];
+const ARMS: readonly ArmName[] = ARM_NAMES;
 
 const W = 720;
 const H = 420;

@@ -1,7 +1,6 @@
 // What `gowide run` prints: a one-line progress bar on a terminal, the final table, and the --json line.
-import type { ArmName, ProgressParams, RunSummary } from '../protocol';
+import { ARM_NAMES, type ArmName, type ProgressParams, type RunSummary } from '../protocol';
 
-const ARM_ORDER: ArmName[] = ['wide', 'scratch', 'kd', 'win'];
 const ARM_LABEL: Record<ArmName, string> = {
   wide: 'wide (teacher)',
   scratch: 'scratch',
@@ -34,7 +33,7 @@ function table(rows: string[][]): string {
 
 export function summaryTable(summary: RunSummary): string {
   const rows = [['arm', 'test accuracy', 'per seed', 'params', 'seconds']];
-  for (const arm of ARM_ORDER) {
+  for (const arm of ARM_NAMES) {
     const a = summary.arms[arm];
     if (!a) continue;
     rows.push([

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initEngine } from '../engine/engine';
 import { loadExperimentFile } from '../experiment';
-import { BACKEND_NAMES, type BackendName, type StageName } from '../protocol';
+import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName } from '../protocol';
 import { latestUnfinishedRun } from '../runs/list';
 import { defaultRunsDir } from '../runs/names';
 import { jsonReport, progressLine, summaryTable } from './cli-report';
@@ -61,7 +61,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       }
       case '--stage': {
         const s = take();
-        if (!['all', 'wide', 'imitate', 'finetune', 'baselines'].includes(s)) throw new Error(`--stage: "${s}" is not a stage; use all, wide, imitate, finetune or baselines`);
+        if (!(STAGE_NAMES as readonly string[]).includes(s)) throw new Error(`--stage: "${s}" is not a stage; use one of ${STAGE_NAMES.join(', ')}`);
         args.stage = s as StageName;
         break;
       }

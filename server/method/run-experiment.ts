@@ -8,7 +8,7 @@ import { loadDataset } from '../data/load';
 import type { Experiment } from '../experiment/types';
 import { buildNet, buildProjection, saveLayersModel } from '../models';
 import type { BlockNet } from '../models/types';
-import type { BackendName, MetricRecord, PhaseName, RunState, RunSummary, StageName, StageStatus } from '../protocol';
+import { PHASE_NAMES, type BackendName, type MetricRecord, type PhaseName, type RunState, type RunSummary, type StageName, type StageStatus } from '../protocol';
 import { restoreCheckpoint } from '../runs/checkpoint';
 import { readMetricsFile, type NewMetric } from '../runs/metrics-log';
 import { runPath } from '../runs/names';
@@ -22,7 +22,7 @@ import { DivergedError, StoppedError } from './errors';
 import { READ_LOSS_EVERY } from './loss-readback';
 import { ProgressTracker, Throttle } from './progress';
 import { planContinuation, type Continuation, type ResumedFrom } from './run-continuation';
-import { emptyOutcome, PHASE_ORDER, phasesOf, plannedSteps, planSeedWork, runSeed, type SeedOutcome } from './seed-pipeline';
+import { emptyOutcome, phasesOf, plannedSteps, planSeedWork, runSeed, type SeedOutcome } from './seed-pipeline';
 import { summarizeArms, summarizeDiagnostics } from './summary';
 
 export interface RunOptions {
@@ -282,13 +282,13 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
 /** The previous run's stages, with the ones to run now queued (and added if new). */
 function mergeStages(previous: StageStatus[], toRun: PhaseName[]): StageStatus[] {
   const stages = structuredClone(previous);
-  for (const phase of PHASE_ORDER) {
+  for (const phase of PHASE_NAMES) {
     if (!toRun.includes(phase)) continue;
     const at = stages.findIndex((s) => s.stage === phase);
     if (at >= 0) stages[at] = { stage: phase, state: 'queued', ...(phase === 'imitate' && stages[at].blocks ? { blocks: stages[at].blocks } : {}) };
     else stages.push({ stage: phase, state: 'queued' });
   }
-  return stages.sort((a, b) => PHASE_ORDER.indexOf(a.stage) - PHASE_ORDER.indexOf(b.stage));
+  return stages.sort((a, b) => PHASE_NAMES.indexOf(a.stage) - PHASE_NAMES.indexOf(b.stage));
 }
 
 /** JSON has no NaN: non-finite numbers are left out of the record (loss becomes 0 only if absent). */

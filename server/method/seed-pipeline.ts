@@ -1,7 +1,7 @@
 // One seed of an experiment: wide net, the three-stage thin net ("win") and the baselines at the
 // same thin-net epoch budget. The test split is touched only here, once per finished arm.
 import type { BlockNet } from '../models/types';
-import type { ArmName, PhaseName, RunState, StageName } from '../protocol';
+import { PHASE_NAMES, type ArmName, type PhaseName, type RunState, type StageName } from '../protocol';
 import { classifierSteps, trainClassifier } from './classifier-phase';
 import { buildThinNet, buildWideNet, type StageContext } from './context';
 import { evaluate } from './evaluate';
@@ -52,7 +52,6 @@ export function baselineEpochs(ctx: Pick<StageContext, 'experiment'>): number {
   return thinEpochBudget(e.model.depth, e.imitate, e.finetune);
 }
 
-export const PHASE_ORDER: readonly PhaseName[] = ['wide', 'imitate', 'finetune', 'scratch', 'kd'];
 
 /** Phases a stage selection runs, in order. */
 export function phasesOf(stage: StageName, baselines: readonly ('scratch' | 'kd')[]): PhaseName[] {
@@ -88,7 +87,7 @@ export function planSeedWork(plan: readonly PhaseName[], done: { committed: Read
   if ((run.has('imitate') || run.has('finetune') || run.has('kd')) && !run.has('wide')) restores.push(checkpointNames.wide);
   if (imitateFromBlock > 0) restores.push(checkpointNames.block(imitateFromBlock - 1));
   if (run.has('finetune') && !run.has('imitate')) restores.push(checkpointNames.imitated);
-  return { run: PHASE_ORDER.filter((p) => run.has(p)), imitateFromBlock, restores };
+  return { run: PHASE_NAMES.filter((p) => run.has(p)), imitateFromBlock, restores };
 }
 
 export function emptyOutcome(seed: number): SeedOutcome {

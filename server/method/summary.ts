@@ -1,5 +1,5 @@
 // Turning per-seed outcomes into the RunSummary's arms and diagnostics.
-import type { ArmName, ArmResult, PhaseName, RunDiagnostics } from '../protocol';
+import { ARM_NAMES, PHASE_NAMES, type ArmName, type ArmResult, type PhaseName, type RunDiagnostics } from '../protocol';
 import type { SeedOutcome } from './seed-pipeline';
 
 export function meanAndStd(values: number[]): { mean: number; std: number } {
@@ -20,7 +20,7 @@ function armSeconds(arm: ArmName, o: SeedOutcome): number | undefined {
 
 export function summarizeArms(outcomes: SeedOutcome[]): Partial<Record<ArmName, ArmResult>> {
   const arms: Partial<Record<ArmName, ArmResult>> = {};
-  for (const arm of ['wide', 'scratch', 'kd', 'win'] as ArmName[]) {
+  for (const arm of ARM_NAMES) {
     const withArm = outcomes.filter((o) => o.test[arm] !== undefined);
     if (withArm.length === 0) continue;
     const perSeed = withArm.map((o) => o.test[arm]!);
@@ -35,7 +35,7 @@ export function summarizeArms(outcomes: SeedOutcome[]): Partial<Record<ArmName, 
 
 export function summarizeDiagnostics(outcomes: SeedOutcome[], base: Partial<RunDiagnostics> = {}): RunDiagnostics {
   const stageSeconds: Partial<Record<PhaseName, number>> = {};
-  for (const phase of ['wide', 'imitate', 'finetune', 'scratch', 'kd'] as PhaseName[]) {
+  for (const phase of PHASE_NAMES) {
     const values = outcomes.map((o) => o.seconds[phase]).filter((v): v is number => v !== undefined);
     if (values.length > 0) stageSeconds[phase] = mean(values);
   }

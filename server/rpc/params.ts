@@ -1,6 +1,6 @@
 // Checks the params of each custom request before a handler sees them, so that a wrong type is
 // answered with InvalidParams naming the field rather than a crash deep inside a handler.
-import { BACKEND_NAMES } from '../protocol';
+import { BACKEND_NAMES, MODEL_FAMILIES, STAGE_NAMES } from '../protocol';
 
 type FieldType = 'string' | 'boolean' | 'number' | 'integer';
 
@@ -17,8 +17,6 @@ export interface ParamsProblem {
   message: string;
 }
 
-const STAGES = ['wide', 'imitate', 'finetune', 'baselines', 'all'] as const;
-const FAMILIES = ['mlp', 'cnn', 'resnet', 'transformer'] as const;
 
 export const PARAMS_SPECS = {
   engineInfo: { refresh: { type: 'boolean' } },
@@ -29,7 +27,7 @@ export const PARAMS_SPECS = {
   createExperiment: {
     path: { type: 'string', required: true },
     name: { type: 'string', required: true },
-    family: { type: 'string', required: true, oneOf: FAMILIES },
+    family: { type: 'string', required: true, oneOf: MODEL_FAMILIES },
     depth: { type: 'integer' },
     width: { type: 'integer' },
     dataFormat: { type: 'string' },
@@ -39,7 +37,7 @@ export const PARAMS_SPECS = {
   },
   startStage: {
     experimentPath: { type: 'string', required: true },
-    stage: { type: 'string', required: true, oneOf: STAGES },
+    stage: { type: 'string', required: true, oneOf: STAGE_NAMES },
     runId: { type: 'string' },
     resume: { type: 'boolean' },
     backend: { type: 'string', oneOf: BACKEND_NAMES },

@@ -1,9 +1,9 @@
 // Turning a run's metric records into what the panels draw: the monitor's cards, per-arm training
 // curves and per-seed test accuracies (the imitation curves: imitation-curves.ts).
-import type { ArmName, MetricRecord, PhaseName, RunSummary } from '../../server/protocol';
+import { ARM_NAMES, type ArmName, type MetricRecord, type PhaseName, type RunSummary } from '../../server/protocol';
 import type { LossPoint } from './convergence';
 
-export const ARMS: readonly ArmName[] = ['wide', 'scratch', 'kd', 'win'];
+export const ARMS: readonly ArmName[] = ARM_NAMES;
 
 /** The phase whose records make an arm's curve and final test accuracy (win = after fine-tuning). */
 export const ARM_PHASE: Record<ArmName, PhaseName> = { wide: 'wide', scratch: 'scratch', kd: 'kd', win: 'finetune' };
