@@ -2,6 +2,7 @@
 // Pure, so it is unit-tested without VS Code.
 import type { BackendName, EngineInfo } from '../server/protocol';
 import { BACKEND_NAMES } from '../server/protocol';
+import { adapterFacts, adapterSummary, heldBackReason, probedAdapter } from '../server/engine/webgpu-adapter';
 
 export type SidecarState =
   | { kind: 'starting' }
@@ -69,6 +70,8 @@ export function statusBarView(state: SidecarState): StatusBarView {
 
 export function engineTooltip(info: EngineInfo): string {
   const lines = [`Backend: ${info.active}${info.requested ? ` (requested ${info.requested})` : ''}`, `Device: ${info.device}`];
+  const adapter = probedAdapter(info);
+  if (adapter) lines.push(`WebGPU adapter: ${adapterSummary(adapter)}`);
   for (const probe of info.backends) {
     if (!probe.ok && probe.reason) lines.push(`${probe.name}: ${probe.reason}`);
   }
@@ -92,7 +95,8 @@ export function backendRows(info: EngineInfo): BackendRow[] {
     if (!probe) return { name, status: 'not probed', detail: 'Not tried: a better backend loaded first or it was not requested.' };
     const seconds = `probe took ${probe.seconds.toFixed(2)} s`;
     if (name === info.active) return { name, status: 'active', detail: `${info.device}; ${seconds}` };
-    if (probe.ok) return { name, status: 'available', detail: seconds };
+    const held = heldBackReason(probe);
+    if (probe.ok) return { name, status: 'available', detail: held ? `${seconds}; ${held}` : seconds };
     return { name, status: 'unavailable', detail: probe.reason ?? 'Did not load (no reason given).' };
   });
 }
@@ -129,6 +133,10 @@ export function engineInfoMarkdown(info: EngineInfo): string {
     '| --- | --- | --- |',
     ...backendRows(info).map((row) => `| ${row.name} | ${row.status} | ${escapeTableCell(row.detail)} |`),
   ];
+  const adapter = probedAdapter(info);
+  if (adapter) {
+    lines.push('', '## WebGPU adapter', '', ...adapterFacts(adapter).map(([label, value]) => `- **${label}:** ${value}`));
+  }
   if (info.notes.length > 0) {
     lines.push('', '## Notes', '', ...info.notes.map((note) => `- ${note}`));
   }

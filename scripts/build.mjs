@@ -31,7 +31,8 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: join(root, 'server/cli.ts') },
+    // webgpu-discover: the child process in which the webgpu probe asks Dawn for adapters.
+    entryPoints: { cli: join(root, 'server/cli.ts'), 'webgpu-discover': join(root, 'server/engine/webgpu-discover.ts') },
     outdir: dist,
     platform: 'node',
     format: 'cjs',

@@ -1,7 +1,8 @@
 // The gowide command line: bin/gowide.js calls main() from the bundled dist/cli.js.
 import { version } from '../package.json';
-import { BACKEND_NAMES, type BackendName, type EngineInfo } from './protocol';
+import { BACKEND_NAMES, type BackendName, type EngineInfo, type EngineProbeReport } from './protocol';
 import { BackendUnavailableError, initEngine, NoBackendError } from './engine/engine';
+import { adapterFacts, heldBackReason, probedAdapter } from './engine/webgpu-adapter';
 import { runCommand } from './method/run-command';
 import { startSidecar } from './sidecar';
 
@@ -91,7 +92,7 @@ async function infoCommand(args: string[]): Promise<number> {
     process.stderr.write(`gowide info: ${options}\n`);
     return 2;
   }
-  let info: EngineInfo | undefined;
+  let info: EngineInfo | EngineProbeReport | undefined;
   let failure: string | undefined;
   try {
     info = await initEngine({ backend: options.backend });
@@ -102,18 +103,19 @@ async function infoCommand(args: string[]): Promise<number> {
     } else throw error;
   }
   if (options.json) {
+    // A failed engine reports active: null, never the backend that was asked for.
     process.stdout.write(JSON.stringify(failure ? { ...info, error: failure } : info, null, 2) + '\n');
   } else {
-    if (info) process.stdout.write(formatInfo(info, failure === undefined));
+    if (info) process.stdout.write(formatInfo(info));
     if (failure) process.stderr.write(`gowide info: ${failure}\n`);
   }
   return failure ? 1 : 0;
 }
 
-function formatInfo(info: EngineInfo, activeOk: boolean): string {
+function formatInfo(info: EngineInfo | EngineProbeReport): string {
   const lines = [
-    activeOk ? `Active backend: ${info.active}${info.requested ? ' (requested)' : ''}` : 'Active backend: none',
-    `Device:         ${activeOk ? info.device : '-'}`,
+    info.active ? `Active backend: ${info.active}${info.requested ? ' (requested)' : ''}` : 'Active backend: none',
+    `Device:         ${info.active ? info.device : '-'}`,
     `TF.js:          ${info.tfjsVersion}`,
     `Node:           ${info.nodeVersion}`,
     '',
@@ -122,8 +124,13 @@ function formatInfo(info: EngineInfo, activeOk: boolean): string {
   const width = Math.max(...info.backends.map((b) => b.name.length));
   for (const probe of info.backends) {
     const mark = probe.ok ? 'ok  ' : 'no  ';
-    const detail = probe.ok ? `trains (${probe.seconds.toFixed(2)} s probe)` : probe.reason;
+    const held = probe.name !== info.active ? heldBackReason(probe) : undefined;
+    const detail = probe.ok ? `trains (${probe.seconds.toFixed(2)} s probe)${held ? `; ${held}` : ''}` : probe.reason;
     lines.push(`  ${probe.name.padEnd(width)}  ${mark}${detail}`);
+  }
+  const adapter = probedAdapter(info);
+  if (adapter) {
+    lines.push('', 'WebGPU adapter:', ...adapterFacts(adapter).map(([label, value]) => `  ${`${label}:`.padEnd(14)}${value}`));
   }
   if (info.notes.length > 0) lines.push('', 'Notes:', ...info.notes.map((note) => `  - ${note}`));
   return lines.join('\n') + '\n';

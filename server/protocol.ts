@@ -11,10 +11,44 @@ export interface BackendProbe {
   name: BackendName;
   /** True when the backend loaded and ran a small training step. */
   ok: boolean;
-  /** Why it did not load, in words a user can act on. Absent when ok. */
+  /** Why it did not load (or was not tried), in words a user can act on. Absent when ok. */
   reason?: string;
   /** Seconds the probe took. */
   seconds: number;
+  /** webgpu: the adapter Dawn offered, whether or not it was used. */
+  adapter?: GpuAdapterInfo;
+  /** webgpu: what Dawn and the Vulkan drivers printed while looking for adapters (captured, not shown on stderr). */
+  driverMessages?: string[];
+}
+
+/** Software adapters (SwiftShader, llvmpipe/lavapipe) run on the CPU and are never chosen automatically. */
+export type GpuAdapterKind = 'discrete' | 'integrated' | 'software' | 'unknown';
+
+/** The adapter limits that bound training: buffer sizes, workgroup memory and size, dispatch size. */
+export const GPU_TRAINING_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+export type GpuTrainingLimit = (typeof GPU_TRAINING_LIMITS)[number];
+
+/** A WebGPU adapter as Dawn describes it. */
+export interface GpuAdapterInfo {
+  /** Vendor, architecture and device joined, e.g. "nvidia hopper nvidia-h100-80gb-hbm3". */
+  name: string;
+  /** Dawn does not say whether a GPU is discrete or integrated: inferred from the vendor (software is certain). */
+  kind: GpuAdapterKind;
+  vendor: string;
+  architecture: string;
+  device: string;
+  /** Dawn's description: on Vulkan the driver's name and version, e.g. "SwiftShader driver 5.0.0". */
+  driver: string;
+  /** WebGPU's isFallbackAdapter: the implementation says the adapter is a software one. */
+  fallback: boolean;
+  limits: Record<GpuTrainingLimit, number>;
 }
 
 export interface EngineInfo {
@@ -29,6 +63,9 @@ export interface EngineInfo {
   /** Extra facts, e.g. native kernels registered on the active backend. */
   notes: string[];
 }
+
+/** What the probes found when no backend became active (the one named failed, or none trains). */
+export type EngineProbeReport = Omit<EngineInfo, 'active' | 'device'> & { active: null };
 
 /** LSP initializationOptions the extension sends to the sidecar. */
 export interface SidecarInitializationOptions {

@@ -1,7 +1,7 @@
 // The engine: probes the TF.js backends, picks the best one that trains (or the one the user named)
 // and reports what it found. The same code serves the sidecar and the CLI.
 import * as tf from '@tensorflow/tfjs';
-import { BACKEND_NAMES, type BackendName, type BackendProbe, type EngineInfo } from '../protocol';
+import { BACKEND_NAMES, type BackendName, type BackendProbe, type EngineInfo, type EngineProbeReport } from '../protocol';
 import { cpuSummary } from './device';
 import {
   BackendLoadError,
@@ -11,10 +11,13 @@ import {
   errorMessage,
 } from './errors';
 import { fastGradientsRegistered, registerFastGradients } from './kernels/gradients';
+import { compositeFusedOps } from './kernels/fused-ops';
+import { MAX_ROW, registerWebgpuRowKernels } from './kernels/webgpu-rows';
 import { loadNativeBackend } from './native';
 import { checkTrainingStep } from './training-check';
 import { nativeBlasStatus, prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
-import { loadWebgpuBackend } from './webgpu';
+import { discoverWebgpuAdapter, loadWebgpuBackend, type WebgpuDiscovery } from './webgpu';
+import { automaticChoiceRefusal, heldBackReason } from './webgpu-adapter';
 
 export { BackendUnavailableError, EngineCancelledError, NoBackendError } from './errors';
 
@@ -43,9 +46,13 @@ const TFJS_NAME: Record<BackendName, string> = {
 interface ProbeOutcome {
   probe: BackendProbe;
   device?: string;
+  /** The policy kept the probe from trying it (a software adapter): naming the backend tries it. */
+  declined?: boolean;
 }
 
 let probeResults: Map<BackendName, ProbeOutcome> | undefined;
+/** Dawn's adapter discovery for the current round of probes (a child process, see webgpu.ts). */
+let webgpuDiscovery: Promise<WebgpuDiscovery> | undefined;
 let currentInfo: EngineInfo | undefined;
 /** initEngine calls run one after another: switching backends mid-probe would corrupt both. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -75,23 +82,27 @@ export async function probeBackends(options: Omit<InitEngineOptions, 'backend'> 
 
 async function initEngineNow(options: InitEngineOptions): Promise<EngineInfo> {
   const results = await ensureProbed(options);
-  const chosen = options.backend ?? BACKEND_NAMES.find((name) => results.get(name)?.probe.ok);
-  const info = (active: BackendName): EngineInfo => ({
-    active,
-    device: results.get(active)?.device ?? `CPU: ${cpuSummary()}`,
-    ...(options.backend ? { requested: options.backend } : {}),
+  const named = options.backend;
+  if (named && results.get(named)?.declined) {
+    // Probed in auto mode, where the policy skipped it: the user named it, so try it now.
+    results.set(named, await withAbort(probeOne(named, true), options.signal));
+    logProbe(results.get(named)!.probe, options.log);
+  }
+  const chosen = named ?? BACKEND_NAMES.find((name) => choosableAutomatically(results.get(name)!.probe));
+  const facts = {
+    ...(named ? { requested: named } : {}),
     backends: BACKEND_NAMES.map((name) => results.get(name)!.probe),
     tfjsVersion: tf.version.tfjs,
     nodeVersion: process.versions.node,
-    notes: engineNotes(active),
-  });
-  if (!chosen) throw new NoBackendError(info('cpu'));
+  };
+  const report: EngineProbeReport = { active: null, ...facts, notes: [] };
+  if (!chosen) throw new NoBackendError(report);
   const outcome = results.get(chosen)!;
-  if (!outcome.probe.ok) throw new BackendUnavailableError(chosen, outcome.probe.reason ?? 'unknown', info(chosen));
+  if (!outcome.probe.ok) throw new BackendUnavailableError(chosen, outcome.probe.reason ?? 'unknown', report);
   if (!(await tf.setBackend(TFJS_NAME[chosen]))) {
-    throw new BackendUnavailableError(chosen, 'TF.js could not switch to it after a successful probe');
+    throw new BackendUnavailableError(chosen, 'TF.js could not switch to it after a successful probe', report);
   }
-  currentInfo = info(chosen);
+  currentInfo = { active: chosen, device: outcome.device ?? `CPU: ${cpuSummary()}`, ...facts, notes: engineNotes(chosen) };
   options.log?.(`engine: using ${chosen} (${currentInfo.device})`);
   return currentInfo;
 }
@@ -99,31 +110,50 @@ async function initEngineNow(options: InitEngineOptions): Promise<EngineInfo> {
 async function ensureProbed(options: InitEngineOptions): Promise<Map<BackendName, ProbeOutcome>> {
   if (probeResults && !options.refresh) return probeResults;
   const results = new Map<BackendName, ProbeOutcome>();
+  // Started now, Dawn's child process overlaps the probes ranked above webgpu.
+  webgpuDiscovery = discoverWebgpuAdapter();
   for (const name of BACKEND_NAMES) {
     // Probes can finish without ever yielding to the event loop; yield so an abort can arrive.
     await new Promise((resolve) => setImmediate(resolve));
     throwIfAborted(options.signal);
-    const outcome = await withAbort(probeOne(name), options.signal);
+    const outcome = await withAbort(probeOne(name, options.backend === name), options.signal);
     results.set(name, outcome);
-    const { probe } = outcome;
-    options.log?.(`engine: ${name} ${probe.ok ? 'ok' : 'unavailable'} in ${probe.seconds.toFixed(2)} s${probe.ok ? '' : `: ${probe.reason}`}`);
+    logProbe(outcome.probe, options.log);
   }
   probeResults = results;
   return results;
 }
 
-async function probeOne(name: BackendName): Promise<ProbeOutcome> {
+function logProbe(probe: BackendProbe, log: InitEngineOptions['log']): void {
+  log?.(`engine: ${probe.name} ${probe.ok ? 'ok' : 'unavailable'} in ${probe.seconds.toFixed(2)} s${probe.ok ? '' : `: ${probe.reason}`}`);
+}
+
+/** The policy at choice time: a backend that trains, unless it does so on a software GPU adapter. */
+function choosableAutomatically(probe: BackendProbe): boolean {
+  return probe.ok && !heldBackReason(probe);
+}
+
+/** `named`: the user asked for this backend, so the policy does not hold it back. */
+async function probeOne(name: BackendName, named: boolean): Promise<ProbeOutcome> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
+  const found = name === 'webgpu' ? await (webgpuDiscovery ??= discoverWebgpuAdapter()) : undefined;
+  const facts: Partial<BackendProbe> = {
+    ...(found?.adapter ? { adapter: found.adapter } : {}),
+    ...(found?.messages.length ? { driverMessages: found.messages } : {}),
+  };
+  const failed = (reason: string): ProbeOutcome => ({ probe: { name, ok: false, reason, seconds: seconds(), ...facts } });
+  if (found && !found.adapter) return failed(found.failure);
+  const refusal = found && !named ? automaticChoiceRefusal(found.adapter) : undefined;
+  if (refusal) return { ...failed(refusal), declined: true };
   try {
     // The warnings (e.g. TF.js's "install our node backend" banner on first cpu use) are noise here.
     const { result: device } = await collectingWarnings((warnings) =>
       withTimeout(loadAndTrain(name, warnings), PROBE_TIMEOUT_MS),
     );
-    return { probe: { name, ok: true, seconds: seconds() }, device };
+    return { probe: { name, ok: true, seconds: seconds(), ...facts }, device };
   } catch (error) {
-    const reason = error instanceof BackendLoadError ? error.reason : `a training step failed: ${errorMessage(error)}`;
-    return { probe: { name, ok: false, reason, seconds: seconds() } };
+    return failed(error instanceof BackendLoadError ? error.reason : `a training step failed: ${errorMessage(error)}`);
   }
 }
 
@@ -139,6 +169,7 @@ async function loadAndTrain(name: BackendName, warnings: string[]): Promise<stri
       break;
     case 'webgpu':
       device = await loadWebgpuBackend();
+      registerWebgpuRowKernels();
       break;
     case 'wasm':
       prepareWasmBackend();
@@ -189,6 +220,11 @@ function engineNotes(active: BackendName): string[] {
     if (added.length > 0) notes.push(`wasm kernels added or replaced by gowide: ${added.join(', ')}`);
     notes.push(nativeBlasStatus());
   }
+  if (active === 'webgpu') {
+    notes.push(`webgpu kernels replaced by gowide (one invocation per row of up to ${MAX_ROW} values, no barriers): ${registerWebgpuRowKernels().join(', ')}`);
+  }
+  const composites = compositeFusedOps(TFJS_NAME[active]);
+  if (composites.length > 0) notes.push(`gowide's fused ops that run as TF.js composites on ${active}: ${composites.join(', ')}`);
   const gradients = fastGradientsRegistered();
   if (gradients.length > 0) notes.push(`TF.js gradients replaced by gowide (same values, fewer kernels): ${gradients.join(', ')}`);
   return notes;

@@ -1,12 +1,12 @@
 // Errors the engine raises; the sidecar and the CLI turn them into messages for the user.
-import type { BackendName, EngineInfo } from '../protocol';
+import type { BackendName, EngineProbeReport } from '../protocol';
 
 /** A backend the user named could not be used. `info` holds every probe, so callers can show them all. */
 export class BackendUnavailableError extends Error {
   constructor(
     readonly backend: BackendName,
     readonly reason: string,
-    readonly info?: EngineInfo,
+    readonly info?: EngineProbeReport,
   ) {
     super(`backend "${backend}" is not available: ${reason}`);
     this.name = 'BackendUnavailableError';
@@ -15,7 +15,7 @@ export class BackendUnavailableError extends Error {
 
 /** No backend at all could run a training step. */
 export class NoBackendError extends Error {
-  constructor(readonly info: EngineInfo) {
+  constructor(readonly info: EngineProbeReport) {
     super(
       'no TF.js backend could run a training step:\n' +
         info.backends.map((b) => `  ${b.name}: ${b.reason ?? 'ok'}`).join('\n'),

@@ -124,5 +124,6 @@ export function formatCount(n: number): string {
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  return `${(bytes / 2 ** 10).toFixed(0)} KiB`;
 }
