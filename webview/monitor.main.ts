@@ -136,7 +136,9 @@ function renderBlocks(): void {
     const badge = card.querySelector('.state')!;
     badge.textContent = index === current ? `${verdict.state} (current)` : verdict.state;
     badge.className = `state state-${verdict.state}`;
-    card.querySelector('.rule')!.textContent = verdict.rule;
+    const rule = card.querySelector('.rule')!;
+    rule.textContent = verdict.rule;
+    rule.setAttribute('title', verdict.detail);
     if (seeds.length === 0) continue;
     let plot = plots.get(index);
     if (plot && !changed.has(index)) continue;

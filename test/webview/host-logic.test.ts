@@ -1,9 +1,8 @@
-// The webview hosts' pure parts: message validation, experiment-file edits, the convergence rule, stats.
+// The webview hosts' pure parts: message validation, experiment-file edits, stats (the convergence rule: convergence.test.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFromWebviewMessage } from '../../extension/webviews/validate-message';
 import { finetuneSettingsEdit, setFactorEdit, type TextReplacement } from '../../extension/webviews/experiment-edit';
-import { classifyBlock } from '../../webview/lib/convergence';
 import { mean, std, toCsv } from '../../webview/lib/stats';
 import { parseFactor } from '../../webview/lib/widening';
 
@@ -53,29 +52,6 @@ describe('experiment edits', () => {
     const edit = finetuneSettingsEdit(text, { epochs: 3, learningRate: 0.0005 });
     assert.ok(edit.ok);
     assert.deepEqual(JSON.parse(apply(text, edit.edit)).finetune, { epochs: 3, learningRate: 0.0005 });
-  });
-});
-
-describe('convergence rule', () => {
-  const curve = (losses: number[]) => losses.map((loss, i) => ({ step: i * 10, loss }));
-  it('converged: flat tail below half the start', () => {
-    assert.equal(classifyBlock(curve([2, 1.5, 1.1, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]), false).state, 'converged');
-  });
-  it('diverging: NaN, or last above twice the lowest', () => {
-    assert.equal(classifyBlock(curve([2, 1, Number.NaN]), false).state, 'diverging');
-    assert.match(classifyBlock(curve([2, 1, 0.5, 1.2]), false).rule, /> 2x the lowest/);
-  });
-  it('running while still dropping; done when finished without converging; queued when empty', () => {
-    assert.equal(classifyBlock(curve([2, 1.8, 1.6, 1.4, 1.2, 1.0]), false).state, 'running');
-    assert.equal(classifyBlock(curve([2, 1.8, 1.6, 1.4, 1.2, 1.0]), true).state, 'done');
-    assert.equal(classifyBlock([], false).state, 'queued');
-  });
-  it('a flat but noisy tail (mini-batch losses) is converged; a steady drop is not noise', () => {
-    const noisy = Array.from({ length: 100 }, (_, i) => (i < 50 ? 2 - i * 0.038 : 0.1) * (i % 2 === 0 ? 1.3 : 0.7));
-    assert.equal(classifyBlock(curve(noisy), true).state, 'converged');
-    const falling = Array.from({ length: 100 }, (_, i) => 2 * 0.97 ** i);
-    assert.equal(classifyBlock(curve(falling), true).state, 'done');
-    assert.equal(classifyBlock(curve([2, 1, 0.5, 0.6, 0.4, 0.5, 0.45, 0.5, 0.4, 0.5]), false).state, 'converged');
   });
 });
 

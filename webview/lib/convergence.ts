@@ -1,5 +1,18 @@
-// The rule that labels an imitation block from its loss curve. Pure, so the monitor, the tree and
-// the tests agree on one definition.
+// The rule that labels an imitation block from its loss curve. Pure, so the monitor and the tests
+// agree on one definition.
+//
+// The curve is cut into equal parts (ten once it has 20 points), each summed up by the median of its
+// log losses; the noise of a part's median comes from how much single points scatter around the
+// curve. So the single mini-batch losses the sidecar reports (a flat curve at 1% of its start swings
+// by half its value) cannot decide the verdict alone. Then:
+//   diverging  a NaN or infinite loss; or the last part's median is over DIVERGE_MULTIPLE times the
+//              lowest earlier part's, the rise is beyond noise, and the curve gave back more than
+//              GIVE_BACK of what it had fallen from its start;
+//   flat       the last part differs from the one before by less than MAX_FLAT_CHANGE or by less
+//              than the noise (NOISE_SIGMAS standard errors of the difference);
+//   converged  flat, and below MAX_LOSS_OF_START of the first loss;
+//   otherwise  running (done once the block's phase has finished), said as still falling, rising
+//              again, or flat too high.
 import type { BlockState } from '../../server/protocol';
 
 export interface LossPoint {
@@ -9,81 +22,106 @@ export interface LossPoint {
 
 export interface Convergence {
   state: BlockState;
-  /** The rule that decided the state, in words a user can check against the plot. */
+  /** The verdict in plain words, e.g. "converged: loss fell to 0.8% of its start and is flat". */
   rule: string;
+  /** The numbers behind it and the thresholds (the monitor shows them on hover). */
+  detail: string;
 }
 
-/** Share of the curve (by point count) whose relative drop decides convergence. */
-export const TAIL_FRACTION = 0.2;
-/** Converged when the tail drops by less than this share ... */
-export const MAX_TAIL_DROP = 0.01;
-/** ... and the loss is below this share of its start. */
-export const MAX_LOSS_OF_START = 0.5;
-/** Diverging when the last loss is above this multiple of the lowest. */
-export const DIVERGE_MULTIPLE = 2;
-const MIN_POINTS = 5;
-
-const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
-
-/** Noise allowance: a tail drop within this many standard errors of the difference of means is noise. */
+/** Parts the curve is cut into for the verdict (fewer while it has under 2 points per part). */
+export const PARTS = 10;
+/** The last part counts as flat when it moved by less than this share of the part before... */
+export const MAX_FLAT_CHANGE = 0.01;
+/** ...or by less than this many standard errors of the difference of the two medians (noise). */
 export const NOISE_SIGMAS = 3;
+/** Converged needs the loss below this share of its first value. */
+export const MAX_LOSS_OF_START = 0.5;
+/** Diverging needs the last part above this multiple of the lowest earlier part... */
+export const DIVERGE_MULTIPLE = 2;
+/** ...and the rise to undo more than this share of the fall from the start to that lowest part. */
+export const GIVE_BACK = 0.1;
+/** Points a verdict other than "no loss yet" or "NaN" needs: three parts of two. */
+export const MIN_POINTS = 6;
 
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+/** Median of a sorted array. */
+function medianOfSorted(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function variance(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  const m = mean(values);
-  return values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1);
-}
-
-/** Lowest mean over `width` consecutive points, with a running sum (a 100k-point curve has windows of 10k). */
-function lowestMovingMean(losses: readonly number[], width: number): number {
-  if (losses.length < width) return Infinity;
-  let sum = 0;
-  for (let i = 0; i < width; i++) sum += losses[i];
-  let lowest = sum;
-  for (let i = width; i < losses.length; i++) {
-    sum += losses[i] - losses[i - width];
-    lowest = Math.min(lowest, sum);
-  }
-  return lowest / width;
-}
+const median = (values: ArrayLike<number>): number => medianOfSorted(Float64Array.from(values).sort());
 
 /**
- * The tail is the last 20% of points, split into two halves whose means are compared, so one noisy
- * mini-batch loss cannot decide the verdict. converged: the tail's drop is under 1% (or within 3
- * standard errors, i.e. noise) and the recent mean is under 50% of the first loss; diverging: a
- * NaN/Infinity loss, or the recent mean above 2x the lowest mean of as many consecutive points;
- * otherwise running (or done when the block's phase has finished without meeting the converged rule).
+ * The spread of one point around the curve, in log units: mini-batch noise is a share of the loss,
+ * so it is the same all along the curve in logs. From the median absolute deviation of successive
+ * differences, which a smooth fall or rise does not inflate (differences of two points: sqrt(2) sigma).
  */
+function pointSpread(logs: readonly number[]): number {
+  const differences = logs.slice(1).map((v, i) => v - logs[i]);
+  const centre = median(differences);
+  return (1.4826 * median(differences.map((d) => Math.abs(d - centre)))) / Math.SQRT2;
+}
+
+/** Median log loss of each part, counted back from the end (the first part takes any points left over). */
+function partLevels(logs: readonly number[]): { levels: number[]; width: number } {
+  const count = Math.min(PARTS, Math.floor(logs.length / 2));
+  const width = Math.floor(logs.length / count);
+  const levels: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const end = logs.length - (count - 1 - k) * width;
+    levels.push(median(logs.slice(k === 0 ? 0 : end - width, end)));
+  }
+  return { levels, width };
+}
+
+/** "0.8%", "4.5%", "64%": one decimal below 10%. */
+export function percent(x: number): string {
+  const p = 100 * x;
+  return `${Math.abs(p) < 10 ? p.toFixed(1) : p.toFixed(0)}%`;
+}
+
+const number = (x: number): string => x.toPrecision(3);
+
 export function classifyBlock(points: readonly LossPoint[], finished: boolean): Convergence {
-  if (points.length === 0) return { state: 'queued', rule: 'no imitation loss recorded yet' };
+  if (points.length === 0) return { state: 'queued', rule: 'no imitation loss recorded yet', detail: 'no points' };
   const bad = points.find((p) => !Number.isFinite(p.loss));
-  if (bad) return { state: 'diverging', rule: `loss is ${bad.loss} at step ${bad.step}` };
-  const losses = points.map((p) => p.loss);
-  const first = losses[0];
-  const half = Math.max(1, Math.floor(Math.max(2, Math.ceil(losses.length * TAIL_FRACTION)) / 2));
-  const recentPoints = losses.slice(-half);
-  const recent = mean(recentPoints);
-  const lowest = lowestMovingMean(losses, half);
-  if (losses.length >= 3 && lowest > 0 && recent > DIVERGE_MULTIPLE * lowest) {
-    return { state: 'diverging', rule: `last loss ${recent.toPrecision(3)} > ${DIVERGE_MULTIPLE}x the lowest ${lowest.toPrecision(3)}` };
-  }
+  if (bad) return { state: 'diverging', rule: `diverging: the loss became ${bad.loss} at step ${bad.step}`, detail: `loss ${bad.loss} at step ${bad.step}` };
   const unfinished: BlockState = finished ? 'done' : 'running';
-  if (losses.length < MIN_POINTS) return { state: unfinished, rule: `only ${losses.length} points (need ${MIN_POINTS} to judge)` };
-  const beforePoints = losses.slice(-2 * half, -half);
-  const before = mean(beforePoints);
-  const tailDrop = before > 0 ? (before - recent) / before : 0;
-  const noise = before > 0 ? (NOISE_SIGMAS * Math.sqrt(variance(beforePoints) / half + variance(recentPoints) / half)) / before : 0;
-  const ofStart = first > 0 ? recent / first : 1;
-  const noiseText = noise > 0 ? ` (noise ±${percent(noise)})` : '';
-  const facts = `drop over the last ${percent(TAIL_FRACTION)} of steps ${percent(tailDrop)}${noiseText}, loss ${percent(ofStart)} of start`;
-  const flat = tailDrop < Math.max(MAX_TAIL_DROP, noise);
-  if (flat && ofStart < MAX_LOSS_OF_START) {
-    return { state: 'converged', rule: `${facts} (< ${percent(MAX_TAIL_DROP)} or noise, and < ${percent(MAX_LOSS_OF_START)})` };
+  if (points.length < MIN_POINTS) {
+    return { state: unfinished, rule: `${finished ? 'finished' : 'running'}: too few points to judge (${points.length} of ${MIN_POINTS})`, detail: `${points.length} points` };
   }
-  const why = !flat ? 'still dropping' : `above ${percent(MAX_LOSS_OF_START)} of start`;
-  return { state: unfinished, rule: `${facts}: ${why}` };
+  const losses = points.map((p) => p.loss);
+  const start = losses[0];
+  const logs = losses.map((loss) => Math.log(Math.max(loss, 1e-30)));
+  const { levels, width } = partLevels(logs);
+  const last = levels[levels.length - 1];
+  const before = levels[levels.length - 2];
+  const lowest = Math.min(...levels.slice(0, -1));
+  // The standard error of a part's median (1.2533 sigma / sqrt(n)); two parts differ by noise alone
+  // within NOISE_SIGMAS standard errors of their difference.
+  const noise = (NOISE_SIGMAS * Math.SQRT2 * 1.2533 * pointSpread(logs)) / Math.sqrt(width);
+  const ofStart = Math.exp(last) / start;
+  const change = Math.exp(last - before) - 1;
+  const detail =
+    `start ${number(start)}; median of the last ${width} points ${number(Math.exp(last))} (${percent(ofStart)} of start), ` +
+    `of the ${width} before ${number(Math.exp(before))} (change ${change >= 0 ? '+' : ''}${percent(change)}, noise ±${percent(Math.exp(noise) - 1)}), ` +
+    `lowest earlier median ${number(Math.exp(lowest))}. ` +
+    `Flat: change under ${percent(MAX_FLAT_CHANGE)} or within noise (${NOISE_SIGMAS} standard errors); ` +
+    `converged: flat and under ${percent(MAX_LOSS_OF_START)} of start; ` +
+    `diverging: above ${DIVERGE_MULTIPLE}x the lowest beyond noise, giving back over ${percent(GIVE_BACK)} of the fall.`;
+
+  const multiple = Math.exp(last - lowest);
+  const fall = start - Math.exp(lowest);
+  const rise = Math.exp(last) - Math.exp(lowest);
+  if (multiple > DIVERGE_MULTIPLE && last - lowest > noise && (fall <= 0 || rise > GIVE_BACK * fall)) {
+    return { state: 'diverging', rule: `diverging: loss rose to ${multiple.toFixed(1)}x its lowest, back to ${percent(ofStart)} of its start`, detail };
+  }
+  const flat = Math.abs(last - before) < Math.max(Math.log1p(MAX_FLAT_CHANGE), noise);
+  if (flat && ofStart < MAX_LOSS_OF_START) {
+    return { state: 'converged', rule: `converged: loss fell to ${percent(ofStart)} of its start and is flat`, detail };
+  }
+  const prefix = finished ? 'finished ' : '';
+  if (flat) return { state: unfinished, rule: `${prefix}flat at ${percent(ofStart)} of its start (converged needs under ${percent(MAX_LOSS_OF_START)})`, detail };
+  if (change < 0) return { state: unfinished, rule: `${finished ? 'finished while ' : ''}still falling: loss at ${percent(ofStart)} of its start, ${percent(-change)} lower than just before`, detail };
+  return { state: unfinished, rule: `${finished ? 'finished while ' : ''}rising again: loss at ${percent(ofStart)} of its start, ${multiple.toFixed(1)}x its lowest`, detail };
 }
