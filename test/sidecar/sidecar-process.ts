@@ -27,9 +27,10 @@ export interface SidecarUnderTest {
   stop(): Promise<void>;
 }
 
-export function startBuiltSidecar(): SidecarUnderTest {
+/** `env`: the sidecar's environment (default: this process's). */
+export function startBuiltSidecar(env: NodeJS.ProcessEnv = process.env): SidecarUnderTest {
   if (!existsSync(builtCli)) throw new Error(`${builtCli} is missing: run "npm run build" first`);
-  const child = spawn(process.execPath, [builtCli, 'sidecar', '--stdio'], { cwd: repoRoot, stdio: 'pipe' });
+  const child = spawn(process.execPath, [builtCli, 'sidecar', '--stdio'], { cwd: repoRoot, stdio: 'pipe', env });
   let stderrText = '';
   child.stderr.on('data', (chunk: Buffer) => (stderrText += chunk.toString('utf8')));
   const idlessErrors: { code: number; message: string }[] = [];

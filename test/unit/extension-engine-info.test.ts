@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EngineInfo, LogLevel } from '../../server/protocol';
+import type { EngineInfo, GpuAdapterInfo, LogLevel } from '../../server/protocol';
 import { BACKEND_NAMES } from '../../server/protocol';
 import { backendRows, engineInfoMarkdown, engineTooltip, statusBarView } from '../../extension/engine-info-view';
 import { writeSidecarLog, type LevelledLog } from '../../extension/sidecar-log';
@@ -63,6 +63,52 @@ test('the markdown report is a table that survives pipes and newlines in reasons
   for (const row of tableRows) assert.equal(row.split(/(?<!\\)\|/).length, 5, row);
   assert.match(markdown, /no WebGPU adapter \(no GPU found\)/);
   assert.match(markdown, /## Notes\n\n- BatchMatMul: OpenBLAS kernel/);
+});
+
+const swiftshader: GpuAdapterInfo = {
+  name: 'google swiftshader swiftshader-device-subzero',
+  kind: 'software',
+  vendor: 'google',
+  architecture: 'swiftshader',
+  device: 'swiftshader-device-subzero',
+  driver: 'SwiftShader driver 5.0.0',
+  fallback: true,
+  limits: {
+    maxBufferSize: 2 ** 30,
+    maxStorageBufferBindingSize: 2 ** 30,
+    maxComputeWorkgroupStorageSize: 32768,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupsPerDimension: 65535,
+  },
+};
+
+test('on webgpu the status bar names it and the tooltip and report name the adapter', () => {
+  const onGpu: EngineInfo = {
+    ...info,
+    active: 'webgpu',
+    requested: 'webgpu',
+    device: 'GPU: google swiftshader swiftshader-device-subzero (software), SwiftShader driver 5.0.0, WebGPU (Dawn)',
+    backends: info.backends.map((probe) => (probe.name === 'webgpu' ? { name: 'webgpu', ok: true, seconds: 0.4, adapter: swiftshader } : probe)),
+  };
+  const view = statusBarView({ kind: 'running', info: onGpu });
+  assert.equal(view.text, '$(pulse) gowide: webgpu');
+  assert.match(view.tooltip, /^WebGPU adapter: google swiftshader swiftshader-device-subzero \(software\), SwiftShader driver 5\.0\.0$/m);
+  const markdown = engineInfoMarkdown(onGpu);
+  assert.match(markdown, /## WebGPU adapter\n\n- \*\*Name:\*\* google swiftshader/);
+  assert.match(markdown, /- \*\*Kind:\*\* software \(Dawn marks it a fallback adapter\)/);
+  assert.match(markdown, /- \*\*Limits:\*\* maxBufferSize 1\.0 GiB, .*maxComputeWorkgroupStorageSize 32 KiB, maxComputeInvocationsPerWorkgroup 256/);
+});
+
+test('a software adapter that trains but was not chosen says why in its row', () => {
+  const heldBack: EngineInfo = {
+    ...info,
+    backends: info.backends.map((probe) => (probe.name === 'webgpu' ? { name: 'webgpu', ok: true, seconds: 0.4, adapter: swiftshader } : probe)),
+  };
+  const row = backendRows(heldBack).find((r) => r.name === 'webgpu')!;
+  assert.equal(row.status, 'available');
+  assert.match(row.detail, /probe took 0\.40 s; only a software adapter \(SwiftShader driver 5\.0\.0, google\).*not chosen automatically/);
+  assert.doesNotMatch(engineInfoMarkdown(info), /## WebGPU adapter/, 'no adapter section when Dawn found none');
 });
 
 test('sidecar log lines land on the matching level', () => {
