@@ -1,8 +1,8 @@
-// Registering our kernels on the TF.js wasm backend in place of the ones there, keeping each
+// Registering our kernels on a TF.js backend (mostly wasm) in place of the ones there, keeping each
 // replaced kernel as the fallback for what ours does not cover, and putting it back on request.
 // Shared by wasm-gradients.ts (XNNPACK compositions), ../native/blas-kernels.ts and
-// ../native/conv-kernels.ts (the OpenBLAS addon); each keeps its own WasmKernelReplacements, so
-// whichever registers last wins and falls back on the kernel it found.
+// ../native/conv-kernels.ts (the OpenBLAS addon), each with its own WasmKernelReplacements, so
+// whichever registers last wins and falls back on the kernel it found; and by webgpu-rows.ts.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
 import { getBackend, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
@@ -49,12 +49,15 @@ export function callKernel(kernelFunc: KernelFunc, args: WasmKernelArgs<TensorIn
   return kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
 }
 
-/** A set of our kernels that replace the wasm backend's, each with the kernel it replaced as fallback. */
-export class WasmKernelReplacements<Args = never> {
+/** A set of our kernels that replace one backend's, each with the kernel it replaced as fallback. */
+export class KernelReplacements<Args = never> {
   private readonly fallbacks = new Map<string, KernelFunc>();
   private readonly ours: Set<unknown>;
 
-  constructor(private readonly kernels: ReadonlyArray<OurKernel<Args>>) {
+  constructor(
+    private readonly kernels: ReadonlyArray<OurKernel<Args>>,
+    readonly backendName: string,
+  ) {
     this.ours = new Set<unknown>(kernels.map((kernel) => kernel.kernelFunc));
   }
 
@@ -64,14 +67,14 @@ export class WasmKernelReplacements<Args = never> {
    * and whenAbsent 'skip': nothing done) or 'registered'.
    */
   install(kernel: OurKernel<Args>, whenAbsent: 'register' | 'skip'): 'ours' | 'absent' | 'registered' {
-    const existing = getKernel(kernel.kernelName, WASM);
+    const existing = getKernel(kernel.kernelName, this.backendName);
     if (existing != null && this.ours.has(existing.kernelFunc)) return 'ours';
     if (existing == null && whenAbsent === 'skip') return 'absent';
     if (existing != null) {
       this.fallbacks.set(kernel.kernelName, existing.kernelFunc);
-      unregisterKernel(kernel.kernelName, WASM);
+      unregisterKernel(kernel.kernelName, this.backendName);
     }
-    registerKernel(wasmKernelConfig(kernel.kernelName, kernel.kernelFunc, existing ?? undefined));
+    registerKernel({ ...wasmKernelConfig(kernel.kernelName, kernel.kernelFunc, existing ?? undefined), backendName: this.backendName });
     return 'registered';
   }
 
@@ -99,14 +102,21 @@ export class WasmKernelReplacements<Args = never> {
   restoreAll(): string[] {
     const restored: string[] = [];
     for (const { kernelName } of this.kernels) {
-      const current = getKernel(kernelName, WASM);
+      const current = getKernel(kernelName, this.backendName);
       const fallback = this.fallbacks.get(kernelName);
       if (current == null || fallback == null || !this.ours.has(current.kernelFunc)) continue;
-      unregisterKernel(kernelName, WASM);
+      unregisterKernel(kernelName, this.backendName);
       registerKernel({ ...current, kernelFunc: fallback });
       this.fallbacks.delete(kernelName);
       restored.push(kernelName);
     }
     return restored;
+  }
+}
+
+/** Our kernels that replace the wasm backend's. */
+export class WasmKernelReplacements<Args = never> extends KernelReplacements<Args> {
+  constructor(kernels: ReadonlyArray<OurKernel<Args>>) {
+    super(kernels, WASM);
   }
 }
