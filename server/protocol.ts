@@ -239,6 +239,8 @@ export interface MetricRecord {
   block?: number;
   /** Optimisation step within the phase (and block). */
   step: number;
+  /** Epochs of the phase done (a fraction after a partial one); on the warm-start record (phase
+   *  "imitate", no block, split "validation") the epochs of the thin net's budget imitation spent. */
   epoch?: number;
   loss: number;
   /** Normalised imitation MSE of the block being trained. */

@@ -1,7 +1,7 @@
 // A line chart as SVG text: one line per arm, validation accuracy (%) against epochs trained, with
 // the final test accuracy of each arm as a marker at the end of its budget.
 import { ARM_NAMES, type ArmName } from '../../server/protocol';
-import type { ArmCurves } from './curves';
+import type { ArmCurves } from '../../webview/lib/budget-curves';
 
 export interface ChartInput {
   title: string;

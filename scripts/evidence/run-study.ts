@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { JsonReport } from '../../server/method/cli-report';
 import type { Experiment } from '../../server/experiment/types';
 import type { MetricRecord } from '../../server/protocol';
-import { meanCurves, seedCurves, type ArmCurves } from './curves';
+import { budgetBands, budgetCurves, type ArmCurves } from '../../webview/lib/budget-curves';
 import type { Study } from './studies';
 
 export interface StudyResult {
@@ -53,6 +53,12 @@ function runCli(cli: string, args: string[], cwd: string, log: (line: string) =>
   });
 }
 
+/** The mean over seeds of each arm's accuracy against budget (the seeds' spread is in the report's table). */
+function meanCurves(records: MetricRecord[]): ArmCurves {
+  const bands = budgetBands([...budgetCurves(records).values()]);
+  return Object.fromEntries(Object.entries(bands).map(([arm, points]) => [arm, points.map((p) => ({ epochs: p.epochs, accuracy: p.mean }))]));
+}
+
 export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; log: (line: string) => void }): Promise<StudyResult> {
   const file = join(o.root, o.study.file);
   const args = ['run', file, '--json', '--quiet', '--runs-dir', o.runsDir, ...(o.seeds ? ['--seeds', o.seeds.join(',')] : [])];
@@ -75,7 +81,7 @@ export async function runStudy(o: { root: string; cli: string; study: Study; run
     budgetEpochs: imitationEpochs + resolved.finetune.epochs,
     imitationEpochs,
     report,
-    curves: meanCurves(seeds.map((s) => seedCurves(records, s, imitationEpochs))),
+    curves: meanCurves(records),
     experiment: resolved,
   };
 }

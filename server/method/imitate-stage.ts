@@ -83,7 +83,9 @@ export async function imitate(ctx: StageContext, thin: BlockNet, wide: BlockNet,
   }
   if (!headShared) await fitHead(ctx, thin, wide);
   const warm = await evaluate((x) => thin.forward(x, false), ctx.data.validation, ctx.data.exampleShape);
-  ctx.report.metric({ seed: ctx.seed, phase: 'imitate', step: 0, loss: warm.loss, accuracy: warm.accuracy, split: 'validation' });
+  // epoch: the thin net's budget spent on imitation, where its fine-tuning epochs continue (curves against budget).
+  const epoch = ctx.experiment.imitate.epochsPerLayer * thin.blocks.length;
+  ctx.report.metric({ seed: ctx.seed, phase: 'imitate', step: 0, epoch, loss: warm.loss, accuracy: warm.accuracy, split: 'validation' });
   return { blocks, headShared, warmStartAccuracy: warm.accuracy, seconds: (Date.now() - started) / 1000 };
 }
 
