@@ -16,8 +16,6 @@ import {
   ExportModelRequest,
   ListRunsRequest,
   LogNotification,
-  ProgressNotification,
-  RunStateNotification,
   SelectBackendRequest,
   StartStageRequest,
   StopRequest,
@@ -35,7 +33,8 @@ import {
 import { messageOf, type CommandContext } from './command-context';
 import { EXPERIMENT_EXCLUDE_GLOB } from './experiment-files';
 import { formatDuration } from './run-tree-model';
-import { RunTracker } from './run-tracker';
+import { RunFeed } from './run-feed';
+import type { RunTracker } from './run-tracker';
 import { createWebviewCommands, type WebviewRegistration } from './webview-commands';
 import { type BackendChoice, BACKEND_CHOICES, isBackendName, type SidecarState, statusBarView } from './engine-info-view';
 import { EXPERIMENT_GLOB } from './experiment-files';
@@ -71,8 +70,10 @@ export class Ctx implements CommandContext, vscode.Disposable {
   private readonly experimentsChanged = new vscode.EventEmitter<void>();
   /** Fires when the list of experiments may have changed (the tree refreshes on it). */
   readonly onDidChangeExperiments = this.experimentsChanged.event;
+  /** Run state, progress and metrics as the sidecar reports them, once for every view. */
+  readonly feed: RunFeed;
   /** Runs as the sidecar reports them (state, progress); the tree, status bar and progress follow it. */
-  readonly runs = new RunTracker();
+  readonly runs: RunTracker;
   readonly webviews: WebviewRegistration;
 
   private client: LanguageClient | undefined;
@@ -104,8 +105,9 @@ export class Ctx implements CommandContext, vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
     );
     this.onNotification(LogNotification, (params) => writeSidecarLog(this.log, params));
-    this.onNotification(RunStateNotification, (params) => this.runs.updateRun(params.run));
-    this.onNotification(ProgressNotification, (params) => this.runs.updateProgress(params));
+    this.feed = new RunFeed(this);
+    this.runs = this.feed.tracker;
+    this.disposables.push(this.feed);
     this.webviews = createWebviewCommands(this);
     this.showState(this._state);
   }
@@ -293,6 +295,8 @@ export class Ctx implements CommandContext, vscode.Disposable {
     }
     if (generation !== this.generation) return;
     this.setState({ kind: 'running' });
+    // Records written while no sidecar was connected: the views' runs fetch what they miss.
+    if (generation > 1) void this.feed.resync();
     try {
       await this.engineInfo(false);
     } catch (error) {

@@ -1,5 +1,5 @@
-// Follows runs from the sidecar's notifications: the newest summary and progress per run, and
-// promises that settle when a run ends. No vscode import, so it is unit-tested in plain Node.
+// Follows runs from the sidecar's notifications (the run feed hands them over): the newest summary and
+// progress per run, and promises that settle when a run ends. No vscode import, so it is unit-tested in plain Node.
 import type { ProgressParams, RunSummary } from '../server/protocol';
 import { isActive } from '../server/editor/run-figures';
 
@@ -23,6 +23,11 @@ export class RunTracker {
 
   progressOf(runId: string): ProgressParams | undefined {
     return this.progress.get(runId);
+  }
+
+  /** Every run this window heard of, newest first (the Loss view's picker). */
+  known(): RunSummary[] {
+    return [...this.summaries.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   }
 
   /** Runs this window saw in progress (for the status bar). */

@@ -395,7 +395,12 @@ export const FinetuneSettingsRequest = new RequestType<FinetuneSettingsParams, F
 
 export type ToWebviewMessage =
   | { type: 'engine'; info: EngineInfo }
+  /** A run's state changed (after its snapshot). */
   | { type: 'run'; run: RunSummary }
+  /** Everything known of a run so far: its summary, progress and every metric record in seq order.
+   *  Replaces what the view held of that run; 'metrics', 'run' and 'progress' follow. */
+  | { type: 'snapshot'; run: RunSummary; records: MetricRecord[]; progress?: ProgressParams }
+  /** Records of a run after its snapshot: new ones only, in seq order (the host's run feed de-duplicates). */
   | { type: 'metrics'; runId: string; records: MetricRecord[] }
   | { type: 'reset' }
   /** Widening table: the experiment's blocks with thin/wide widths, params and FLOPs. */

@@ -24,12 +24,14 @@ const host = connectHost<CompareState>((message) => {
     case 'run':
       state.runs = [...state.runs.filter((r) => r.runId !== message.run.runId), message.run];
       break;
-    case 'metrics': {
-      const known = state.records[message.runId] ?? [];
-      const seen = new Set(known.map((r) => r.seq));
-      state.records[message.runId] = known.concat(message.records.filter((r) => !seen.has(r.seq)));
+    case 'snapshot':
+      state.runs = [...state.runs.filter((r) => r.runId !== message.run.runId), message.run];
+      state.records[message.run.runId] = message.records;
       break;
-    }
+    case 'metrics':
+      // New records only: the host's run feed de-duplicates.
+      state.records[message.runId] = (state.records[message.runId] ?? []).concat(message.records);
+      break;
     case 'reset':
       state = { runs: [], records: {} };
       break;

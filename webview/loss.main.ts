@@ -26,12 +26,15 @@ const host = connectHost<LossState>((message) => {
       }
       renderPicker();
       break;
-    case 'metrics': {
-      if (message.runId !== state.selected) return;
-      const seen = new Set(state.records.map((r) => r.seq));
-      state.records = state.records.concat(message.records.filter((r) => !seen.has(r.seq)));
+    case 'snapshot':
+      if (message.run.runId !== state.selected) return;
+      state.records = message.records;
       break;
-    }
+    case 'metrics':
+      // New records only: the host's run feed de-duplicates.
+      if (message.runId !== state.selected) return;
+      state.records = state.records.concat(message.records);
+      break;
     case 'reset':
       state.records = [];
       break;

@@ -31,6 +31,7 @@ if (state.records) curves.add(state.records);
 delete state.records;
 const host = saved.host;
 const plots = new Map<number, LinePlot>();
+let snapshotTaken = false;
 /** Each card's verdict and what it was computed from, so unchanged blocks are not judged again. */
 const verdicts = new Map<number, { finished: boolean; verdict: Convergence }>();
 const schedule = frameScheduler(render);
@@ -40,6 +41,18 @@ function connectHostState() {
     switch (message.type) {
       case 'run':
         state.run = message.run;
+        break;
+      case 'snapshot':
+        // A later snapshot means the run's records were rewritten (resumed from a checkpoint): start the
+        // curves again. The first may repeat what the saved state restored; the curves skip those.
+        if (snapshotTaken) {
+          curves = new ImitationCurves();
+          resetPlots();
+        }
+        snapshotTaken = true;
+        state.run = message.run;
+        state.progress = message.progress;
+        curves.add(message.records);
         break;
       case 'metrics':
         curves.add(message.records);

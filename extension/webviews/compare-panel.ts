@@ -1,9 +1,9 @@
-// Host of the compare-runs panel: every run of an experiment with its metrics; live updates; saves
-// the CSV / PNG the webview exports.
+// Host of the compare-runs panel: every run of an experiment, each followed through the run feed
+// (snapshot, then updates), runs started later included; saves the CSV / PNG the webview exports.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GetMetricsRequest, ListRunsRequest } from '../../server/protocol';
+import { ListRunsRequest, type RunSummary } from '../../server/protocol';
 import { errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
-import { listenToRuns } from './run-events';
 import { saveExport } from './save-export';
 
 export const COMPARE_VIEW_TYPE = 'gowide.compareRuns';
@@ -26,36 +26,36 @@ export function restoreCompareRuns(ctx: WebviewHostContext, panel: vscode.Webvie
   panel.webview.options = webviewOptions(ctx);
   setWebviewHtml(ctx, panel.webview, 'compare', panel.title);
   const webview = panel.webview;
-  const runIds = new Set<string>();
+  const following = new Map<string, { dispose(): void }>();
+  const follow = (run: RunSummary): void => {
+    if (!following.has(run.runId)) following.set(run.runId, ctx.feed.subscribe(run, (message) => post(webview, message)));
+  };
+  const unfollowAll = (): void => {
+    for (const subscription of following.values()) subscription.dispose();
+    following.clear();
+  };
 
+  // On every 'ready' (a reloaded webview starts empty): the list, then each run's snapshot.
   const load = async (): Promise<void> => {
+    unfollowAll();
     try {
       const runs = await ctx.sendRequest(ListRunsRequest, { experimentPath });
       post(webview, { type: 'reset' });
       post(webview, { type: 'runs', runs });
-      for (const run of runs) {
-        runIds.add(run.runId);
-        const records = await ctx.sendRequest(GetMetricsRequest, { runId: run.runId, runsDir: run.runDir.replace(/[\\/][^\\/]+[\\/]?$/, '') });
-        post(webview, { type: 'metrics', runId: run.runId, records });
-      }
+      for (const run of runs) follow(run);
     } catch (error) {
       post(webview, { type: 'notice', level: 'error', message: `Could not load the runs: ${errorText(error)}` });
     }
   };
 
   const subscriptions = [
-    listenToRuns(ctx, {
-      onMetrics: (p) => runIds.has(p.runId) && post(webview, { type: 'metrics', runId: p.runId, records: p.records }),
-      onRun: (run) => {
-        if (run.experimentPath !== experimentPath) return;
-        runIds.add(run.runId);
-        post(webview, { type: 'run', run });
-      },
-    }),
+    // A run of this experiment started after the panel opened: follow it too.
+    ctx.feed.onRunState((run) => path.resolve(run.experimentPath) === path.resolve(experimentPath) && follow(run)),
+    { dispose: unfollowAll },
     onWebviewMessage(webview, async (message) => {
       if (message.type === 'ready') return load();
       if (message.type !== 'export') return;
-      const saved = await saveExport(message.format, message.data, message.fileName ?? `compare-runs.${message.format}`, vscode.Uri.file(experimentPath.replace(/[\\/][^\\/]+$/, '')));
+      const saved = await saveExport(message.format, message.data, message.fileName ?? `compare-runs.${message.format}`, vscode.Uri.file(path.dirname(experimentPath)));
       if (saved) post(webview, { type: 'notice', level: 'info', message: `Saved ${saved.fsPath}` });
     }),
   ];

@@ -1,22 +1,18 @@
 // What the webview hosts need from the extension (the narrowest slice of Ctx), and the shared plumbing:
 // HTML with a fresh nonce, tight localResourceRoots, validated incoming messages.
 import * as vscode from 'vscode';
-import type { NotificationType, RequestType } from 'vscode-jsonrpc';
-import type { FromWebviewMessage, ProgressParams, RunSummary, ToWebviewMessage } from '../../server/protocol';
+import type { RequestType } from 'vscode-jsonrpc';
+import type { FromWebviewMessage, ToWebviewMessage } from '../../server/protocol';
+import type { RunFeed } from '../run-feed';
 import { makeNonce, webviewHtml } from './html';
 import { checkFromWebviewMessage } from './validate-message';
 
 export interface WebviewHostContext {
   sendRequest<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R>;
-  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable;
   /** Where dist/webview lives; defaults to this extension's folder. */
   readonly extensionUri?: vscode.Uri;
-  /** The context's run tracker (Ctx.runs), when it follows run state and progress itself. */
-  readonly runs?: {
-    onDidChange(listener: (runId: string) => void): { dispose(): void };
-    summary(runId: string): RunSummary | undefined;
-    progressOf(runId: string): ProgressParams | undefined;
-  };
+  /** Runs' summaries, progress and metrics: a snapshot then live updates, one feed for every view. */
+  readonly feed: RunFeed;
 }
 
 export const EXTENSION_ID = 'gowide.gowide';

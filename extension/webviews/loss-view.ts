@@ -1,17 +1,19 @@
 // The "Loss" sidebar view (gowide.loss): the selected run's curves. The run comes from the view's
 // own picker, or from the command gowide.loss.showRun (runId, experimentPath?) the explorer can call.
 import * as vscode from 'vscode';
-import { GetMetricsRequest, ListRunsRequest, type RunSummary } from '../../server/protocol';
-import { errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
-import { listenToRuns } from './run-events';
+import type { RunSummary } from '../../server/protocol';
+import { onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
 
 export const LOSS_VIEW_ID = 'gowide.loss';
 export const SHOW_RUN_COMMAND = 'gowide.loss.showRun';
 
 class LossViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
+  /** The runs this window heard of, newest first (the picker). */
   private runs: RunSummary[] = [];
   private selected: string | undefined;
+  /** The selected run in the run feed. */
+  private following: { dispose(): void } | undefined;
 
   constructor(private readonly ctx: WebviewHostContext) {}
 
@@ -20,16 +22,14 @@ class LossViewProvider implements vscode.WebviewViewProvider {
     view.webview.options = webviewOptions(this.ctx);
     setWebviewHtml(this.ctx, view.webview, 'loss', 'Loss');
     const subscriptions = [
-      listenToRuns(this.ctx, {
-        onMetrics: (p) => p.runId === this.selected && post(view.webview, { type: 'metrics', runId: p.runId, records: p.records }),
-        onRun: (run) => {
-          if (!this.runs.some((r) => r.runId === run.runId)) this.selected ??= run.runId;
-          this.runs = [run, ...this.runs.filter((r) => r.runId !== run.runId)];
-          post(view.webview, { type: 'runs', runs: this.runs, selected: this.selected });
-        },
+      this.ctx.feed.onRunState((run) => {
+        if (!this.runs.some((r) => r.runId === run.runId) && this.selected === undefined) return this.showRun(run.runId);
+        this.runs = this.ctx.feed.tracker.known();
+        post(view.webview, { type: 'runs', runs: this.runs, selected: this.selected });
       }),
+      { dispose: () => this.unfollow() },
       onWebviewMessage(view.webview, async (message) => {
-        if (message.type === 'ready') return this.load();
+        if (message.type === 'ready') return this.showRun(this.selected ?? this.ctx.feed.tracker.known()[0]?.runId);
         if (message.type === 'selectRun') return this.showRun(message.runId);
       }),
     ];
@@ -39,30 +39,27 @@ class LossViewProvider implements vscode.WebviewViewProvider {
     });
   }
 
-  async showRun(runId: string): Promise<void> {
+  /** Shows a run's curves: its snapshot from the run feed, then its new records. */
+  showRun(runId: string | undefined): void {
+    this.unfollow();
     this.selected = runId;
-    const view = this.view;
-    if (!view) return;
-    post(view.webview, { type: 'runs', runs: this.runs, selected: runId });
-    try {
-      const run = this.runs.find((r) => r.runId === runId);
-      const records = await this.ctx.sendRequest(GetMetricsRequest, { runId, runsDir: run ? run.runDir.replace(/[\\/][^\\/]+[\\/]?$/, '') : undefined });
-      if (this.selected === runId) post(view.webview, { type: 'metrics', runId, records });
-    } catch (error) {
-      post(view.webview, { type: 'notice', level: 'error', message: `Could not load ${runId}: ${errorText(error)}` });
+    this.runs = this.ctx.feed.tracker.known();
+    const webview = this.view?.webview;
+    if (!webview) return;
+    post(webview, { type: 'runs', runs: this.runs, selected: runId });
+    if (runId === undefined) return;
+    const run = this.ctx.feed.tracker.summary(runId);
+    if (!run) {
+      post(webview, { type: 'notice', level: 'error', message: `Run ${runId} is not known to this window: run it, or open it from the Experiments view.` });
+      return;
     }
+    // The view draws curves only: run state and progress reach it through the picker's list.
+    this.following = this.ctx.feed.subscribe(run, (message) => message.type !== 'run' && message.type !== 'progress' && post(webview, message));
   }
 
-  private async load(): Promise<void> {
-    try {
-      this.runs = (await this.ctx.sendRequest(ListRunsRequest, {})).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-    } catch (error) {
-      this.runs = [];
-      if (this.view) post(this.view.webview, { type: 'notice', level: 'error', message: errorText(error) });
-    }
-    const selected = this.selected ?? this.runs[0]?.runId;
-    if (selected) await this.showRun(selected);
-    else if (this.view) post(this.view.webview, { type: 'runs', runs: this.runs });
+  private unfollow(): void {
+    this.following?.dispose();
+    this.following = undefined;
   }
 }
 
@@ -71,7 +68,7 @@ export function registerLossView(ctx: WebviewHostContext): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.window.registerWebviewViewProvider(LOSS_VIEW_ID, provider),
     vscode.commands.registerCommand(SHOW_RUN_COMMAND, (runId: unknown) => {
-      if (typeof runId === 'string') void provider.showRun(runId);
+      if (typeof runId === 'string') provider.showRun(runId);
     }),
   );
 }

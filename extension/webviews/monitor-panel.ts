@@ -1,11 +1,10 @@
-// Host of the imitation monitor: one panel per run, fed the run's summary and metrics, then live
-// notifications; launching fine-tuning writes the edited settings into the experiment file
+// Host of the imitation monitor: one panel per run, fed by the run feed (the run's snapshot, then its
+// updates) and the experiment's fine-tuning settings; launching fine-tuning writes the edited settings into the experiment file
 // (undoable) and starts the finetune stage on the same run.
 import * as vscode from 'vscode';
-import { FinetuneSettingsRequest, GetMetricsRequest, ListRunsRequest, StartStageRequest, StopRequest } from '../../server/protocol';
+import { FinetuneSettingsRequest, ListRunsRequest, StartStageRequest, StopRequest } from '../../server/protocol';
 import { finetuneSettingsEdit } from './experiment-edit';
 import { applyTextEdit, errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
-import { listenToRuns } from './run-events';
 
 export const MONITOR_VIEW_TYPE = 'gowide.imitationMonitor';
 const open = new Map<string, vscode.WebviewPanel>();
@@ -26,34 +25,26 @@ export function restoreImitationMonitor(ctx: WebviewHostContext, panel: vscode.W
   panel.webview.options = webviewOptions(ctx);
   setWebviewHtml(ctx, panel.webview, 'monitor', panel.title);
   const webview = panel.webview;
-  let lastSeq = -1;
+  let following: { dispose(): void } | undefined;
 
+  // On every 'ready' (a reloaded webview starts empty): the settings, then the run from the feed.
   const load = async (): Promise<void> => {
+    following?.dispose();
+    following = undefined;
     try {
-      const runs = await ctx.sendRequest(ListRunsRequest, { experimentPath });
-      const run = runs.find((r) => r.runId === runId);
-      if (run) post(webview, { type: 'run', run });
       // The sidecar resolves the file: the form shows its values, or the defaults where it has none.
       const { fields } = await ctx.sendRequest(FinetuneSettingsRequest, { path: experimentPath });
       post(webview, { type: 'finetuneSettings', fields });
-      const records = await ctx.sendRequest(GetMetricsRequest, { runId, runsDir: run ? parentOf(run.runDir) : undefined });
-      lastSeq = records.reduce((m, r) => Math.max(m, r.seq), lastSeq);
-      post(webview, { type: 'metrics', runId, records });
+      const run = (await ctx.sendRequest(ListRunsRequest, { experimentPath })).find((r) => r.runId === runId) ?? ctx.feed.tracker.summary(runId);
+      if (!run) throw new Error(`it is not among the runs of ${experimentPath}`);
+      following = ctx.feed.subscribe(run, (message) => post(webview, message));
     } catch (error) {
       post(webview, { type: 'notice', level: 'error', message: `Could not load run ${runId}: ${errorText(error)}` });
     }
   };
 
   const subscriptions = [
-    listenToRuns(ctx, {
-      onMetrics: (p) => {
-        if (p.runId !== runId) return;
-        lastSeq = p.records.reduce((m, r) => Math.max(m, r.seq), lastSeq);
-        post(webview, { type: 'metrics', runId, records: p.records });
-      },
-      onRun: (run) => run.runId === runId && post(webview, { type: 'run', run }),
-      onProgress: (progress) => progress.runId === runId && post(webview, { type: 'progress', progress }),
-    }),
+    { dispose: () => following?.dispose() },
     onWebviewMessage(webview, async (message) => {
       if (message.type === 'ready') return load();
       if (message.type === 'stop') {
@@ -77,8 +68,4 @@ export function restoreImitationMonitor(ctx: WebviewHostContext, panel: vscode.W
     open.delete(runId);
     for (const s of subscriptions) s.dispose();
   });
-}
-
-function parentOf(path: string): string {
-  return path.replace(/[\\/][^\\/]+[\\/]?$/, '');
 }

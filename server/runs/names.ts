@@ -31,6 +31,11 @@ export function runPath(runsDir: string, runId: string): string {
   return full;
 }
 
+/** The runs folder holding a run's folder (RunSummary.runDir): runPath's inverse. */
+export function runsFolderOf(runDir: string): string {
+  return path.dirname(path.resolve(runDir));
+}
+
 /** The default runs folder: `.gowide-runs` next to the experiment file. */
 export function defaultRunsDir(experimentPath: string): string {
   return path.join(path.dirname(path.resolve(experimentPath)), '.gowide-runs');

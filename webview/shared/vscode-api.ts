@@ -31,10 +31,12 @@ export function connectHost<S>(onMessage: (message: ToWebviewMessage) => void): 
   };
 }
 
-const TO_WEBVIEW_TYPES: readonly ToWebviewMessage['type'][] = [
-  'engine', 'run', 'metrics', 'reset', 'netSizes', 'progress', 'runs', 'finetuneSettings', 'notice',
-];
+// Keyed by every message type, so the compiler refuses a list that misses one.
+const TO_WEBVIEW_TYPES: Record<ToWebviewMessage['type'], true> = {
+  engine: true, run: true, snapshot: true, metrics: true, reset: true, netSizes: true, progress: true, runs: true, finetuneSettings: true, notice: true,
+};
 
 function isToWebviewMessage(value: unknown): value is ToWebviewMessage {
-  return typeof value === 'object' && value !== null && TO_WEBVIEW_TYPES.includes((value as { type: ToWebviewMessage['type'] }).type);
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && Object.hasOwn(TO_WEBVIEW_TYPES, type);
 }
