@@ -3,7 +3,10 @@
 // through tsx both find it.
 //
 // It needs a C compiler, Node's headers and OpenBLAS's development files (Debian:
-// `apt-get install -y libopenblas-dev`). Without OpenBLAS it explains how to get it and exits 0,
+// `apt-get install -y libopenblas-dev`). OpenBLAS is linked statically when its folder holds
+// libopenblas.a (Debian's libopenblas-pthread-dev does), so the addon, and the packaged extension that
+// carries it, runs without OpenBLAS installed; GOWIDE_OPENBLAS_LINK=shared links libopenblas.so.0
+// instead (then it needs libopenblas0-pthread where it runs). Without OpenBLAS it explains how to get it and exits 0,
 // so that builds and CI without it still pass (the engine then trains on plain wasm); a failing
 // compile with OpenBLAS present is an error (exit 1).
 //
@@ -11,7 +14,7 @@
 // project's node_modules is preferred when present. Node's headers are taken from the Node
 // installation itself (--nodedir) when it ships them, so nothing is downloaded.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, realpathSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -71,6 +74,14 @@ function run(args) {
   }
 }
 
+/** OpenBLAS's licence (BSD-3-Clause) asks binary copies to carry its notice: the Debian copyright file goes beside the addon. */
+function copyOpenBlasNotice() {
+  const docs = '/usr/share/doc';
+  const found = existsSync(docs) && readdirSync(docs).filter((d) => d.startsWith('libopenblas')).map((d) => join(docs, d, 'copyright')).find(existsSync);
+  if (found) copyFileSync(found, join(dirname(distAddon), 'OpenBLAS-copyright.txt'));
+  else log(`WARNING: OpenBLAS's copyright file (${docs}/libopenblas*/copyright) not found: add its notice beside ${distAddon} before shipping it`);
+}
+
 const openBlas = findOpenBlas();
 if (openBlas == null) {
   log('SKIPPED: OpenBLAS development files (cblas.h, libopenblas.so) not found.');
@@ -86,11 +97,17 @@ if (nodeGyp == null) {
 const nodeDir = localNodeDir();
 const nodeDirArgs = nodeDir ? [`--nodedir=${nodeDir}`] : [];
 log(`OpenBLAS: ${openBlas.includeDir}, ${openBlas.libDir}; node-gyp: ${nodeGyp}; Node headers: ${nodeDir ?? 'node-gyp default'}`);
-run([nodeGyp, 'configure', ...nodeDirArgs, '--', `-Dopenblas_include_dir=${openBlas.includeDir}`, `-Dopenblas_lib_dir=${openBlas.libDir}`]);
+const linkStatic = process.env.GOWIDE_OPENBLAS_LINK !== 'shared' && existsSync(join(openBlas.libDir, 'libopenblas.a'));
+log(`OpenBLAS linked ${linkStatic ? 'statically (libopenblas.a)' : 'as a shared library (libopenblas.so.0 needed at run time)'}`);
+run([
+  nodeGyp, 'configure', ...nodeDirArgs, '--',
+  `-Dopenblas_include_dir=${openBlas.includeDir}`, `-Dopenblas_lib_dir=${openBlas.libDir}`, `-Dopenblas_static=${linkStatic ? 1 : 0}`,
+]);
 run([nodeGyp, 'build', ...nodeDirArgs]);
 mkdirSync(dirname(distAddon), { recursive: true });
 // Copy then rename: a running sidecar or CLI has the old file mapped, and overwriting it in place
 // (same inode) would crash that process; the rename gives the new build a new inode.
 copyFileSync(builtAddon, `${distAddon}.tmp`);
 renameSync(`${distAddon}.tmp`, distAddon);
+if (linkStatic) copyOpenBlasNotice();
 log(`OK: ${distAddon}`);

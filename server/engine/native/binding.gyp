@@ -1,10 +1,14 @@
 # Built by scripts/build-native.mjs, which finds OpenBLAS and passes its folders as the variables
-# openblas_include_dir and openblas_lib_dir (gyp -D). The library folder is also the run-time
-# search path, so the addon uses that OpenBLAS variant (the pthread one) whatever the system default.
+# openblas_include_dir and openblas_lib_dir (gyp -D), and openblas_static=1 when the folder holds
+# libopenblas.a. Static: OpenBLAS is linked into the addon, its symbols hidden (--exclude-libs), so the
+# addon runs where OpenBLAS is not installed (a packaged extension). Shared: the library folder is
+# also the run-time search path, so the addon uses that OpenBLAS variant (the pthread one) whatever
+# the system default.
 {
   "variables": {
     "openblas_include_dir%": "/usr/include/x86_64-linux-gnu/openblas-pthread",
     "openblas_lib_dir%": "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+    "openblas_static%": 0,
   },
   "targets": [
     {
@@ -12,7 +16,13 @@
       "sources": ["gowide_blas.c", "gowide_conv.c", "gowide_elementwise.c", "gowide_attention.c", "gowide_tiles.c"],
       "include_dirs": ["<(openblas_include_dir)"],
       "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c11", "-Wall", "-Wextra", "-Wno-psabi", "-pthread"],
-      "libraries": ["-L<(openblas_lib_dir)", "-Wl,-rpath,<(openblas_lib_dir)", "-lopenblas", "-pthread"],
+      "conditions": [
+        ["openblas_static==1", {
+          "libraries": ["<(openblas_lib_dir)/libopenblas.a", "-Wl,--exclude-libs,ALL", "-lm", "-pthread"],
+        }, {
+          "libraries": ["-L<(openblas_lib_dir)", "-Wl,-rpath,<(openblas_lib_dir)", "-lopenblas", "-pthread"],
+        }],
+      ],
     }
   ]
 }

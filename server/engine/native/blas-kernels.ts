@@ -69,8 +69,13 @@ const ACTIVATION_CODES: Record<string, number> = {
   elu: 6,
 };
 
-const NOT_BUILT_REASON =
-  'native BLAS addon not built: run `apt-get install libopenblas-dev && node scripts/build-native.mjs`';
+/** Why there is no addon: packages carry it for linux-x64 only (the one platform it is built on). */
+function notBuiltReason(): string {
+  return (
+    `no native BLAS addon for ${process.platform}-${process.arch} (gowide's packages carry it for linux-x64 only; ` +
+    'from source: `apt-get install libopenblas-dev && node scripts/build-native.mjs`), so the CPU trains on plain wasm'
+  );
+}
 
 /** Where the addon may be: next to the bundled dist/cli.js, or the build outputs when run from source. */
 export function addonCandidates(): string[] {
@@ -102,7 +107,7 @@ export function loadBlasAddon(): AddonLoad {
   if (cachedLoad) return cachedLoad;
   const found = addonCandidates().find((candidate) => existsSync(candidate));
   if (found == null) {
-    cachedLoad = { ok: false, reason: NOT_BUILT_REASON };
+    cachedLoad = { ok: false, reason: notBuiltReason() };
     return cachedLoad;
   }
   try {
@@ -122,7 +127,7 @@ export function loadBlasAddon(): AddonLoad {
     const message = error instanceof Error ? error.message : String(error);
     cachedLoad = {
       ok: false,
-      reason: `native BLAS addon ${found} failed to load (${message}): install OpenBLAS (apt-get install libopenblas-dev) and rebuild with \`node scripts/build-native.mjs\``,
+      reason: `native BLAS addon ${found} failed to load (${message}), so the CPU trains on plain wasm; from source: install OpenBLAS (apt-get install libopenblas-dev) and rebuild with \`node scripts/build-native.mjs\``,
     };
   }
   return cachedLoad;
