@@ -19,12 +19,11 @@ import { fusedGelu, registerGeluActivation } from '../../server/engine/kernels/g
 import { MAX_ROW } from '../../server/engine/kernels/webgpu-rows';
 import { GroupOptimizer } from '../../server/method/optimizer';
 import { buildNet } from '../../server/models';
-import type { DataShape } from '../../server/models';
-import type { ModelConfig } from '../../server/experiment/types';
 import { FusableAdd, FusableRelu, FusedLayerNormalization, FusedTrainingBatchNormalization } from '../../server/models/normalization-layers';
 import { MultiHeadSelfAttention } from '../../server/models/transformer-layers';
 import { randomValues } from './kernel-test-helpers';
-import { modelConfig, netSpec } from './models-helpers';
+import { netSpec } from './models-helpers';
+import { familyBatch, WEBGPU_FAMILIES } from './webgpu-families';
 import { swiftshaderFound, requireWebgpu, SWIFTSHADER_ICD, useSwiftshaderHere } from './swiftshader';
 
 const TOLERANCE = 1e-4;
@@ -202,24 +201,12 @@ describe('webgpu (SwiftShader) against cpu', { skip }, () => {
   });
 
   describe('one forward and backward of each family', () => {
-    const image: DataShape = { exampleShape: [8, 8, 2], numClasses: 3 };
-    const sequence: DataShape = { exampleShape: [6], numClasses: 3, vocabSize: 7 };
-    const families: [string, Partial<ModelConfig> & Pick<ModelConfig, 'family'>, DataShape][] = [
-      ['mlp', { family: 'mlp', depth: 2, width: 8 }, image],
-      ['cnn', { family: 'cnn', depth: 2, width: 4, normalization: false }, image],
-      ['cnn with BatchNorm', { family: 'cnn', depth: 2, width: 4, normalization: true }, image],
-      ['resnet', { family: 'resnet', depth: 2, width: 4, downsampleAt: [1] }, image],
-      ['transformer', { family: 'transformer', depth: 2, width: 8, heads: 2, activation: 'gelu' }, sequence],
-    ];
-    for (const [label, model, data] of families) {
+    for (const { label, model, data } of WEBGPU_FAMILIES) {
       it(label, () =>
         compare(`family: ${label}`, () => {
-          const net = buildNet(netSpec(modelConfig(model), data, { factor: 2 }));
+          const net = buildNet(netSpec(model, data, { factor: 2 }));
           try {
-            const x = data.vocabSize
-              ? tf.tensor(randomValues(4 * data.exampleShape[0], 40).map((v) => Math.floor((v + 1) * 3.5)), [4, ...data.exampleShape])
-              : random([4, ...data.exampleShape], 41);
-            const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), data.numClasses);
+            const { x, y } = familyBatch(data, 4);
             const variables = [...net.namedVariables().values()].filter((v) => v.trainable);
             const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, net.forward(x, true)) as tf.Scalar, variables);
             return [net.forward(x, false), value, ...variables.map((v) => grads[v.name])];
