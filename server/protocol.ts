@@ -157,12 +157,30 @@ export interface StartStageParams {
   runsDir?: string;
   /** Resolve only when the stage ends; cancelling the request then stops the run. */
   wait?: boolean;
+  /** Train these seeds instead of the experiment's. */
+  seeds?: number[];
+}
+/** Where a continued run picked up (the `resumedFrom` of `gowide run --resume --json`). */
+export interface ResumedFrom {
+  /** The last finished stage or block it continued from; null when nothing usable was committed. */
+  stage: PhaseName | null;
+  block: number | null;
+  seed: number | null;
+  checkpoint: string | null;
+  /** Metric records after that point, dropped because their work is recomputed. */
+  droppedMetrics: number;
+  /** Bad checkpoints found and fallbacks taken. */
+  messages: string[];
 }
 export interface StartStageResult {
   runId: string;
   runDir: string;
+  /** The backend the run trains on. */
+  backend?: BackendName;
   /** Present when wait was set. */
   summary?: RunSummary;
+  /** Present when wait was set and an existing run was continued. */
+  resumedFrom?: ResumedFrom;
 }
 export const StartStageRequest = new RequestType<StartStageParams, StartStageResult, void>('gowide/startStage');
 

@@ -5,13 +5,9 @@
 // line then carries "resumedFrom": {stage, block, seed, checkpoint, droppedMetrics, messages}.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initEngine } from '../engine/engine';
-import { loadExperimentFile } from '../experiment';
-import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName } from '../protocol';
-import { latestUnfinishedRun } from '../runs/list';
-import { defaultRunsDir } from '../runs/names';
+import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName, type StartStageResult } from '../protocol';
+import { createTrainingService } from '../training/local-service';
 import { jsonReport, progressLine, summaryTable } from './cli-report';
-import { runExperiment } from './run-experiment';
 
 export const QUICKSTART = path.join('examples', 'quickstart.gowide.json');
 
@@ -104,71 +100,60 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const file = path.resolve(args.file ?? path.join(packageRoot(), QUICKSTART));
-  let experiment;
-  try {
-    experiment = loadExperimentFile(file).experiment;
-  } catch (e) {
-    err((e as Error).message);
-    return 1;
-  }
-  const backend = args.backend ?? experiment.backend;
-  let active: BackendName;
-  try {
-    active = (await initEngine({ backend })).active;
-  } catch (e) {
-    err((e as Error).message);
-    return 1;
-  }
-
-  const runsDir = path.resolve(args.runsDir ?? defaultRunsDir(file));
-  let runId = args.runId;
-  if (args.resume) {
-    runId = latestUnfinishedRun(runsDir, file)?.runId;
-    if (!runId) {
-      err(`nothing to resume: no unfinished run of ${file} in ${runsDir}`);
-      return 1;
-    }
-    if (!args.quiet) process.stderr.write(`gowide run: resuming ${runId}\n`);
-  }
-
   const showProgress = !args.quiet && process.stderr.isTTY === true;
+  let announcedResume = !args.resume || args.quiet;
+  // The CLI is a client of the same training service the sidecar serves: its events become lines on stderr.
+  const service = createTrainingService({
+    onProgress: (p) => showProgress && process.stderr.write(`\r\x1b[2K${progressLine(p)}`),
+    onMetrics: () => undefined,
+    onRunState: (run) => {
+      if (announcedResume) return;
+      announcedResume = true;
+      process.stderr.write(`gowide run: resuming ${run.runId}\n`);
+    },
+    onLog: (level, message) => {
+      if (!args.quiet && level !== 'info') process.stderr.write(`${showProgress ? '\n' : ''}${message}\n`);
+    },
+  });
+
   const controller = new AbortController();
   const onSigint = () => {
     process.stderr.write('\ngowide run: stopping (the run folder keeps everything up to the last checkpoint)\n');
     controller.abort();
   };
   process.once('SIGINT', onSigint);
-  let result;
+  let result: StartStageResult;
   try {
-    result = await runExperiment(experiment, {
-      runsDir,
-      experimentPath: file,
-      runId,
-      resume: args.resume,
-      signal: controller.signal,
-      backend: active,
-      seeds: args.seeds,
-      stages: args.stage,
-      events: {
-        onProgress: showProgress ? (p) => process.stderr.write(`\r\x1b[2K${progressLine(p)}`) : undefined,
-        onLog: (level, message) => {
-          if (!args.quiet && level !== 'info') process.stderr.write(`${showProgress ? '\n' : ''}${message}\n`);
-        },
+    result = await service.startStage(
+      {
+        experimentPath: file,
+        stage: args.stage,
+        runId: args.runId,
+        resume: args.resume,
+        backend: args.backend,
+        runsDir: args.runsDir && path.resolve(args.runsDir),
+        seeds: args.seeds,
+        wait: true,
       },
-    });
+      controller.signal,
+    );
   } catch (e) {
-    // Setup errors (missing or corrupt data) come before any run folder is made.
+    // Setup errors (a broken experiment file, no backend, missing or corrupt data, nothing to resume)
+    // come before any run folder is made.
     err((e as Error).message);
     return 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
     if (showProgress) process.stderr.write('\r\x1b[2K');
   }
-  const { summary, resumedFrom } = result;
+  const summary = result.summary!;
   // With --json, stdout carries only the JSON line; the table goes to stderr (unless --quiet).
   if (!args.json) process.stdout.write(`${summaryTable(summary)}\n`);
   else if (!args.quiet) process.stderr.write(`${summaryTable(summary)}\n`);
   if (summary.state !== 'done') err(`${summary.state}: ${summary.error ?? ''}`);
-  if (args.json) process.stdout.write(`${JSON.stringify({ ...jsonReport(summary), backend: active, ...(args.resume ? { resumedFrom } : {}) })}\n`);
+  if (args.json) {
+    const report = { ...jsonReport(summary), backend: result.backend, ...(args.resume ? { resumedFrom: result.resumedFrom } : {}) };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  }
   return summary.state === 'done' ? 0 : summary.state === 'stopped' ? 130 : 1;
 }

@@ -2,25 +2,12 @@
 // back past bad checkpoints), what each seed still has to do, and which settings each phase takes.
 import * as path from 'node:path';
 import type { Experiment } from '../experiment/types';
-import type { PhaseName, RunSummary } from '../protocol';
+import type { PhaseName, ResumedFrom, RunSummary } from '../protocol';
 import { findResumePoint } from '../runs/resume-point';
 import { journalFromCheckpoints, readJournal, seedProgress, type JournalCommit, type JournalEntry, type RunJournal, type RunPlan } from '../runs/run-journal';
 import { readSummary } from '../runs/list';
 import { continuedExperiment, readRunExperiment } from '../runs/stage-settings';
 import { emptyOutcome, phasesOf, planSeedWork, type SeedOutcome, type SeedWork } from './seed-pipeline';
-
-/** Where a continued run picked up (the `resumedFrom` of `gowide run --resume --json`). */
-export interface ResumedFrom {
-  /** The last finished stage or block it continued from; null when nothing usable was committed. */
-  stage: PhaseName | null;
-  block: number | null;
-  seed: number | null;
-  checkpoint: string | null;
-  /** Metric records after that point, dropped because their work is recomputed. */
-  droppedMetrics: number;
-  /** Bad checkpoints found and fallbacks taken. */
-  messages: string[];
-}
 
 export interface Continuation {
   experiment: Experiment;

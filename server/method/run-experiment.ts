@@ -8,7 +8,7 @@ import { loadDataset } from '../data/load';
 import type { Experiment } from '../experiment/types';
 import { buildNet, buildProjection, saveLayersModel } from '../models';
 import type { BlockNet } from '../models/types';
-import { PHASE_NAMES, type BackendName, type MetricRecord, type PhaseName, type RunState, type RunSummary, type StageName, type StageStatus } from '../protocol';
+import { PHASE_NAMES, type BackendName, type MetricRecord, type PhaseName, type ResumedFrom, type RunState, type RunSummary, type StageName, type StageStatus } from '../protocol';
 import { restoreCheckpoint } from '../runs/checkpoint';
 import { readMetricsFile, type NewMetric } from '../runs/metrics-log';
 import { runPath } from '../runs/names';
@@ -21,7 +21,7 @@ import type { NetFactory, StageContext, StageReporter } from './context';
 import { DivergedError, StoppedError } from './errors';
 import { READ_LOSS_EVERY } from './loss-readback';
 import { ProgressTracker, Throttle } from './progress';
-import { planContinuation, type Continuation, type ResumedFrom } from './run-continuation';
+import { planContinuation, type Continuation } from './run-continuation';
 import { emptyOutcome, phasesOf, plannedSteps, planSeedWork, runSeed, type SeedOutcome } from './seed-pipeline';
 import { summarizeArms, summarizeDiagnostics } from './summary';
 

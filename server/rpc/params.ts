@@ -2,7 +2,7 @@
 // answered with InvalidParams naming the field rather than a crash deep inside a handler.
 import { BACKEND_NAMES, MODEL_FAMILIES, STAGE_NAMES } from '../protocol';
 
-type FieldType = 'string' | 'boolean' | 'number' | 'integer';
+type FieldType = 'string' | 'boolean' | 'number' | 'integer' | 'integer[]';
 
 interface FieldSpec {
   type: FieldType;
@@ -43,6 +43,7 @@ export const PARAMS_SPECS = {
     backend: { type: 'string', oneOf: BACKEND_NAMES },
     runsDir: { type: 'string' },
     wait: { type: 'boolean' },
+    seeds: { type: 'integer[]' },
   },
   stop: { runId: { type: 'string', required: true } },
   listRuns: { experimentPath: { type: 'string' }, runsDir: { type: 'string' } },
@@ -94,10 +95,13 @@ function hasType(value: unknown, type: FieldType): boolean {
       return typeof value === 'number' && Number.isFinite(value);
     case 'integer':
       return typeof value === 'number' && Number.isInteger(value);
+    case 'integer[]':
+      return Array.isArray(value) && value.length > 0 && value.every((item) => hasType(item, 'integer'));
   }
 }
 
 function article(type: FieldType): string {
+  if (type === 'integer[]') return 'a non-empty array of integers';
   return type === 'integer' ? 'an integer' : `a ${type}`;
 }
 

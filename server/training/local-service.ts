@@ -43,6 +43,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
       runId,
       resume: p.resume === true && runId !== undefined,
       backend: getEngineInfo()?.active,
+      seeds: p.seeds,
       onStarted: (summary) => {
         active.set(summary.runId, controller);
         runsDirOf.set(summary.runId, runsDir);
@@ -51,9 +52,9 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     }).finally(() => signal?.removeEventListener('abort', onAbort));
     const cleanUp = (summary: RunSummary) => active.delete(summary.runId);
     if (p.wait) {
-      const { summary } = await finished;
+      const { summary, resumedFrom } = await finished;
       cleanUp(summary);
-      return { runId: summary.runId, runDir: summary.runDir, summary };
+      return { runId: summary.runId, runDir: summary.runDir, backend: getEngineInfo()?.active, summary, ...(resumedFrom ? { resumedFrom } : {}) };
     }
     // Without wait: answer once the run folder exists (or with the setup error).
     const first = await Promise.race([startedPromise, finished.then((r) => r.summary)]);
