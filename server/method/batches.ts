@@ -1,10 +1,10 @@
 // Mini-batches from a data split, a fresh seeded shuffle every epoch. Where the split fits
 // (RESIDENT_DATA_BYTES, and a GPU's buffer limits) it is uploaded once and batches are cut on the
-// device: the epoch's order goes up as one int32 tensor and every batch is a gather of a slice of it.
+// device: only the batch's indices in the seeded order go up (an int32 tensor), and a gather does the rest.
 // Otherwise each batch is gathered on the CPU into one reusable typed array, so building its tensor is
 // a single copy. Both give the same batches, value for value.
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from '../data/types';
+import { featureSize, type Split } from '../data/types';
 import { permutation, seededRandom, type Random } from './rng';
 
 export interface Batch {
@@ -30,11 +30,15 @@ export function residentDataLimit(): number {
   return limits ? Math.min(RESIDENT_DATA_BYTES, limits.maxStorageBufferBindingSize, limits.maxBufferSize) : RESIDENT_DATA_BYTES;
 }
 
-/** A split on the device, with the current epoch's order. */
+/** A split on the device. */
 interface ResidentSplit {
   x: tf.Tensor;
   y: tf.Tensor1D;
-  order?: tf.Tensor1D;
+}
+
+function upload(split: Split, exampleShape: number[]): ResidentSplit {
+  const x = split.x.subarray(0, split.count * featureSize(exampleShape));
+  return { x: tf.tensor(x, [split.count, ...exampleShape], 'float32'), y: tf.tensor1d(split.y.subarray(0, split.count), 'int32') };
 }
 
 export class BatchStream {
@@ -61,9 +65,7 @@ export class BatchStream {
     this.random = seededRandom(seed);
     this.size = Math.min(batchSize, split.count);
     const fits = split.count * (this.featureSize + 1) * 4 <= limit;
-    this.resident = fits
-      ? { x: tf.tensor(split.x.subarray(0, split.count * this.featureSize), [split.count, ...exampleShape], 'float32'), y: tf.tensor1d(split.y.subarray(0, split.count), 'int32') }
-      : undefined;
+    this.resident = fits ? upload(split, exampleShape) : undefined;
     this.xBuffer = new Float32Array(fits ? 0 : this.size * this.featureSize);
     this.yBuffer = new Int32Array(fits ? 0 : this.size);
   }
@@ -86,13 +88,17 @@ export class BatchStream {
   /** The next batch as tensors; the caller disposes them (or creates them inside tf.tidy). */
   next(): Batch {
     const size = this.size;
-    if (this.cursor + size > this.order.length) this.startEpoch();
+    if (this.cursor + size > this.order.length) {
+      this.order = permutation(this.split.count, this.random);
+      this.cursor = 0;
+      this.epochsStarted++;
+    }
     const start = this.cursor;
     this.cursor += size;
     if (this.resident) {
-      const { x, y, order } = this.resident;
+      const { x, y } = this.resident;
       return tf.tidy(() => {
-        const indices = tf.slice(order!, start, size);
+        const indices = tf.tensor1d(this.order.subarray(start, start + size), 'int32');
         return { x: tf.gather(x, indices), y: tf.gather(y, indices), size };
       });
     }
@@ -111,19 +117,7 @@ export class BatchStream {
 
   /** Frees the split's device copy. */
   dispose(): void {
-    if (!this.resident) return;
-    tf.dispose([this.resident.x, this.resident.y]);
-    this.resident.order?.dispose();
-  }
-
-  private startEpoch(): void {
-    this.order = permutation(this.split.count, this.random);
-    this.cursor = 0;
-    this.epochsStarted++;
-    if (!this.resident) return;
-    this.resident.order?.dispose();
-    // next() usually runs inside a step's tf.tidy: the order outlives it.
-    this.resident.order = tf.keep(tf.tensor1d(this.order, 'int32'));
+    if (this.resident) tf.dispose([this.resident.x, this.resident.y]);
   }
 }
 
