@@ -11,6 +11,7 @@ import {
   RunStateNotification,
   type MetricRecord,
   type MetricsParams,
+  type PhaseName,
   type ProgressParams,
   type RunSummary,
   type ToWebviewMessage,
@@ -32,6 +33,8 @@ export type RunFeedListener = (message: RunFeedMessage) => void;
 
 interface Subscriber {
   listener: RunFeedListener;
+  /** The phases whose records this view draws; absent: all. */
+  phases?: ReadonlySet<PhaseName>;
   /** Got its snapshot: live updates go to it from then on. */
   ready: boolean;
 }
@@ -63,14 +66,15 @@ export class RunFeed {
     ];
   }
 
-  /** Follows a run: `listener` gets its snapshot, then its updates, until the handle is disposed. */
-  subscribe(run: RunSummary, listener: RunFeedListener): { dispose(): void } {
+  /** Follows a run: `listener` gets its snapshot, then its updates, until the handle is disposed; with
+   *  `phases`, only those phases' records (the imitation monitor draws nothing else). */
+  subscribe(run: RunSummary, listener: RunFeedListener, options: { phases?: readonly PhaseName[] } = {}): { dispose(): void } {
     let channel = this.channels.get(run.runId);
     if (!channel) {
       channel = { run: this.tracker.summary(run.runId) ?? run, records: [], loaded: false, subscribers: new Set(), fetching: false, waiting: [] };
       this.channels.set(run.runId, channel);
     }
-    const subscriber: Subscriber = { listener, ready: false };
+    const subscriber: Subscriber = { listener, ready: false, ...(options.phases ? { phases: new Set(options.phases) } : {}) };
     channel.subscribers.add(subscriber);
     if (channel.loaded && !channel.fetching) this.sendSnapshot(channel, subscriber);
     else if (!channel.fetching) void this.fetch(channel, 'snapshot');
@@ -92,11 +96,6 @@ export class RunFeed {
   /** After the sidecar came back: each followed run fetches the records after the last one it has. */
   async resync(): Promise<void> {
     await Promise.all([...this.channels.values()].filter((c) => !c.fetching).map((c) => this.fetch(c, c.loaded ? 'newer' : 'snapshot')));
-  }
-
-  /** Runs followed now and the records held for them (what the views cost the extension host). */
-  followed(): { runId: string; records: number; subscribers: number }[] {
-    return [...this.channels.values()].map((c) => ({ runId: c.run.runId, records: c.records.length, subscribers: c.subscribers.size }));
   }
 
   dispose(): void {
@@ -185,19 +184,28 @@ export class RunFeed {
   }
 
   private sendMetrics(channel: Channel, records: MetricRecord[]): void {
-    if (records.length > 0) this.send(channel, { type: 'metrics', runId: channel.run.runId, records });
+    for (const subscriber of [...channel.subscribers]) {
+      const wanted = subscriber.ready ? recordsFor(subscriber, records) : [];
+      if (wanted.length > 0) subscriber.listener({ type: 'metrics', runId: channel.run.runId, records: wanted });
+    }
   }
 
   private sendSnapshot(channel: Channel, subscriber: Subscriber): void {
     subscriber.ready = true;
     const progress = this.tracker.progressOf(channel.run.runId);
-    subscriber.listener({ type: 'snapshot', run: channel.run, records: [...channel.records], ...(progress ? { progress } : {}) });
+    subscriber.listener({ type: 'snapshot', run: channel.run, records: recordsFor(subscriber, channel.records), ...(progress ? { progress } : {}) });
   }
 
   /** To the subscribers that have their snapshot (the others get this in it). */
   private send(channel: Channel, message: RunFeedMessage): void {
     for (const subscriber of [...channel.subscribers]) if (subscriber.ready) subscriber.listener(message);
   }
+}
+
+/** A copy: the channel's array grows after it was handed out. */
+function recordsFor(subscriber: Subscriber, records: readonly MetricRecord[]): MetricRecord[] {
+  const phases = subscriber.phases;
+  return phases ? records.filter((r) => phases.has(r.phase)) : [...records];
 }
 
 function lastSeq(channel: Channel): number {

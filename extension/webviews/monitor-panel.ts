@@ -37,7 +37,7 @@ export function restoreImitationMonitor(ctx: WebviewHostContext, panel: vscode.W
       post(webview, { type: 'finetuneSettings', fields });
       const run = (await ctx.sendRequest(ListRunsRequest, { experimentPath })).find((r) => r.runId === runId) ?? ctx.feed.tracker.summary(runId);
       if (!run) throw new Error(`it is not among the runs of ${experimentPath}`);
-      following = ctx.feed.subscribe(run, (message) => post(webview, message));
+      following = ctx.feed.subscribe(run, (message) => post(webview, message), { phases: ['imitate'] });
     } catch (error) {
       post(webview, { type: 'notice', level: 'error', message: `Could not load run ${runId}: ${errorText(error)}` });
     }

@@ -139,6 +139,9 @@ describe('run feed over the real sidecar', () => {
     const a = new View();
     const b = new View();
     const followA = feed.subscribe(run, a.listener);
+    // The imitation monitor's kind of view: imitation records only.
+    const monitor = new View();
+    const followMonitor = feed.subscribe(run, monitor.listener, { phases: ['imitate'] });
     await until('view A: its snapshot and a live batch', () => a.count('snapshot') === 1 && a.count('metrics') >= 1);
     const followB = feed.subscribe(run, b.listener);
     assert.equal(b.count('snapshot'), 1, 'a second view gets the snapshot the feed holds, at once');
@@ -179,13 +182,17 @@ describe('run feed over the real sidecar', () => {
       assert.equal(view.count('notice'), 0, `${name}: no failed fetch`);
     }
     assert.ok(b.messages.some((m) => m.type === 'run' && m.run.state === 'done' && m.run.stages.some((s) => s.stage === 'finetune')), 'B saw the last stage end');
+    const imitation = all.filter((r) => r.phase === 'imitate');
+    assert.ok(imitation.length > 0);
+    assert.deepEqual(monitor.records(), imitation, 'a view of one phase: its records, once, in order');
+    assert.ok(monitor.messages.every((m) => m.type !== 'metrics' || m.records.length > 0), 'and no empty batches');
 
     const c = new View();
     const followC = feed.subscribe(run, c.listener);
     assert.deepEqual(c.records(), all, 'a third view: the snapshot held by the feed');
     assert.equal(client.getMetrics.length, 2, 'one GetMetrics for the run, plus the delta after the restart');
 
-    for (const follow of [followA, followB, followC]) follow.dispose();
+    for (const follow of [followA, followB, followC, followMonitor]) follow.dispose();
     feed.subscribe(run, new View().listener).dispose();
     assert.equal(client.getMetrics.length, 3, 'nobody followed the run in between: its records were let go and read again');
     feed.dispose();
