@@ -2,14 +2,12 @@
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { runtimeExternals } from './runtime-externals.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
-
-/** Native or optional packages that must be loaded from node_modules at run time, never bundled. */
-const runtimeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
 
 const common = {
   bundle: true,
