@@ -1,11 +1,12 @@
-// Compare runs: training-loss curves of wide / scratch / kd / win over seeds overlaid, a table of
-// test accuracy (mean, std, per seed), and CSV / PNG export (the host saves the file).
+// Compare runs: a table of test accuracy of wide / scratch / kd / win (mean, std, per seed), their
+// curves (compare-curves.ts: validation accuracy against budget, training loss), and CSV / PNG
+// export (the host saves the file).
 import type { ArmName, MetricRecord, RunSummary } from '../server/protocol';
-import { alignSeries, ARMS, armCurves, testAccuracies } from './lib/runs';
+import { ARMS, testAccuracies } from './lib/runs';
 import { mean, std, toCsv } from './lib/stats';
+import { CompareCurves } from './compare-curves';
 import { clear, el, frameScheduler } from './shared/dom';
 import './shared/elements';
-import { LinePlot, type PlotSeries } from './shared/plot';
 import { connectHost } from './shared/vscode-api';
 import './shared/base.css';
 
@@ -71,7 +72,7 @@ function csvOf(rows: ArmRow[]): string {
     rows.map((r) => [r.arm, r.values.length, r.mean.toFixed(4), r.std.toFixed(4), r.values.map((v) => v.toFixed(4)).join(';')]));
 }
 
-let plot: LinePlot | undefined;
+const curves = new CompareCurves();
 
 function render(): void {
   const records = Object.values(state.records).flat();
@@ -89,18 +90,7 @@ function render(): void {
     ? 'No runs yet.'
     : `${state.runs.length} run(s): ${state.runs.map((r) => `${r.runId} (${r.state})`).join(', ')}`;
 
-  const curves = armCurves(records);
-  const series: PlotSeries[] = [];
-  const points = [];
-  for (const [armIndex, arm] of ARMS.entries()) {
-    for (const [key, curve] of curves.get(arm)!) {
-      series.push({ label: `${arm} ${key}`, color: armIndex, dash: series.filter((s) => s.color === armIndex).length > 0 ? [4, 3] : undefined });
-      points.push(curve);
-    }
-  }
-  if (series.length === 0) return;
-  plot ??= new LinePlot(document.getElementById('curves')!, series, { logY: true, height: 260, xLabel: 'step', yLabel: 'training loss', legend: true });
-  plot.setData(alignSeries(points), series);
+  curves.update(records);
 }
 
 function exportCsv(): void {
@@ -109,7 +99,7 @@ function exportCsv(): void {
 }
 
 function exportPng(): void {
-  const canvas = plot?.canvas();
+  const canvas = curves.canvas();
   if (!canvas) return;
   host.post({ type: 'export', format: 'png', data: canvas.toDataURL('image/png'), fileName: 'compare-runs.png' });
 }
@@ -124,7 +114,7 @@ document.getElementById('app')!.append(
   el('div', { id: 'summary', class: 'muted' }),
   el('table', { id: 'accuracy', class: 'data' }),
   el('div', { class: 'row' }, csvButton, pngButton),
-  el('div', { id: 'curves', class: 'plot' }),
+  curves.element,
 );
 render();
 host.post({ type: 'ready' });

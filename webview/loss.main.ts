@@ -1,6 +1,6 @@
 // The sidebar "Loss" view: the selected run's training loss over the whole run, one series per phase.
 import { PHASE_NAMES, type MetricRecord, type PhaseName, type RunSummary } from '../server/protocol';
-import { alignSeries } from './lib/runs';
+import { alignSeries, lossTimeline } from './lib/runs';
 import { clear, el, frameScheduler } from './shared/dom';
 import { valueOf } from './shared/elements';
 import { LinePlot } from './shared/plot';
@@ -59,15 +59,12 @@ function renderPicker(): void {
 function render(): void {
   const empty = document.getElementById('empty')!;
   empty.textContent = state.selected ? '' : 'Select a run (or run an experiment) to see its loss curves.';
-  // x is the record's sequence number: one time line across phases and seeds.
-  const phases = PHASE_NAMES.filter((p) => state.records.some((r) => r.phase === p));
-  const curves = phases.map((phase) => state.records
-    .filter((r) => r.phase === phase && r.split !== 'validation' && r.split !== 'test' && r.step >= 0)
-    .map((r) => ({ step: r.seq, loss: r.loss })));
+  const timeline = lossTimeline(state.records);
+  const phases = PHASE_NAMES.filter((p) => timeline.has(p));
   if (phases.length === 0) return;
   const series = phases.map((phase) => ({ label: phase, color: PHASE_NAMES.indexOf(phase) }));
-  plot ??= new LinePlot(document.getElementById('plot')!, series, { logY: true, height: 180, xLabel: 'record', legend: true });
-  plot.setData(alignSeries(curves), series);
+  plot ??= new LinePlot(document.getElementById('plot')!, series, { logY: true, height: 180, xLabel: 'steps, all phases in run order', legend: true, spanGaps: false });
+  plot.setData(alignSeries(phases.map((phase) => timeline.get(phase)!)), series);
   document.getElementById('plot')!.setAttribute('data-points', plot.pointCounts().join(','));
 }
 

@@ -1,8 +1,11 @@
-// Compare-runs panel in headless Chromium: accuracy table (mean, std over seeds), curves, CSV and PNG export.
+// Compare-runs panel in headless Chromium: accuracy table (mean, std over seeds), validation accuracy
+// against budget and training-loss tabs, CSV and PNG export.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { fixtureRun, launchChromium, openWebview, screenshot, skipReason } from './harness';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtureRun, launchChromium, openWebview, ROOT, screenshot, skipReason } from './harness';
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP webview tests: ${skip}`);
@@ -25,11 +28,32 @@ describe('compare runs webview', { skip }, () => {
         assert.equal(meanText, (100 * expected.mean).toFixed(2), `${arm} mean`);
         assert.equal(stdText, (100 * expected.std).toFixed(2), `${arm} std`);
       }
-      assert.ok(await view.page.$('#curves canvas'), 'curves are drawn');
+      assert.ok(await view.page.$('#accuracy-curves canvas'), 'the accuracy curves are drawn');
       await screenshot(view.page, `compare-${theme}`);
       assert.deepEqual(await view.cspViolations(), []);
       await view.page.close();
     }
+  });
+
+  it('draws validation accuracy against the thin-net epoch budget, per arm a mean line and a band over seeds', async () => {
+    const view = await openWebview(browser, 'compare');
+    await view.post({ type: 'runs', runs: [summary] });
+    await view.post({ type: 'metrics', runId: summary.runId, records });
+    const { experiment } = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/run-sample/experiment.json'), 'utf8'));
+    const imitationEpochs = experiment.imitate.epochsPerLayer * experiment.model.depth;
+    const counts = Object.fromEntries((await view.page.getAttribute('#accuracy-curves', 'data-points'))!.split(',').map((c) => c.split(':')));
+    assert.deepEqual(Object.keys(counts), ['wide', 'scratch', 'kd', 'win']);
+    // win: its warm start, then one point per fine-tuning epoch; scratch and kd: one per epoch of the same budget.
+    assert.equal(Number(counts.win), 1 + experiment.finetune.epochs);
+    assert.equal(Number(counts.scratch), imitationEpochs + experiment.finetune.epochs);
+    assert.equal(Number(counts.kd), imitationEpochs + experiment.finetune.epochs);
+    const legend = await view.page.$$eval('#accuracy-curves .u-legend .u-series', (rows) => rows.filter((r) => (r as HTMLElement).style.display !== 'none').map((r) => r.textContent?.trim() ?? ''));
+    assert.equal(legend.length, 4, `one legend entry per arm, band edges left out: ${legend}`);
+    for (const entry of legend) assert.match(entry, /^[a-z ()3]+\d+\.\d$/, 'each arm with its last mean validation accuracy, not "--"');
+    await view.page.click('vscode-tab-header[data-tab="loss"]');
+    assert.ok(await view.page.isVisible('#loss-curves canvas'), 'the loss tab shows the training-loss curves');
+    assert.equal(await view.page.isVisible('#accuracy-curves canvas'), false);
+    await view.page.close();
   });
 
   it('exports the table as CSV and the plot as PNG through the host', async () => {

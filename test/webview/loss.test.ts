@@ -1,4 +1,5 @@
-// The sidebar Loss view in headless Chromium: the selected run's curves and the run picker.
+// The sidebar Loss view in headless Chromium: the selected run's curves against the run's steps, each
+// phase's last loss in the legend, and the run picker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -23,6 +24,10 @@ describe('loss view webview', { skip }, () => {
       const points = (await view.page.getAttribute('#plot', 'data-points'))!.split(',').map(Number);
       assert.equal(points.length, 5, 'wide, imitate, finetune, scratch, kd');
       assert.ok(points.every((n) => n > 10), `points: ${points}`);
+      assert.match(await view.page.textContent('#plot .uplot') ?? '', /steps, all phases in run order/, 'x is optimisation steps, not record numbers');
+      const legend = await view.page.$$eval('#plot .u-legend .u-series', (rows) => rows.filter((r) => (r as HTMLElement).style.display !== 'none').map((r) => r.textContent?.trim() ?? ''));
+      assert.deepEqual(legend.map((entry) => entry.replace(/[\d.]+$/, '')), ['wide', 'imitate', 'finetune', 'scratch', 'kd']);
+      for (const entry of legend) assert.match(entry, /\d\.\d+$/, `each phase with its last loss, not "--": ${entry}`);
       await screenshot(view.page, `loss-${theme}`);
       assert.deepEqual(await view.cspViolations(), []);
       await view.page.$eval('#run-picker', (el) => {

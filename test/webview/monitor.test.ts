@@ -29,14 +29,15 @@ describe('imitation monitor webview', { skip }, () => {
       await view.post({ type: 'finetuneSettings', fields });
       await view.post({ type: 'run', run: summary });
       await view.post({ type: 'metrics', runId: summary.runId, records });
-      const blocks = await view.page.$$eval('.block', (cards) => cards.map((c) => ({ points: c.getAttribute('data-points'), state: c.getAttribute('data-state'), rule: c.querySelector('.rule')?.textContent ?? '' })));
+      const blocks = await view.page.$$eval('.block', (cards) => cards.map((c) => ({ points: c.getAttribute('data-points'), state: c.getAttribute('data-state'), rule: c.querySelector('.rule')?.textContent ?? '', numbers: c.querySelector('.rule')?.getAttribute('title') ?? '' })));
       assert.equal(blocks.length, 10);
       for (const block of blocks) {
         const perSeed = (block.points ?? '').split(',').map(Number);
         assert.equal(perSeed.length, 2, 'one series per seed');
         assert.ok(perSeed.every((n) => n > 3), `points per seed: ${block.points}`);
         assert.ok(['converged', 'done'].includes(block.state!), `finished blocks are converged or done, got ${block.state}`);
-        assert.match(block.rule, /drop over the last 20\.0% of steps/);
+        assert.match(block.rule, /^(converged: loss fell to [\d.]+% of its start and is flat|finished while still falling: .*)$/, 'in plain words');
+        assert.match(block.numbers, /^start [\d.]+; median of the last \d+ points/, 'the numbers on hover');
       }
       assert.equal(await view.page.isVisible('#launch-finetune'), true);
       assert.match(await view.page.textContent('#progress-text') ?? '', /100%/);

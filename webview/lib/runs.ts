@@ -41,6 +41,30 @@ export function armCurves(records: readonly MetricRecord[]): Map<ArmName, Map<st
   return curves;
 }
 
+/**
+ * Training loss of each phase on one time line, the optimisation steps of the whole run: each stretch
+ * of records of one seed, phase and block comes after the stretches recorded before it (its last
+ * recorded step is its last step).
+ */
+export function lossTimeline(records: readonly MetricRecord[]): Map<PhaseName, LossPoint[]> {
+  const timeline = new Map<PhaseName, LossPoint[]>();
+  let offset = 0;
+  let stretch: string | undefined;
+  let lastStep = 0;
+  for (const r of records.filter(isTrainingRecord).sort((a, b) => a.seq - b.seq)) {
+    const key = `${r.seed} ${r.phase} ${r.block ?? ''}`;
+    if (key !== stretch) {
+      if (stretch !== undefined) offset += lastStep + 1;
+      stretch = key;
+    }
+    lastStep = r.step;
+    const points = timeline.get(r.phase) ?? [];
+    timeline.set(r.phase, points);
+    points.push({ step: offset + r.step, loss: r.loss });
+  }
+  return timeline;
+}
+
 export interface ArmAccuracy {
   arm: ArmName;
   runId: string;
