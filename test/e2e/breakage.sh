@@ -5,8 +5,8 @@
 #   command: a command id renamed in package.json only (gowide.runAll -> gowide.runAllStages)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-VSIX="${GOWIDE_E2E_VSIX:-gowide.vsix}"
-[ -f "$VSIX" ] || npm run package --silent >/dev/null
+VSIX="${GOWIDE_E2E_VSIX:-gowide-linux-x64.vsix}"
+[ -f "$VSIX" ] || npm run package --silent -- linux-x64 >/dev/null
 OUT="$(mktemp -d)"
 status=0
 for kind in view command; do

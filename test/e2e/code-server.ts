@@ -6,8 +6,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { packageFile } from '../../scripts/package-targets';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
+/** Screenshots of every step (a scenario may use a folder inside). */
+export const E2E_ARTIFACTS = process.env.GOWIDE_E2E_ARTIFACTS ?? join(ROOT, 'test/e2e/artifacts');
 
 export interface Tools {
   nodeBin: string;
@@ -24,11 +27,12 @@ export function installTools(): Tools {
   return tools;
 }
 
-/** The .vsix under test: $GOWIDE_E2E_VSIX, else a fresh `npm run package`. */
+/** The .vsix under test: $GOWIDE_E2E_VSIX, else a fresh linux-x64 package (code-server here runs on linux-x64). */
 export function packageExtension(): string {
   if (process.env.GOWIDE_E2E_VSIX) return resolve(process.env.GOWIDE_E2E_VSIX);
-  execFileSync('npm', ['run', 'package', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  return join(ROOT, 'gowide.vsix');
+  const target = 'linux-x64';
+  execFileSync('npm', ['run', 'package', '--silent', '--', target], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(ROOT, packageFile(target));
 }
 
 async function freePort(): Promise<number> {
@@ -76,6 +80,8 @@ export interface StartOptions {
   tools: Tools;
   vsix: string;
   fixture: string;
+  /** Added to code-server's environment (the extension host and the sidecar inherit it). */
+  env?: NodeJS.ProcessEnv;
   width?: number;
   height?: number;
 }
@@ -91,7 +97,7 @@ export async function startWorkbench(options: StartOptions): Promise<Workbench> 
   cpSync(options.fixture, workspace, { recursive: true });
   const settingsFile = join(userDataDir, 'User', 'settings.json');
   writeFileSync(settingsFile, JSON.stringify(USER_SETTINGS, null, 2));
-  const env = { ...process.env, PATH: `${tools.nodeBin}:${process.env.PATH}`, GOWIDE_E2E: '1' };
+  const env = { ...process.env, ...options.env, PATH: `${tools.nodeBin}:${process.env.PATH}`, GOWIDE_E2E: '1' };
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   execFileSync(tools.codeServer, [...common, '--install-extension', options.vsix], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 

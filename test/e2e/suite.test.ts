@@ -1,57 +1,28 @@
 // End-to-end: the packaged extension in a real VS Code (code-server 4.139 = Code 1.139), driven through
 // the UI only with playwright-core and Debian's Chromium. One scenario, in order; a step that fails
 // skips the rest. Screenshots of every step go to test/e2e/artifacts (GOWIDE_E2E_ARTIFACTS).
+// The webgpu scenario (Dawn through SwiftShader) is webgpu.test.ts.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { installTools, packageExtension, ROOT, startWorkbench, type Workbench } from './code-server';
-import { Abort, Ui, type TreeRow } from './workbench-ui';
+import { E2E_ARTIFACTS, installTools, packageExtension, ROOT, startWorkbench, type Workbench } from './code-server';
+import { Scenario } from './scenario';
+import { Abort, stateOfIcon, Ui, type TreeRow } from './workbench-ui';
 import { saveDocScreenshots } from './doc-screenshots';
 
-const ARTIFACTS = process.env.GOWIDE_E2E_ARTIFACTS ?? join(ROOT, 'test/e2e/artifacts');
 const FIXTURE = join(ROOT, 'test/e2e/workspace');
 /** A full Run All Stages of the fixture takes well under a minute here; this bounds a stuck one. */
 const RUN_TIMEOUT = 240_000;
 
 let workbench: Workbench | undefined;
 let ui: Ui;
-let failed: string | undefined;
-
-/** A step of the scenario: skipped once an earlier one failed, since each builds on the last. */
-function step(name: string, body: () => Promise<void>): void {
-  it(name, async (t: TestContext) => {
-    if (failed) {
-      t.skip(`an earlier step failed: ${failed}`);
-      return;
-    }
-    const started = Date.now();
-    try {
-      await body();
-      await ui.screenshot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
-    } catch (error) {
-      failed = name;
-      if (!String(error).includes('screenshot:')) await ui.screenshot('FAILED').catch(() => undefined);
-      throw error;
-    } finally {
-      t.diagnostic(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
-  });
-}
+const scenario = new Scenario();
+const step = scenario.step.bind(scenario);
 
 const runRow = (rows: TreeRow[]) => rows.find((r) => /^fashion · /.test(r.label));
 const STAGE_LABELS = ['Wide network', 'Layerwise imitation', 'Fine-tuning', 'Baseline: scratch', 'Baseline: distillation'];
-
-/** Icons of the explorer mean states: spinning sync = running, pass/pass-filled = done or converged. */
-function stateOfIcon(icon: string): string {
-  if (icon.includes('codicon-sync')) return 'running';
-  if (icon.includes('codicon-pass')) return 'done';
-  if (icon.includes('codicon-clock')) return 'queued';
-  if (icon.includes('codicon-debug-pause')) return 'stopped';
-  if (icon.includes('codicon-error')) return 'failed';
-  return icon || 'none';
-}
 
 /** Watches the explorer until the newest fashion run is done, recording every state each row showed. */
 async function followRunInExplorer(until: (run: TreeRow) => boolean, what: string): Promise<Map<string, Set<string>>> {
@@ -83,10 +54,7 @@ async function followRunInExplorer(until: (run: TreeRow) => boolean, what: strin
 
 const describeSeen = (seen: Map<string, Set<string>>) => JSON.stringify(Object.fromEntries([...seen].map(([k, v]) => [k, [...v]])));
 
-async function focusExperiment(name: string): Promise<void> {
-  await ui.openFile(`${name}.gowide.json`);
-  await ui.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
-}
+const focusExperiment = (name: string) => ui.focusEditor(`${name}.gowide.json`);
 
 describe('gowide in VS Code (code-server, through the UI)', { timeout: 20 * 60_000 }, () => {
   before(async () => {
@@ -94,26 +62,18 @@ describe('gowide in VS Code (code-server, through the UI)', { timeout: 20 * 60_0
     const tools = installTools();
     const vsix = packageExtension();
     workbench = await startWorkbench({ tools, vsix, fixture: FIXTURE });
-    ui = new Ui(workbench.page, ARTIFACTS);
+    ui = new Ui(workbench.page, E2E_ARTIFACTS);
+    scenario.ui = ui;
     console.log(`e2e: tools, package and code-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s; workspace ${workbench.workspace}`);
   });
 
   after(async () => {
-    if (failed && workbench) console.log(`e2e: code-server output (tail):\n${workbench.log().slice(-3000)}`);
+    if (scenario.failed && workbench) console.log(`e2e: code-server output (tail):\n${workbench.log().slice(-3000)}`);
     await workbench?.close();
   });
 
   step('workbench opens with the Go Wide explorer', async () => {
-    await ui.page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-    await ui.waitFor('the Go Wide activity bar item', async () => (await ui.page.locator('.activitybar [aria-label^="Go Wide"]').count()) > 0, 60_000);
-    await ui.openActivity('Go Wide');
-    const shown = Date.now();
-    await ui.waitFor('the fixture experiment "fashion" in the Experiments explorer', async () => {
-      const tree = await ui.describeTree();
-      // The view says so briefly while the extension activates; still saying it 20 s later, it never will.
-      if (tree.includes('no data provider registered') && Date.now() - shown > 20_000) throw new Abort(`the Experiments view has no data provider (the extension registered no tree for its view id): ${tree}`);
-      return (await ui.treeRows()).some((r) => r.label === 'fashion');
-    }, 60_000, () => ui.describeTree());
+    await ui.openGoWideExplorer('fashion');
     await ui.waitFor('the sidecar in the status bar ("gowide: <backend>")', async () => (await ui.statusBarTexts()).some((t) => /gowide: (wasm|cpu|tensorflow|webgpu)/.test(t)), 90_000, async () => JSON.stringify(await ui.statusBarTexts()));
   });
 

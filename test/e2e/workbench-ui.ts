@@ -132,6 +132,20 @@ export class Ui {
     await this.quickInputBox().press('Enter');
   }
 
+  /** Waits for the workbench, opens the Go Wide view container and waits for `experiment` in its explorer. */
+  async openGoWideExplorer(experiment: string): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await this.waitFor('the Go Wide activity bar item', async () => (await this.page.locator('.activitybar [aria-label^="Go Wide"]').count()) > 0, 60_000);
+    await this.openActivity('Go Wide');
+    const shown = Date.now();
+    await this.waitFor(`the fixture experiment "${experiment}" in the Experiments explorer`, async () => {
+      const tree = await this.describeTree();
+      // The view says so briefly while the extension activates; still saying it 20 s later, it never will.
+      if (tree.includes('no data provider registered') && Date.now() - shown > 20_000) throw new Abort(`the Experiments view has no data provider (the extension registered no tree for its view id): ${tree}`);
+      return (await this.treeRows()).some((r) => r.label === experiment);
+    }, 60_000, () => this.describeTree());
+  }
+
   async openActivity(label: string): Promise<void> {
     await this.page.locator(`.activitybar [aria-label^="${label}"]`).first().click();
   }
@@ -202,6 +216,12 @@ export class Ui {
     await this.waitFor(`the editor of ${name}`, async () => (await this.activeTabLabel()) === name, 15_000, async () => `active tab: ${await this.activeTabLabel()}`);
   }
 
+  /** Opens the file and puts the keyboard focus in its editor (where editor commands apply). */
+  async focusEditor(name: string): Promise<void> {
+    await this.openFile(name);
+    await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  }
+
   async activeTabLabel(): Promise<string | undefined> {
     const tab = this.page.locator('.editor-group-container.active .tab.active .monaco-icon-label-container').first();
     return (await tab.count()) > 0 ? (await tab.innerText()).replace(/\s+/g, '') : undefined;
@@ -229,4 +249,14 @@ export interface TreeRow {
   expanded: string | null;
   icon: string;
   level: number;
+}
+
+/** Icons of the explorer mean states: spinning sync = running, pass/pass-filled = done or converged. */
+export function stateOfIcon(icon: string): string {
+  if (icon.includes('codicon-sync')) return 'running';
+  if (icon.includes('codicon-pass')) return 'done';
+  if (icon.includes('codicon-clock')) return 'queued';
+  if (icon.includes('codicon-debug-pause')) return 'stopped';
+  if (icon.includes('codicon-error')) return 'failed';
+  return icon || 'none';
 }
