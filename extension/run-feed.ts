@@ -116,6 +116,11 @@ export class RunFeed {
       void this.fetch(channel, 'snapshot');
       return;
     }
+    if ((p.records[0]?.seq ?? 0) > lastSeq(channel) + 1) {
+      // Records went missing (a failed fetch, a lost connection): the file has them, these included.
+      void this.fetch(channel, 'newer');
+      return;
+    }
     const fresh = this.take(channel, p.records);
     if (fresh === 'rewritten') void this.fetch(channel, 'snapshot');
     else this.sendMetrics(channel, fresh);

@@ -28,7 +28,8 @@ export function restoreCompareRuns(ctx: WebviewHostContext, panel: vscode.Webvie
   const webview = panel.webview;
   const following = new Map<string, { dispose(): void }>();
   const follow = (run: RunSummary): void => {
-    if (!following.has(run.runId)) following.set(run.runId, ctx.feed.subscribe(run, (message) => post(webview, message)));
+    // The panel shows run states and records, not progress.
+    if (!following.has(run.runId)) following.set(run.runId, ctx.feed.subscribe(run, (message) => message.type !== 'progress' && post(webview, message)));
   };
   const unfollowAll = (): void => {
     for (const subscription of following.values()) subscription.dispose();

@@ -47,6 +47,11 @@ class ReconnectingClient implements RunFeedSource {
     this.current = undefined;
   }
 
+  /** Back to a sidecar connected before, its notifications in between lost. */
+  reattach(sidecar: SidecarUnderTest): void {
+    this.current = sidecar;
+  }
+
   sendRequest<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
     if (type.method === GetMetricsRequest.method) this.getMetrics.push(params as GetMetricsParams);
     if (!this.current) return Promise.reject(new Error('the sidecar is not running'));
@@ -99,7 +104,7 @@ describe('run feed over the real sidecar', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const writeExperiment = (name: string): string => {
+  const writeExperiment = (name: string, wideEpochs = 10): string => {
     const experimentPath = join(dir, `${name}.gowide.json`);
     writeFileSync(experimentPath, JSON.stringify({
       name,
@@ -107,7 +112,7 @@ describe('run feed over the real sidecar', () => {
       model: { family: 'mlp', depth: 3, width: 8 },
       widen: { factor: 2 },
       // Long enough for a few batches of notifications (one per 200 ms) while the views join.
-      wide: { epochs: 10, batchSize: 8 },
+      wide: { epochs: wideEpochs, batchSize: 8 },
       imitate: { epochsPerLayer: 1, batchSize: 16 },
       finetune: { epochs: 2 },
       seeds: [1],
@@ -224,6 +229,35 @@ describe('run feed over the real sidecar', () => {
     await until('the last record streamed', () => view.records().length >= all.length && view.count('snapshot') === 2, 10_000);
     assert.deepEqual(view.records(), all, 'the view shows the records as stored, none of the dropped ones');
     assert.equal(client.getMetrics.length, 2, 'the snapshot, and one more when the records were rewritten');
+    follow.dispose();
+    feed.dispose();
+  });
+
+  test('records lost in transit are fetched when the next batch shows the gap', async () => {
+    const experimentPath = writeExperiment('gap', 30);
+    const runsDir = join(dir, 'runs');
+    const client = new ReconnectingClient();
+    const sidecar = startBuiltSidecar();
+    sidecars.push(sidecar);
+    await client.connect(sidecar);
+    const feed = new RunFeed(client);
+    const { runId } = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: 'wide', runsDir });
+    const stored = () => sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir });
+    await until('the run to start', () => feed.tracker.summary(runId) !== undefined);
+    const view = new View();
+    const follow = feed.subscribe(feed.tracker.summary(runId)!, view.listener);
+    await until('a live batch', () => view.count('metrics') >= 1);
+    client.disconnect();
+    const held = view.records().length;
+    await until('records written while nothing arrives', async () => (await stored()).length > held + 20);
+    client.reattach(sidecar);
+    await until('the run to end', () => view.messages.some((m) => m.type === 'run' && m.run.state === 'done'));
+    const all = await stored();
+    await until('the last record', () => view.records().length >= all.length, 10_000);
+    assert.deepEqual(view.records(), all, 'every record once, in order, the lost ones included');
+    assert.equal(view.count('snapshot'), 1);
+    assert.equal(client.getMetrics.length, 2, 'the snapshot and one fetch of what was lost');
+    assert.equal(client.getMetrics[1]!.afterSeq, held - 1, 'from the last record held');
     follow.dispose();
     feed.dispose();
   });
