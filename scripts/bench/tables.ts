@@ -77,7 +77,13 @@ export function readRecords(dir = BENCH_RECORDS_DIR): BenchRecord[] {
   } catch {
     return [];
   }
-  return files.map((f) => ({ ...JSON.parse(readFileSync(join(dir, f), 'utf8')), file: join(dir, f) }) as BenchRecord);
+  const records: BenchRecord[] = [];
+  for (const f of files) {
+    const record = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    if (Array.isArray(record?.models)) records.push({ ...record, file: join(dir, f) });
+    else console.warn(`${join(dir, f)} is not a bench run (no "models"): left out`);
+  }
+  return records;
 }
 
 const isGpu = (r: BenchRecord): r is GpuRecord => r.kind === 'gpu';

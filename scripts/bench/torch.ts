@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { BenchModel } from './models';
 import { repoRoot } from './sidecar';
 
-export const PYTHON = '/usr/bin/python3';
+/** Debian's python3 with python3-torch here; GOWIDE_BENCH_PYTHON names another (the GPU machine's venv). */
+export const PYTHON = process.env.GOWIDE_BENCH_PYTHON || '/usr/bin/python3';
 
 export interface TorchRun {
   /** Samples/s under the configuration that was fastest for this model. */

@@ -274,6 +274,12 @@ def main():
     if device.type == "cuda" and not torch.cuda.is_available():
         print(json.dumps({"error": f"torch {torch.__version__} sees no CUDA device"}))
         sys.exit(4)
+    if device.type == "cuda":
+        # float32 as webgpu computes it: no TF32 in products or convolutions (cuDNN allows it by
+        # default); cuDNN picks its fastest convolution algorithms for the fixed shapes.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
     openblas = load_openblas() if device.type == "cpu" else None
     configs = [ThreadConfig(text, openblas) for text in args.configs.split(",")] if device.type == "cpu" else []
     labels = [config.name for config in configs] or [args.device]

@@ -65,7 +65,10 @@ else
   say "NVIDIA ICD: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-${found:-none found}}}"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | sed 's/^/  /'
 fi
-python3 -c 'import torch; print("  torch", torch.__version__, "CUDA", torch.version.cuda, "available:", torch.cuda.is_available())' || say "python3 has no torch"
+# The bench runs PyTorch with /usr/bin/python3 (Debian's python3-torch) unless told otherwise: there,
+# the python3 on PATH is the one with torch.
+((SMOKE)) || export GOWIDE_BENCH_PYTHON=$(command -v python3)
+"${GOWIDE_BENCH_PYTHON:-/usr/bin/python3}" -c 'import sys, torch; print("  torch", torch.__version__, "CUDA", torch.version.cuda, "available:", torch.cuda.is_available(), "python", sys.executable)' || say "no torch in ${GOWIDE_BENCH_PYTHON:-/usr/bin/python3}"
 
 # --- gowide info.
 say "gowide info --backend webgpu --json"
