@@ -122,20 +122,34 @@ describe('run feed over the real sidecar', () => {
     return experimentPath;
   };
 
+  const runsDir = (): string => join(dir, 'runs');
+
+  /** A sidecar started and connected, and a feed over it. */
+  const connectedFeed = async () => {
+    const client = new ReconnectingClient();
+    const sidecar = startBuiltSidecar();
+    sidecars.push(sidecar);
+    await client.connect(sidecar);
+    return { client, sidecar, feed: new RunFeed(client) };
+  };
+
+  /** Starts the wide stage (not waited for) and a view that follows it from the run's first state. */
+  const followNewRun = async (sidecar: SidecarUnderTest, feed: RunFeed, experimentPath: string) => {
+    const { runId } = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: 'wide', runsDir: runsDir() });
+    await until('the run to start', () => feed.tracker.summary(runId) !== undefined);
+    const view = new View();
+    return { runId, view, follow: feed.subscribe(feed.tracker.summary(runId)!, view.listener) };
+  };
+
   test('two views see every record once, in order, across a snapshot, live updates and a restart', async () => {
     const experimentPath = writeExperiment('feed');
-    const runsDir = join(dir, 'runs');
-    const client = new ReconnectingClient();
-    const first = startBuiltSidecar();
-    sidecars.push(first);
-    await client.connect(first);
-    const feed = new RunFeed(client);
+    const { client, sidecar: first, feed } = await connectedFeed();
     const stage = async (sidecar: SidecarUnderTest, name: 'wide' | 'imitate' | 'finetune', runId?: string) => {
-      const { summary } = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: name, runsDir, runId, wait: true });
+      const { summary } = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: name, runsDir: runsDir(), runId, wait: true });
       assert.equal(summary?.state, 'done', summary?.error);
       return summary!;
     };
-    const stored = (sidecar: SidecarUnderTest, runId: string) => sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir });
+    const stored = (sidecar: SidecarUnderTest, runId: string) => sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir: runsDir() });
 
     // Stage 1, live: A follows the run from its start, B joins while it trains.
     const wide = stage(first, 'wide');
@@ -205,27 +219,19 @@ describe('run feed over the real sidecar', () => {
 
   test('a run resumed from its checkpoint, which drops the records after it, is sent again as a snapshot', async () => {
     const experimentPath = writeExperiment('resumed');
-    const runsDir = join(dir, 'runs');
-    const client = new ReconnectingClient();
-    const sidecar = startBuiltSidecar();
-    sidecars.push(sidecar);
-    await client.connect(sidecar);
-    const feed = new RunFeed(client);
-    const { runId } = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: 'wide', runsDir });
-    await until('the run to start', () => feed.tracker.summary(runId) !== undefined);
-    const view = new View();
-    const follow = feed.subscribe(feed.tracker.summary(runId)!, view.listener);
+    const { client, sidecar, feed } = await connectedFeed();
+    const { runId, view, follow } = await followNewRun(sidecar, feed, experimentPath);
     await until('two live batches', () => view.count('metrics') >= 2);
     await sidecar.connection.sendRequest(StopRequest, { runId });
     await until('the run to stop', () => view.messages.some((m) => m.type === 'run' && m.run.state === 'stopped'));
     const stopped = view.records().length;
 
-    const resumed = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: 'wide', runsDir, resume: true, wait: true });
+    const resumed = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: 'wide', runsDir: runsDir(), resume: true, wait: true });
     assert.equal(resumed.runId, runId);
     assert.equal(resumed.summary?.state, 'done', resumed.summary?.error);
     const dropped = Number(/(\d+) metric records after it dropped/.exec(sidecar.logs.map((l) => l.message).join('\n'))?.[1]);
     assert.ok(dropped > 0, `the resume dropped records (${dropped} of ${stopped})`);
-    const all = await sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir });
+    const all = await sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir: runsDir() });
     await until('the last record streamed', () => view.records().length >= all.length && view.count('snapshot') === 2, 10_000);
     assert.deepEqual(view.records(), all, 'the view shows the records as stored, none of the dropped ones');
     assert.equal(client.getMetrics.length, 2, 'the snapshot, and one more when the records were rewritten');
@@ -235,17 +241,9 @@ describe('run feed over the real sidecar', () => {
 
   test('records lost in transit are fetched when the next batch shows the gap', async () => {
     const experimentPath = writeExperiment('gap', 30);
-    const runsDir = join(dir, 'runs');
-    const client = new ReconnectingClient();
-    const sidecar = startBuiltSidecar();
-    sidecars.push(sidecar);
-    await client.connect(sidecar);
-    const feed = new RunFeed(client);
-    const { runId } = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath, stage: 'wide', runsDir });
-    const stored = () => sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir });
-    await until('the run to start', () => feed.tracker.summary(runId) !== undefined);
-    const view = new View();
-    const follow = feed.subscribe(feed.tracker.summary(runId)!, view.listener);
+    const { client, sidecar, feed } = await connectedFeed();
+    const { runId, view, follow } = await followNewRun(sidecar, feed, experimentPath);
+    const stored = () => sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir: runsDir() });
     await until('a live batch', () => view.count('metrics') >= 1);
     client.disconnect();
     const held = view.records().length;
