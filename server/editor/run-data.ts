@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { MetricRecord, RunSummary } from '../protocol';
 import { getMetrics, listRuns } from '../runs/list';
-import { defaultRunsDir } from '../runs/names';
+import { defaultRunsDir, runsFolderOf } from '../runs/names';
 
 export interface ExperimentRuns {
   /** Newest first. */
@@ -64,7 +64,7 @@ export class RunData {
     }
     const lastSeq = cached.length > 0 ? cached[cached.length - 1].seq : -1;
     try {
-      this.addRecords(run.runId, getMetrics(path.dirname(run.runDir), run.runId, lastSeq));
+      this.addRecords(run.runId, getMetrics(runsFolderOf(run.runDir), run.runId, lastSeq));
     } catch {
       // A run folder without metrics yet.
     }
