@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { fixtureRun, launchChromium, openWebview, screenshot, skipReason } from './harness';
+import { THEMES } from './themes';
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP webview tests: ${skip}`);
@@ -29,6 +30,12 @@ describe('loss view webview', { skip }, () => {
       assert.deepEqual(legend.map((entry) => entry.replace(/[\d.]+$/, '')), ['wide', 'imitate', 'finetune', 'scratch', 'kd']);
       for (const entry of legend) assert.match(entry, /\d\.\d+$/, `each phase with its last loss, not "--": ${entry}`);
       await screenshot(view.page, `loss-${theme}`);
+      // VS Code switching theme rewrites the variables on <html>: the plot takes the new colours.
+      const otherTheme = THEMES[theme === 'light' ? 'dark' : 'light'];
+      const marker = () => view.page.$eval('#plot .u-legend .u-series:nth-child(2) .u-marker', (m) => getComputedStyle(m).borderColor);
+      const before = await marker();
+      await view.page.evaluate((vars) => { for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v); }, otherTheme);
+      await view.page.waitForFunction((was) => getComputedStyle(document.querySelector('#plot .u-legend .u-series:nth-child(2) .u-marker')!).borderColor !== was, before, { timeout: 5000 });
       assert.deepEqual(await view.cspViolations(), []);
       await view.page.$eval('#run-picker', (el) => {
         (el as unknown as { value: string }).value = 'quickstart-older';

@@ -42,23 +42,24 @@ function lastValue(column: readonly (number | null | undefined)[]): number | und
 export class LinePlot {
   private chart: uPlot | undefined;
   private readonly resizeObserver: ResizeObserver;
+  /** The colours are read when the chart is built: a theme switch (VS Code rewrites the --vscode-*
+   *  variables on <html> and the theme class on <body>) builds it again. */
+  private readonly themeObserver: MutationObserver;
 
   constructor(private readonly container: HTMLElement, private series: PlotSeries[], private readonly options: LinePlotOptions) {
     this.resizeObserver = new ResizeObserver(() => this.chart?.setSize({ width: this.width(), height: options.height }));
     this.resizeObserver.observe(container);
+    this.themeObserver = new MutationObserver(() => this.chart && this.build(this.chart.data));
+    this.themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
+    this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
 
   /** Replaces the data; rebuilds the chart when the series change. */
   setData(data: uPlot.AlignedData, series: PlotSeries[] = this.series): void {
     const changed = series.length !== this.series.length || series.some((s, i) => s.label !== this.series[i]?.label);
     this.series = series;
-    if (!this.chart || changed) {
-      this.chart?.destroy();
-      this.chart = new uPlot(this.chartOptions(), data, this.container);
-      this.trimLegend();
-    } else {
-      this.chart.setData(data);
-    }
+    if (!this.chart || changed) this.build(data);
+    else this.chart.setData(data);
   }
 
   /** Points drawn per series (test and accessibility hook). */
@@ -73,11 +74,18 @@ export class LinePlot {
 
   destroy(): void {
     this.resizeObserver.disconnect();
+    this.themeObserver.disconnect();
     this.chart?.destroy();
   }
 
   private width(): number {
     return Math.max(160, this.container.clientWidth);
+  }
+
+  private build(data: uPlot.AlignedData): void {
+    this.chart?.destroy();
+    this.chart = new uPlot(this.chartOptions(), data, this.container);
+    this.trimLegend();
   }
 
   /** The legend lists the series, not the x value (the axis names it) nor the edges of bands. */
