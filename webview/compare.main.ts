@@ -23,11 +23,9 @@ const host = connectHost<CompareState>((message) => {
       state.runs = message.runs;
       break;
     case 'run':
-      state.runs = [...state.runs.filter((r) => r.runId !== message.run.runId), message.run];
-      break;
     case 'snapshot':
       state.runs = [...state.runs.filter((r) => r.runId !== message.run.runId), message.run];
-      state.records[message.run.runId] = message.records;
+      if (message.type === 'snapshot') state.records[message.run.runId] = message.records;
       break;
     case 'metrics':
       // New records only: the host's run feed de-duplicates.
