@@ -82,15 +82,19 @@ export function runTorch(models: BenchModel[], options: TorchOptions): TorchOutc
     const maxTorchThreads = Math.max(...configs.map((c) => Number(c.split('+')[0]) || 1));
     const result = spawnSync(PYTHON, args, {
       encoding: 'utf8',
-      timeout: (models.length * configs.length * (options.seconds + 10) + 120) * 1000,
+      // Generous: under load a configuration can collapse to seconds per step (2+1 at a load of 20).
+      timeout: (models.length * configs.length * (options.seconds + 30) + 120) * 1000,
       // OpenMP sizes its pool from OMP_NUM_THREADS at start; torch.set_num_threads then picks T.
       // OpenBLAS starts at 1 thread and is set per configuration at run time.
       env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(maxTorchThreads) },
     });
-    if (result.error) {
-      outcome.reason = `PyTorch not installed: cannot run ${PYTHON} (${result.error.message})`;
+    const failure = result.error as NodeJS.ErrnoException | undefined;
+    if (failure?.code === 'ENOENT') {
+      outcome.reason = `PyTorch not installed: cannot run ${PYTHON} (${failure.message})`;
       return outcome;
     }
+    // Stopped (timeout): what it measured before still counts.
+    if (failure) outcome.reason = `PyTorch bench stopped: ${failure.message}`;
     const rates = new Map<string, Record<string, number>>();
     const matmul: Record<string, number> = {};
     let matmulSize = options.matmulSize;

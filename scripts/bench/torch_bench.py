@@ -199,11 +199,19 @@ def measure(spec, seconds, batch, device, warmup=2, min_steps=2):
         if read:
             last[0] = loss.item()
 
+    # As throughput.ts: a step that takes half the time is warm after one; one longer than the whole
+    # time is timed once.
+    step_seconds = 0.0
     for i in range(warmup):
+        begin = time.perf_counter()
         step(i, True)
-    synchronize(device)
+        synchronize(device)
+        step_seconds = time.perf_counter() - begin
+        if step_seconds > seconds / 2:
+            break
+    slow = step_seconds > seconds
     steps, start = 0, time.perf_counter()
-    while steps < min_steps or time.perf_counter() - start < seconds:
+    while steps < (1 if slow else min_steps) or (not slow and time.perf_counter() - start < seconds):
         step(steps, (steps + 1) % READ_LOSS_EVERY == 0)
         steps += 1
     synchronize(device)
