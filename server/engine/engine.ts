@@ -13,7 +13,7 @@ import {
 import { fastGradientsRegistered, registerFastGradients } from './kernels/gradients';
 import { compositeFusedOps } from './kernels/fused-ops';
 import { MAX_ROW, registerWebgpuRowKernels } from './kernels/webgpu-rows';
-import { loadNativeBackend } from './native';
+import { loadTfjsNodeBackend } from './tfjs-node';
 import { checkTrainingStep } from './training-check';
 import { nativeBlasStatus, prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
 import { discoverWebgpuAdapter, loadWebgpuBackend, type WebgpuDiscovery } from './webgpu';
@@ -165,7 +165,7 @@ async function loadAndTrain(name: BackendName, warnings: string[]): Promise<stri
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow':
-      device = loadNativeBackend(name === 'tensorflow-gpu');
+      device = loadTfjsNodeBackend(name === 'tensorflow-gpu');
       break;
     case 'webgpu':
       device = await loadWebgpuBackend();

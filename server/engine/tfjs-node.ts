@@ -1,4 +1,5 @@
-// The native TensorFlow backends: @tensorflow/tfjs-node-gpu and @tensorflow/tfjs-node.
+// The TensorFlow (libtensorflow) backends of @tensorflow/tfjs-node-gpu and @tensorflow/tfjs-node (gowide's own
+// N-API addon for the wasm backend is server/engine/native/, a different thing).
 // Both are optional dependencies kept out of the bundle, so they are loaded with a plain require and
 // register a backend named "tensorflow" in the TF.js engine. tfjs-core keeps its engine and kernel
 // registry on globalThis, so the copy of tfjs-core they load shares its registry with our bundled one.
@@ -6,20 +7,20 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendLoadError, errorMessage } from './errors';
 import { cpuSummary, nvidiaDriverVersion, nvidiaGpuNames } from './device';
 
-type NativePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu';
+type TfjsNodePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu';
 
 /** Which native package registered the "tensorflow" backend in this process, if any. */
-let loadedPackage: NativePackage | undefined;
+let loadedPackage: TfjsNodePackage | undefined;
 
-function requireNative(pkg: NativePackage): void {
+function requireTfjsNode(pkg: TfjsNodePackage): void {
   // Literal requires so esbuild leaves them as run-time requires of the externals.
   if (pkg === '@tensorflow/tfjs-node-gpu') require('@tensorflow/tfjs-node-gpu');
   else require('@tensorflow/tfjs-node');
 }
 
 /** Loads the package so that the "tensorflow" backend is registered; returns the device text. */
-export function loadNativeBackend(gpu: boolean): string {
-  const pkg: NativePackage = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+export function loadTfjsNodeBackend(gpu: boolean): string {
+  const pkg: TfjsNodePackage = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   if (loadedPackage && loadedPackage !== pkg) {
     throw new BackendLoadError(
       `not probed: ${loadedPackage} already provides the "tensorflow" backend in this process (the two cannot be loaded together)`,
@@ -27,9 +28,9 @@ export function loadNativeBackend(gpu: boolean): string {
   }
   if (!loadedPackage) {
     try {
-      requireNative(pkg);
+      requireTfjsNode(pkg);
     } catch (error) {
-      throw new BackendLoadError(describeNativeFailure(pkg, gpu, error));
+      throw new BackendLoadError(describeTfjsNodeFailure(pkg, gpu, error));
     }
     if (!tf.findBackendFactory('tensorflow')) {
       throw new BackendLoadError(
@@ -48,7 +49,7 @@ export function loadNativeBackend(gpu: boolean): string {
 const CUDA_NEEDS =
   'tfjs-node-gpu 4.22 is built against libtensorflow 2.9.1, which needs CUDA 11.2 (libcudart.so.11.0) and cuDNN 8.1 (libcudnn.so.8); CUDA 12/13 installs do not provide these libraries';
 
-function describeNativeFailure(pkg: NativePackage, gpu: boolean, error: unknown): string {
+function describeTfjsNodeFailure(pkg: TfjsNodePackage, gpu: boolean, error: unknown): string {
   const message = errorMessage(error);
   const code = (error as { code?: string } | undefined)?.code;
   if (code === 'MODULE_NOT_FOUND' && message.includes(`'${pkg}'`)) {
