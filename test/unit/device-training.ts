@@ -8,7 +8,7 @@ import { BatchStream, RESIDENT_DATA_BYTES } from '../../server/method/batches';
 import { DivergedError } from '../../server/method/errors';
 import { crossEntropy } from '../../server/method/losses';
 import { GroupOptimizer } from '../../server/method/optimizer';
-import { trainPhase, type PhaseReport } from '../../server/method/train-loop';
+import { trainPhase, type PhaseOptions, type PhaseReport } from '../../server/method/train-loop';
 import { buildNet } from '../../server/models';
 import { tensorCountAcrossEpochs, type TraceModel } from '../../scripts/bench/tensors';
 import { syntheticDataset } from './method-fixtures';
@@ -75,23 +75,32 @@ const tinyMlp = (): TraceModel => {
 };
 const allTrainable = (vars: Map<string, tf.Variable>) => [...vars.values()].filter((v) => v.trainable);
 
+/** A tiny MLP's phase of `steps` steps (Adam at 1e-2, batches of 16 cut on the device), given to `body`; all freed after. */
+async function withTinyPhase(steps: number, body: (phase: Pick<PhaseOptions, 'stream' | 'steps' | 'optimizer'>, model: ReturnType<TraceModel['build']>) => Promise<void>): Promise<void> {
+  const model = tinyMlp().build();
+  const { train } = syntheticDataset({ train: 256 });
+  const stream = new BatchStream(train, [16], 16, 9, RESIDENT_DATA_BYTES);
+  const optimizer = new GroupOptimizer({ optimizer: 'adam', learningRate: 1e-2, schedule: 'constant', totalSteps: steps }, [{ variables: model.variables, lrMultiplier: 1 }]);
+  try {
+    await body({ stream, steps, optimizer }, model);
+  } finally {
+    stream.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
 /** A phase whose loss becomes NaN at step `nanFrom` stops with DivergedError naming that step,
  *  reports only the losses before it, and leaves no tensor behind. */
 export async function assertDivergenceNamed(nanFrom: number, readEvery: number): Promise<void> {
   const tensorsBefore = tf.memory().numTensors;
-  const model = tinyMlp().build();
-  const { train } = syntheticDataset({ train: 256 });
-  const stream = new BatchStream(train, [16], 16, 9);
-  const optimizer = new GroupOptimizer({ optimizer: 'sgd', learningRate: 1e-2, schedule: 'constant', totalSteps: 100 }, [{ variables: model.variables, lrMultiplier: 1 }]);
   const reports: PhaseReport[] = [];
   let step = 0;
-  try {
+  await withTinyPhase(100, async (phase, model) => {
     await assert.rejects(
       trainPhase({
+        ...phase,
         place: { phase: 'imitate', seed: 1, block: 2 },
-        stream,
-        steps: 100,
-        optimizer,
         readEvery,
         loss: (batch) => tf.mul(crossEntropy(model.forward(batch.x), batch.y), step++ >= nanFrom ? NaN : 1) as tf.Scalar,
         onLoss: (r) => reports.push(r),
@@ -103,31 +112,21 @@ export async function assertDivergenceNamed(nanFrom: number, readEvery: number):
         return true;
       },
     );
-    assert.ok(step <= nanFrom + 2 * readEvery, `noticed ${step - nanFrom} steps late`);
-    assert.ok(reports.length > 0 && reports.every((r) => r.step < nanFrom && Number.isFinite(r.loss)), JSON.stringify(reports));
-  } finally {
-    stream.dispose();
-    optimizer.dispose();
-    model.dispose();
-  }
+  });
+  assert.ok(step <= nanFrom + 2 * readEvery, `noticed ${step - nanFrom} steps late`);
+  assert.ok(reports.length > 0 && reports.every((r) => r.step < nanFrom && Number.isFinite(r.loss)), JSON.stringify(reports));
   assert.equal(tf.memory().numTensors, tensorsBefore, 'nothing pending was left behind');
 }
 
 /** A phase of `steps` steps reading back every `readEvery`: at most one read per window, and the
  *  reported losses are those of steps 0, readEvery, 2 readEvery ... and the last, all finite. */
 export async function assertReadsPerWindow(steps: number, readEvery: number): Promise<void> {
-  const model = tinyMlp().build();
-  const { train } = syntheticDataset({ train: 256 });
-  const stream = new BatchStream(train, [16], 16, 9, RESIDENT_DATA_BYTES);
-  const optimizer = new GroupOptimizer({ optimizer: 'adam', learningRate: 1e-2, schedule: 'constant', totalSteps: steps }, [{ variables: model.variables, lrMultiplier: 1 }]);
   const reports: PhaseReport[] = [];
-  try {
+  await withTinyPhase(steps, async (phase, model) => {
     const { result, reads } = await countingReads(() =>
       trainPhase({
+        ...phase,
         place: { phase: 'wide', seed: 1 },
-        stream,
-        steps,
-        optimizer,
         readEvery,
         loss: (batch) => crossEntropy(model.forward(batch.x), batch.y),
         onLoss: (r) => reports.push(r),
@@ -140,11 +139,7 @@ export async function assertReadsPerWindow(steps: number, readEvery: number): Pr
     assert.ok(reports.every((r) => Number.isFinite(r.loss) && r.loss > 0), JSON.stringify(reports));
     assert.equal(result.firstLoss, reports[0].loss);
     assert.equal(result.lastLoss, reports[reports.length - 1].loss);
-  } finally {
-    stream.dispose();
-    optimizer.dispose();
-    model.dispose();
-  }
+  });
 }
 
 /** Three epochs of the bench's trace on a tiny MLP: tensor count, bytes and GPU bytes (where the
