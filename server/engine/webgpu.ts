@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GPU_TRAINING_LIMITS, type GpuAdapterInfo } from '../protocol';
+import { pollDawnEventsByTimer } from './dawn-polling';
 import { BackendLoadError, errorMessage } from './errors';
 import { adapterSummary, describeAdapter } from './webgpu-adapter';
 
@@ -135,6 +136,7 @@ export async function loadWebgpuBackend(): Promise<string> {
     throw new BackendLoadError(dawnMissingReason(error));
   }
   useQuietRuntimeDir();
+  pollDawnEventsByTimer();
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new BackendLoadError(noAdapterReason([]));
