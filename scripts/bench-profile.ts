@@ -12,22 +12,16 @@
 // Features: kernel:Name (gowide's wasm kernel vs TF.js's), grad:Name (gowide's gradient vs
 // TF.js's), grad (all of ../server/engine/kernels/gradients.ts), elementwise (native Tile, Sum,
 // Mean, binary ops, batch norm and its gradient), env:NAME=VALUE ("before" with the environment
-// variable set, e.g. env:GOWIDE_CONV_THREADS=1), adam (gowide's fused Adam kernel vs GroupOptimizer's
+// variable set, e.g. env:GOWIDE_POOL_THREADS=1), adam (gowide's fused Adam kernel vs GroupOptimizer's
 // Adam of TF.js ops), tf-adam ("before" trains with tf.train.adam, as the bench did before it used
 // GroupOptimizer), batchnorm and layernorm (server/models' BatchNorm / LayerNorm layers through
 // the fused ops vs tf.layers' ops), plainconv (server/models' PlainConv2D vs tf.layers' Conv2D call),
-// directconv (the addon's direct convolution for 8-16 output channels vs im2col + sgemm), convpool
-// (the conv kernels' threads from the addon's pool vs started per call), gelu (the 'gelu'
-// activation as GowideGelu and GowideGeluGrad vs tf.layers' ops), bnrelu (BatchNorm + ReLU as
+// gelu (the 'gelu' activation as GowideGelu and GowideGeluGrad vs tf.layers' ops), bnrelu (BatchNorm + ReLU as
 // GowideBatchNormReluTrain and its gradient vs the fused BatchNorm then the ReLU kernels), movingavg
 // (BatchNorm's moving averages as GowideMovingAverages vs Sub, Mul, Sub for each), attention
 // (the transformer's attention core as GowideAttention and its gradient vs TF.js's ops), addrelu
 // (the resnet's residual add and ReLU as GowideAddRelu vs the Add and Relu kernels), addnorm (the
-// transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm),
-// tiles (small matrix products in the addon's register tiles vs OpenBLAS), rowruns (the direct
-// convolution in one call per output row vs a call per block of pixels), normvectors (BatchNorm's
-// training kernels over rows of 8-32 channels with the per-channel values in vector registers vs
-// the wide-row loops).
+// transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -105,11 +99,6 @@ function feature(name: string): { on(): void; off(): void } {
     };
   }
   if (name === 'adam') return feature(`kernel:${ADAM_STEP}`);
-  if (name === 'directconv') return feature('env:GOWIDE_DIRECT_CONV=0');
-  if (name === 'convpool') return feature('env:GOWIDE_CONV_POOL=0');
-  if (name === 'tiles') return feature('env:GOWIDE_TILE_PRODUCTS=0');
-  if (name === 'rowruns') return feature('env:GOWIDE_CONV_ROW_RUNS=0');
-  if (name === 'normvectors') return feature('env:GOWIDE_NORM_VECTORS=0');
   const fusedKernels: Record<string, string[]> = {
     batchnorm: [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD],
     layernorm: [LAYER_NORM, LAYER_NORM_GRAD],

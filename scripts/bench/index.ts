@@ -36,6 +36,7 @@ import { nativeSgemmPeak } from './sgemm-peak';
 import { memoryTraces, type TensorTrace } from './tensors';
 import { monitorFrames, type MonitorFrames } from './monitor-frames';
 import { builtCliExists, quickStartRun, repoRoot, sidecarStartup, streamingCost, type QuickRun, type StartupTimes, type StreamingCost } from './sidecar';
+import { POOL_THREADS_VARIABLE } from '../../server/engine/native/pool-threads';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -95,9 +96,9 @@ interface Backend {
   warmup: number;
 }
 
-/** gowide's native thread pools follow --threads unless their own variables are set. */
+/** gowide's native thread pool follows --threads unless GOWIDE_POOL_THREADS is set. */
 function useGowideThreads(count: number): void {
-  for (const variable of ['GOWIDE_CONV_THREADS', 'GOWIDE_PRODUCT_THREADS', 'GOWIDE_NORM_THREADS']) process.env[variable] ??= String(count);
+  process.env[POOL_THREADS_VARIABLE] ??= String(count);
 }
 
 const gflopsOf = (samplesPerSec: number, macsPerExample: number) => (samplesPerSec * trainingFlopsPerExample(macsPerExample)) / 1e9;

@@ -16,10 +16,7 @@ export function nativeSgemmPeak(size: number, threads: number, seconds = 1): Sge
   const a = Float32Array.from({ length: size * size }, (_, i) => ((i * 7) % 13) / 13);
   const b = Float32Array.from({ length: size * size }, (_, i) => ((i * 5) % 11) / 11);
   const out = new Float32Array(size * size);
-  const product = () =>
-    (addon.sgemmArguments ?? 13) >= 15
-      ? addon.sgemm(a, b, out, 1, 1, size, size, size, false, false, null, 0, 1, threads, true)
-      : addon.sgemm(a, b, out, 1, 1, size, size, size, false, false, null, 0, 1);
+  const product = () => addon.sgemm(a, b, out, 1, 1, size, size, size, false, false, null, 0, 1, threads);
   product();
   let count = 0;
   const start = performance.now();

@@ -89,28 +89,27 @@ describe('fused BatchNorm + ReLU training on wasm', () => {
     });
   }
 
-  it('matches cpu split over 1, 2 and 3 threads (GOWIDE_NORM_THREADS; x of 239k values, a partial last wide row)', async (t) => {
+  it('matches cpu split over 1, 2 and 3 threads (GOWIDE_POOL_THREADS; x of 239k values, a partial last wide row)', async (t) => {
     if (skipWithoutNative(t, reason)) return;
     const shape = [41, 27, 27, 8];
     const expected = await pairOn('cpu', false, shape, 90);
-    await restoringEnv(['GOWIDE_NORM_THREADS'], async () => {
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
       for (const threads of ['1', '2', '3']) {
-        process.env.GOWIDE_NORM_THREADS = threads;
+        process.env.GOWIDE_POOL_THREADS = threads;
         assertAllClose(await pairOn('wasm', true, shape, 90), expected, 2e-4, ` on ${threads} threads`);
       }
     });
   });
 
-  it('matches cpu over rows of 8-32 channels in vector registers and in wide rows (GOWIDE_NORM_VECTORS=0), on 1-3 threads', async (t) => {
+  it('matches cpu over rows of 8-32 channels in vector registers and of 12 and 40 in wide rows, on 1-3 threads', async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    await restoringEnv(['GOWIDE_NORM_VECTORS', 'GOWIDE_NORM_THREADS'], async () => {
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
       // Odd row counts (partial blocks of U rows and of 64), and 16 channels over 211k values (split over threads).
-      for (const [index, shape] of [[7, 5, 3, 24], [9, 4, 5, 32], [5, 3, 7, 8], [33, 20, 20, 16]].entries()) {
+      for (const [index, shape] of [[7, 5, 3, 24], [9, 4, 5, 32], [5, 3, 7, 8], [33, 20, 20, 16], [7, 5, 3, 12], [9, 4, 5, 40]].entries()) {
         const expected = await pairOn('cpu', false, shape, 200 + 10 * index);
-        for (const [vectors, threads] of [['1', '1'], ['1', '3'], ['0', '2']]) {
-          process.env.GOWIDE_NORM_VECTORS = vectors;
-          process.env.GOWIDE_NORM_THREADS = threads;
-          assertAllClose(await pairOn('wasm', true, shape, 200 + 10 * index), expected, 2e-4, ` ${JSON.stringify(shape)} vectors ${vectors} threads ${threads}`);
+        for (const threads of ['1', '2', '3']) {
+          process.env.GOWIDE_POOL_THREADS = threads;
+          assertAllClose(await pairOn('wasm', true, shape, 200 + 10 * index), expected, 2e-4, ` ${JSON.stringify(shape)} threads ${threads}`);
         }
       }
     });

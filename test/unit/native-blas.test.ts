@@ -112,15 +112,15 @@ describe('native BLAS kernels on wasm', () => {
     }
   });
 
-  it('BatchMatMul split over 2 and 3 threads (GOWIDE_PRODUCT_THREADS) matches cpu: rows or columns, every transpose', async (t) => {
+  it('BatchMatMul split over 2 and 3 threads (GOWIDE_POOL_THREADS) matches cpu: rows or columns, every transpose', async (t) => {
     if (skipWithoutAddon(t)) return;
     let seed = 500;
-    await restoringEnv(['GOWIDE_PRODUCT_THREADS'], async () => {
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
       // 2^24+ multiply-adds: split along out's longer axis (rows, then columns), odd lengths.
       // (the third in register tiles of 8 x 32, a share each)
       for (const [m, k, n] of [[1027, 128, 129], [130, 130, 1001], [1030, 256, 96]]) {
         for (const threads of ['2', '3']) {
-          process.env.GOWIDE_PRODUCT_THREADS = threads;
+          process.env.GOWIDE_POOL_THREADS = threads;
           for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
             const a = hostFloat(operandShape([], m, k, transposeA), seed++);
             const b = hostFloat(operandShape([], k, n, transposeB), seed++);

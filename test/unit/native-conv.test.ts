@@ -81,7 +81,7 @@ function countConvCalls(fn: () => Promise<void> | void): Promise<Record<string, 
 
 describe('native conv kernels on wasm', () => {
   let registration: ReturnType<typeof registerNativeBlasKernels> = { ok: false, reason: 'not run' };
-  const restoreEnv = savedEnv(['GOWIDE_CONV_CHUNK_ROWS', 'GOWIDE_CONV_THREADS']);
+  const restoreEnv = savedEnv(['GOWIDE_CONV_CHUNK_ROWS', 'GOWIDE_POOL_THREADS']);
 
   before(async () => {
     setWasmPaths(wasmDist);
@@ -119,9 +119,9 @@ describe('native conv kernels on wasm', () => {
     }
   });
 
-  it('im2col products in register tiles (GOWIDE_TILE_PRODUCTS) match cpu: 32-64 channels, several chunks (the filter gradient accumulating), 1-2 threads', async (t) => {
+  it('im2col products in register tiles match cpu: 32-64 channels, several chunks (the filter gradient accumulating), 1-2 threads', async (t) => {
     if (skipWithoutAddon(t)) return;
-    await restoringEnv(['GOWIDE_CONV_CHUNK_ROWS', 'GOWIDE_CONV_THREADS', 'GOWIDE_TILE_PRODUCTS'], async () => {
+    await restoringEnv(['GOWIDE_CONV_CHUNK_ROWS', 'GOWIDE_POOL_THREADS'], async () => {
       let seed = 5000;
       const cases: ConvCase[] = [
         { batch: 2, height: 9, width: 7, inChannels: 32, outChannels: 32, kernel: 3, stride: 1, pad: 'same' },
@@ -131,8 +131,7 @@ describe('native conv kernels on wasm', () => {
       for (const c of cases) {
         for (const [chunk, threads] of [['37', '1'], ['64', '2'], ['0', '2']]) {
           process.env.GOWIDE_CONV_CHUNK_ROWS = chunk;
-          process.env.GOWIDE_CONV_THREADS = threads;
-          process.env.GOWIDE_TILE_PRODUCTS = '1';
+          process.env.GOWIDE_POOL_THREADS = threads;
           await compareConvCase(c, seed, `tiles chunk ${chunk} threads ${threads} ${describeCase(c)}`);
           seed += 10;
         }
@@ -140,9 +139,9 @@ describe('native conv kernels on wasm', () => {
     });
   });
 
-  it('the direct convolution (8-16 output channels, more for short windows) matches cpu and im2col: filter 1/2/3/5, stride 1/2/3, same/valid, odd sizes, 1-3 threads from the pool or per call, a call per row or per block, bias and activations', async (t) => {
+  it('the direct convolution (8-16 output channels, more for short windows) matches cpu: filter 1/2/3/5, stride 1/2/3, same/valid, odd sizes, 1-3 threads, bias and activations', async (t) => {
     if (skipWithoutAddon(t)) return;
-    await restoringEnv(['GOWIDE_DIRECT_CONV', 'GOWIDE_CONV_THREADS', 'GOWIDE_CONV_POOL', 'GOWIDE_CONV_ROW_RUNS'], async () => {
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
       let seed = 2000;
       // [in, out] channels: out 8/16 run direct (forward, filter gradient; input gradient where in is 8/16);
       // out 24-64 (in groups of up to 32) where the window is at most 32 values (filter x filter x in), else im2col.
@@ -151,10 +150,7 @@ describe('native conv kernels on wasm', () => {
         for (const kernel of [1, 2, 3, 5]) {
           for (const stride of [1, 2, 3]) {
             for (const pad of ['same', 'valid'] as const) {
-              process.env.GOWIDE_CONV_THREADS = String(1 + ((seed / 10) % 3));
-              process.env.GOWIDE_CONV_POOL = (seed / 10) % 2 === 0 ? '1' : '0';
-              // A call per output row (default), or in 1 case of 5 a call per block of pixels (as before).
-              process.env.GOWIDE_CONV_ROW_RUNS = (seed / 10) % 5 === 0 ? '0' : '1';
+              process.env.GOWIDE_POOL_THREADS = String(1 + ((seed / 10) % 3));
               const c: ConvCase = { batch: 3, height: 9 + (seed % 3), width: 7 + (seed % 4), inChannels, outChannels, kernel, stride, pad };
               const counts = await countConvCalls(() => compareConvCase(c, seed, `direct ${describeCase(c)}`));
               assert.equal(counts.conv2d, 1);
@@ -171,29 +167,15 @@ describe('native conv kernels on wasm', () => {
           `direct FusedConv2D ${activation}`,
         );
       }
-      // The same random case with the direct convolution off (im2col + sgemm) gives the same values.
-      const run = (): Float32Array => {
-        const x = tf.tensor4d(randomValues(2 * 10 * 9 * 16, 77), [2, 10, 9, 16]);
-        const filter = tf.tensor4d(randomValues(3 * 3 * 16 * 8, 78), [3, 3, 16, 8]);
-        const y = tf.conv2d(x, filter, 1, 'same');
-        const values = Float32Array.from(y.dataSync());
-        tf.dispose([x, filter, y]);
-        return values;
-      };
-      const direct = run();
-      process.env.GOWIDE_CONV_ROW_RUNS = '0';
-      assertClose(direct, run(), 'a call per row vs per block');
-      process.env.GOWIDE_DIRECT_CONV = '0';
-      assertClose(direct, run(), 'direct vs im2col');
     });
   });
 
   it('match cpu with tiny chunks over 1, 2 and 3 threads (chunk and thread boundaries)', async (t) => {
     if (skipWithoutAddon(t)) return;
-    await restoringEnv(['GOWIDE_CONV_THREADS', 'GOWIDE_CONV_CHUNK_ROWS'], async () => {
+    await restoringEnv(['GOWIDE_POOL_THREADS', 'GOWIDE_CONV_CHUNK_ROWS'], async () => {
       for (const threads of ['1', '2', '3']) {
         for (const chunk of ['1', '5', '64']) {
-          process.env.GOWIDE_CONV_THREADS = threads;
+          process.env.GOWIDE_POOL_THREADS = threads;
           process.env.GOWIDE_CONV_CHUNK_ROWS = chunk;
           const c: ConvCase = { batch: 5, height: 9, width: 7, inChannels: 3, outChannels: 4, kernel: 3, stride: 2, pad: 'same' };
           await compareConvCase(c, 700, `${describeCase(c)} threads ${threads} chunk ${chunk}`);
@@ -240,10 +222,10 @@ describe('native conv kernels on wasm', () => {
   it('MaxPool matches cpu: native where the windows tile the input (odd sizes, all-negative values, 1-3 threads), the wasm kernel elsewhere', async (t) => {
     if (skipWithoutAddon(t)) return;
     let seed = 1500;
-    await restoringEnv(['GOWIDE_CONV_THREADS'], async () => {
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
       for (const [poolSize, stride, pad] of [[2, 2, 'valid'], [3, 3, 'valid'], [2, 2, 'same'], [3, 2, 'same'], [2, 1, 'valid'], [3, 3, 'same']] as const) {
         for (const [shape, offset] of [[[3, 9, 7, 5], 0], [[2, 8, 8, 16], -3], [[1, 4, 6, 1], 0]] as Array<[number[], number]>) {
-          process.env.GOWIDE_CONV_THREADS = String(1 + (seed % 3));
+          process.env.GOWIDE_POOL_THREADS = String(1 + (seed % 3));
           const x = hostFloat(shape, seed++, offset);
           const counts = await countConvCalls(() =>
             compareKernel('MaxPool', { x }, { filterSize: [poolSize, poolSize], strides: [stride, stride], pad }, `MaxPool p${poolSize} s${stride} ${pad} ${JSON.stringify(shape)}`),

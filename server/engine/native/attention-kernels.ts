@@ -1,11 +1,11 @@
 // The core of multi-head self-attention as two kernels of our own on the TF.js wasm backend,
-// computed by the gowide_blas addon (gowide_attention.c) in place on the wasm heap:
+// computed by the gowide_blas addon (attention.c) in place on the wasm heap:
 //
 //   GowideAttention      inputs q, k, v: float32 [batch, sequence, heads * headDim] (the dense
 //                        maps' output, heads as column blocks); attrs heads, scale. Output the
 //                        context softmax(scale * q k^T) v per example and head, in q's layout.
 //   GowideAttentionGrad  inputs q, k, v, dcontext; same attrs; outputs dq, dk, dv (the
-//                        probabilities recomputed: see gowide_attention.c).
+//                        probabilities recomputed: see attention.c).
 //
 // In place of, forward, three transposes to [batch, heads, sequence, headDim] and one back, two
 // batched products, the scaling and the softmax; backward, four products, the softmax's gradient
@@ -20,7 +20,7 @@ import type { WasmKernelArgs } from '../kernels/registry';
 export const ATTENTION = 'GowideAttention';
 export const ATTENTION_GRAD = 'GowideAttentionGrad';
 
-/** The functions of gowide_blas.node this file uses (see gowide_attention.c). */
+/** The functions of gowide_blas.node this file uses (see attention.c). */
 export interface AttentionAddon {
   attention(...args: [...arrays: Float32Array[], ...sizes: AttentionSizes]): void;
   attentionGrad(...args: [...arrays: Float32Array[], ...sizes: AttentionSizes]): void;

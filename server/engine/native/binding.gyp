@@ -13,7 +13,11 @@
   "targets": [
     {
       "target_name": "gowide_blas",
-      "sources": ["gowide_blas.c", "gowide_conv.c", "gowide_elementwise.c", "gowide_attention.c", "gowide_tiles.c"],
+      "sources": [
+        "module.c", "napi_args.c", "thread_pool.c", "activation.c", "sgemm.c", "sgemm_tiles.c", "conv.c", "conv_im2col.c",
+        "conv_direct.c", "pooling.c", "elementwise.c", "softmax.c", "gather.c", "batch_norm.c", "layer_norm.c", "adam.c",
+        "attention.c",
+      ],
       "include_dirs": ["<(openblas_include_dir)"],
       "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c11", "-Wall", "-Wextra", "-Wno-psabi", "-pthread"],
       "conditions": [

@@ -1,6 +1,6 @@
 // Native matrix-product kernels for the TF.js wasm backend: BatchMatMul and _FusedMatMul computed
-// by OpenBLAS through a small N-API addon (gowide_blas.c in this folder, built by
-// scripts/build-native.mjs). The addon reads and writes the backend's tensors in place, through
+// by OpenBLAS (or the addon's register tiles) through a small N-API addon (this folder's C files,
+// gowide_addon.h says which does what; built by scripts/build-native.mjs). The addon reads and writes the backend's tensors in place, through
 // Float32Array views of the WebAssembly heap: nothing is copied.
 //
 // Dense layers (tf.layers.dense) run forward through _FusedMatMul (matMul + bias + activation in
@@ -25,16 +25,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmKernelReplacements } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
-import { poolThreads, registerConvKernels, unregisterConvKernels } from './conv-kernels';
+import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
+import { poolThreads } from './pool-threads';
 import { registerElementwiseKernels, unregisterElementwiseKernels } from './elementwise-kernels';
 import { registerAttentionKernels, unregisterAttentionKernels } from './attention-kernels';
 const ADDON_FILE = 'gowide_blas.node';
 
-/** What gowide_blas.node exports (see gowide_blas.c). */
+/** What gowide_blas.node exports for products (see sgemm.c). */
 export interface BlasAddon {
   /**
    * out[i] = activation(op(a[i % batchA]) x op(b[i % batchB]) + bias) for i < max(batchA, batchB);
-   * op(a[i]) is m x k, op(b[i]) is k x n, row-major. bias: null or length n.
+   * op(a[i]) is m x k, op(b[i]) is k x n, row-major. bias: null or length n. A product of 2^24+
+   * multiply-adds is split over `threads` threads of the addon's pool.
    */
   sgemm(
     a: Float32Array,
@@ -50,13 +52,10 @@ export interface BlasAddon {
     bias: Float32Array | null,
     activation: number,
     alpha: number,
-    threads?: number,
-    tiles?: boolean,
+    threads: number,
   ): void;
   setThreads(count: number): void;
   getThreads(): number;
-  /** How many arguments sgemm takes (15 with threads and tiles; absent in builds before them). */
-  sgemmArguments?: number;
 }
 
 /** Activation codes the addon applies (the wasm backend's FusableActivation numbering). */
@@ -167,13 +166,6 @@ function productGeometry(a: TensorInfo, b: TensorInfo, transposeA: boolean, tran
   return { batchA, batchB, m, n, k, outShape: [...batchShape, m, n] };
 }
 
-/**
- * Threads a product of 2^24+ multiply-adds is split over: GOWIDE_PRODUCT_THREADS (see poolThreads;
- * 2 by default). With the second core idle, 2 gave the wide transformer 803 -> 1,087 samples/s (CPU
- * 160 -> 179 ms a step); with other jobs on both cores about even (728 -> 709 at load 2-2.5).
- */
-const productThreads = () => poolThreads('GOWIDE_PRODUCT_THREADS');
-
 function runSgemm(
   backend: BackendWasm,
   a: TensorInfo,
@@ -189,11 +181,10 @@ function runSgemm(
   const out = backend.makeOutput(geometry.outShape, 'float32');
   // Views are taken after makeOutput: allocating may grow (and so replace) the wasm heap buffer.
   const view = (tensor: TensorInfo): Float32Array => backend.typedArrayFromHeap(tensor) as Float32Array;
-  const args = [view(a), view(b), view(out), geometry.batchA, geometry.batchB, geometry.m, geometry.n, geometry.k, transposeA, transposeB, bias ? view(bias) : null, activation, alpha] as const;
-  // Threads, and products in the addon's register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS),
-  // where the build takes them (an older one rejects more than 13 arguments).
-  if ((blas.sgemmArguments ?? 13) >= 15) blas.sgemm(...args, productThreads(), process.env.GOWIDE_TILE_PRODUCTS !== '0');
-  else blas.sgemm(...args);
+  // Split over the pool's threads (poolThreads): with the second core idle, 2 gave the wide
+  // transformer 803 -> 1,087 samples/s (CPU 160 -> 179 ms a step); with other jobs on both cores
+  // about even (728 -> 709 at load 2-2.5).
+  blas.sgemm(view(a), view(b), view(out), geometry.batchA, geometry.batchB, geometry.m, geometry.n, geometry.k, transposeA, transposeB, bias ? view(bias) : null, activation, alpha, poolThreads());
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Native convolution kernels for the TF.js wasm backend: Conv2D, FusedConv2D (+ bias, activation),
 // Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm, or a direct convolution for
 // small channel counts), MaxPoolGrad and MaxPool (windows that tile the input), computed
-// by the gowide_blas addon (gowide_conv.c) in place on the wasm heap, like blas-kernels.ts.
+// by the gowide_blas addon (conv.c, pooling.c) in place on the wasm heap, like blas-kernels.ts.
 //
 // Everything they do not cover (NCHW, non-float32) goes to the kernel they
 // replaced: for the conv gradients that is wasm-gradients.ts' XNNPACK composition, so call
@@ -9,9 +9,9 @@
 // after its matrix products, unless GOWIDE_NATIVE_CONV=0; it also exports registerNativeConvKernels
 // and unregisterNativeConvKernels to switch them on and off alone (side-by-side benchmarks).
 //
-// Work is split over GOWIDE_CONV_THREADS POSIX threads (default 2: the wasm backend is blocked
-// while a kernel runs, so both cores are free), each running im2col on cache-sized chunks of
-// output pixels and a single-threaded sgemm on them.
+// Work is split over the addon's pool threads (poolThreads), each running im2col on cache-sized
+// chunks of output pixels and a single-threaded product on them, or the direct convolution on a
+// share of the images.
 //
 // Measured per shape class (scripts/bench-conv.ts --kernels, batch 128, ms per call, 2 cores with
 // AVX-512 shared with other work, so +-30%): XNNPACK(-composed) -> native
@@ -33,8 +33,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2DInfo, convAttrs, pool2DInfo } from '../kernels/conv-info';
 import { WasmKernelReplacements } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
+import { poolThreads } from './pool-threads';
 
-/** The convolution functions of gowide_blas.node (see gowide_conv.c). */
+/** The convolution functions of gowide_blas.node (see conv.c and pooling.c). */
 export interface ConvAddon {
   /** out = activation(conv(x, filter) + bias); bias, activation and alpha are optional. */
   conv2d(
@@ -55,35 +56,13 @@ export interface ConvAddon {
 
 let addon: ConvAddon | null = null;
 
-/**
- * Threads of the addon's pool for a kind of kernel: the environment variable `variable`, else 2
- * (1 when OpenBLAS itself is threaded).
- */
-export function poolThreads(variable: string): number {
-  const requested = Number(process.env[variable]);
-  if (Number.isInteger(requested) && requested > 0) return Math.min(requested, 8);
-  const blasThreads = Number(process.env.GOWIDE_BLAS_THREADS);
-  return Number.isInteger(blasThreads) && blasThreads > 1 ? 1 : 2;
-}
-
-/** Threads for the conv kernels: GOWIDE_CONV_THREADS (see poolThreads). */
-const convThreads = () => poolThreads('GOWIDE_CONV_THREADS');
-
 /** Output pixels per im2col chunk: GOWIDE_CONV_CHUNK_ROWS, else the addon's default (0). */
 function chunkRows(): number {
   const requested = Number(process.env.GOWIDE_CONV_CHUNK_ROWS);
   return Number.isInteger(requested) && requested > 0 ? requested : 0;
 }
 
-/**
- * The addon's geometry array (enum Geometry in gowide_conv.c) for a conv or pool. Its last value
- * holds flags: the addon may run its direct convolution for small channel counts
- * (GOWIDE_DIRECT_CONV=0: always im2col + sgemm), and its threads come from its pool
- * (GOWIDE_CONV_POOL=0: a thread per call, as before the pool; for side-by-side benchmarks), and
- * im2col's products may run in its register tiles (GOWIDE_TILE_PRODUCTS=0: always OpenBLAS), and
- * the direct convolution runs a whole output row per call (GOWIDE_CONV_ROW_RUNS=0: a call per block
- * of pixels, as before).
- */
+/** The addon's geometry array (enum Geometry in gowide_addon.h) for a conv or pool. */
 function geometry(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
     info.batchSize,
@@ -102,9 +81,7 @@ function geometry(info: backend_util.Conv2DInfo): Int32Array {
     info.padInfo.top,
     info.padInfo.left,
     chunkRows(),
-    convThreads(),
-    (process.env.GOWIDE_DIRECT_CONV === '0' ? 0 : 1) | (process.env.GOWIDE_CONV_POOL === '0' ? 0 : 2) | (process.env.GOWIDE_TILE_PRODUCTS === '0' ? 0 : 4) |
-      (process.env.GOWIDE_CONV_ROW_RUNS === '0' ? 0 : 8),
+    poolThreads(),
   ]);
 }
 

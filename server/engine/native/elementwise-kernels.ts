@@ -1,5 +1,6 @@
 // Native memory-bound kernels for the TF.js wasm backend, computed by the gowide_blas addon
-// (gowide_elementwise.c) in place on the wasm heap like blas-kernels.ts and conv-kernels.ts:
+// (elementwise.c, softmax.c, gather.c, batch_norm.c, layer_norm.c, adam.c) in place on the wasm
+// heap like blas-kernels.ts and conv-kernels.ts:
 //
 //   Tile                                  the wasm kernel computes a broadcast index per element
 //                                         (~10 ns each); BatchNorm's gradient tiles 1/sqrt(var)
@@ -50,10 +51,10 @@ import { backend_util, getKernel, registerKernel, unregisterKernel, util } from 
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WASM, WasmKernelReplacements, wasmKernelConfig } from '../kernels/registry';
-import { poolThreads } from './conv-kernels';
+import { poolThreads } from './pool-threads';
 import type { WasmKernelArgs } from '../kernels/registry';
 
-/** The functions of gowide_blas.node this file uses (see gowide_elementwise.c). */
+/** The functions of gowide_blas.node this file uses (see the C files named above). */
 export interface ElementwiseAddon {
   tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
@@ -546,11 +547,11 @@ function perChannelInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], 
 }
 
 /**
- * Threads the batch-norm training kernels' passes are split over (from 2^16 values):
- * GOWIDE_NORM_THREADS (see poolThreads; 2 by default). With the second core idle, 2 gave resnet
- * 6x16 3,081 -> 3,306 samples/s (CPU 55.6 -> 58.9 ms a step); at load 3-4, 2,305 -> 2,253.
+ * Threads the batch-norm training kernels' passes are split over (from 2^16 values): poolThreads.
+ * With the second core idle, 2 gave resnet 6x16 3,081 -> 3,306 samples/s (CPU 55.6 -> 58.9 ms a
+ * step); at load 3-4, 2,305 -> 2,253.
  */
-const normThreads = () => poolThreads('GOWIDE_NORM_THREADS');
+const normThreads = poolThreads;
 
 /** GowideBatchNormTrain, or with relu GowideBatchNormReluTrain. */
 const batchNormTrain =

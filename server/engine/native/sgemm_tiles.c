@@ -1,14 +1,15 @@
-// gowide_tiles: matrix products in register tiles (4 rows x 16 columns, or 8 x 32 when the first
+// Matrix products in register tiles (4 rows x 16 columns, or 8 x 32 when the first
 // operand is read by columns), without OpenBLAS's packing of the operands, for the small and
 // skinny products where that packing and its per-call cost outweigh the work: attention's
-// per-head products (gowide_attention.c) and sgemm's small products (gowide_blas.c). Measured on
-// one core, 4096 x 32 x 32: OpenBLAS 75 us, tiles 56; 4096 x 32 x 64: 146 and 86; the weight
-// gradient x^T dy of 4096 x 32 by 4096 x 32: 83 and 35; at 4096 x 128 x 128 about even.
+// per-head products (attention.c), sgemm's products (sgemm.c) and the im2col convolutions'
+// (conv_im2col.c). Measured on one core, 4096 x 32 x 32: OpenBLAS 75 us, tiles 56; 4096 x 32 x 64:
+// 146 and 86; the weight gradient x^T dy of 4096 x 32 by 4096 x 32: 83 and 35; at 4096 x 128 x 128
+// about even.
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gowide_conv.h"
+#include "gowide_addon.h"
 
 // out = a m for rows a multiple of 4 and n of 16: tiles of 4 rows x 16 columns in registers.
 VECTOR_CLONES static void product_tiles(GowideOperand a, size_t rows, size_t inner, const float *restrict m, size_t ldm, size_t n,
@@ -28,12 +29,9 @@ VECTOR_CLONES static void product_tiles(GowideOperand a, size_t rows, size_t inn
   }
 }
 
-// out = a m for a read by columns (a.row_stride 1: a transposed in memory, such as the weight
-// gradient x^T dy), rows a multiple of 8 and n of 32: tiles of 8 rows x 32 columns, so that each
-// pass over m (long: the batch's rows) feeds 16 accumulators instead of 4.
 // Tiles of 8 rows x 32 columns of out = a m (out += a m when accumulate), rows a multiple of 8 and
-// n of 32: 16 accumulators per pass over m. a's row i, term r at a.data[i * row_stride + r *
-// column_stride].
+// n of 32: each pass over m (long for the weight gradient x^T dy: the batch's rows) feeds 16
+// accumulators instead of 4. a's row i, term r at a.data[i * row_stride + r * column_stride].
 VECTOR_CLONES static void product_tiles8(GowideOperand a, size_t rows, size_t inner, const float *restrict m, size_t ldm, size_t n,
                                          float *restrict out, size_t ldo, bool accumulate) {
   for (size_t i = 0; i < rows; i += 8) {
@@ -87,8 +85,8 @@ void gowide_product(GowideOperand a, size_t rows, size_t inner, const float *m, 
   if (tiled < rows) product_rows(rest, rows - tiled, inner, m, ldm, n, out + tiled * ldo, ldo, false);
 }
 
-bool gowide_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
-                  float *out, size_t ldo, bool accumulate) {
+bool gowide_tiled_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                        float *out, size_t ldo, bool accumulate) {
   // Columns in 32s, b small enough to stay in the core's L2 cache across the row tiles (1 MiB).
   if (n % 32 != 0 || k * n > (1u << 18) || m < 8 || (transpose_a && m % 8 != 0)) return false;
   float *transposed = NULL;

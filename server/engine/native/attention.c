@@ -1,4 +1,4 @@
-// gowide_attention: the core of multi-head self-attention for the TF.js wasm backend's training
+// The core of multi-head self-attention for the TF.js wasm backend's training
 // steps, softmax(scale * q k^T) v for every example and head, and its gradients. q, k and v are
 // read where the dense maps wrote them, [batch, sequence, heads * headDim] (a head is a block of
 // columns), so the transposes to [batch, heads, sequence, headDim] and back, the scaling, the
@@ -14,21 +14,14 @@
 // The probabilities are recomputed backwards rather than kept: an output of the forward kernel
 // that nothing differentiates gets a gradient of zeros from TF.js, built in JavaScript and copied
 // into the heap (4 MiB per layer and step for the wide transformer: more than the recomputation).
-// The per-head products (32 x 32 x 16 for the bench's transformer) are gowide_tiles.c's register
+// The per-head products (32 x 32 x 16 for the bench's transformer) are sgemm_tiles.c's register
 // tiles: OpenBLAS spent more time per call than computing on them (~17 GFLOPS). The (example,
-// head) pairs are split over `threads` threads of the conv kernels' pool.
+// head) pairs are split over `threads` threads of the pool.
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <node_api.h>
-#include "gowide_conv.h"
+#include "gowide_addon.h"
 
 #define MAX_ARRAYS 8
-#define MAX_THREADS 8
 
 typedef struct {
   const float *q, *k, *v, *dcontext;
@@ -136,19 +129,12 @@ static void *attention_grad_pairs(void *argument) {
 // Splits the pairs over the threads and runs fn on each share; false when one failed.
 static bool run_pairs(void *(*fn)(void *), const Attention *a, int threads) {
   const int64_t pairs = a->batch * a->heads;
-  if (threads > pairs) threads = (int)(pairs > 0 ? pairs : 1);
-  AttentionWork work[MAX_THREADS];
+  threads = gowide_threads(threads, pairs);
+  AttentionWork work[GOWIDE_MAX_THREADS];
   for (int t = 0; t < threads; t++) {
     work[t] = (AttentionWork){a, pairs * t / threads, pairs * (t + 1) / threads, false};
   }
   return gowide_run_threads(fn, work, sizeof work[0], threads, offsetof(AttentionWork, failed));
-}
-
-static napi_value fail(napi_env env, const char *function, const char *message) {
-  char text[160];
-  snprintf(text, sizeof text, "%s: %s", function, message);
-  napi_throw_error(env, NULL, text);
-  return NULL;
 }
 
 // Reads `count` Float32Arrays of batch*sequence*heads*headDim values or more, then batch,
@@ -156,9 +142,9 @@ static napi_value fail(napi_env env, const char *function, const char *message) 
 static bool attention_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, float **arrays, Attention *a,
                                 int *threads) {
   napi_value argv[MAX_ARRAYS + 6];
-  size_t argc = count + 6;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 6) {
-    fail(env, name, "wrong number of arguments");
+  size_t argc;
+  if (!gowide_arguments(env, info, count + 6, count + 6, argv, &argc)) {
+    gowide_fail(env, name, "wrong number of arguments");
     return false;
   }
   int64_t sizes[4];
@@ -166,36 +152,31 @@ static bool attention_arguments(napi_env env, napi_callback_info info, const cha
   int32_t thread_count;
   for (int i = 0; i < 4; i++) {
     if (napi_get_value_int64(env, argv[count + (size_t)i], &sizes[i]) != napi_ok || sizes[i] < 1 || sizes[i] > INT32_MAX) {
-      fail(env, name, "batch, sequence, heads and headDim must be positive integers");
+      gowide_fail(env, name, "batch, sequence, heads and headDim must be positive integers");
       return false;
     }
   }
   if (napi_get_value_double(env, argv[count + 4], &scale) != napi_ok || napi_get_value_int32(env, argv[count + 5], &thread_count) != napi_ok) {
-    fail(env, name, "scale and threads must be numbers");
+    gowide_fail(env, name, "scale and threads must be numbers");
     return false;
   }
   *a = (Attention){.batch = sizes[0], .sequence = sizes[1], .heads = sizes[2], .head_dim = sizes[3], .scale = (float)scale};
-  *threads = thread_count < 1 ? 1 : (thread_count > MAX_THREADS ? MAX_THREADS : thread_count);
+  *threads = gowide_threads(thread_count, GOWIDE_MAX_THREADS);
   const double rows = (double)a->batch * (double)a->sequence * (double)a->heads * (double)a->head_dim;
   if (rows > (double)INT32_MAX) {
-    fail(env, name, "too large");
+    gowide_fail(env, name, "too large");
     return false;
   }
   for (size_t i = 0; i < count; i++) {
-    bool is_typed_array = false;
-    napi_typedarray_type type;
     size_t length;
-    void *data;
-    if (napi_is_typedarray(env, argv[i], &is_typed_array) != napi_ok || !is_typed_array ||
-        napi_get_typedarray_info(env, argv[i], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
-      fail(env, name, "arrays must be Float32Arrays");
+    if (!gowide_floats(env, argv[i], &arrays[i], &length)) {
+      gowide_fail(env, name, "arrays must be Float32Arrays");
       return false;
     }
     if ((double)length < rows) {
-      fail(env, name, "an array is shorter than its shape");
+      gowide_fail(env, name, "an array is shorter than its shape");
       return false;
     }
-    arrays[i] = (float *)data;
   }
   return true;
 }
@@ -217,22 +198,14 @@ static napi_value attention_run(napi_env env, napi_callback_info info, const cha
   } else {
     a.context = arrays[3];
   }
-  if (!run_pairs(grad ? attention_grad_pairs : attention_pairs, &a, threads)) return fail(env, name, "out of memory");
+  if (!run_pairs(grad ? attention_grad_pairs : attention_pairs, &a, threads)) return gowide_fail(env, name, "out of memory");
   return NULL;
 }
 
-static napi_value attention(napi_env env, napi_callback_info info) {
+napi_value js_attention(napi_env env, napi_callback_info info) {
   return attention_run(env, info, "attention", false);
 }
 
-static napi_value attention_grad(napi_env env, napi_callback_info info) {
+napi_value js_attention_grad(napi_env env, napi_callback_info info) {
   return attention_run(env, info, "attentionGrad", true);
-}
-
-void gowide_attention_register(napi_env env, napi_value exports) {
-  napi_property_descriptor properties[] = {
-    GOWIDE_FUNCTION("attention", attention),
-    GOWIDE_FUNCTION("attentionGrad", attention_grad),
-  };
-  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }

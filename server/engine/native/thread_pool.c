@@ -1,0 +1,102 @@
+// The addon's thread pool: worker threads started on first use and kept (waiting on a condition
+// variable, no spinning) for the addon's lifetime. Starting threads per call cost ~20-40 us each,
+// and each new thread's first large allocations went to the kernel (mmap, page faults: up to ~2 ms
+// of system time per conv call).
+//
+// gowide_run_threads runs fn on each of `threads` work items: the calling thread runs item 0, the
+// workers and then the caller again claim the items left one at a time, so an item whose worker
+// is not scheduled yet (another job on the other core) runs on the caller instead of being waited
+// for. Calls from a second thread while the pool is busy, or when no worker can start, run every
+// item on the calling thread.
+#include <pthread.h>
+#include <stdlib.h>
+#include "gowide_addon.h"
+
+static struct {
+  pthread_mutex_t use;  // held by the caller running a job on the pool
+  pthread_mutex_t lock; // guards the fields below
+  pthread_cond_t start, done;
+  int workers;          // workers started
+  uint64_t generation;  // incremented per job
+  void *(*fn)(void *);
+  char *items;
+  size_t size;
+  int count, next;      // items in the job; the next one not claimed yet
+  int running;          // items claimed by workers and not finished
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0};
+
+// With pool.lock held: claims and runs the job's items left (the lock released while one runs).
+static void run_unclaimed_items(bool worker) {
+  while (pool.next < pool.count) {
+    void *(*fn)(void *) = pool.fn;
+    char *work = pool.items + pool.size * (size_t)pool.next++;
+    if (worker) pool.running++;
+    pthread_mutex_unlock(&pool.lock);
+    fn(work);
+    pthread_mutex_lock(&pool.lock);
+    if (worker && --pool.running == 0) pthread_cond_signal(&pool.done);
+  }
+}
+
+static void *pool_worker(void *argument) {
+  (void)argument;
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    while (pool.generation == seen) pthread_cond_wait(&pool.start, &pool.lock);
+    seen = pool.generation;
+    run_unclaimed_items(true);
+  }
+  return NULL;
+}
+
+int gowide_threads(int64_t requested, int64_t items) {
+  int64_t threads = requested < GOWIDE_MAX_THREADS ? requested : GOWIDE_MAX_THREADS;
+  if (threads > items) threads = items;
+  return threads < 1 ? 1 : (int)threads;
+}
+
+bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int threads, size_t failed_offset) {
+  char *items = (char *)work;
+  if (threads < 2 || pthread_mutex_trylock(&pool.use) != 0) {
+    for (int t = 0; t < threads; t++) fn(items + size * (size_t)t);
+  } else {
+    pthread_mutex_lock(&pool.lock);
+    while (pool.workers < threads - 1) {
+      pthread_t handle;
+      if (pthread_create(&handle, NULL, pool_worker, NULL) != 0) break;
+      pthread_detach(handle);
+      pool.workers++;
+    }
+    pool.fn = fn;
+    pool.items = items;
+    pool.size = size;
+    pool.count = threads;
+    pool.next = 1; // item 0 is the caller's
+    pool.running = 0;
+    pool.generation++;
+    pthread_cond_broadcast(&pool.start);
+    pthread_mutex_unlock(&pool.lock);
+    fn(items);
+    pthread_mutex_lock(&pool.lock);
+    run_unclaimed_items(false);
+    while (pool.running > 0) pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.use);
+  }
+  bool ok = true;
+  for (int t = 0; t < threads; t++) ok = ok && !*(const bool *)(items + size * (size_t)t + failed_offset);
+  return ok;
+}
+
+static __thread float *thread_buffers[2];
+static __thread size_t thread_buffer_sizes[2];
+
+float *gowide_thread_buffer(int slot, size_t count) {
+  if (thread_buffer_sizes[slot] < count) {
+    free(thread_buffers[slot]);
+    thread_buffers[slot] = malloc(sizeof(float) * count);
+    thread_buffer_sizes[slot] = thread_buffers[slot] == NULL ? 0 : count;
+  }
+  return thread_buffers[slot];
+}
