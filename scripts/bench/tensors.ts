@@ -132,23 +132,23 @@ export async function memoryTraces(backend: string, models: BenchModel[], say: (
     say(`memory across epochs on ${backend} not measured: ${reason}`);
     return [];
   }
+  const bytes = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
+  say(`TF.js memory after each epoch (${backend}; gowide's trainPhase, epochs x steps per epoch, a validation pass each): tensors / bytes${backend === 'webgpu' ? ' / GPU bytes' : ''}`);
   const traces: TensorTrace[] = [];
   try {
     for (const [name, epochs, steps] of TRACE_PLAN) {
       const model = models.find((m) => m.name === name);
-      if (model) traces.push(await tensorCountAcrossEpochs(model, epochs, steps));
+      if (!model) continue;
+      const t = await tensorCountAcrossEpochs(model, epochs, steps);
+      traces.push(t);
+      const perEpoch = t.perEpoch.map((m) => [m.numTensors, bytes(m.numBytes), ...(m.numBytesInGPU === undefined ? [] : [bytes(m.numBytesInGPU)])].join(' / ')).join(', ');
+      say(
+        `  ${t.name.padEnd(26)} ${t.epochs}x${t.stepsPerEpoch}: ${perEpoch}  ${t.grows ? 'GROWS' : 'flat'}; data ${t.dataOnDevice ? 'on the device' : 'sent per batch'}, ` +
+          `${t.msPerStep.toFixed(1)} ms/step after epoch 1 (${t.seconds.toFixed(1)} s)`,
+      );
     }
   } finally {
     await tf.setBackend(before);
-  }
-  const bytes = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
-  say(`TF.js memory after each epoch (${backend}; gowide's trainPhase, epochs x steps per epoch, a validation pass each): tensors / bytes${backend === 'webgpu' ? ' / GPU bytes' : ''}`);
-  for (const t of traces) {
-    const epochs = t.perEpoch.map((m) => [m.numTensors, bytes(m.numBytes), ...(m.numBytesInGPU === undefined ? [] : [bytes(m.numBytesInGPU)])].join(' / ')).join(', ');
-    say(
-      `  ${t.name.padEnd(26)} ${t.epochs}x${t.stepsPerEpoch}: ${epochs}  ${t.grows ? 'GROWS' : 'flat'}; data ${t.dataOnDevice ? 'on the device' : 'sent per batch'}, ` +
-        `${t.msPerStep.toFixed(1)} ms/step after epoch 1 (${t.seconds.toFixed(1)} s)`,
-    );
   }
   return traces;
 }
