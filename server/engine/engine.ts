@@ -13,6 +13,7 @@ import {
 import { fastGradientsRegistered, registerFastGradients } from './kernels/gradients';
 import { compositeFusedOps } from './kernels/fused-ops';
 import { MAX_ROW, registerWebgpuRowKernels } from './kernels/webgpu-rows';
+import { registerWebgpuAdam } from './kernels/webgpu-adam';
 import { loadTfjsNodeBackend } from './tfjs-node';
 import { checkTrainingStep } from './training-check';
 import { nativeBlasStatus, prepareWasmBackend, wasmDevice, wasmKernelsAddedByGowide } from './wasm';
@@ -170,6 +171,7 @@ async function loadAndTrain(name: BackendName, warnings: string[]): Promise<stri
     case 'webgpu':
       device = await loadWebgpuBackend();
       registerWebgpuRowKernels();
+      registerWebgpuAdam();
       break;
     case 'wasm':
       prepareWasmBackend();
@@ -222,6 +224,7 @@ function engineNotes(active: BackendName): string[] {
   }
   if (active === 'webgpu') {
     notes.push(`webgpu kernels replaced by gowide (one invocation per row of up to ${MAX_ROW} values, no barriers): ${registerWebgpuRowKernels().join(', ')}`);
+    notes.push(`webgpu kernels added by gowide: ${registerWebgpuAdam()} (Adam, 3 dispatches per variable)`);
   }
   const composites = compositeFusedOps(TFJS_NAME[active]);
   if (composites.length > 0) notes.push(`gowide's fused ops that run as TF.js composites on ${active}: ${composites.join(', ')}`);

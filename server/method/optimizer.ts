@@ -2,7 +2,6 @@
 // phase and every variable group can carry its own learning-rate multiplier ("slow" lower blocks).
 import * as tf from '@tensorflow/tfjs';
 import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
-import { wasmKernelActive } from '../engine/kernels/registry';
 import { ADAM_STEP } from '../engine/native/elementwise-kernels';
 
 export interface VariableGroup {
@@ -72,8 +71,9 @@ export class GroupOptimizer {
     this.stepCount++;
     const t = this.stepCount;
     const decay = this.settings.weightDecay ?? 0;
-    // Adam in one native kernel per variable where the wasm backend has it (the same maths).
-    const fusedAdam = this.settings.optimizer === 'adam' && wasmKernelActive(ADAM_STEP);
+    // Adam as one kernel per variable where the active backend has it (wasm with the native addon,
+    // webgpu): the same maths.
+    const fusedAdam = this.settings.optimizer === 'adam' && tf.getKernel(ADAM_STEP, tf.getBackend()) != null;
     for (const v of this.variables) {
       const g = grads[v.name];
       if (!g) continue;

@@ -6,8 +6,9 @@
 //
 // On webgpu the fused ops (server/engine/kernels/*.ts) return null and their callers use TF.js
 // composites; the tests check that and the composites' values. The replaced gradients (Tile,
-// FusedBatchNorm, Erf, Relu, Square, Sum, Mean) run their webgpu branches, and gowide's row
-// kernels (Sum, Mean, Max, Softmax: webgpu-rows.ts) replace TF.js's there.
+// FusedBatchNorm, Erf, Relu, Square, Sum, Mean) run their webgpu branches, gowide's row
+// kernels (Sum, Mean, Max, Softmax: webgpu-rows.ts) replace TF.js's there, and GroupOptimizer's
+// Adam runs gowide's kernel (webgpu-adam.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -77,6 +78,7 @@ describe('webgpu (SwiftShader) against cpu', { skip }, () => {
     const info = await initEngine({ backend: 'webgpu' });
     assert.equal(info.active, 'webgpu');
     assert.ok(info.notes.some((note) => /webgpu kernels replaced by gowide.*Sum, Mean, Max, Softmax/.test(note)), info.notes.join('\n'));
+    assert.ok(info.notes.some((note) => /webgpu kernels added by gowide: GowideAdam/.test(note)), info.notes.join('\n'));
     registerGeluActivation();
     // Small tensors still in host memory would run on TF.js's CPU kernels ("CPU forwarding"): off, so
     // every op here runs its shader.
@@ -183,6 +185,9 @@ describe('webgpu (SwiftShader) against cpu', { skip }, () => {
         const attention = new MultiHeadSelfAttention({ heads: 2, headDim: 3, seed: 5 });
         return withGradients((a) => attention.apply(a) as tf.Tensor, random([2, 5, 4], 36));
       }));
+  });
+
+  describe("GroupOptimizer (adam through gowide's webgpu kernel, the others as TF.js ops)", () => {
     for (const optimizer of ['adam', 'momentum', 'sgd'] as const) {
       it(`GroupOptimizer ${optimizer} (weight decay, a slow group)`, () =>
         compare(`optimizer: ${optimizer}`, () => {

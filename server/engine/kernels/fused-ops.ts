@@ -1,5 +1,5 @@
-// gowide's fused ops and the kernel each runs where it can (the wasm backend with the native addon).
-// Elsewhere (cpu, webgpu, tensorflow) each op runs as the TF.js ops it replaces; `gowide info` says so.
+// gowide's fused ops and the kernel each runs where it can (the wasm backend with the native addon;
+// Adam on webgpu too). Elsewhere each op runs as the TF.js ops it replaces; `gowide info` says so.
 import { ATTENTION } from '../native/attention-kernels';
 import {
   ADAM_STEP,
