@@ -2,7 +2,7 @@
 //
 //   npm run bench [-- --json] [--seconds 3] [--cpu-seconds 2] [--threads 2] [--models a,b]
 //                 [--torch-configs 1+2,2+1] [--label TEXT] [--out FILE] [--no-save]
-//                 [--skip-torch] [--skip-sidecar] [--skip-monitor]
+//                 [--skip-torch] [--skip-sidecar] [--skip-monitor] [--backend webgpu]
 //
 // 1. Training samples/s (batch 128, Adam 1e-3, softmax cross-entropy, random data) of the reference
 //    models (scripts/bench/models.ts), thin and 4x wide, on every CPU backend that loads:
@@ -15,8 +15,10 @@
 //    --threads is also the thread count of gowide's native pools (conv, products, BatchNorm). Each
 //    model's achieved GFLOP/s (training FLOPs per example x samples/s) is printed beside the machine's
 //    float32 product peak (the native addon's sgemm and PyTorch's matmul, 1024^3).
-// 2. Sidecar start to first answer, peak RSS and stage times of a quick-start-like run, TF.js tensor
-//    count across epochs, and the cost of streaming metrics to a connected client.
+// 2. TF.js tensors and bytes (GPU bytes on webgpu) after each epoch of gowide's training loop
+//    (scripts/bench/tensors.ts) on wasm+native, or on --backend (webgpu: a GPU, or SwiftShader named by
+//    VK_ICD_FILENAMES); sidecar start to first answer, peak RSS and stage times of a quick-start-like
+//    run, and the cost of streaming metrics to a connected client.
 // 3. The imitation monitor webview in headless Chromium fed 16 blocks x 100k imitation records in
 //    messages of 5,000: time from each message to the frame that shows it, and a restore.
 // Each measurement runs --seconds after a warm-up. Prints tables and writes the run's JSON into
