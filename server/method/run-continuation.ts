@@ -4,16 +4,14 @@ import * as path from 'node:path';
 import type { Experiment } from '../experiment/types';
 import type { PhaseName, ResumedFrom, RunSummary } from '../protocol';
 import { findResumePoint } from '../runs/resume-point';
-import { journalFromCheckpoints, readJournal, seedProgress, type JournalCommit, type JournalEntry, type RunJournal, type RunPlan } from '../runs/run-journal';
+import { readJournal, seedProgress, type JournalCommit, type JournalEntry, type RunJournal, type RunPlan } from '../runs/run-journal';
 import { readSummary } from '../runs/list';
 import { continuedExperiment, readRunExperiment } from '../runs/stage-settings';
 import { emptyOutcome, phasesOf, planSeedWork, type SeedOutcome, type SeedWork } from './seed-pipeline';
 
 export interface Continuation {
   experiment: Experiment;
-  journal: RunJournal<SeedOutcome | undefined>;
-  /** Journal entries kept (up to the chosen commit point). */
-  keptEntries: number;
+  journal: RunJournal<SeedOutcome>;
   /** Metric records to keep: seq 0..keepMetrics-1. */
   keepMetrics: number;
   work: Map<number, SeedWork>;
@@ -40,18 +38,19 @@ export function planContinuation(o: {
   const previous = readSummary(o.runDir);
   const base = readRunExperiment(o.runDir) ?? o.current;
   const unfinished = (previous?.stages ?? []).filter((s) => s.state !== 'done').map((s) => s.stage);
-  const stored = readJournal<SeedOutcome | undefined>(o.runDir);
-  const fallbackPlan: RunPlan = {
-    phases: unfinished.length > 0 ? unfinished : phasesOf('all', base.baselines),
-    seeds: base.seeds,
+  // A run folder without a journal was left by a process that ended before writing it (right after
+  // creating the folder): nothing was committed, and its unfinished stages run from the start.
+  const journal: RunJournal<SeedOutcome> = readJournal<SeedOutcome>(o.runDir) ?? {
+    format: 'gowide-journal-1',
+    plan: { phases: unfinished.length > 0 ? unfinished : phasesOf('all', base.baselines), seeds: base.seeds },
+    entries: [],
   };
-  const journal = stored ?? (journalFromCheckpoints(o.checkpointDir, o.metricsCount, fallbackPlan) as RunJournal<SeedOutcome | undefined>);
   const plan: RunPlan =
     o.mode === 'resume'
       ? { phases: journal.plan.phases, seeds: o.seeds ?? journal.plan.seeds }
       : { phases: o.stages ?? phasesOf('all', o.current.baselines), seeds: o.seeds ?? base.seeds };
 
-  const workFor = (prefix: readonly JournalEntry<SeedOutcome | undefined>[]) =>
+  const workFor = (prefix: readonly JournalEntry<SeedOutcome>[]) =>
     new Map(plan.seeds.map((seed) => [seed, planSeedWork(plan.phases, seedProgress(prefix, seed), o.mode)]));
   const point = findResumePoint(journal.entries, o.checkpointDir, (prefix) =>
     [...workFor(prefix)].flatMap(([seed, w]) => w.restores.map((name) => seedPrefix(seed) + name)),
@@ -87,11 +86,10 @@ export function planContinuation(o: {
 
   const firstEntry = journal.entries[0];
   const keepMetrics = point.commit ? point.commit.metricsSeq : firstEntry ? Math.min(...journal.entries.map((e) => e.metricsSeq)) : o.metricsCount;
-  const commit: JournalCommit<SeedOutcome | undefined> | undefined = point.commit;
+  const commit: JournalCommit<SeedOutcome> | undefined = point.commit;
   return {
     experiment: settings.experiment,
     journal: { ...journal, plan, entries: kept },
-    keptEntries: kept.length,
     keepMetrics: Math.min(keepMetrics, o.metricsCount),
     work,
     outcomes,

@@ -1,14 +1,17 @@
-// One seed of an experiment: wide net, the three-stage thin net ("win") and the baselines at the
-// same thin-net epoch budget. The test split is touched only here, once per finished arm.
+// One seed of an experiment, in the paper's order: the wide net (wide-stage.ts), the three-stage thin
+// net "win" (imitate-stage.ts, then finetune-stage.ts) and the baselines at the same thin-net epoch
+// budget (baselines.ts). Here: which phases a seed runs (planSeedWork), their order, the checkpoints
+// and commit points between them, and each arm's one look at the test split.
 import type { BlockNet } from '../models/types';
 import { PHASE_NAMES, type ArmName, type PhaseName, type RunState, type StageName } from '../protocol';
-import { classifierSteps, trainClassifier } from './classifier-phase';
+import { baselineSteps, isBaseline, trainBaseline } from './baselines';
+import { classifierSteps } from './classifier-phase';
 import { buildThinNet, buildWideNet, type StageContext } from './context';
 import { evaluate } from './evaluate';
-import { thinEpochBudget } from '../experiment/budget';
+import { fineTune, fineTuneSteps } from './finetune-stage';
 import { imitate, type BlockImitation } from './imitate-stage';
 import { imitationGroups } from './imitation-groups';
-import { trainWide } from './wide-stage';
+import { trainWide, wideSteps } from './wide-stage';
 
 export interface SeedOutcome {
   seed: number;
@@ -23,18 +26,26 @@ export interface SeedOutcome {
   imitation: BlockImitation[];
 }
 
-export interface SeedHooks {
+/** What a seed's pipeline records (RunRecorder.seed in runs/run-recorder.ts implements it). */
+export interface SeedRecorder {
   /** Saves the variables of `net` as checkpoint `name` of this seed. */
   checkpoint(name: string, net: BlockNet, meta: Record<string, unknown>): Promise<void>;
   /** Loads checkpoint `name` of this seed into `net`; returns the checkpoint's meta. */
   restore(name: string, net: BlockNet): Record<string, unknown>;
   /** A phase starts from its beginning (the settings it runs with are recorded). */
-  phaseStarted?(phase: PhaseName): void;
+  phaseStarted(phase: PhaseName): void;
   /** A phase (or, with block, one imitated block) is finished: checkpoint saved, test recorded. */
-  commit?(phase: PhaseName, checkpoint: string, block?: number): Promise<void>;
+  commit(phase: PhaseName, checkpoint: string, block?: number): Promise<void>;
   /** The finished three-stage thin net (for export). */
-  finished?(net: BlockNet, testAccuracy: number): Promise<void>;
-  stageState(phase: PhaseName, state: RunState, extra?: { accuracy?: number; block?: number; firstBlock?: number; blockLoss?: [number, number] }): void;
+  finished(net: BlockNet, testAccuracy: number): Promise<void>;
+  stageState(phase: PhaseName, state: RunState, extra?: StageStateExtra): void;
+}
+
+export interface StageStateExtra {
+  accuracy?: number;
+  block?: number;
+  firstBlock?: number;
+  blockLoss?: [number, number];
 }
 
 export const checkpointNames = {
@@ -45,13 +56,6 @@ export const checkpointNames = {
   scratch: 'scratch',
   kd: 'kd',
 };
-
-/** Thin-net epochs of the baselines: the same budget as imitation plus fine-tuning. */
-export function baselineEpochs(ctx: Pick<StageContext, 'experiment'>): number {
-  const e = ctx.experiment;
-  return thinEpochBudget(e.model.depth, e.imitate, e.finetune);
-}
-
 
 /** Phases a stage selection runs, in order. */
 export function phasesOf(stage: StageName, baselines: readonly ('scratch' | 'kd')[]): PhaseName[] {
@@ -95,8 +99,7 @@ export function emptyOutcome(seed: number): SeedOutcome {
 }
 
 /** Runs `work` for one seed, filling `outcome` in place (it may carry results of earlier phases). */
-export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHooks, outcome: SeedOutcome = emptyOutcome(ctx.seed)): Promise<SeedOutcome> {
-  const e = ctx.experiment;
+export async function runSeed(ctx: StageContext, work: SeedWork, rec: SeedRecorder, outcome: SeedOutcome = emptyOutcome(ctx.seed)): Promise<SeedOutcome> {
   const phases = work.run;
   const recordTest = async (arm: ArmName, phase: PhaseName, net: BlockNet): Promise<number> => {
     const result = await evaluate((x) => net.forward(x, false), ctx.data.test, ctx.data.exampleShape);
@@ -104,29 +107,27 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
     ctx.report.metric({ seed: ctx.seed, phase, step: -1, loss: result.loss, accuracy: result.accuracy, split: 'test' });
     return result.accuracy;
   };
-  const finishPhase = async (phase: PhaseName, checkpoint: string, net: BlockNet, meta: Record<string, unknown>) => {
-    await hooks.checkpoint(checkpoint, net, { stage: phase, ...meta });
-  };
+  const save = (phase: PhaseName, checkpoint: string, net: BlockNet, meta: Record<string, unknown> = {}) => rec.checkpoint(checkpoint, net, { stage: phase, ...meta });
   const needsWide = phases.some((p) => p !== 'scratch');
   let wide: BlockNet | undefined;
   let thin: BlockNet | undefined;
   try {
     if (needsWide) {
       if (phases.includes('wide')) {
-        hooks.phaseStarted?.('wide');
-        hooks.stageState('wide', 'running');
+        rec.phaseStarted('wide');
+        rec.stageState('wide', 'running');
         const result = await trainWide(ctx);
         wide = result.net;
         outcome.wideValidationAccuracy = result.validationAccuracy;
         outcome.seconds.wide = result.seconds;
         outcome.params.wide = wide.params;
-        await finishPhase('wide', checkpointNames.wide, wide, { validationAccuracy: result.validationAccuracy });
+        await save('wide', checkpointNames.wide, wide, { validationAccuracy: result.validationAccuracy });
         await recordTest('wide', 'wide', wide);
-        hooks.stageState('wide', 'done', { accuracy: result.validationAccuracy });
-        await hooks.commit?.('wide', checkpointNames.wide);
+        rec.stageState('wide', 'done', { accuracy: result.validationAccuracy });
+        await rec.commit('wide', checkpointNames.wide);
       } else {
         wide = buildWideNet(ctx);
-        const meta = hooks.restore(checkpointNames.wide, wide);
+        const meta = rec.restore(checkpointNames.wide, wide);
         if (typeof meta.validationAccuracy === 'number') outcome.wideValidationAccuracy ??= meta.validationAccuracy;
         outcome.params.wide = wide.params;
       }
@@ -135,84 +136,34 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
     if (phases.includes('imitate') || phases.includes('finetune')) {
       thin = buildThinNet(ctx);
       outcome.params.thin = thin.params;
-      if (phases.includes('imitate')) {
-        const startBlock = work.imitateFromBlock;
-        if (startBlock > 0) {
-          hooks.restore(checkpointNames.block(startBlock - 1), thin);
-          outcome.imitation = outcome.imitation.filter((b) => b.block < startBlock);
-        } else {
-          hooks.phaseStarted?.('imitate');
-          outcome.imitation = [];
-          delete outcome.seconds.imitate;
-        }
-        hooks.stageState('imitate', 'running');
-        const net = thin;
-        const secondsBefore = outcome.seconds.imitate ?? 0;
-        const result = await imitate(ctx, net, wide!, {
-          startBlock,
-          afterBlock: async (i) => {
-            const name = checkpointNames.block(i);
-            await hooks.checkpoint(name, net, { stage: 'imitate', block: i });
-            await hooks.commit?.('imitate', name, i);
-          },
-          blockStarted: (block, firstBlock) => hooks.stageState('imitate', 'running', { block, firstBlock }),
-          blockDone: (b) => {
-            outcome.imitation.push(b);
-            outcome.seconds.imitate = secondsBefore + outcome.imitation.filter((x) => x.block >= startBlock).reduce((a, x) => a + x.seconds, 0);
-            hooks.stageState('imitate', 'running', { block: b.block, firstBlock: b.firstBlock, blockLoss: [b.startLoss, b.endLoss] });
-          },
-        });
-        outcome.warmStartAccuracy = result.warmStartAccuracy;
-        outcome.headShared = result.headShared;
-        outcome.seconds.imitate = secondsBefore + result.seconds;
-        await finishPhase('imitate', checkpointNames.imitated, thin, { warmStartAccuracy: result.warmStartAccuracy });
-        hooks.stageState('imitate', 'done', { accuracy: result.warmStartAccuracy });
-        await hooks.commit?.('imitate', checkpointNames.imitated);
-      } else {
-        hooks.restore(checkpointNames.imitated, thin);
-      }
+      if (phases.includes('imitate')) await imitateStage(ctx, work.imitateFromBlock, thin, wide!, rec, outcome);
+      else rec.restore(checkpointNames.imitated, thin);
       if (phases.includes('finetune')) {
-        hooks.phaseStarted?.('finetune');
-        hooks.stageState('finetune', 'running');
-        const ft = e.finetune;
-        const result = await trainClassifier(ctx, { phase: 'finetune', net: thin, ...ft, teacher: wide });
-        outcome.seconds.finetune = result.seconds;
-        await finishPhase('finetune', checkpointNames.finetune, thin, {});
+        rec.phaseStarted('finetune');
+        rec.stageState('finetune', 'running');
+        outcome.seconds.finetune = (await fineTune(ctx, thin, wide!)).seconds;
+        await save('finetune', checkpointNames.finetune, thin);
         const accuracy = await recordTest('win', 'finetune', thin);
-        await hooks.finished?.(thin, accuracy);
-        hooks.stageState('finetune', 'done', { accuracy });
-        await hooks.commit?.('finetune', checkpointNames.finetune);
+        await rec.finished(thin, accuracy);
+        rec.stageState('finetune', 'done', { accuracy });
+        await rec.commit('finetune', checkpointNames.finetune);
       }
       thin.dispose();
       thin = undefined;
     }
 
-    for (const arm of ['scratch', 'kd'] as const) {
-      if (!phases.includes(arm)) continue;
-      hooks.phaseStarted?.(arm);
-      hooks.stageState(arm, 'running');
-      const net = buildThinNet(ctx);
-      thin = net;
-      outcome.params.thin = net.params;
-      const ft = e.finetune;
-      // The baselines train with the standard schedule (the wide net's optimiser settings), not with
-      // the fine-tune settings, which are tuned for starting from a warm start.
-      const { epochs: _wideEpochs, ...standard } = e.wide;
-      const result = await trainClassifier(ctx, {
-        phase: arm,
-        net,
-        ...standard,
-        epochs: baselineEpochs(ctx),
-        teacher: arm === 'kd' ? wide : undefined,
-        kdWeight: arm === 'kd' ? (ft.kdWeight > 0 ? ft.kdWeight : 0.5) : 0,
-        temperature: ft.temperature,
-      });
+    for (const arm of phases.filter(isBaseline)) {
+      rec.phaseStarted(arm);
+      rec.stageState(arm, 'running');
+      const result = await trainBaseline(ctx, arm, wide);
+      thin = result.net;
+      outcome.params.thin = thin.params;
       outcome.seconds[arm] = result.seconds;
-      await finishPhase(arm, checkpointNames[arm], net, {});
-      const accuracy = await recordTest(arm, arm, net);
-      hooks.stageState(arm, 'done', { accuracy });
-      await hooks.commit?.(arm, checkpointNames[arm]);
-      net.dispose();
+      await save(arm, checkpointNames[arm], thin);
+      const accuracy = await recordTest(arm, arm, thin);
+      rec.stageState(arm, 'done', { accuracy });
+      await rec.commit(arm, checkpointNames[arm]);
+      thin.dispose();
       thin = undefined;
     }
     return outcome;
@@ -222,19 +173,57 @@ export async function runSeed(ctx: StageContext, work: SeedWork, hooks: SeedHook
   }
 }
 
+/** Imitation of one seed, from its first block or (resumed) from `startBlock`, with a checkpoint and
+ *  a commit point after every imitated group. */
+async function imitateStage(ctx: StageContext, startBlock: number, thin: BlockNet, wide: BlockNet, rec: SeedRecorder, outcome: SeedOutcome): Promise<void> {
+  if (startBlock > 0) {
+    rec.restore(checkpointNames.block(startBlock - 1), thin);
+    outcome.imitation = outcome.imitation.filter((b) => b.block < startBlock);
+  } else {
+    rec.phaseStarted('imitate');
+    outcome.imitation = [];
+    delete outcome.seconds.imitate;
+  }
+  rec.stageState('imitate', 'running');
+  const secondsBefore = outcome.seconds.imitate ?? 0;
+  const result = await imitate(ctx, thin, wide, {
+    startBlock,
+    afterBlock: async (i) => {
+      const name = checkpointNames.block(i);
+      await rec.checkpoint(name, thin, { stage: 'imitate', block: i });
+      await rec.commit('imitate', name, i);
+    },
+    blockStarted: (block, firstBlock) => rec.stageState('imitate', 'running', { block, firstBlock }),
+    blockDone: (b) => {
+      outcome.imitation.push(b);
+      outcome.seconds.imitate = secondsBefore + outcome.imitation.filter((x) => x.block >= startBlock).reduce((a, x) => a + x.seconds, 0);
+      rec.stageState('imitate', 'running', { block: b.block, firstBlock: b.firstBlock, blockLoss: [b.startLoss, b.endLoss] });
+    },
+  });
+  outcome.warmStartAccuracy = result.warmStartAccuracy;
+  outcome.headShared = result.headShared;
+  outcome.seconds.imitate = secondsBefore + result.seconds;
+  await rec.checkpoint(checkpointNames.imitated, thin, { stage: 'imitate', warmStartAccuracy: result.warmStartAccuracy });
+  rec.stageState('imitate', 'done', { accuracy: result.warmStartAccuracy });
+  await rec.commit('imitate', checkpointNames.imitated);
+}
+
 /** Steps a seed's phases will take (for progress and ETA); imitation counted per group, as it runs. */
 export function plannedSteps(ctx: StageContext, phases: PhaseName[]): Record<PhaseName, number> {
-  const e = ctx.experiment;
+  const count: Record<PhaseName, (ctx: StageContext) => number> = {
+    wide: wideSteps,
+    imitate: imitationSteps,
+    finetune: fineTuneSteps,
+    scratch: (c) => baselineSteps(c, 'scratch'),
+    kd: (c) => baselineSteps(c, 'kd'),
+  };
   const steps: Record<PhaseName, number> = { wide: 0, imitate: 0, finetune: 0, scratch: 0, kd: 0 };
-  if (phases.includes('wide')) steps.wide = classifierSteps(ctx, e.wide);
-  if (phases.includes('imitate')) {
-    const groupSteps = (g: { first: number; last: number }) =>
-      classifierSteps(ctx, { epochs: e.imitate.epochsPerLayer * (g.last - g.first + 1), batchSize: e.imitate.batchSize });
-    steps.imitate = imitationGroups(e.model, e.imitate.groups).reduce((n, g) => n + groupSteps(g), 0);
-  }
-  if (phases.includes('finetune')) steps.finetune = classifierSteps(ctx, e.finetune);
-  for (const arm of ['scratch', 'kd'] as const) {
-    if (phases.includes(arm)) steps[arm] = classifierSteps(ctx, { epochs: baselineEpochs(ctx), batchSize: e.finetune.batchSize });
-  }
+  for (const phase of phases) steps[phase] = count[phase](ctx);
   return steps;
+}
+
+function imitationSteps(ctx: StageContext): number {
+  const { model, imitate } = ctx.experiment;
+  const groupSteps = (g: { first: number; last: number }) => classifierSteps(ctx, { epochs: imitate.epochsPerLayer * (g.last - g.first + 1), batchSize: imitate.batchSize });
+  return imitationGroups(model, imitate.groups).reduce((n, g) => n + groupSteps(g), 0);
 }

@@ -1,7 +1,7 @@
 // Stage 1: train the wide net B on the task, then check that it clearly beats chance on validation.
 import type { BlockNet } from '../models/types';
 import { buildWideNet, type StageContext } from './context';
-import { trainClassifier } from './classifier-phase';
+import { classifierSteps, trainClassifier } from './classifier-phase';
 
 export class WideNetUntrainedError extends Error {
   constructor(accuracyValue: number, required: number, chance: number) {
@@ -38,6 +38,10 @@ export async function trainWide(ctx: StageContext): Promise<WideResult> {
     net.dispose();
     throw err;
   }
+}
+
+export function wideSteps(ctx: StageContext): number {
+  return classifierSteps(ctx, ctx.experiment.wide);
 }
 
 /** Checks a trained wide net's last validation accuracy; throws WideNetUntrainedError below the threshold. */

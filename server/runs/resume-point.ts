@@ -33,7 +33,6 @@ export function findResumePoint<Outcome>(
   const messages: string[] = [];
   let metrics: Buffer | undefined;
   const metricsProblem = (commit: JournalCommit<Outcome>): string | undefined => {
-    if (commit.metricsBytes === undefined || commit.metricsSha256 === undefined) return undefined;
     metrics ??= fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile) : Buffer.alloc(0);
     if (metrics.length < commit.metricsBytes) {
       return `${metricsFile} is truncated: ${metrics.length} bytes, ${commit.metricsBytes} were written before ${describe(commit)}`;

@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PhaseName } from '../protocol';
 import { writeJsonAtomic } from './atomic';
-import { listCheckpoints, type CheckpointIndex } from './checkpoint';
 
 export interface JournalStart {
   kind: 'start';
@@ -29,9 +28,9 @@ export interface JournalCommit<Outcome = unknown> {
   sha256: string;
   /** Metric records written when this point was committed: seq 0..metricsSeq-1 belong before it. */
   metricsSeq: number;
-  /** Bytes of metrics.jsonl then, and their sha256 (absent in journals written before they were). */
-  metricsBytes?: number;
-  metricsSha256?: string;
+  /** Bytes of metrics.jsonl then, and their sha256. */
+  metricsBytes: number;
+  metricsSha256: string;
   /** The seed's outcome (test accuracies, seconds, imitation losses) at this point. */
   outcome: Outcome;
   at: string;
@@ -100,30 +99,4 @@ export function seedProgress<Outcome>(entries: readonly JournalEntry<Outcome>[],
     else progress.committed.add(entry.phase);
   }
   return progress;
-}
-
-/** Seeds that appear in the journal, in first-seen order. */
-export function journalSeeds(entries: readonly JournalEntry[]): number[] {
-  return [...new Set(entries.map((e) => e.seed))];
-}
-
-/** A journal for a run folder made before journals existed: one commit per checkpoint on disk, in
- *  the order they were written, all at the current end of the metrics (nothing is dropped). */
-export function journalFromCheckpoints(checkpointDir: string, metricsCount: number, plan: RunPlan): RunJournal {
-  const found: { at: string; commit: JournalCommit }[] = [];
-  for (const name of listCheckpoints(checkpointDir)) {
-    try {
-      const index = JSON.parse(fs.readFileSync(path.join(checkpointDir, `${name}.json`), 'utf8')) as CheckpointIndex;
-      const { seed, stage, block } = index.meta as { seed?: number; stage?: PhaseName; block?: number };
-      if (typeof seed !== 'number' || !stage) continue;
-      found.push({
-        at: index.createdAt,
-        commit: { kind: 'commit', seed, phase: stage, block, checkpoint: name, sha256: index.sha256, metricsSeq: metricsCount, outcome: undefined, at: index.createdAt },
-      });
-    } catch {
-      // an unreadable index is no commit
-    }
-  }
-  found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return { format: 'gowide-journal-1', plan, entries: found.map((f) => f.commit) };
 }

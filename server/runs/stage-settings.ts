@@ -59,7 +59,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * The configuration a continued run trains with.
  * @param fresh phases that start from their beginning now: they take `current`'s settings.
  * @param ran phases that ran (or began) before: they keep their snapshot (stages/<phase>.json, or the
- *   run's experiment.json for runs made before per-stage snapshots).
+ *   run's experiment.json where none was written).
  */
 export function continuedExperiment(
   runDir: string,

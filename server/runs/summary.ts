@@ -1,6 +1,6 @@
 // Turning per-seed outcomes into the RunSummary's arms and diagnostics.
 import { ARM_NAMES, PHASE_NAMES, type ArmName, type ArmResult, type PhaseName, type RunDiagnostics } from '../protocol';
-import type { SeedOutcome } from './seed-pipeline';
+import type { SeedOutcome } from '../method/seed-pipeline';
 
 export function meanAndStd(values: number[]): { mean: number; std: number } {
   if (values.length === 0) return { mean: NaN, std: NaN };
