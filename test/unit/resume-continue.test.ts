@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { runExperiment } from '../../server/method/run-experiment';
 import { readJournal } from '../../server/runs/run-journal';
+import { RunStore } from '../../server/runs/run-store';
 import { readStageSnapshot } from '../../server/runs/stage-settings';
 import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
 import { assertMetricsClean } from './resume-helpers';
@@ -84,4 +85,21 @@ test('fine-tuning after an edit of the experiment uses the new settings; earlier
   const stepsPerEpoch = Math.floor(data.train.count / before.finetune.batchSize);
   assert.ok(Math.max(...steps) + 1 >= 2.5 * stepsPerEpoch, `3 epochs of fine-tuning (last step ${Math.max(...steps)}, ${stepsPerEpoch} per epoch)`);
   assert.ok(readJournal(done.summary.runDir)!.entries.some((e) => e.kind === 'commit' && e.phase === 'finetune'));
+});
+
+test('a run folder left before its journal was written (the process ended right after creating it) resumes from the start', async () => {
+  await useWasm();
+  const runsDir = tempDir();
+  const common = { runsDir, experimentPath: path.join(runsDir, 'tiny.gowide.json'), loadData: async () => data };
+  const experiment = tinyExperiment();
+  const store = RunStore.create(runsDir, experiment, common.experimentPath);
+  store.close();
+  assert.ok(!fs.existsSync(path.join(store.runDir, 'progress.json')));
+
+  const resumed = await runExperiment(experiment, { ...common, runId: store.runId, resume: true });
+  assert.equal(resumed.summary.state, 'done', resumed.summary.error);
+  assert.deepEqual(resumed.resumedFrom && [resumed.resumedFrom.stage, resumed.resumedFrom.droppedMetrics], [null, 0]);
+  assert.deepEqual(Object.keys(resumed.summary.arms).sort(), ['kd', 'scratch', 'wide', 'win']);
+  assert.deepEqual(readJournal(store.runDir)!.plan.phases, ['wide', 'imitate', 'finetune', 'scratch', 'kd']);
+  assertMetricsClean(store.runDir);
 });
