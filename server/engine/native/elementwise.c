@@ -365,6 +365,8 @@ napi_value js_transpose(napi_env env, napi_callback_info info) {
   if (!shape_arguments(env, info, "transpose", &a)) return NULL;
   const int32_t *shape = a.shape, *perm = a.per_axis;
   const size_t rank = a.rank;
+  const float *x = a.x;
+  float *out = a.out;
   for (int d = (int)rank - 1; d >= 0; d--) {
     if (shape[d] < 0 || perm[d] < 0 || perm[d] >= (int32_t)rank || seen[perm[d]]) return gowide_fail(env, "transpose", "perm must be a permutation of the axes");
     seen[perm[d]] = true;
@@ -382,9 +384,9 @@ napi_value js_transpose(napi_env env, napi_callback_info info) {
   }
   for (size_t done = 0; done < size; done += n, odometer_step(&o)) {
     if (stride == 1) {
-      memcpy(a.out + done, a.x + o.offset[0], n * sizeof(float));
+      memcpy(out + done, x + o.offset[0], n * sizeof(float));
     } else {
-      for (size_t i = 0; i < n; i++) a.out[done + i] = a.x[o.offset[0] + i * stride];
+      for (size_t i = 0; i < n; i++) out[done + i] = x[o.offset[0] + i * stride];
     }
   }
   return NULL;
