@@ -3,8 +3,8 @@
 // runs the batch-norm kernel; its gradient goes back through all of them. Here each row is read
 // once (it stays in cache for its second look). The row statistics are float, two-pass, as
 // tf.moments computes them: mean = sum x / D, variance = sum (x - mean)^2 / D. Row sums go through
-// 8 partial sums (sum_contiguous, dot_contiguous): a single running sum is a chain of dependent
-// adds, which made the gradient 3x slower on rows of 32.
+// 8 partial sums (gowide_sum_contiguous, dot_contiguous): a single running sum is a chain of
+// dependent adds, which made the gradient 3x slower on rows of 32.
 #include <math.h>
 #include <stdlib.h>
 #include "gowide_addon.h"
