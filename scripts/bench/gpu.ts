@@ -83,6 +83,7 @@ async function tfMatmulGflops(n: number, seconds: number): Promise<number> {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const loadAtStart = loadAverage();
+  const git = gitCommit();
   const box = machine();
   const gpus = nvidiaGpuNames();
   const models = benchModels().filter((m) => !onlyModels || onlyModels.some((name) => m.name.startsWith(name)));
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
     kind: 'gpu',
     date: startedAt.toISOString(),
     ...(label ? { label } : {}),
-    git: gitCommit(),
+    git,
     machine: { ...box, gpus, nvidiaDriver: nvidiaDriverVersion() ?? null, loadAverage: { start: loadAtStart, end: loadAverage() } },
     adapter,
     webgpuError: webgpuReason,

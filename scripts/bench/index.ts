@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const box = machine();
   const loadAtStart = loadAverage();
+  const git = gitCommit();
   useGowideThreads(threads);
   const models = benchModels().filter((m) => !onlyModels || onlyModels.some((name) => m.name.startsWith(name)));
   say(`gowide bench: ${box.nproc} cores, ${box.cpuModel} (${box.flags}), Node ${box.node}, TF.js ${box.tfjs}`);
@@ -294,7 +295,7 @@ async function main(): Promise<void> {
     kind: 'cpu',
     date: startedAt.toISOString(),
     ...(label ? { label } : {}),
-    git: gitCommit(),
+    git,
     machine: { ...box, blasThreads, threads, loadAverage: { start: loadAtStart, afterTorch: loadAfterTorch, end: loadAverage() } },
     batch: BATCH,
     seconds,
