@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SelectBackendRequest, StartStageRequest } from '../../server/protocol';
@@ -23,9 +23,23 @@ if (skip && requireWebgpu) throw new Error(skip);
 
 type CliSummary = Pick<RunSummary, 'state' | 'arms'> & { backend: string; error?: string };
 
-function gowideRun(file: string, backend: 'webgpu' | 'wasm'): Promise<{ summary: CliSummary; seconds: number }> {
+/** User + system CPU seconds a process (all its threads: SwiftShader's workers too) has used so far,
+ *  from /proc; undefined where there is none. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function gowideRun(file: string, backend: 'webgpu' | 'wasm'): Promise<{ summary: CliSummary; seconds: number; cpu?: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'gowide.js'), 'run', file, '--backend', backend, '--json'], { env: swiftshaderEnv() });
+  // Sampled until the child exits (the last sample is at most this late): the test reports CPU beside wall time.
+  let cpu: number | undefined;
+  const sampler = setInterval(() => (cpu = cpuSeconds(child.pid) ?? cpu), 250);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
@@ -33,8 +47,9 @@ function gowideRun(file: string, backend: 'webgpu' | 'wasm'): Promise<{ summary:
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
+      clearInterval(sampler);
       if (code !== 0) return reject(new Error(`gowide run ${file} --backend ${backend} exited ${code}: ${stderr}`));
-      resolve({ summary: JSON.parse(stdout) as CliSummary, seconds: (Date.now() - started) / 1000 });
+      resolve({ summary: JSON.parse(stdout) as CliSummary, seconds: (Date.now() - started) / 1000, cpu });
     });
   });
 }
@@ -60,7 +75,8 @@ describe('experiments on webgpu (SwiftShader)', { skip }, () => {
       assertAllArms(gpu.summary, 'webgpu');
       assertAllArms(cpu.summary, 'wasm');
       const rows = ARMS.map((arm) => [arm, gpu.summary.arms![arm]!.accuracy.mean, cpu.summary.arms![arm]!.accuracy.mean] as const);
-      console.log(`${file}: webgpu ${gpu.seconds.toFixed(1)} s, wasm ${cpu.seconds.toFixed(1)} s; accuracy webgpu / wasm: ${rows.map(([arm, g, c]) => `${arm} ${g.toFixed(4)} / ${c.toFixed(4)}`).join(', ')}`);
+      const timing = (r: { seconds: number; cpu?: number }) => `${r.seconds.toFixed(1)} s (CPU ${r.cpu?.toFixed(1) ?? '?'} s)`;
+      console.log(`${file}: webgpu ${timing(gpu)}, wasm ${timing(cpu)}; accuracy webgpu / wasm: ${rows.map(([arm, g, c]) => `${arm} ${g.toFixed(4)} / ${c.toFixed(4)}`).join(', ')}`);
       for (const [arm, g, c] of rows) {
         assert.ok(Math.abs(g - c) <= FLIPPED_EXAMPLES / TEST_EXAMPLES + 1e-9, `${file} ${arm}: webgpu ${g} against wasm ${c}`);
       }
