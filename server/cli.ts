@@ -3,7 +3,7 @@ import { version } from '../package.json';
 import { BACKEND_NAMES, type BackendName, type EngineInfo, type EngineProbeReport } from './protocol';
 import { BackendUnavailableError, initEngine, NoBackendError } from './engine/engine';
 import { adapterFacts, heldBackReason, probedAdapter } from './engine/webgpu-adapter';
-import { runCommand } from './method/run-command';
+import { runCommand } from './cli/run-command';
 import { startSidecar } from './sidecar';
 
 const USAGE = `gowide ${version}: train deep thin networks with "Go Wide, Then Narrow" on TF.js

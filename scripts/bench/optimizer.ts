@@ -1,9 +1,9 @@
 // The optimizer of the bench's training steps: gowide's own GroupOptimizer
-// (server/method/optimizer.ts), which the sidecar and the CLI train with, as Adam 1e-3 at a constant
+// (server/method/training/optimizer.ts), which the sidecar and the CLI train with, as Adam 1e-3 at a constant
 // rate. So the bench times the product's path (on wasm+native: one fused Adam kernel per variable),
 // not tf.train.adam. The maths is the same as tf.train.adam(1e-3) (beta 0.9 / 0.999, epsilon 1e-7).
 import * as tf from '@tensorflow/tfjs';
-import { GroupOptimizer } from '../../server/method/optimizer';
+import { GroupOptimizer } from '../../server/method/training/optimizer';
 
 export interface BenchOptimizer {
   /** One step: the loss's gradients with respect to the variables, applied; the loss when asked (else null). */

@@ -1,16 +1,16 @@
-// Memory across epochs of gowide's own training loop: trainPhase (server/method/train-loop.ts) over a
+// Memory across epochs of gowide's own training loop: trainPhase (server/method/training/train-loop.ts) over a
 // BatchStream of random data (on the device where it fits), GroupOptimizer's Adam, the losses read
 // back in batches, and a validation pass (evaluate) after each epoch, as the sidecar trains. After
 // each epoch: tf.memory()'s tensor count and bytes (and the bytes a GPU backend holds). None may grow.
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../server/data/types';
 import { loadWebgpuBackend } from '../../server/engine/webgpu';
-import { BatchStream } from '../../server/method/batches';
-import { evaluate } from '../../server/method/evaluate';
-import { crossEntropy } from '../../server/method/losses';
-import { GroupOptimizer } from '../../server/method/optimizer';
-import { seededRandom } from '../../server/method/rng';
-import { trainPhase } from '../../server/method/train-loop';
+import { BatchStream } from '../../server/method/training/batches';
+import { evaluate } from '../../server/method/training/evaluate';
+import { crossEntropy } from '../../server/method/training/losses';
+import { GroupOptimizer } from '../../server/method/training/optimizer';
+import { seededRandom } from '../../server/method/training/rng';
+import { trainPhase } from '../../server/method/training/train-loop';
 import type { DataShape } from '../../server/models/types';
 import { BATCH, type BenchModel, type BuiltModel } from './models';
 

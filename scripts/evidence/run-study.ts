@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JsonReport } from '../../server/method/cli-report';
+import type { JsonReport } from '../../server/cli/report';
 import type { Experiment } from '../../server/experiment/types';
 import type { MetricRecord } from '../../server/protocol';
 import { budgetBands, budgetCurves, type ArmCurves } from '../../webview/lib/budget-curves';

@@ -75,7 +75,7 @@ export interface ImitateConfig {
   /** Share of each block's steps that trains only the thin->wide projection, before the block trains. */
   projectionWarmup: number;
   /** "block": every block matches its wide block; "stage": the blocks of a resolution stage train
-   *  together against the stage's last output (server/method/imitation-groups.ts). */
+   *  together against the stage's last output (server/method/stages/imitation-groups.ts). */
   groups: 'block' | 'stage';
   optimizer: OptimizerName;
   learningRate: number;

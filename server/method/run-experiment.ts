@@ -17,7 +17,7 @@ import { explainWriteError } from '../runs/write-errors';
 import type { TrainingEvents } from '../training/service';
 import type { NetFactory, StageContext } from './context';
 import { DivergedError, StoppedError } from './errors';
-import { READ_LOSS_EVERY } from './loss-readback';
+import { READ_LOSS_EVERY } from './training/loss-readback';
 import { planContinuation, type Continuation } from './run-continuation';
 import { emptyOutcome, phasesOf, plannedSteps, planSeedWork, runSeed, type SeedOutcome } from './seed-pipeline';
 

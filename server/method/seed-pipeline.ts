@@ -4,14 +4,14 @@
 // and commit points between them, and each arm's one look at the test split.
 import type { BlockNet } from '../models/types';
 import { PHASE_NAMES, type ArmName, type PhaseName, type RunState, type StageName } from '../protocol';
-import { baselineSteps, isBaseline, trainBaseline } from './baselines';
-import { classifierSteps } from './classifier-phase';
+import { baselineSteps, isBaseline, trainBaseline } from './stages/baselines';
+import { classifierSteps } from './training/classifier-phase';
 import { buildThinNet, buildWideNet, type StageContext } from './context';
-import { evaluate } from './evaluate';
-import { fineTune, fineTuneSteps } from './finetune-stage';
-import { imitate, type BlockImitation } from './imitate-stage';
-import { imitationGroups } from './imitation-groups';
-import { trainWide, wideSteps } from './wide-stage';
+import { evaluate } from './training/evaluate';
+import { fineTune, fineTuneSteps } from './stages/finetune';
+import { imitate, type BlockImitation } from './stages/imitate';
+import { imitationGroups } from './stages/imitation-groups';
+import { trainWide, wideSteps } from './stages/wide';
 
 export interface SeedOutcome {
   seed: number;

@@ -4,11 +4,11 @@
 // tensors and memory stay flat across epochs.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BatchStream, RESIDENT_DATA_BYTES } from '../../server/method/batches';
+import { BatchStream, RESIDENT_DATA_BYTES } from '../../server/method/training/batches';
 import { DivergedError } from '../../server/method/errors';
-import { crossEntropy } from '../../server/method/losses';
-import { GroupOptimizer } from '../../server/method/optimizer';
-import { trainPhase, type PhaseOptions, type PhaseReport } from '../../server/method/train-loop';
+import { crossEntropy } from '../../server/method/training/losses';
+import { GroupOptimizer } from '../../server/method/training/optimizer';
+import { trainPhase, type PhaseOptions, type PhaseReport } from '../../server/method/training/train-loop';
 import { buildNet } from '../../server/models';
 import { tensorCountAcrossEpochs, type TraceModel } from '../../scripts/bench/tensors';
 import { syntheticDataset } from './method-fixtures';

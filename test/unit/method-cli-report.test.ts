@@ -2,7 +2,7 @@
 // and for an imitation that carried almost nothing over.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lostWarmStartLine, summaryTable, weakTeacherLine } from '../../server/method/cli-report';
+import { lostWarmStartLine, summaryTable, weakTeacherLine } from '../../server/cli/report';
 import type { ArmResult, RunSummary } from '../../server/protocol';
 
 const arm = (perSeed: number[]): ArmResult => ({ accuracy: { mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length, std: 0, perSeed }, params: 10, seconds: 1 });

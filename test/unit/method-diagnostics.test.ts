@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildNet, buildProjection } from '../../server/models';
 import { buildThinNet, type StageContext, type StageReporter } from '../../server/method/context';
-import { deadUnits, deadUnitsWarning } from '../../server/method/imitate-stage';
-import { scheduledLearningRate, WARMUP_SHARE } from '../../server/method/optimizer';
+import { deadUnits, deadUnitsWarning } from '../../server/method/stages/imitate';
+import { scheduledLearningRate, WARMUP_SHARE } from '../../server/method/training/optimizer';
 import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
 
 const quiet: StageReporter = { metric: () => undefined, steps: () => undefined, log: () => undefined };

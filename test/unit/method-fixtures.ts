@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { Dataset, Split } from '../../server/data/types';
 import { DEFAULT_FINETUNE, DEFAULT_IMITATE, DEFAULT_MODEL, DEFAULT_WIDE } from '../../server/experiment/defaults';
 import type { Experiment } from '../../server/experiment/types';
-import { seededRandom } from '../../server/method/rng';
+import { seededRandom } from '../../server/method/training/rng';
 
 let ready: Promise<void> | undefined;
 /** The wasm backend (what users get on a CPU machine), set once per test process. */

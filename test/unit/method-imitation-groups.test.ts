@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_MODEL } from '../../server/experiment/defaults';
 import type { ModelConfig } from '../../server/experiment/types';
-import { imitationGroups } from '../../server/method/imitation-groups';
+import { imitationGroups } from '../../server/method/stages/imitation-groups';
 
 const model = (family: ModelConfig['family'], depth: number, downsampleAt: number[]): ModelConfig => ({ ...DEFAULT_MODEL[family], family, depth, downsampleAt });
 const spans = (groups: { first: number; last: number }[]) => groups.map((g) => `${g.first}-${g.last}`);

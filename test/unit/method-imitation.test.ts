@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildNet, buildProjection } from '../../server/models';
 import type { StageContext, StageReporter } from '../../server/method/context';
-import { stepsPerEpoch } from '../../server/method/batches';
-import { imitate } from '../../server/method/imitate-stage';
-import { trainWide } from '../../server/method/wide-stage';
+import { stepsPerEpoch } from '../../server/method/training/batches';
+import { imitate } from '../../server/method/stages/imitate';
+import { trainWide } from '../../server/method/stages/wide';
 import { buildThinNet } from '../../server/method/context';
 import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
 

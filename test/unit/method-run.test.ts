@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel } from '../../server/models';
 import { runExperiment } from '../../server/method/run-experiment';
-import { runCommand } from '../../server/method/run-command';
+import { runCommand } from '../../server/cli/run-command';
 import { listCheckpoints, readCheckpoint } from '../../server/runs/checkpoint';
 import { readMetricsFile } from '../../server/runs/metrics-log';
 import type { MetricRecord, ProgressParams } from '../../server/protocol';

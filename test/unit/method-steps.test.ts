@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildNet, buildProjection } from '../../server/models';
 import { buildThinNet, buildWideNet, type StageContext, type StageReporter } from '../../server/method/context';
-import { allVariables, trainClassifier } from '../../server/method/classifier-phase';
-import { imitate } from '../../server/method/imitate-stage';
+import { allVariables, trainClassifier } from '../../server/method/training/classifier-phase';
+import { imitate } from '../../server/method/stages/imitate';
 import { plannedSteps } from '../../server/method/seed-pipeline';
-import { stepsFor } from '../../server/method/train-loop';
+import { stepsFor } from '../../server/method/training/train-loop';
 import { syntheticDataset, tinyExperiment, useWasm } from './method-fixtures';
 
 const quiet: StageReporter = { metric: () => undefined, steps: () => undefined, log: () => undefined };

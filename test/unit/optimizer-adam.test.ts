@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { ADAM_STEP } from '../../server/engine/native/elementwise-kernels';
-import { GroupOptimizer, type OptimizerSettings } from '../../server/method/optimizer';
+import { GroupOptimizer, type OptimizerSettings } from '../../server/method/training/optimizer';
 import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'fused' });

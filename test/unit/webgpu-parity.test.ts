@@ -18,7 +18,7 @@ import { addRelu } from '../../server/engine/kernels/add-relu';
 import { addLayerNorm, batchNormReluTraining, batchNormTraining, layerNorm, movingAverages } from '../../server/engine/kernels/fused-normalization';
 import { fusedGelu, registerGeluActivation } from '../../server/engine/kernels/gelu';
 import { MAX_ROW } from '../../server/engine/kernels/webgpu-rows';
-import { GroupOptimizer } from '../../server/method/optimizer';
+import { GroupOptimizer } from '../../server/method/training/optimizer';
 import { buildNet } from '../../server/models';
 import { FusableAdd, FusableRelu, FusedLayerNormalization, FusedTrainingBatchNormalization } from '../../server/models/normalization-layers';
 import { MultiHeadSelfAttention } from '../../server/models/transformer-layers';

@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../server/engine/engine';
-import { GroupOptimizer } from '../../server/method/optimizer';
+import { GroupOptimizer } from '../../server/method/training/optimizer';
 import { buildNet } from '../../server/models';
 import { netSpec } from './models-helpers';
 import { SWIFTSHADER_ICD, requireWebgpu, swiftshaderFound, useSwiftshaderHere } from './swiftshader';

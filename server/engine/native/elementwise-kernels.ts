@@ -40,7 +40,7 @@
 //   GowideAddLayerNorm(Grad)              the same of a + b: a residual add and its LayerNorm
 //   GowideAdam                            our own: one Adam step of a variable (new value and both
 //                                         moments) in one pass instead of ~12 kernels
-//                                         (server/method/optimizer.ts calls it)
+//                                         (server/method/training/optimizer.ts calls it)
 //
 // Shapes are simplified before the call: axes of size 1 dropped, neighbouring axes of the same
 // kind (reduced or kept; present in both operands or broadcast in one) merged. Anything else
@@ -199,7 +199,7 @@ export const ADD_LAYER_NORM_GRAD = 'GowideAddLayerNormGrad';
 /**
  * Name of our Adam kernel: inputs x (the variable), g, m, v (its moments), all float32 of one
  * shape; attrs beta1, beta2, c1 = 1 - beta1^t, c2 = 1 - beta2^t, epsilon, rate, decay; outputs
- * the new x, m and v. The maths and its float32 rounding are GroupOptimizer's (server/method/optimizer.ts).
+ * the new x, m and v. The maths and its float32 rounding are GroupOptimizer's (server/method/training/optimizer.ts).
  */
 export const ADAM_STEP = 'GowideAdam';
 

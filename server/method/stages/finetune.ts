@@ -1,8 +1,8 @@
 // Stage 3: fine-tune the imitated thin net end to end on the task with the fine-tune settings. The
 // wide net is the teacher: its logits are distilled only when finetune.kdWeight > 0.
-import type { BlockNet } from '../models/types';
-import { classifierSteps, trainClassifier } from './classifier-phase';
-import type { StageContext } from './context';
+import type { BlockNet } from '../../models/types';
+import { classifierSteps, trainClassifier } from '../training/classifier-phase';
+import type { StageContext } from '../context';
 
 export interface FineTuneResult {
   seconds: number;

@@ -1,14 +1,14 @@
 // Trains a whole net (or some of its parts) on the classification loss, optionally distilling a
 // teacher's logits: used by the wide stage, the fine-tune stage and both baselines.
 import * as tf from '@tensorflow/tfjs';
-import type { BlockNet } from '../models/types';
-import type { PhaseName } from '../protocol';
+import type { BlockNet } from '../../models/types';
+import type { PhaseName } from '../../protocol';
 import { BatchStream, stepsPerEpoch } from './batches';
-import { seedFor, type StageContext } from './context';
+import { seedFor, type StageContext } from '../context';
 import { evaluate } from './evaluate';
 import { kdLoss } from './losses';
 import { GroupOptimizer, type VariableGroup } from './optimizer';
-import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
+import type { LearningRateSchedule, OptimizerName } from '../../experiment/types';
 import { stepsFor, trainPhase, type PhaseResult } from './train-loop';
 
 export interface ClassifierPhase {

@@ -1,13 +1,13 @@
 // The baselines the three-stage thin net ("win") is compared with: the same thin net trained from
 // scratch on the labels ("scratch"), and from scratch while distilling the wide net's logits ("kd").
 // Both get the thin-net epoch budget of imitation plus fine-tuning, and the standard schedule.
-import { thinEpochBudget } from '../experiment/budget';
-import { BASELINES } from '../experiment/resolve';
-import type { BaselineName } from '../experiment/types';
-import type { BlockNet } from '../models/types';
-import type { PhaseName } from '../protocol';
-import { classifierSteps, trainClassifier } from './classifier-phase';
-import { buildThinNet, type StageContext } from './context';
+import { thinEpochBudget } from '../../experiment/budget';
+import { BASELINES } from '../../experiment/resolve';
+import type { BaselineName } from '../../experiment/types';
+import type { BlockNet } from '../../models/types';
+import type { PhaseName } from '../../protocol';
+import { classifierSteps, trainClassifier } from '../training/classifier-phase';
+import { buildThinNet, type StageContext } from '../context';
 
 /** The distillation weight of "kd" when the fine-tune settings do not distil (finetune.kdWeight 0). */
 const KD_BASELINE_WEIGHT = 0.5;

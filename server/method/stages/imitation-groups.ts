@@ -4,7 +4,7 @@
 // a stage are free to find their own intermediate features. Measured on the plain CNN of the study
 // (docs/EVIDENCE.md): a 16-channel block cannot reproduce a 64-channel block's map, and matching
 // every block made those errors compound.
-import type { ModelConfig } from '../experiment/types';
+import type { ModelConfig } from '../../experiment/types';
 
 export type ImitationGrouping = 'block' | 'stage';
 

@@ -1,7 +1,7 @@
 // Stage 1: train the wide net B on the task, then check that it clearly beats chance on validation.
-import type { BlockNet } from '../models/types';
-import { buildWideNet, type StageContext } from './context';
-import { classifierSteps, trainClassifier } from './classifier-phase';
+import type { BlockNet } from '../../models/types';
+import { buildWideNet, type StageContext } from '../context';
+import { classifierSteps, trainClassifier } from '../training/classifier-phase';
 
 export class WideNetUntrainedError extends Error {
   constructor(accuracyValue: number, required: number, chance: number) {

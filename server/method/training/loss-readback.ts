@@ -5,7 +5,7 @@
 // non-finite loss is therefore noticed at most 2 x READ_LOSS_EVERY - 1 steps after it happened, and
 // named with its exact step.
 import * as tf from '@tensorflow/tfjs';
-import { DivergedError, type PhasePlace } from './errors';
+import { DivergedError, type PhasePlace } from '../errors';
 
 /** Steps between two loss read-backs (and between two train-loss records of a phase). */
 export const READ_LOSS_EVERY = 10;

@@ -1,8 +1,8 @@
 // Optimizers written over tf ops (adam, sgd, momentum) so that learning-rate schedules restart per
 // phase and every variable group can carry its own learning-rate multiplier ("slow" lower blocks).
 import * as tf from '@tensorflow/tfjs';
-import type { LearningRateSchedule, OptimizerName } from '../experiment/types';
-import { ADAM_STEP } from '../engine/native/elementwise-kernels';
+import type { LearningRateSchedule, OptimizerName } from '../../experiment/types';
+import { ADAM_STEP } from '../../engine/native/elementwise-kernels';
 
 export interface VariableGroup {
   variables: tf.Variable[];

@@ -3,15 +3,15 @@
 // through a thin->wide projection when shapes differ; the target is never projected. Each group gets
 // its own budget (epochsPerLayer per block) and a restarted LR schedule.
 import * as tf from '@tensorflow/tfjs';
-import type { BlockNet, NetPart } from '../models/types';
-import { BatchStream } from './batches';
-import { trainClassifier } from './classifier-phase';
-import { seedFor, type StageContext } from './context';
-import { evaluate, meanOverSplit } from './evaluate';
+import type { BlockNet, NetPart } from '../../models/types';
+import { BatchStream } from '../training/batches';
+import { trainClassifier } from '../training/classifier-phase';
+import { seedFor, type StageContext } from '../context';
+import { evaluate, meanOverSplit } from '../training/evaluate';
 import { imitationGroups, type ImitationGroup } from './imitation-groups';
-import { imitationLoss } from './losses';
-import { GroupOptimizer, type VariableGroup } from './optimizer';
-import { stepsFor, trainPhase } from './train-loop';
+import { imitationLoss } from '../training/losses';
+import { GroupOptimizer, type VariableGroup } from '../training/optimizer';
+import { stepsFor, trainPhase } from '../training/train-loop';
 
 export interface BlockImitation {
   /** The block whose output was matched (the last of its group). */

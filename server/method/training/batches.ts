@@ -4,7 +4,7 @@
 // gather does the rest. Otherwise each batch is gathered on the CPU into one reusable typed array, so
 // building its tensor is a single copy. Both give the same batches, value for value.
 import * as tf from '@tensorflow/tfjs';
-import { featureSize, type Split } from '../data/types';
+import { featureSize, type Split } from '../../data/types';
 import { permutation, seededRandom, type Random } from './rng';
 
 export interface Batch {

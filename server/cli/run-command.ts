@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName, type StartStageResult } from '../protocol';
 import { createTrainingService } from '../training/local-service';
-import { jsonReport, progressLine, summaryTable } from './cli-report';
+import { jsonReport, progressLine, summaryTable } from './report';
 
 export const QUICKSTART = path.join('examples', 'quickstart.gowide.json');
 

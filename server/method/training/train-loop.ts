@@ -3,7 +3,7 @@
 // the stop signal is checked every step.
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, BatchStream } from './batches';
-import { StoppedError, type PhasePlace } from './errors';
+import { StoppedError, type PhasePlace } from '../errors';
 import { LossReadback, READ_LOSS_EVERY } from './loss-readback';
 import type { GroupOptimizer } from './optimizer';
 

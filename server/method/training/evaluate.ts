@@ -1,6 +1,6 @@
 // Accuracy and imitation loss on a split, in batches, with every net in inference mode.
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from '../data/types';
+import type { Split } from '../../data/types';
 import { sequentialBatches } from './batches';
 import { crossEntropy } from './losses';
 import { yieldToEventLoop } from './train-loop';
