@@ -294,7 +294,7 @@ static inline __attribute__((always_inline)) void filter_block(const float *row,
 }
 
 #define FILTER_BLOCK(NV, J)                                                                                         \
-  VECTOR_CLONES static void filter_block_##NV##_##J(const float *row, int64_t step, const float *dy, int64_t count,  \
+  VECTOR_CLONES static void filter_block_##NV##_##J(const float *row, int64_t step, const float *dy, int64_t count, \
                                                   float *sums, int64_t co) {                                       \
     filter_block(row, step, dy, count, sums, co, NV, J);                                                           \
   }
