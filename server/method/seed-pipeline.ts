@@ -1,6 +1,6 @@
-// One seed of an experiment, in the paper's order: the wide net (wide-stage.ts), the three-stage thin
-// net "win" (imitate-stage.ts, then finetune-stage.ts) and the baselines at the same thin-net epoch
-// budget (baselines.ts). Here: which phases a seed runs (planSeedWork), their order, the checkpoints
+// One seed of an experiment, in the paper's order: the wide net (stages/wide.ts), the three-stage thin
+// net "win" (stages/imitate.ts, then stages/finetune.ts) and the baselines at the same thin-net epoch
+// budget (stages/baselines.ts). Here: which phases a seed runs (planSeedWork), their order, the checkpoints
 // and commit points between them, and each arm's one look at the test split.
 import type { BlockNet } from '../models/types';
 import { PHASE_NAMES, type ArmName, type PhaseName, type RunState, type StageName } from '../protocol';
