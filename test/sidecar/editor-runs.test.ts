@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteRunRequest, ExportModelRequest, ListRunsRequest } from '../../server/protocol';
-import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
+import { startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 import { RECORDED_RUN_ID, workspaceWithRecordedRun } from './editor-fixture';
 
 let sidecar: SidecarUnderTest;
@@ -13,8 +13,7 @@ let workspace: { dir: string; experimentPath: string };
 before(async () => {
   workspace = workspaceWithRecordedRun();
   sidecar = startBuiltSidecar();
-  await sidecar.connection.sendRequest('initialize', initializeParams);
-  await sidecar.connection.sendNotification('initialized', {});
+  await sidecar.initialize();
 });
 
 after(async () => {

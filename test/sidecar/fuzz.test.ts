@@ -596,8 +596,7 @@ test(`the sidecar survives ${INPUTS} malformed and mutated JSON-RPC inputs (seed
   });
   let inputsSent = 0;
   try {
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     await sidecar.connection.sendRequest(EngineInfoRequest, {});
     await new Promise((resolve) => setTimeout(resolve, 300));
     const afterInitialize = memoryOf(pid);
@@ -718,8 +717,7 @@ test('the cases the fuzz found stay fixed', { timeout: 60_000 }, async (t) => {
   };
   const logged = (pattern: RegExp) => sidecar.logs.some((l) => pattern.test(l.message));
   try {
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     await sidecar.connection.sendRequest(EngineInfoRequest, {});
 
     await t.test('a second initialize naming a process that does not exist is refused, and the sidecar stays up', async () => {

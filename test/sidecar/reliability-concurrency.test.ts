@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { DeleteRunRequest, ExportModelRequest, GetMetricsRequest, StartStageRequest } from '../../server/protocol';
 import { assertMetricsClean } from '../unit/resume-helpers';
 import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, quickExperiment, slowishExperiment, writeExperiment } from './reliability-helpers';
-import { initializeParams, startBuiltSidecar } from './sidecar-process';
+import { startBuiltSidecar } from './sidecar-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-conc-'));
@@ -47,8 +47,7 @@ test('the CLI twice and the sidecar start the same experiment into the same runs
   try {
     const file = writeExperiment(dir, slowishExperiment('together', { wide: { epochs: 2, batchSize: 64 }, imitate: { epochsPerLayer: 4, batchSize: 32 } }));
     const runsDir = path.join(dir, 'runs');
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     const args = [cli, 'run', file, '--runs-dir', runsDir, '--json', '--backend', 'wasm', '--quiet'];
     const clis = [0, 1].map(() => collect(spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })));
     const viaSidecar = sidecar.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir, wait: true });
@@ -162,8 +161,7 @@ test('experiment names and run ids cannot write or delete outside the runs folde
       fs.rmSync(file);
     }
     // Over the sidecar: a name with dots, then run ids that point elsewhere.
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     const file = path.join(home, 'dots.gowide.json');
     fs.writeFileSync(file, JSON.stringify(quickExperiment('..dots..')));
     const run = await sidecar.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'wide', wait: true });

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StartStageRequest } from '../../server/protocol';
 import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, slowishExperiment, writeExperiment } from './reliability-helpers';
-import { initializeParams, startBuiltSidecar } from './sidecar-process';
+import { startBuiltSidecar } from './sidecar-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-rel-disk-'));
@@ -188,8 +188,7 @@ test('a runs folder below a regular file is refused before training, naming the 
     assert.ok(result.stderr.includes(runsDir), `names ${runsDir}: ${result.stderr}`);
     assert.match(result.stderr, /Choose a runs folder that is a folder/);
 
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     await assert.rejects(sidecar.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir }), (error: Error) => {
       assert.ok(error.message.includes(runsDir) && /not a folder/.test(error.message), error.message);
       return true;

@@ -16,7 +16,7 @@ import { readMetricsFile } from '../../server/runs/metrics-log';
 import { assertMetricsClean } from '../unit/resume-helpers';
 import { GetMetricsRequest, StartStageRequest } from '../../server/protocol';
 import { assertRunFolderIntact, cli, ensureBuilt, lastJsonLine, slowishExperiment, writeExperiment } from './reliability-helpers';
-import { initializeParams, startBuiltSidecar } from './sidecar-process';
+import { startBuiltSidecar } from './sidecar-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -196,8 +196,7 @@ test('the sidecar killed with SIGKILL mid-imitation: a new sidecar resumes the r
   try {
     const file = writeExperiment(dir, slowishExperiment('sidecar'));
     const runsDir = path.join(dir, 'runs');
-    await first.connection.sendRequest('initialize', initializeParams);
-    await first.connection.sendNotification('initialized', {});
+    await first.initialize();
     const { runId, runDir } = await first.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir });
     const committed = () => {
       try {
@@ -216,8 +215,7 @@ test('the sidecar killed with SIGKILL mid-imitation: a new sidecar resumes the r
     assert.ok(!before.some((m) => m.phase === 'finetune'), 'killed before imitation ended');
 
     second = startBuiltSidecar();
-    await second.connection.sendRequest('initialize', initializeParams);
-    await second.connection.sendNotification('initialized', {});
+    await second.initialize();
     const resumed = await second.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir, resume: true, wait: true });
     assert.equal(resumed.runId, runId, 'the same run');
     assert.equal(resumed.summary?.state, 'done', resumed.summary?.error);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EngineInfoRequest, StartStageRequest, ValidateExperimentRequest } from '../../server/protocol';
 import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, nestedDeeperThan } from '../../server/rpc/framing-reader';
 import { quickExperiment, writeExperiment } from './reliability-helpers';
-import { frame, initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
+import { frame, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
 const MB = 1024 * 1024;
 
@@ -60,8 +60,7 @@ describe('sidecar input limits and network exposure', () => {
     dir = mkdtempSync(join(tmpdir(), 'gowide-rel-rpc-'));
     sidecar = startBuiltSidecar();
     pid = sidecar.child.pid!;
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     await sidecar.connection.sendRequest(EngineInfoRequest, {});
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetMetricsRequest, MetricsNotification, RunStateNotification, StartStageRequest, StopRequest, type MetricRecord, type RunSummary } from '../../server/protocol';
 import { assertRunFolderIntact } from './reliability-helpers';
-import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
+import { startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
 const TRAIN = 8000;
 const VALIDATION = 0.2;
@@ -36,8 +36,7 @@ describe('stop over JSON-RPC', () => {
       list.push({ state: run.state, at: performance.now(), run });
       stateAt.set(run.runId, list);
     });
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
   });
 
   after(async () => {

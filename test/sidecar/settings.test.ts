@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { DEFAULT_FINETUNE } from '../../server/experiment/defaults';
 import { FINETUNE_SETTING_KEYS, FinetuneSettingsRequest } from '../../server/protocol';
-import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
+import { startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
 let sidecar: SidecarUnderTest;
 let dir: string;
@@ -24,8 +24,7 @@ function experimentFile(name: string, extra: Record<string, unknown> = {}): stri
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gowide-settings-'));
   sidecar = startBuiltSidecar();
-  await sidecar.connection.sendRequest('initialize', initializeParams);
-  await sidecar.connection.sendNotification('initialized', {});
+  await sidecar.initialize();
 });
 
 after(async () => {

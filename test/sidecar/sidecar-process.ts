@@ -20,6 +20,8 @@ export interface SidecarUnderTest {
   logs: LogParams[];
   /** Everything the sidecar wrote to stderr so far. */
   stderr(): string;
+  /** The LSP handshake: initialize with initializeParams, then initialized. */
+  initialize(): Promise<void>;
   /** Writes raw bytes to the sidecar's stdin, bypassing the client's framing. */
   writeRaw(bytes: string | Buffer): Promise<void>;
   /** Bodies of responses with id null (errors for input that had no usable id). */
@@ -61,6 +63,10 @@ export function startBuiltSidecar(env: NodeJS.ProcessEnv = process.env): Sidecar
     logs,
     idlessErrors,
     stderr: () => stderrText,
+    initialize: async () => {
+      await connection.sendRequest('initialize', initializeParams);
+      await connection.sendNotification('initialized', {});
+    },
     writeRaw: (bytes) =>
       new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve()))),
     stop: () => stopSidecarProcess(child, connection),

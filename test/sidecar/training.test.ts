@@ -18,7 +18,7 @@ import {
   type RunSummary,
 } from '../../server/protocol';
 import { FASHION_MNIST_SAMPLE } from '../unit/fashion-data';
-import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
+import { startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
 function tinyExperiment(name: string, epochsScale = 1): object {
   return {
@@ -50,8 +50,7 @@ describe('training over JSON-RPC', () => {
     sidecar.connection.onNotification(RunStateNotification, (p) => {
       states.push(p.run);
     });
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
   });
 
   after(async () => {

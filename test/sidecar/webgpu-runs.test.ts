@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SelectBackendRequest, StartStageRequest } from '../../server/protocol';
 import type { RunSummary } from '../../server/protocol';
 import { SWIFTSHADER_ICD, requireWebgpu, swiftshaderEnv, swiftshaderFound } from '../unit/swiftshader';
-import { initializeParams, repoRoot, startBuiltSidecar } from './sidecar-process';
+import { repoRoot, startBuiltSidecar } from './sidecar-process';
 
 const FIXTURES = join(repoRoot, 'test', 'fixtures', 'webgpu');
 const ARMS = ['wide', 'scratch', 'kd', 'win'] as const;
@@ -86,8 +86,7 @@ describe('experiments on webgpu (SwiftShader)', { skip }, () => {
   it('the sidecar, switched to webgpu over JSON-RPC, runs an experiment to done', async () => {
     const sidecar = startBuiltSidecar(swiftshaderEnv());
     try {
-      await sidecar.connection.sendRequest('initialize', initializeParams);
-      await sidecar.connection.sendNotification('initialized', {});
+      await sidecar.initialize();
       const selected = await sidecar.connection.sendRequest(SelectBackendRequest, { backend: 'webgpu' });
       assert.equal(selected.active, 'webgpu');
       const started = await sidecar.connection.sendRequest(StartStageRequest, {

@@ -19,7 +19,7 @@ import {
   type GetMetricsParams,
   type MetricRecord,
 } from '../../server/protocol';
-import { initializeParams, startBuiltSidecar, type SidecarUnderTest } from '../sidecar/sidecar-process';
+import { startBuiltSidecar, type SidecarUnderTest } from '../sidecar/sidecar-process';
 
 const FEED_NOTIFICATIONS = [MetricsNotification, RunStateNotification, ProgressNotification] as NotificationType<unknown>[];
 
@@ -37,8 +37,7 @@ class ReconnectingClient implements RunFeedSource {
         for (const handler of this.handlers.get(type.method) ?? []) handler(params);
       });
     }
-    await sidecar.connection.sendRequest('initialize', initializeParams);
-    await sidecar.connection.sendNotification('initialized', {});
+    await sidecar.initialize();
     this.current = sidecar;
   }
 
