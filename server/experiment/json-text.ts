@@ -189,7 +189,8 @@ export function parseJsonText(text: string): ParsedJson {
 
 /** Where `fieldPath` is in the parsed text: the field itself, else its closest enclosing field. */
 export function locateField(parsed: ParsedJson, fieldPath: string): TextPosition | undefined {
-  let path = fieldPath;
+  // A sweep entry's key holds dots: sweep["widen.factor"][2] is stored as sweep.widen.factor[2].
+  let path = fieldPath.replace(/\["([^"]*)"\]/g, (_, key: string) => `.${key}`);
   for (;;) {
     const found = parsed.locations.get(path);
     if (found) return found;

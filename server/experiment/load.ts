@@ -4,13 +4,14 @@ import { resolve as resolvePath } from 'node:path';
 import type { ValidateExperimentResult } from '../protocol';
 import { ExperimentError, type LocatedProblem } from './errors';
 import { locateField, parseJsonText } from './json-text';
-import { resolveExperiment } from './resolve';
+import { resolveExperiment, type ResolveResult } from './resolve';
 import type { Experiment } from './types';
 
 export interface CheckedExperimentText {
   experiment?: Experiment;
   /** Every problem, with line and column where the field is found in the text. */
   problems: LocatedProblem[];
+  sweep?: ResolveResult['sweep'];
 }
 
 /** Parses and resolves experiment text; never throws for bad content. */
@@ -30,14 +31,14 @@ export function checkExperimentText(text: string, filePath: string): CheckedExpe
     const at = locateField(parsed, problem.field);
     return at ? { ...problem, line: at.line, column: at.column } : problem;
   });
-  return { experiment: result.experiment, problems };
+  return { experiment: result.experiment, problems, ...(result.sweep ? { sweep: result.sweep } : {}) };
 }
 
 /**
  * Reads, parses and resolves an experiment file. Throws ExperimentError (file + problems) when the file
  * is missing, is not valid JSON (line:column given), or has any error; warnings are returned.
  */
-export function loadExperimentFile(path: string): { experiment: Experiment; problems: LocatedProblem[] } {
+export function loadExperimentFile(path: string): { experiment: Experiment; problems: LocatedProblem[]; sweep?: ResolveResult['sweep'] } {
   const file = resolvePath(path);
   if (!existsSync(file)) {
     throw new ExperimentError(file, [{ field: '', message: `file not found (${file})`, fix: 'check the path, or create it with "gowide: New Experiment"', severity: 'error' }]);
@@ -45,9 +46,9 @@ export function loadExperimentFile(path: string): { experiment: Experiment; prob
   if (statSync(file).isDirectory()) {
     throw new ExperimentError(file, [{ field: '', message: 'is a folder, not an experiment file', fix: 'give the path of a NAME.gowide.json file', severity: 'error' }]);
   }
-  const { experiment, problems } = checkExperimentText(readFileSync(file, 'utf8'), file);
+  const { experiment, problems, sweep } = checkExperimentText(readFileSync(file, 'utf8'), file);
   if (!experiment) throw new ExperimentError(file, problems);
-  return { experiment, problems };
+  return { experiment, problems, ...(sweep ? { sweep } : {}) };
 }
 
 /** ValidateExperimentResult whose problems also carry line and column where known. */

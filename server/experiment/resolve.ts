@@ -15,6 +15,7 @@ import { defaultWideEpochs } from './budget';
 import { estimateNets, formatBytes, formatCount } from './estimate';
 import { FieldReader, isPlainObject, ruleFromRange, typeName, type ReadContext } from './fields';
 import { schemaRange } from './setting-range';
+import { resolveSweep, type SweepGrid, type SweepPoint } from './sweep';
 import type {
   BaselineName, DataConfig, Experiment, FinetuneConfig, ImitateConfig, LearningRateSchedule, ModelConfig,
   OptimizerName, TrainConfig, WidenConfig,
@@ -29,6 +30,8 @@ export interface ResolveResult {
   /** Present when there are no errors (warnings allowed). */
   experiment?: Experiment;
   problems: ExperimentProblem[];
+  /** When the file names a sweep (and has no errors): its grid and every point resolved. */
+  sweep?: { grid: SweepGrid; points: SweepPoint[] };
 }
 
 const LEARNING_RATE = { min: 0, exclusiveMin: true, max: 10 };
@@ -318,6 +321,7 @@ function checkCombination(reader: FieldReader, experiment: Experiment): void {
 function readExperiment(raw: Record<string, unknown>, experimentDir: string, ctx: ReadContext): Experiment {
   const top = new FieldReader(raw, '', ctx);
   top.take('$schema');
+  top.take('sweep'); // checked point by point in resolveExperiment
   const name = readName(top);
   const description = top.string('description');
   const hasData = top.has('data');
@@ -370,8 +374,13 @@ export function resolveExperiment(raw: unknown, filePath: string): ResolveResult
     };
   }
   const experiment = readExperiment(raw, dirname(filePath), ctx);
-  const ok = !ctx.problems.some((p) => p.severity === 'error');
-  return ok ? { experiment, problems: ctx.problems } : { problems: ctx.problems };
+  const hasErrors = (problems: ExperimentProblem[]) => problems.some((p) => p.severity === 'error');
+  if (hasErrors(ctx.problems)) return { problems: ctx.problems };
+  if (raw.sweep === undefined) return { experiment, problems: ctx.problems };
+  const sweep = resolveSweep(raw, ctx.problems, (point) => resolveExperiment(point, filePath));
+  const problems = [...ctx.problems, ...sweep.problems];
+  if (hasErrors(problems) || !sweep.grid || !sweep.points) return { problems };
+  return { experiment, problems, sweep: { grid: sweep.grid, points: sweep.points } };
 }
 
 /** Every field path resolve reads (array elements excluded), for tooling and the schema test. */
