@@ -195,6 +195,17 @@ export interface ConvCase {
   pad: 'same' | 'valid';
 }
 
+/** Every kernel size (1, 3, 5), stride (1, 2) and padding for each input shape, then the extra cases as they are. */
+export function convCases(shapes: Omit<ConvCase, 'kernel' | 'stride' | 'pad'>[], extra: ConvCase[]): ConvCase[] {
+  const cases: ConvCase[] = [];
+  for (const kernel of [1, 3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) cases.push(...shapes.map((shape) => ({ ...shape, kernel, stride, pad })));
+    }
+  }
+  return [...cases, ...extra];
+}
+
 export function describeCase(c: ConvCase): string {
   return `x[${c.batch},${c.height},${c.width},${c.inChannels}] k${c.kernel} s${c.stride} ${c.pad} co${c.outChannels}`;
 }

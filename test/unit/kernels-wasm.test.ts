@@ -7,25 +7,20 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { describeCase, hostFloat, kernelComparison, outSize, randomValues, runKernelOn, wasmDist } from './kernel-test-helpers';
-import type { ConvCase } from './kernel-test-helpers';
+import { convCases, describeCase, hostFloat, kernelComparison, outSize, randomValues, runKernelOn, wasmDist } from './kernel-test-helpers';
 
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'wasm' });
 
-function convCases(): ConvCase[] {
-  const cases: ConvCase[] = [];
-  for (const kernel of [1, 3, 5]) {
-    for (const stride of [1, 2]) {
-      for (const pad of ['same', 'valid'] as const) {
-        cases.push({ batch: 3, height: 9, width: 8, inChannels: 2, outChannels: 4, kernel, stride, pad });
-        cases.push({ batch: 2, height: 12, width: 11, inChannels: 5, outChannels: 3, kernel, stride, pad });
-      }
-    }
-  }
-  cases.push({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
-  cases.push({ batch: 1, height: 7, width: 7, inChannels: 3, outChannels: 2, kernel: 3, stride: 2, pad: 'same' });
-  return cases;
-}
+const CONV_CASES = convCases(
+  [
+    { batch: 3, height: 9, width: 8, inChannels: 2, outChannels: 4 },
+    { batch: 2, height: 12, width: 11, inChannels: 5, outChannels: 3 },
+  ],
+  [
+    { batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
+    { batch: 1, height: 7, width: 7, inChannels: 3, outChannels: 2, kernel: 3, stride: 2, pad: 'same' },
+  ],
+);
 
 describe('wasm gradient kernels', () => {
   let registered: string[] = [];
@@ -71,7 +66,7 @@ describe('wasm gradient kernels', () => {
 
   it('Conv2DBackpropFilter matches cpu', async () => {
     let seed = 1;
-    for (const c of convCases()) {
+    for (const c of CONV_CASES) {
       const oh = outSize(c.height, c.kernel, c.stride, c.pad);
       const ow = outSize(c.width, c.kernel, c.stride, c.pad);
       await compareKernel(
@@ -85,7 +80,7 @@ describe('wasm gradient kernels', () => {
 
   it('Conv2DBackpropInput matches cpu', async () => {
     let seed = 1000;
-    for (const c of convCases()) {
+    for (const c of CONV_CASES) {
       const oh = outSize(c.height, c.kernel, c.stride, c.pad);
       const ow = outSize(c.width, c.kernel, c.stride, c.pad);
       await compareKernel(
@@ -99,7 +94,7 @@ describe('wasm gradient kernels', () => {
 
   it('DepthwiseConv2dNativeBackpropInput and ...BackpropFilter match cpu', async () => {
     let seed = 2000;
-    for (const c of convCases()) {
+    for (const c of CONV_CASES) {
       for (const multiplier of [1, 2]) {
         const oh = outSize(c.height, c.kernel, c.stride, c.pad);
         const ow = outSize(c.width, c.kernel, c.stride, c.pad);

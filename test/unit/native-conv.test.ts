@@ -17,6 +17,7 @@ import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gra
 import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
 import {
   countAddonCalls,
+  convCases,
   describeCase,
   hostFloat,
   kernelComparison,
@@ -32,21 +33,17 @@ import { restoringEnv, savedEnv } from './env';
 const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPool'];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
-function convCases(): ConvCase[] {
-  const cases: ConvCase[] = [];
-  for (const kernel of [1, 3, 5]) {
-    for (const stride of [1, 2]) {
-      for (const pad of ['same', 'valid'] as const) {
-        cases.push({ batch: 3, height: 9, width: 8, inChannels: 2, outChannels: 4, kernel, stride, pad });
-        cases.push({ batch: 2, height: 11, width: 13, inChannels: 5, outChannels: 3, kernel, stride, pad });
-        cases.push({ batch: 1, height: 7, width: 7, inChannels: 1, outChannels: 1, kernel, stride, pad });
-      }
-    }
-  }
-  cases.push({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
-  cases.push({ batch: 2, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'same' });
-  return cases;
-}
+const CONV_CASES = convCases(
+  [
+    { batch: 3, height: 9, width: 8, inChannels: 2, outChannels: 4 },
+    { batch: 2, height: 11, width: 13, inChannels: 5, outChannels: 3 },
+    { batch: 1, height: 7, width: 7, inChannels: 1, outChannels: 1 },
+  ],
+  [
+    { batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
+    { batch: 2, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'same' },
+  ],
+);
 
 /** Runs the three conv kernels of one case on both backends and compares them. */
 async function compareConvCase(c: ConvCase, seed: number, label = describeCase(c)): Promise<void> {
@@ -113,7 +110,7 @@ describe('native conv kernels on wasm', () => {
   it('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput match cpu over filter 1/3/5, stride 1/2, same/valid', async (t) => {
     if (skipWithoutAddon(t)) return;
     let seed = 1;
-    for (const c of convCases()) {
+    for (const c of CONV_CASES) {
       await compareConvCase(c, seed);
       seed += 10;
     }
