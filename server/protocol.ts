@@ -137,11 +137,17 @@ export const CreateExperimentRequest = new RequestType<CreateExperimentParams, C
 /** Stages of the method plus the baselines, as a user launches them. */
 export const STAGE_NAMES = ['wide', 'imitate', 'finetune', 'baselines', 'all'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
-/** The arms compared at the end of an experiment, in the order tables show them. */
-export const ARM_NAMES = ['wide', 'scratch', 'kd', 'win'] as const;
+/** The thin nets "win" is compared with (method/stages/baselines.ts trains them): scratch and kd at
+ *  the thin-net epoch budget, and the matched controls: scratch and kd at win's step count, scratch at
+ *  win's training FLOPs (wide + imitation + fine-tune). */
+export const BASELINE_NAMES = ['scratch', 'kd', 'scratch-steps', 'kd-steps', 'scratch-compute'] as const;
+export type BaselineName = (typeof BASELINE_NAMES)[number];
+/** The arms compared at the end of an experiment, in the order tables show them (the matched controls
+ *  last, so the first four keep their place and colour). */
+export const ARM_NAMES = ['wide', 'scratch', 'kd', 'win', 'scratch-steps', 'kd-steps', 'scratch-compute'] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 /** What a metric record was produced by, in the order a seed runs them. */
-export const PHASE_NAMES = ['wide', 'imitate', 'finetune', 'scratch', 'kd'] as const;
+export const PHASE_NAMES = ['wide', 'imitate', 'finetune', ...BASELINE_NAMES] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 export type RunState = 'queued' | 'running' | 'stopped' | 'failed' | 'done';
@@ -227,6 +233,20 @@ export interface RunDiagnostics {
   model?: { path: string; seed: number; testAccuracy: number };
 }
 
+/** Win minus one baseline, seed by seed (a seed fixes the split, initialisation and batch order of
+ *  every arm): accuracy differences as fractions. */
+export interface PairedDifference {
+  mean: number;
+  /** The 95% interval of the mean difference (t distribution, seeds - 1 degrees of freedom); absent
+   *  with one seed. */
+  low?: number;
+  high?: number;
+  /** Seeds where win is strictly ahead. */
+  ahead: number;
+  seeds: number;
+}
+export type PairName = `win-${BaselineName}`;
+
 export interface RunSummary {
   runId: string;
   runDir: string;
@@ -237,6 +257,8 @@ export interface RunSummary {
   backend?: BackendName;
   stages: StageStatus[];
   arms: Partial<Record<ArmName, ArmResult>>;
+  /** Win minus each baseline that ran on the same seeds as win. */
+  paired?: Partial<Record<PairName, PairedDifference>>;
   error?: string;
   diagnostics?: RunDiagnostics;
 }

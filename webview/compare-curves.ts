@@ -15,6 +15,9 @@ const ARM_STYLE: Record<ArmName, { color: number; dash?: number[]; label: string
   scratch: { color: 1, label: 'scratch' },
   kd: { color: 2, label: 'kd' },
   win: { color: 4, label: 'win (3 stages)' },
+  'scratch-steps': { color: 1, dash: [2, 3], label: "scratch, win's steps" },
+  'kd-steps': { color: 2, dash: [2, 3], label: "kd, win's steps" },
+  'scratch-compute': { color: 3, label: "scratch, win's FLOPs" },
 };
 
 const TABS = ['accuracy', 'loss'] as const;

@@ -17,6 +17,9 @@ const ARM_STYLE: Record<ArmName, { color: string; label: string; dash?: string }
   scratch: { color: '#1f77b4', label: 'scratch' },
   kd: { color: '#2ca02c', label: 'kd (logits only)' },
   win: { color: '#d62728', label: 'win (3 stages)' },
+  'scratch-steps': { color: '#1f77b4', label: 'scratch, win\'s steps', dash: '2 3' },
+  'kd-steps': { color: '#2ca02c', label: 'kd, win\'s steps', dash: '2 3' },
+  'scratch-compute': { color: '#9467bd', label: 'scratch, win\'s FLOPs' },
 };
 const ARMS: readonly ArmName[] = ARM_NAMES;
 

@@ -1,11 +1,14 @@
 // What `gowide run` prints: a one-line progress bar on a terminal, the final table, and the --json line.
-import { ARM_NAMES, type ArmName, type ProgressParams, type RunSummary } from '../protocol';
+import { ARM_NAMES, BASELINE_NAMES, type ArmName, type ProgressParams, type RunSummary } from '../protocol';
 
 const ARM_LABEL: Record<ArmName, string> = {
   wide: 'wide (teacher)',
   scratch: 'scratch',
   kd: 'kd (logits only)',
   win: 'win (three-stage)',
+  'scratch-steps': "scratch at win's steps",
+  'kd-steps': "kd at win's steps",
+  'scratch-compute': "scratch at win's FLOPs",
 };
 
 export function formatSeconds(seconds: number | undefined): string {
@@ -26,7 +29,7 @@ export function progressLine(p: ProgressParams, width = 24): string {
   return `[${bar}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  ${p.message}${eta}`;
 }
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
@@ -45,6 +48,8 @@ export function summaryTable(summary: RunSummary): string {
     ]);
   }
   const lines = [table(rows)];
+  const paired = pairedTable(summary);
+  if (paired) lines.push(paired);
   for (const warning of [weakTeacherLine(summary), lostWarmStartLine(summary)]) if (warning) lines.push(warning);
   const d = summary.diagnostics;
   if (d) {
@@ -68,6 +73,20 @@ export function summaryTable(summary: RunSummary): string {
   }
   lines.push(`run folder: ${summary.runDir}`);
   return lines.join('\n');
+}
+
+const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+
+/** Win minus each baseline, seed by seed: mean, 95% interval and seeds ahead (in points). */
+export function pairedTable(summary: RunSummary): string | undefined {
+  const rows = [['paired (points)', 'mean', '95% interval', 'seeds ahead']];
+  for (const arm of BASELINE_NAMES) {
+    const p = summary.paired?.[`win-${arm}`];
+    if (!p) continue;
+    const interval = p.low === undefined || p.high === undefined ? '- (one seed)' : `${points(p.low)} to ${points(p.high)}`;
+    rows.push([`win - ${arm}`, points(p.mean), interval, `${p.ahead} of ${p.seeds}`]);
+  }
+  return rows.length > 1 ? table(rows) : undefined;
 }
 
 /** The seeds where `fails(a, b)` holds for their pair of accuracies, as "a vs b" in percent. */
@@ -107,6 +126,7 @@ export interface JsonReport {
   runDir: string;
   state: string;
   arms: RunSummary['arms'];
+  paired: RunSummary['paired'];
   diagnostics: RunSummary['diagnostics'];
   error?: string;
 }
@@ -118,6 +138,7 @@ export function jsonReport(summary: RunSummary): JsonReport {
     runDir: summary.runDir,
     state: summary.state,
     arms: summary.arms,
+    paired: summary.paired,
     diagnostics: summary.diagnostics,
   };
   if (summary.error) report.error = summary.error;

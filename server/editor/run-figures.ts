@@ -9,6 +9,9 @@ export const PHASE_LABELS: Record<PhaseName, string> = {
   finetune: 'Fine-tuning',
   scratch: 'Baseline: scratch',
   kd: 'Baseline: distillation',
+  'scratch-steps': "Control: scratch at win's steps",
+  'kd-steps': "Control: distillation at win's steps",
+  'scratch-compute': "Control: scratch at win's FLOPs",
 };
 
 export const STAGE_LABELS: Record<StageName, string> = {
@@ -72,12 +75,12 @@ export function stageReadiness(stage: StageName, runs: readonly RunSummary[]): R
   }
 }
 
-/** Stages a stopped or failed run still has to do, in order (scratch/kd map to "baselines"). */
+/** Stages a stopped or failed run still has to do, in order (the baselines map to "baselines"). */
 export function remainingStages(run: RunSummary): StageName[] {
   const out: StageName[] = [];
   for (const s of run.stages) {
     if (s.state === 'done') continue;
-    const name: StageName = s.stage === 'scratch' || s.stage === 'kd' ? 'baselines' : s.stage;
+    const name: StageName = s.stage === 'wide' || s.stage === 'imitate' || s.stage === 'finetune' ? s.stage : 'baselines';
     if (!out.includes(name)) out.push(name);
   }
   return out;

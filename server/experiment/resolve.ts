@@ -2,7 +2,7 @@
 // filled in, or the list of problems (field path, what is wrong, the fix) that stop it.
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BACKEND_NAMES, MODEL_FAMILIES, type ExperimentProblem, type FinetuneSettingKey, type ModelFamily } from '../protocol';
+import { BACKEND_NAMES, BASELINE_NAMES, MODEL_FAMILIES, type ExperimentProblem, type FinetuneSettingKey, type ModelFamily } from '../protocol';
 import { BUILTIN_NAMES, isBuiltinName } from '../data/builtin';
 import { missingIdxFiles } from '../data/idx';
 import { DATA_FORMATS, dataKindOf, knownExampleShape, resolveDataPath } from '../data/load';
@@ -23,7 +23,7 @@ import type {
 
 export const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'momentum'];
 export const SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine', 'warmup-cosine'];
-export const BASELINES: readonly BaselineName[] = ['scratch', 'kd'];
+export const BASELINES: readonly BaselineName[] = BASELINE_NAMES;
 export const ACTIVATIONS = ['relu', 'gelu', 'tanh'] as const;
 
 export interface ResolveResult {

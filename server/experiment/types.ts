@@ -1,7 +1,9 @@
 // The shape of a NAME.gowide.json experiment after defaults are applied.
 // The JSON Schema in server/experiment/gowide.schema.json describes the file a user writes
 // (every field but name, data and model optional); resolveExperiment() fills in the defaults.
-import type { BackendName, ModelFamily } from '../protocol';
+import type { BackendName, BaselineName, ModelFamily } from '../protocol';
+
+export type { BaselineName };
 
 export type OptimizerName = 'adam' | 'sgd' | 'momentum';
 export type LearningRateSchedule = 'constant' | 'cosine' | 'warmup-cosine';
@@ -93,8 +95,6 @@ export interface FinetuneConfig {
   schedule: LearningRateSchedule;
   batchSize: number;
 }
-
-export type BaselineName = 'scratch' | 'kd';
 
 export interface Experiment {
   name: string;

@@ -96,8 +96,8 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
   // Load (and so check) the first seed's data before any folder is created or changed.
   const firstSeed = seedsWithWork[0] ?? seeds[0];
   const firstData = await loadData(firstSeed);
-  const firstContext = { experiment, data: firstData, seed: firstSeed } as StageContext;
-  const seedSteps = (seed: number) => Object.values(plannedSteps(firstContext, plan.work.get(seed)!.run)).reduce((a, b) => a + b, 0);
+  const firstContext = { experiment, data: firstData, seed: firstSeed, factory: o.factory ?? defaultFactory } as StageContext;
+  const seedSteps = (seed: number) => Object.values(plannedSteps(firstContext, plan.work.get(seed)!.run)).reduce((a, b) => a + (b ?? 0), 0);
 
   const recorder = RunRecorder.start({
     runsDir: o.runsDir,

@@ -3,14 +3,12 @@
 // budget (stages/baselines.ts). Here: which phases a seed runs (planSeedWork), their order, the checkpoints
 // and commit points between them, and each arm's one look at the test split.
 import type { BlockNet } from '../models/types';
-import { PHASE_NAMES, type ArmName, type PhaseName, type RunState, type StageName } from '../protocol';
-import { baselineSteps, isBaseline, trainBaseline } from './stages/baselines';
-import { classifierSteps } from './training/classifier-phase';
+import { PHASE_NAMES, type ArmName, type BaselineName, type PhaseName, type RunState, type StageName } from '../protocol';
+import { baselineSteps, isBaseline, needsTeacher, trainBaseline } from './stages/baselines';
 import { buildThinNet, buildWideNet, type StageContext } from './context';
 import { evaluate } from './training/evaluate';
 import { fineTune, fineTuneSteps } from './stages/finetune';
-import { imitate, type BlockImitation } from './stages/imitate';
-import { imitationGroups } from './stages/imitation-groups';
+import { imitate, imitationSteps, type BlockImitation } from './stages/imitate';
 import { trainWide, wideSteps } from './stages/wide';
 
 export interface SeedOutcome {
@@ -53,12 +51,11 @@ export const checkpointNames = {
   block: (i: number) => `imitate-block${String(i).padStart(3, '0')}`,
   imitated: 'imitate',
   finetune: 'finetune',
-  scratch: 'scratch',
-  kd: 'kd',
+  baseline: (arm: BaselineName) => arm,
 };
 
 /** Phases a stage selection runs, in order. */
-export function phasesOf(stage: StageName, baselines: readonly ('scratch' | 'kd')[]): PhaseName[] {
+export function phasesOf(stage: StageName, baselines: readonly BaselineName[]): PhaseName[] {
   const all: PhaseName[] = ['wide', 'imitate', 'finetune', ...baselines];
   if (stage === 'all') return all;
   if (stage === 'baselines') return [...baselines];
@@ -84,11 +81,12 @@ export interface SeedWork {
 export function planSeedWork(plan: readonly PhaseName[], done: { committed: ReadonlySet<PhaseName>; blocks: number }, redo: 'resume' | 'continue'): SeedWork {
   const run = new Set(redo === 'resume' ? plan.filter((p) => !done.committed.has(p)) : plan);
   const has = (p: PhaseName) => run.has(p) || done.committed.has(p);
-  if ((run.has('imitate') || run.has('finetune') || run.has('kd')) && !has('wide')) run.add('wide');
+  const needsWide = run.has('imitate') || run.has('finetune') || [...run].some(needsTeacher);
+  if (needsWide && !has('wide')) run.add('wide');
   if (run.has('finetune') && !has('imitate')) run.add('imitate');
   const imitateFromBlock = run.has('imitate') && !done.committed.has('imitate') && !run.has('wide') ? done.blocks : 0;
   const restores: string[] = [];
-  if ((run.has('imitate') || run.has('finetune') || run.has('kd')) && !run.has('wide')) restores.push(checkpointNames.wide);
+  if (needsWide && !run.has('wide')) restores.push(checkpointNames.wide);
   if (imitateFromBlock > 0) restores.push(checkpointNames.block(imitateFromBlock - 1));
   if (run.has('finetune') && !run.has('imitate')) restores.push(checkpointNames.imitated);
   return { run: PHASE_NAMES.filter((p) => run.has(p)), imitateFromBlock, restores };
@@ -108,7 +106,7 @@ export async function runSeed(ctx: StageContext, work: SeedWork, rec: SeedRecord
     return result.accuracy;
   };
   const save = (phase: PhaseName, checkpoint: string, net: BlockNet, meta: Record<string, unknown> = {}) => rec.checkpoint(checkpoint, net, { stage: phase, ...meta });
-  const needsWide = phases.some((p) => p !== 'scratch');
+  const needsWide = phases.some((p) => !isBaseline(p) || needsTeacher(p));
   let wide: BlockNet | undefined;
   let thin: BlockNet | undefined;
   try {
@@ -159,10 +157,10 @@ export async function runSeed(ctx: StageContext, work: SeedWork, rec: SeedRecord
       thin = result.net;
       outcome.params.thin = thin.params;
       outcome.seconds[arm] = result.seconds;
-      await save(arm, checkpointNames[arm], thin);
+      await save(arm, checkpointNames.baseline(arm), thin);
       const accuracy = await recordTest(arm, arm, thin);
       rec.stageState(arm, 'done', { accuracy });
-      await rec.commit(arm, checkpointNames[arm]);
+      await rec.commit(arm, checkpointNames.baseline(arm));
       thin.dispose();
       thin = undefined;
     }
@@ -209,21 +207,11 @@ async function imitateStage(ctx: StageContext, startBlock: number, thin: BlockNe
 }
 
 /** Steps a seed's phases will take (for progress and ETA); imitation counted per group, as it runs. */
-export function plannedSteps(ctx: StageContext, phases: PhaseName[]): Record<PhaseName, number> {
-  const count: Record<PhaseName, (ctx: StageContext) => number> = {
-    wide: wideSteps,
-    imitate: imitationSteps,
-    finetune: fineTuneSteps,
-    scratch: (c) => baselineSteps(c, 'scratch'),
-    kd: (c) => baselineSteps(c, 'kd'),
+export function plannedSteps(ctx: StageContext, phases: PhaseName[]): Partial<Record<PhaseName, number>> {
+  const count = (phase: PhaseName): number => {
+    if (isBaseline(phase)) return baselineSteps(ctx, phase);
+    if (phase === 'wide') return wideSteps(ctx);
+    return phase === 'imitate' ? imitationSteps(ctx) : fineTuneSteps(ctx);
   };
-  const steps: Record<PhaseName, number> = { wide: 0, imitate: 0, finetune: 0, scratch: 0, kd: 0 };
-  for (const phase of phases) steps[phase] = count[phase](ctx);
-  return steps;
-}
-
-function imitationSteps(ctx: StageContext): number {
-  const { model, imitate } = ctx.experiment;
-  const groupSteps = (g: { first: number; last: number }) => classifierSteps(ctx, { epochs: imitate.epochsPerLayer * (g.last - g.first + 1), batchSize: imitate.batchSize });
-  return imitationGroups(model, imitate.groups).reduce((n, g) => n + groupSteps(g), 0);
+  return Object.fromEntries(phases.map((phase) => [phase, count(phase)]));
 }

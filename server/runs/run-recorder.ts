@@ -17,6 +17,7 @@ import { ProgressTracker, Throttle } from './progress';
 import { writeJournal, type JournalEntry, type RunJournal } from './run-journal';
 import { RunStore } from './run-store';
 import { readStageSnapshot, writeStageSnapshot } from './stage-settings';
+import { pairedComparisons } from './paired';
 import { summarizeArms, summarizeDiagnostics } from './summary';
 import { explainWriteError } from './write-errors';
 
@@ -129,6 +130,7 @@ export class RunRecorder {
   publish(): void {
     const list = [...this.plan.outcomes.values()];
     this.summary.arms = summarizeArms(list);
+    this.summary.paired = pairedComparisons(list);
     this.summary.diagnostics = summarizeDiagnostics(list, this.exported ? { model: this.exported } : {});
     this.store.writeSummary(this.summary);
     this.events.onRunState?.(structuredClone(this.summary));

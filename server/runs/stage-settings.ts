@@ -17,6 +17,10 @@ export const PHASE_SETTINGS: Readonly<Record<PhaseName, readonly (keyof Experime
   finetune: ['finetune'],
   scratch: ['finetune'],
   kd: ['finetune'],
+  // The matched controls' budgets are counted from win's path.
+  'scratch-steps': ['wide', 'imitate', 'finetune'],
+  'kd-steps': ['wide', 'imitate', 'finetune'],
+  'scratch-compute': ['wide', 'imitate', 'finetune'],
 };
 
 /** The parts every checkpoint of the run depends on: never taken from an edited file. */

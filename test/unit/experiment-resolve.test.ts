@@ -88,6 +88,23 @@ describe('experiment files: problems name the file, the field and the fix', () =
   });
 });
 
+describe('baselines', () => {
+  it('accepts the matched controls beside scratch and kd', () => {
+    const all = ['scratch', 'kd', 'scratch-steps', 'kd-steps', 'scratch-compute'];
+    const result = resolveExperiment({ ...minimal(), baselines: all }, '/tmp/t.gowide.json');
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.experiment!.baselines, all);
+  });
+
+  it('refuses an unknown baseline, naming the field and the choices', () => {
+    const [problem, ...rest] = errorsOf({ ...minimal(), baselines: ['scratch', 'scratch-epochs'] });
+    assert.equal(rest.length, 0);
+    assert.equal(problem.field, 'baselines[1]');
+    assert.equal(problem.message, '"scratch-epochs" is not a baseline');
+    assert.equal(problem.fix, 'use one of scratch, kd, scratch-steps, kd-steps, scratch-compute');
+  });
+});
+
 describe('defaults', () => {
   it('fills every section from defaults for each family', () => {
     const mlp = resolveExperiment(minimal(), '/tmp/t.gowide.json').experiment!;

@@ -6,7 +6,15 @@ import type { LossPoint } from './convergence';
 export const ARMS: readonly ArmName[] = ARM_NAMES;
 
 /** The phase whose records make an arm's curve and final test accuracy (win = after fine-tuning). */
-export const ARM_PHASE: Record<ArmName, PhaseName> = { wide: 'wide', scratch: 'scratch', kd: 'kd', win: 'finetune' };
+export const ARM_PHASE: Record<ArmName, PhaseName> = {
+  wide: 'wide',
+  scratch: 'scratch',
+  kd: 'kd',
+  win: 'finetune',
+  'scratch-steps': 'scratch-steps',
+  'kd-steps': 'kd-steps',
+  'scratch-compute': 'scratch-compute',
+};
 
 export const isTrainingRecord = (r: MetricRecord): boolean => r.split !== 'validation' && r.split !== 'test' && r.step >= 0;
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BlockNet, NetPart } from '../../models/types';
 import { BatchStream } from '../training/batches';
-import { trainClassifier } from '../training/classifier-phase';
+import { classifierSteps, trainClassifier } from '../training/classifier-phase';
 import { seedFor, type StageContext } from '../context';
 import { evaluate, meanOverSplit } from '../training/evaluate';
 import { imitationGroups, type ImitationGroup } from './imitation-groups';
@@ -209,6 +209,19 @@ async function imitateGroup(ctx: StageContext, thin: BlockNet, wide: BlockNet, {
  *  the fine-tune settings and the data size are (measured: tying the rate to the fine-tune rate broke
  *  the head at 1e-4; tying the steps to an epoch left it below chance on a 480-example set). */
 const HEAD_PROBE = { learningRate: 1e-2, steps: 300 } as const;
+
+/** Steps of the imitation groups (counted per group, as they run). */
+export function imitationSteps(ctx: StageContext): number {
+  const { model, imitate: cfg } = ctx.experiment;
+  const groupSteps = (g: ImitationGroup) => classifierSteps(ctx, { epochs: cfg.epochsPerLayer * (g.last - g.first + 1), batchSize: cfg.batchSize });
+  return imitationGroups(model, cfg.groups).reduce((n, g) => n + groupSteps(g), 0);
+}
+
+/** Steps of the head probe: widen mode "all" widens the block outputs, so the thin head differs from
+ *  the wide one and is fitted alone (fitHead); mode "inside" shares the wide head. */
+export function headProbeSteps(ctx: StageContext): number {
+  return ctx.experiment.widen.mode === 'all' ? HEAD_PROBE.steps : 0;
+}
 
 /** Widen mode "all": the thin head cannot be the wide one, so it is fitted alone (a linear probe on
  *  the fine-tune loss against the wide logits) before the warm start is measured. Cheap: no gradient

@@ -27,6 +27,8 @@ export interface ClassifierPhase {
   groups?: VariableGroup[];
   /** Overrides the epoch budget with an exact step count (then no per-epoch validation). */
   steps?: number;
+  /** Draw the batches of this phase instead of `phase`'s own (a matched control sees its arm's batches). */
+  streamOf?: PhaseName;
 }
 
 export function allVariables(net: BlockNet): tf.Variable[] {
@@ -50,7 +52,7 @@ export interface ClassifierResult extends PhaseResult {
 }
 
 export async function trainClassifier(ctx: StageContext, p: ClassifierPhase): Promise<ClassifierResult> {
-  const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, p.batchSize, seedFor.stream(ctx.seed, p.phase));
+  const stream = new BatchStream(ctx.data.train, ctx.data.exampleShape, p.batchSize, seedFor.stream(ctx.seed, p.streamOf ?? p.phase));
   const steps = p.steps ?? classifierSteps(ctx, p);
   const optimizer = new GroupOptimizer(
     { optimizer: p.optimizer, learningRate: p.learningRate, schedule: p.schedule, weightDecay: p.weightDecay, totalSteps: steps },
