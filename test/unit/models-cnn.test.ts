@@ -11,16 +11,15 @@ import {
   modelConfig,
   netSpec,
   randomBatchForFile,
+  withNets,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [8, 8, 1], numClasses: 3 };
 const config = modelConfig({ family: 'cnn', depth: 3, width: 4, downsampleAt: [0, 1] });
 const batch = randomBatchForFile('cpu', data, 8);
 
-test('cnn: shapes, pooling, thin vs wide sizes', () => {
-  const thin = buildNet(netSpec(config, data));
-  const wide = buildNet(netSpec(config, data, { factor: 2 }));
-  try {
+test('cnn: shapes, pooling, thin vs wide sizes', async () => {
+  await withNets([netSpec(config, data), netSpec(config, data, { factor: 2 })], async ([thin, wide]) => {
     assert.deepEqual(thin.stem.outputShape, [8, 8, 1]);
     assert.deepEqual(thin.blocks.map((b) => b.outputShape), [[4, 4, 4], [2, 2, 4], [2, 2, 4]]);
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[4, 4, 8], [2, 2, 8], [2, 2, 8]]);
@@ -32,32 +31,25 @@ test('cnn: shapes, pooling, thin vs wide sizes', () => {
     assert.equal(thin.flops, 64 * 9 * 4 + 16 * 9 * 16 + 4 * 9 * 16 + 12);
     assert.equal(thin.blocks[0].stateVariables().length, 2, 'BN moving mean and variance are state');
     assert.ok(wide.params > thin.params);
-  } finally {
-    thin.dispose();
-    wide.dispose();
-  }
+  });
 });
 
-test('cnn: "inside" mode keeps block interfaces', () => {
-  const wide = buildNet(netSpec(config, data, { factor: 3, mode: 'inside' }));
-  try {
+test('cnn: "inside" mode keeps block interfaces', async () => {
+  await withNets([netSpec(config, data, { factor: 3, mode: 'inside' })], async ([wide]) => {
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[4, 4, 4], [2, 2, 4], [2, 2, 4]]);
     assert.deepEqual(wide.blocks[0].trainableVariables().map((v) => v.shape).filter((s) => s.length === 4), [
       [3, 3, 1, 12],
       [3, 3, 12, 4],
     ]);
-  } finally {
-    wide.dispose();
-  }
+  });
 });
 
 test('cnn: seeded determinism', () => {
   assertSeededDeterminism(netSpec(config, data, { factor: 2 }));
 });
 
-test('cnn: Adam steps reduce the loss, BN statistics move only in training, no leaks', () => {
-  const net = buildNet(netSpec({ ...config, dropout: 0 }, data, { factor: 2 }));
-  try {
+test('cnn: Adam steps reduce the loss, BN statistics move only in training, no leaks', async () => {
+  await withNets([netSpec({ ...config, dropout: 0 }, data, { factor: 2 })], async ([net]) => {
     const movingMean = net.blocks[0].stateVariables()[0];
     const meanBefore = Array.from(movingMean.dataSync());
     tf.tidy(() => net.forward(batch().x, false));
@@ -66,29 +58,21 @@ test('cnn: Adam steps reduce the loss, BN statistics move only in training, no l
     assert.notDeepEqual(Array.from(movingMean.dataSync()), meanBefore, 'training left BN statistics unchanged');
     assert.ok(end < start, `loss ${start} -> ${end}`);
     assertNoLeakInStep(net, batch().x, batch().y);
-  } finally {
-    net.dispose();
-  }
+  });
 });
 
 test('cnn: toLayersModel round trip', async () => {
-  const net = buildNet(netSpec(config, data, { factor: 2 }));
-  try {
+  await withNets([netSpec(config, data, { factor: 2 })], async ([net]) => {
     fitBatch(net, batch().x, batch().y, 2);
     await assertRoundTrip(net, batch().x);
-  } finally {
-    net.dispose();
-  }
+  });
 });
 
 test('cnn without normalization', async () => {
-  const net = buildNet(netSpec({ ...config, normalization: false }, data));
-  try {
+  await withNets([netSpec({ ...config, normalization: false }, data)], async ([net]) => {
     assert.equal(net.blocks[0].stateVariables().length, 0);
     const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 10);
     assert.ok(end < start, `loss ${start} -> ${end}`);
     await assertRoundTrip(net, batch().x);
-  } finally {
-    net.dispose();
-  }
+  });
 });

@@ -166,3 +166,13 @@ export function randomBatchForFile(backend: 'cpu' | 'wasm', data: DataShape, siz
     return batch;
   };
 }
+
+/** Runs fn with the nets built from specs, then disposes them whether fn throws or not. */
+export async function withNets(specs: NetSpec[], fn: (nets: BlockNet[]) => void | Promise<void>): Promise<void> {
+  const nets = specs.map((spec) => buildNet(spec));
+  try {
+    await fn(nets);
+  } finally {
+    for (const net of nets) net.dispose();
+  }
+}

@@ -11,16 +11,15 @@ import {
   modelConfig,
   netSpec,
   randomBatchForFile,
+  withNets,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [6, 6, 1], numClasses: 3 };
 const config = modelConfig({ family: 'mlp', depth: 4, width: 8 });
 const batch = randomBatchForFile('wasm', data, 16);
 
-test('mlp: hidden state and logit shapes, thin vs wide sizes', () => {
-  const thin = buildNet(netSpec(config, data));
-  const wide = buildNet(netSpec(config, data, { factor: 3 }));
-  try {
+test('mlp: hidden state and logit shapes, thin vs wide sizes', async () => {
+  await withNets([netSpec(config, data), netSpec(config, data, { factor: 3 })], async ([thin, wide]) => {
     assert.deepEqual(thin.stem.outputShape, [36]);
     assert.deepEqual(thin.blocks.map((b) => b.outputShape), [[8], [8], [8], [8]]);
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[24], [24], [24], [24]]);
@@ -32,16 +31,11 @@ test('mlp: hidden state and logit shapes, thin vs wide sizes', () => {
     assert.equal(thin.flops, 36 * 8 + 3 * 64 + 24);
     assert.equal(wide.params, 36 * 24 + 24 + 3 * (24 * 24 + 24) + 24 * 3 + 3);
     assert.ok(wide.params > thin.params);
-  } finally {
-    thin.dispose();
-    wide.dispose();
-  }
+  });
 });
 
-test('mlp: per-block factors and "inside" mode', () => {
-  const perBlock = buildNet(netSpec(config, data, { factors: [1, 2, 3, 4] }));
-  const inside = buildNet(netSpec(config, data, { factor: 4, mode: 'inside' }));
-  try {
+test('mlp: per-block factors and "inside" mode', async () => {
+  await withNets([netSpec(config, data, { factors: [1, 2, 3, 4] }), netSpec(config, data, { factor: 4, mode: 'inside' })], async ([perBlock, inside]) => {
     assert.deepEqual(perBlock.blocks.map((b) => b.outputShape[0]), [8, 16, 24, 32]);
     assert.deepEqual(inside.blocks.map((b) => b.outputShape), [[8], [8], [8], [8]]);
     assert.equal(inside.blocks[1].params, 8 * 32 + 32 + 32 * 8 + 8);
@@ -51,35 +45,26 @@ test('mlp: per-block factors and "inside" mode', () => {
     assert.equal(thinInside.params, thinAll.params);
     thinAll.dispose();
     thinInside.dispose();
-  } finally {
-    perBlock.dispose();
-    inside.dispose();
-  }
+  });
 });
 
 test('mlp: seeded determinism and stable variable names', () => {
   assertSeededDeterminism(netSpec(config, data, { factor: 2 }));
 });
 
-test('mlp: Adam steps reduce the loss, no tensor leaks', () => {
-  const net = buildNet(netSpec(config, data, { factor: 2 }));
-  try {
+test('mlp: Adam steps reduce the loss, no tensor leaks', async () => {
+  await withNets([netSpec(config, data, { factor: 2 })], async ([net]) => {
     const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 20);
     assert.ok(end < start * 0.7, `loss ${start} -> ${end}`);
     assertNoLeakInStep(net, batch().x, batch().y);
-  } finally {
-    net.dispose();
-  }
+  });
 });
 
 test('mlp: toLayersModel round trip through the filesystem handler', async () => {
-  const net = buildNet(netSpec(config, data, { factor: 2 }));
-  try {
+  await withNets([netSpec(config, data, { factor: 2 })], async ([net]) => {
     fitBatch(net, batch().x, batch().y, 3);
     await assertRoundTrip(net, batch().x);
-  } finally {
-    net.dispose();
-  }
+  });
 });
 
 test('dispose frees every variable', () => {

@@ -11,16 +11,15 @@ import {
   modelConfig,
   netSpec,
   randomBatchForFile,
+  withNets,
 } from './models-helpers';
 
 const data: DataShape = { exampleShape: [8, 8, 2], numClasses: 3 };
 const config = modelConfig({ family: 'resnet', depth: 3, width: 8, bottleneckRatio: 0.5, downsampleAt: [1] });
 const batch = randomBatchForFile('cpu', data, 8);
 
-test('resnet: "inside" widening keeps stem, block and head shapes of the thin net', () => {
-  const thin = buildNet(netSpec(config, data, { mode: 'inside' }));
-  const wide = buildNet(netSpec(config, data, { factor: 4, mode: 'inside' }));
-  try {
+test('resnet: "inside" widening keeps stem, block and head shapes of the thin net', async () => {
+  await withNets([netSpec(config, data, { mode: 'inside' }), netSpec(config, data, { factor: 4, mode: 'inside' })], async ([thin, wide]) => {
     assert.deepEqual(thin.stem.outputShape, [8, 8, 8]);
     assert.deepEqual(thin.blocks.map((b) => b.outputShape), [[8, 8, 8], [4, 4, 8], [4, 4, 8]]);
     assert.deepEqual(wide.stem.outputShape, thin.stem.outputShape);
@@ -35,20 +34,14 @@ test('resnet: "inside" widening keeps stem, block and head shapes of the thin ne
     assert.equal(thin.blocks[0].flops, 64 * (32 + 144 + 32));
     const states = tf.tidy(() => wide.hiddenStates(batch().x, false).map((h) => h.shape));
     assert.deepEqual(states, [[8, 8, 8, 8], [8, 8, 8, 8], [8, 4, 4, 8], [8, 4, 4, 8]]);
-  } finally {
-    thin.dispose();
-    wide.dispose();
-  }
+  });
 });
 
-test('resnet: mode "all" widens the interfaces', () => {
-  const wide = buildNet(netSpec(config, data, { factor: 2, mode: 'all' }));
-  try {
+test('resnet: mode "all" widens the interfaces', async () => {
+  await withNets([netSpec(config, data, { factor: 2, mode: 'all' })], async ([wide]) => {
     assert.deepEqual(wide.stem.outputShape, [8, 8, 16]);
     assert.deepEqual(wide.blocks.map((b) => b.outputShape), [[8, 8, 16], [4, 4, 16], [4, 4, 16]]);
-  } finally {
-    wide.dispose();
-  }
+  });
 });
 
 test('resnet: seeded determinism', () => {
@@ -56,13 +49,10 @@ test('resnet: seeded determinism', () => {
 });
 
 test('resnet: Adam steps reduce the loss, no leaks, round trip', async () => {
-  const net = buildNet(netSpec(config, data, { factor: 2, mode: 'inside' }));
-  try {
+  await withNets([netSpec(config, data, { factor: 2, mode: 'inside' })], async ([net]) => {
     const { before: start, after: end } = fitBatch(net, batch().x, batch().y, 15);
     assert.ok(end < start, `loss ${start} -> ${end}`);
     assertNoLeakInStep(net, batch().x, batch().y);
     await assertRoundTrip(net, batch().x);
-  } finally {
-    net.dispose();
-  }
+  });
 });
