@@ -190,6 +190,41 @@ export interface StartStageResult {
 }
 export const StartStageRequest = new RequestType<StartStageParams, StartStageResult, void>('gowide/startStage');
 
+// ---------- sweeps (an experiment file's "sweep": one run per grid point, one after another) ----------
+
+export interface StartSweepParams {
+  experimentPath: string;
+  /** The stages each point runs (default all). */
+  stage?: StageName;
+  /** Continue the newest unfinished sweep of the experiment: finished points are kept, a point's
+   *  unfinished run resumes from its last checkpoint, points not started yet start. */
+  resume?: boolean;
+  backend?: BackendName;
+  runsDir?: string;
+  /** Resolve when the last point ends; cancelling the request then stops the sweep. */
+  wait?: boolean;
+  seeds?: number[];
+}
+export interface SweepPointResult {
+  /** The point's value of each swept field, e.g. {"widen.factor": 2}. */
+  values: Record<string, unknown>;
+  /** Absent for a point not started (the sweep was stopped first). */
+  runId?: string;
+  runDir?: string;
+  /** With wait: the point's run as listRuns gives it. */
+  summary?: RunSummary;
+  /** With wait: the thin and the wide net's size (each arm's cost: wide is the wide net, the rest thin). */
+  sizes?: { thin: PartSize; wide: PartSize };
+}
+export interface StartSweepResult {
+  sweepId: string;
+  /** The folder holding sweep.json (the points' runs are beside it in the runs folder). */
+  sweepDir: string;
+  backend?: BackendName;
+  points: SweepPointResult[];
+}
+export const StartSweepRequest = new RequestType<StartSweepParams, StartSweepResult, void>('gowide/startSweep');
+
 export interface StopParams {
   runId: string;
 }

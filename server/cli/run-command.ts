@@ -1,13 +1,18 @@
 // `gowide run [FILE] [--backend B] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S]
 //             [--run RUN_ID | --resume]`
 // --run continues an existing run with the stage given (keeping its earlier stages and arms);
+// A FILE naming a "sweep" runs every grid point through the service (startSweep), prints every arm
+// against the swept values (sweep-report.ts), and --resume continues its newest unfinished sweep.
 // --resume finishes the latest unfinished run of FILE from its last good checkpoint, and the --json
 // line then carries "resumedFrom": {stage, block, seed, checkpoint, droppedMetrics, messages}.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadExperimentFile } from '../experiment/load';
 import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName, type StartStageResult } from '../protocol';
 import { createTrainingService } from '../training/local-service';
+import type { TrainingService } from '../training/service';
 import { jsonReport, progressLine, summaryTable } from './report';
+import { sweepJsonReport, sweepTable } from './sweep-report';
 
 export const QUICKSTART = path.join('examples', 'quickstart.gowide.json');
 
@@ -121,6 +126,20 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write('\ngowide run: stopping (the run folder keeps everything up to the last checkpoint)\n');
     controller.abort();
   };
+  const sweepOf = sweepName(file);
+  if (sweepOf !== undefined) {
+    if (args.runId) {
+      err('--run continues one run; a sweep continues with --resume');
+      return 1;
+    }
+    process.once('SIGINT', onSigint);
+    try {
+      return await runSweep(service, args, file, sweepOf, controller.signal);
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      if (showProgress) process.stderr.write('\r\x1b[2K');
+    }
+  }
   process.once('SIGINT', onSigint);
   let result: StartStageResult;
   try {
@@ -156,4 +175,36 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
   return summary.state === 'done' ? 0 : summary.state === 'stopped' ? 130 : 1;
+}
+
+/** The experiment's name when FILE names a sweep; undefined otherwise (a broken file included: the
+ *  service reports its problems as for any run). */
+function sweepName(file: string): string | undefined {
+  try {
+    const loaded = loadExperimentFile(file);
+    return loaded.sweep ? loaded.experiment.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every point of the file's sweep through the service, then the table and the --json line. */
+async function runSweep(service: TrainingService, args: RunArgs, file: string, experiment: string, signal: AbortSignal): Promise<number> {
+  const err = (message: string) => process.stderr.write(`gowide run: ${message}\n`);
+  let report;
+  try {
+    const result = await service.startSweep(
+      { experimentPath: file, stage: args.stage, resume: args.resume, backend: args.backend, runsDir: args.runsDir && path.resolve(args.runsDir), seeds: args.seeds, wait: true },
+      signal,
+    );
+    report = sweepJsonReport(experiment, result);
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+  if (!args.json) process.stdout.write(`${sweepTable(report)}\n`);
+  else if (!args.quiet) process.stderr.write(`${sweepTable(report)}\n`);
+  if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  const states = report.sweep.map((point) => point.state);
+  return states.every((s) => s === 'done') ? 0 : states.includes('stopped') || states.includes('not started') ? 130 : 1;
 }

@@ -28,6 +28,21 @@ function sizeOf(part: { params: number; flops: number }): PartSize {
   return { params: part.params, flops: part.flops };
 }
 
+/** The thin and the wide net's parameters and FLOPs per example (a sweep point's cost). */
+export async function thinAndWideSizes(experiment: Experiment, experimentPath: string): Promise<{ thin: PartSize; wide: PartSize }> {
+  const data = await dataShapeOf(experiment, resolvePath(experimentPath));
+  const { model, widen } = experiment;
+  const sizeOfNet = (factors: number[]): PartSize => {
+    const net = buildNet({ family: model.family, model, data, factors, mode: widen.mode, seed: 1 });
+    try {
+      return sizeOf(net);
+    } finally {
+      net.dispose();
+    }
+  };
+  return { thin: sizeOfNet(new Array<number>(model.depth).fill(1)), wide: sizeOfNet(wideFactors(experiment)) };
+}
+
 export async function computeNetSizes(path: string, text?: string): Promise<NetSizesResult> {
   const file = resolvePath(path);
   const checked = checkExperimentText(text ?? readFileSync(file, 'utf8'), file);

@@ -5,9 +5,12 @@ import * as path from 'node:path';
 import { createExperimentFile, loadExperimentFile, validateExperimentText } from '../experiment';
 import { initEngine, getEngineInfo } from '../engine/engine';
 import { runExperiment } from '../method/run-experiment';
-import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult } from '../protocol';
-import { getMetrics, latestUnfinishedRun, listRuns } from '../runs/list';
+import type { Experiment } from '../experiment/types';
+import { thinAndWideSizes } from '../models/net-sizes';
+import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult } from '../protocol';
+import { getMetrics, latestUnfinishedRun, listRuns, readSummary } from '../runs/list';
 import { defaultRunsDir, runPath } from '../runs/names';
+import { latestUnfinishedSweep, SweepStore } from '../runs/sweep-store';
 import type { TrainingEvents, TrainingService } from './service';
 
 export function createTrainingService(events: TrainingEvents): TrainingService {
@@ -17,7 +20,13 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
   const runsDirOf = new Map<string, string>();
 
   async function startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult> {
-    const { experiment } = loadExperimentFile(p.experimentPath);
+    const { experiment, sweep } = loadExperimentFile(p.experimentPath);
+    if (sweep) throw new Error(`${p.experimentPath} names a sweep (${Object.keys(sweep.grid).join(', ')}): start it as a sweep (gowide run FILE, or the widening view's Run Sweep), or remove "sweep" to run the file's own values`);
+    return startRun(experiment, p, signal);
+  }
+
+  /** One run of `experiment` (the file's, or a sweep point's); onStarted once its folder exists. */
+  async function startRun(experiment: Experiment, p: StartStageParams, signal?: AbortSignal, onStarted?: (runId: string) => void): Promise<StartStageResult> {
     const backend = p.backend ?? experiment.backend;
     const engine = getEngineInfo();
     if (!engine || (backend && engine.active !== backend)) await initEngine({ backend, log: (m) => events.onLog('info', m) });
@@ -47,6 +56,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
       onStarted: (summary) => {
         active.set(summary.runId, controller);
         runsDirOf.set(summary.runId, runsDir);
+        onStarted?.(summary.runId);
         started(summary);
       },
     }).finally(() => signal?.removeEventListener('abort', onAbort));
@@ -65,6 +75,55 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     return { runId: first.runId, runDir: first.runDir };
   }
 
+  /** Runs a sweep's points one after another: finished ones kept, unfinished runs resumed, the rest started.
+   *  A point that fails does not end the sweep; a stopped one (Stop, or `signal`) does. */
+  async function startSweep(p: StartSweepParams, signal?: AbortSignal): Promise<StartSweepResult> {
+    const { experiment, sweep } = loadExperimentFile(p.experimentPath);
+    if (!sweep) throw new Error(`${p.experimentPath} names no sweep; add e.g. "sweep": {"widen.factor": [2, 4, 8]}, or run it as one run`);
+    const runsDir = p.runsDir ?? defaultRunsDir(p.experimentPath);
+    let store: SweepStore;
+    if (p.resume) {
+      const unfinished = latestUnfinishedSweep(runsDir, p.experimentPath);
+      if (!unfinished) throw new Error(`nothing to resume: no unfinished sweep of ${p.experimentPath} in ${runsDir}`);
+      if (JSON.stringify(unfinished.grid) !== JSON.stringify(sweep.grid)) {
+        throw new Error(`the sweep in ${p.experimentPath} changed since ${unfinished.sweepId} started (${JSON.stringify(unfinished.grid)} then, ${JSON.stringify(sweep.grid)} now); restore it to resume, or run without --resume for a new sweep`);
+      }
+      store = unfinished;
+    } else {
+      store = SweepStore.create(runsDir, experiment.name, p.experimentPath, sweep.grid, sweep.points.map((point) => point.values));
+    }
+    const pointOf = (i: number): SweepPointResult => {
+      const runId = store.points[i].runId;
+      return { values: sweep.points[i].values, ...(runId ? { runId, runDir: runPath(runsDir, runId) } : {}) };
+    };
+    const runPoints = async (): Promise<SweepPointResult[]> => {
+      const results: SweepPointResult[] = [];
+      let stopped = false;
+      for (const [i, point] of sweep.points.entries()) {
+        if (stopped || signal?.aborted) {
+          results.push(pointOf(i));
+          continue;
+        }
+        if (!store.isDone(i)) {
+          const runId = store.points[i].runId;
+          const stageParams: StartStageParams = { ...p, stage: p.stage ?? 'all', runId, resume: runId !== undefined, runsDir, wait: true };
+          const result = await startRun(point.experiment, stageParams, signal, (id) => store.setRun(i, id));
+          stopped = result.summary?.state === 'stopped';
+        }
+        const done = pointOf(i);
+        results.push({ ...done, summary: readSummary(done.runDir!), sizes: await thinAndWideSizes(point.experiment, p.experimentPath) });
+      }
+      return results;
+    };
+    const answer = { sweepId: store.sweepId, sweepDir: store.dir };
+    if (p.wait) {
+      const points = await runPoints();
+      return { ...answer, backend: getEngineInfo()?.active, points };
+    }
+    runPoints().catch((err: unknown) => events.onLog('error', err instanceof Error ? err.message : String(err)));
+    return { ...answer, points: sweep.points.map((_, i) => pointOf(i)) };
+  }
+
   /** The folder of a run named by the explorer (deleteRun, exportModel). */
   function runDirOf(p: RunRefParams): string {
     const runsDir = p.runsDir ?? runsDirOf.get(p.runId) ?? (p.experimentPath ? defaultRunsDir(p.experimentPath) : undefined);
@@ -81,6 +140,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     },
     createExperiment: async (p) => createExperimentFile(p),
     startStage,
+    startSweep,
     stop: async (p) => {
       const controller = active.get(p.runId);
       if (!controller) return { stopped: false };

@@ -14,6 +14,8 @@ import type {
   RunSummary,
   StartStageParams,
   StartStageResult,
+  StartSweepParams,
+  StartSweepResult,
   StopParams,
   StopResult,
   ValidateExperimentParams,
@@ -33,6 +35,8 @@ export interface TrainingService {
   /** Starts (or continues) a run. With p.wait the promise settles when the run ends, and
    *  aborting `signal` stops the run. */
   startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult>;
+  /** Runs every point of the experiment's sweep, one run each (see StartSweepParams). */
+  startSweep(p: StartSweepParams, signal?: AbortSignal): Promise<StartSweepResult>;
   stop(p: StopParams): Promise<StopResult>;
   listRuns(p: ListRunsParams): Promise<RunSummary[]>;
   getMetrics(p: GetMetricsParams): Promise<MetricRecord[]>;
