@@ -3,16 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { DataShape } from '../../server/models';
-import {
-  assertNoLeakInStep,
-  assertRoundTrip,
-  assertSeededDeterminism,
-  fitBatch,
-  modelConfig,
-  netSpec,
-  randomBatchForFile,
-  withNets,
-} from './models-helpers';
+import { assertNoLeakInStep, assertRoundTrip, assertSeededDeterminism, fitBatch, modelConfig, netSpec, randomBatchForFile, withNets } from './models-helpers';
 
 const data: DataShape = { exampleShape: [8, 8, 1], numClasses: 3 };
 const config = modelConfig({ family: 'cnn', depth: 3, width: 4, downsampleAt: [0, 1] });

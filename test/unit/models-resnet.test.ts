@@ -3,16 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { DataShape } from '../../server/models';
-import {
-  assertNoLeakInStep,
-  assertRoundTrip,
-  assertSeededDeterminism,
-  fitBatch,
-  modelConfig,
-  netSpec,
-  randomBatchForFile,
-  withNets,
-} from './models-helpers';
+import { assertNoLeakInStep, assertRoundTrip, assertSeededDeterminism, fitBatch, modelConfig, netSpec, randomBatchForFile, withNets } from './models-helpers';
 
 const data: DataShape = { exampleShape: [8, 8, 2], numClasses: 3 };
 const config = modelConfig({ family: 'resnet', depth: 3, width: 8, bottleneckRatio: 0.5, downsampleAt: [1] });

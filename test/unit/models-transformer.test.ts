@@ -3,16 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
 import type { DataShape } from '../../server/models';
-import {
-  assertNoLeakInStep,
-  assertRoundTrip,
-  assertSeededDeterminism,
-  fitBatch,
-  modelConfig,
-  netSpec,
-  randomBatchForFile,
-  withNets,
-} from './models-helpers';
+import { assertNoLeakInStep, assertRoundTrip, assertSeededDeterminism, fitBatch, modelConfig, netSpec, randomBatchForFile, withNets } from './models-helpers';
 
 const data: DataShape = { exampleShape: [6], numClasses: 3, vocabSize: 11 };
 const config = modelConfig({ family: 'transformer', depth: 2, width: 8, heads: 2, ffnMultiplier: 2 });
