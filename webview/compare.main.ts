@@ -1,8 +1,8 @@
-// Compare runs: a table of test accuracy of wide / scratch / kd / win (mean, std, per seed), their
-// curves (compare-curves.ts: validation accuracy against budget, training loss), and CSV / PNG
-// export (the host saves the file).
-import type { ArmName, MetricRecord, RunSummary } from '../server/protocol';
-import { ARMS, testAccuracies } from './lib/runs';
+// Compare runs: a table of test accuracy of each arm (mean, std, per seed), their curves
+// (compare-curves.ts: validation accuracy against budget, training loss), under them win minus each
+// baseline paired by run and seed, and CSV / PNG export (the host saves the file).
+import type { ArmName, MetricRecord, PairName, RunSummary } from '../server/protocol';
+import { ARMS, pairedOf, testAccuracies } from './lib/runs';
 import { mean, std, toCsv } from './lib/stats';
 import { CompareCurves } from './compare-curves';
 import { clear, el, frameScheduler } from './shared/dom';
@@ -64,6 +64,23 @@ function armRows(records: MetricRecord[]): ArmRow[] {
 }
 
 const percent = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : '–');
+const points = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`);
+
+/** Win minus each baseline, seed by seed: mean, 95% interval, seeds ahead (points). */
+function renderPaired(records: MetricRecord[]): void {
+  const paired = pairedOf(testAccuracies(records));
+  const table = document.getElementById('paired')!;
+  clear(table);
+  const pairs = Object.entries(paired) as [PairName, NonNullable<(typeof paired)[PairName]>][];
+  if (pairs.length === 0) return;
+  table.append(
+    el('thead', {}, el('tr', {}, ...['Paired difference', 'Mean (points)', '95% interval', 'Seeds ahead'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, ...pairs.map(([name, p]) => el('tr', { 'data-pair': name },
+      el('td', {}, name.replace('-', ' − ')), el('td', { class: 'mean' }, points(p.mean)),
+      el('td', { class: 'interval' }, p.low === undefined ? 'one seed' : `${points(p.low)} to ${points(p.high)}`),
+      el('td', { class: 'ahead' }, `${p.ahead} of ${p.seeds}`)))),
+  );
+}
 
 function csvOf(rows: ArmRow[]): string {
   return toCsv(['arm', 'seeds', 'mean_accuracy', 'std_accuracy', 'per_seed'],
@@ -89,6 +106,7 @@ function render(): void {
     : `${state.runs.length} run(s): ${state.runs.map((r) => `${r.runId} (${r.state})`).join(', ')}`;
 
   curves.update(records);
+  renderPaired(records);
 }
 
 function exportCsv(): void {
@@ -113,6 +131,7 @@ document.getElementById('app')!.append(
   el('table', { id: 'accuracy', class: 'data' }),
   el('div', { class: 'row' }, csvButton, pngButton),
   curves.element,
+  el('table', { id: 'paired', class: 'data' }),
 );
 render();
 host.post({ type: 'ready' });

@@ -56,6 +56,23 @@ describe('compare runs webview', { skip }, () => {
     await view.page.close();
   });
 
+  it('tables win minus each baseline under the plot, paired by seed, as the run summary has them', async () => {
+    const view = await openWebview(browser, 'compare');
+    await view.post({ type: 'runs', runs: [summary] });
+    await view.post({ type: 'metrics', runId: summary.runId, records });
+    const rows = await view.page.$$eval('#paired tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-pair'), tr.querySelector('.mean')?.textContent, tr.querySelector('.ahead')?.textContent]));
+    assert.deepEqual(rows.map((r) => r[0]), ['win-scratch', 'win-kd']);
+    const win = summary.arms.win!.accuracy.perSeed;
+    for (const [pair, meanText, aheadText] of rows) {
+      const other = summary.arms[pair!.slice('win-'.length) as 'scratch']!.accuracy.perSeed;
+      const differences = win.map((w, i) => w - other[i]);
+      const meanPoints = (100 * differences.reduce((a, b) => a + b, 0)) / differences.length;
+      assert.equal(meanText, `${meanPoints >= 0 ? '+' : ''}${meanPoints.toFixed(2)}`, pair!);
+      assert.equal(aheadText, `${differences.filter((d) => d > 0).length} of ${differences.length}`, pair!);
+    }
+    await view.page.close();
+  });
+
   it('exports the table as CSV and the plot as PNG through the host', async () => {
     const view = await openWebview(browser, 'compare');
     await view.post({ type: 'runs', runs: [summary] });

@@ -1,6 +1,7 @@
 // Turning a run's metric records into what the panels draw: the monitor's cards, per-arm training
 // curves and per-seed test accuracies (the imitation curves: imitation-curves.ts).
-import { ARM_NAMES, type ArmName, type MetricRecord, type PhaseName, type RunSummary } from '../../server/protocol';
+import { ARM_NAMES, type ArmName, type MetricRecord, type PairedDifference, type PairName, type PhaseName, type RunSummary } from '../../server/protocol';
+import { pairedComparisons } from '../../server/runs/paired';
 import type { LossPoint } from './convergence';
 
 export const ARMS: readonly ArmName[] = ARM_NAMES;
@@ -90,6 +91,19 @@ export function testAccuracies(records: readonly MetricRecord[]): ArmAccuracy[] 
     latest.set(`${arm}\u0000${r.runId}\u0000${r.seed}`, { arm, runId: r.runId, seed: r.seed, accuracy: r.accuracy });
   }
   return [...latest.values()].sort((a, b) => ARMS.indexOf(a.arm) - ARMS.indexOf(b.arm) || a.runId.localeCompare(b.runId) || a.seed - b.seed);
+}
+
+/** Win minus each baseline, paired by run and seed (a seed fixes split, initialisation and batch
+ *  order of every arm of a run). */
+export function pairedOf(accuracies: readonly ArmAccuracy[]): Partial<Record<PairName, PairedDifference>> {
+  const bySeed = new Map<string, { test: Partial<Record<ArmName, number>> }>();
+  for (const a of accuracies) {
+    const key = `${a.runId}\u0000${a.seed}`;
+    const outcome = bySeed.get(key) ?? { test: {} };
+    outcome.test[a.arm] = a.accuracy;
+    bySeed.set(key, outcome);
+  }
+  return pairedComparisons([...bySeed.values()]);
 }
 
 /**
