@@ -19,6 +19,11 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
   /** Where runs started by this service live, so getMetrics works without runsDir. */
   const runsDirOf = new Map<string, string>();
 
+  async function ensureEngine(backend: Experiment['backend']): Promise<void> {
+    const engine = getEngineInfo();
+    if (!engine || (backend && engine.active !== backend)) await initEngine({ backend, log: (m) => events.onLog('info', m) });
+  }
+
   async function startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult> {
     const { experiment, sweep } = loadExperimentFile(p.experimentPath);
     if (sweep) throw new Error(`${p.experimentPath} names a sweep (${Object.keys(sweep.grid).join(', ')}): start it as a sweep (gowide run FILE, or the widening view's Run Sweep), or remove "sweep" to run the file's own values`);
@@ -27,9 +32,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
 
   /** One run of `experiment` (the file's, or a sweep point's); onStarted once its folder exists. */
   async function startRun(experiment: Experiment, p: StartStageParams, signal?: AbortSignal, onStarted?: (runId: string) => void): Promise<StartStageResult> {
-    const backend = p.backend ?? experiment.backend;
-    const engine = getEngineInfo();
-    if (!engine || (backend && engine.active !== backend)) await initEngine({ backend, log: (m) => events.onLog('info', m) });
+    await ensureEngine(p.backend ?? experiment.backend);
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -80,6 +83,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
   async function startSweep(p: StartSweepParams, signal?: AbortSignal): Promise<StartSweepResult> {
     const { experiment, sweep } = loadExperimentFile(p.experimentPath);
     if (!sweep) throw new Error(`${p.experimentPath} names no sweep; add e.g. "sweep": {"widen.factor": [2, 4, 8]}, or run it as one run`);
+    await ensureEngine(p.backend ?? experiment.backend); // the points' sizes build nets, finished points too
     const runsDir = p.runsDir ?? defaultRunsDir(p.experimentPath);
     let store: SweepStore;
     if (p.resume) {
