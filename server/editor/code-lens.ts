@@ -2,7 +2,7 @@
 // state and latest figure in the newest run, and Run or Stop. The commands are the extension's.
 import type { CodeLens, Range } from 'vscode-languageserver';
 import { parseJsonText } from '../experiment';
-import type { PhaseName, RunSummary, StageName } from '../protocol';
+import { BASELINE_NAMES, type PhaseName, type RunSummary, type StageName } from '../protocol';
 import { isActive, PHASE_LABELS, stageFigure, stageOf } from './run-figures';
 import { toPosition } from './text-ranges';
 
@@ -19,7 +19,7 @@ const STAGE_KEYS: { key: string; stage: StageName; phases: PhaseName[] }[] = [
   { key: 'wide', stage: 'wide', phases: ['wide'] },
   { key: 'imitate', stage: 'imitate', phases: ['imitate'] },
   { key: 'finetune', stage: 'finetune', phases: ['finetune'] },
-  { key: 'baselines', stage: 'baselines', phases: ['scratch', 'kd'] },
+  { key: 'baselines', stage: 'baselines', phases: [...BASELINE_NAMES] },
 ];
 
 const STATE_ICONS: Record<string, string> = {

@@ -45,7 +45,7 @@ export function stageOf(run: RunSummary | undefined, phase: PhaseName): StageSta
 export function hasFinished(run: RunSummary, phase: 'wide' | 'imitate'): boolean {
   const done = (p: PhaseName) => run.stages.some((s) => s.stage === p && s.state === 'done');
   const present = (p: PhaseName) => run.stages.some((s) => s.stage === p);
-  if (phase === 'wide') return done('wide') || present('imitate') || present('finetune') || present('kd');
+  if (phase === 'wide') return done('wide') || present('imitate') || present('finetune') || present('kd') || present('kd-steps');
   return done('imitate') || present('finetune');
 }
 

@@ -1,5 +1,5 @@
 // Why a phase ended early: the user stopped it, or its loss stopped being a finite number.
-import type { PhaseName } from '../protocol';
+import { BASELINE_NAMES, type PhaseName } from '../protocol';
 
 export class StoppedError extends Error {
   constructor() {
@@ -28,7 +28,7 @@ export class DivergedError extends Error {
     const hint =
       place.phase === 'imitate'
         ? 'lower imitate.learningRate, or set imitate.normalizeTargets to true'
-        : `lower the learning rate of "${place.phase === 'scratch' || place.phase === 'kd' ? 'finetune' : place.phase}"`;
+        : `lower the learning rate of "${(BASELINE_NAMES as readonly PhaseName[]).includes(place.phase) ? 'finetune' : place.phase}"`;
     super(`The loss became ${value} in ${describePlace(place)} at step ${step}. Fix: ${hint}.`);
     this.name = 'DivergedError';
   }
