@@ -32,6 +32,7 @@ import {
   RunStateNotification,
   SelectBackendRequest,
   StartStageRequest,
+  StartSweepRequest,
   StopRequest,
   ValidateExperimentRequest,
 } from './protocol';
@@ -207,16 +208,21 @@ export function startSidecar(): Connection {
   handle(DeleteRunRequest, PARAMS_SPECS.deleteRun, async (p) => (await trainingService()).deleteRun(p));
   handle(ExportModelRequest, PARAMS_SPECS.exportModel, async (p) => (await trainingService()).exportModel(p));
   handle(GetMetricsRequest, PARAMS_SPECS.getMetrics, async (p) => (await trainingService()).getMetrics(p));
-  handle(StartStageRequest, PARAMS_SPECS.startStage, async (p, token) => {
-    const training = await trainingService();
-    if (!p.wait) return training.startStage(p);
-    const { signal, dispose } = abortSignalFor(token);
-    try {
-      return await training.startStage(p, signal);
-    } finally {
-      dispose();
-    }
-  });
+  /** Starting training: with wait the answer comes when it ends, and cancelling the request stops it. */
+  const trainingRequest =
+    <P extends { wait?: boolean }, R>(start: (training: TrainingService, p: P, signal?: AbortSignal) => Promise<R>) =>
+    async (p: P, token: CancellationToken): Promise<R> => {
+      const training = await trainingService();
+      if (!p.wait) return start(training, p);
+      const { signal, dispose } = abortSignalFor(token);
+      try {
+        return await start(training, p, signal);
+      } finally {
+        dispose();
+      }
+    };
+  handle(StartStageRequest, PARAMS_SPECS.startStage, trainingRequest((training, p, signal) => training.startStage(p, signal)));
+  handle(StartSweepRequest, PARAMS_SPECS.startSweep, trainingRequest((training, p, signal) => training.startSweep(p, signal)));
 
   conn.onNotification((method) => log('warn', `ignored unknown notification ${method}`));
 

@@ -1,15 +1,18 @@
-// Sweeps through the real CLI (built bundle, wasm, built-in shapes): `gowide run FILE --json` on a file
-// naming "sweep" runs each point as an ordinary run, grouped by the sweep folder's sweep.json, and
-// --resume after a kill keeps the finished point and continues the unfinished one in its own folder.
+// Sweeps through the real CLI and sidecar (built bundle, wasm, built-in shapes): `gowide run FILE --json`
+// on a file naming "sweep" runs each point as an ordinary run, grouped by the sweep folder's sweep.json;
+// --resume after a kill keeps the finished point and continues the unfinished one in its own folder; the
+// sidecar's gowide/startSweep does the same for the extension.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { StartStageRequest, StartSweepRequest } from '../../server/protocol';
 import { listRuns } from '../../server/runs/list';
 import { SWEEP_FILE, type SweepRecord } from '../../server/runs/sweep-store';
 import { cli, ensureBuilt, lastJsonLine, quickExperiment, slowishExperiment, writeExperiment } from './reliability-helpers';
+import { startBuiltSidecar } from './sidecar-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const runCli = (dir: string, ...args: string[]) => spawnSync(process.execPath, [cli, 'run', ...args, '--json', '--backend', 'wasm'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
@@ -115,6 +118,26 @@ test('--resume on a sweep killed in its second point keeps the first and finishe
     assert.equal(again.status, 1);
     assert.match(again.stderr, /nothing to resume: no unfinished sweep/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the sidecar starts a sweep (gowide/startSweep) and refuses to run a sweep file as one run', { timeout: 300_000 }, async () => {
+  ensureBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-sweep-sidecar-'));
+  const sidecar = startBuiltSidecar();
+  try {
+    await sidecar.initialize();
+    const file = writeExperiment(dir, quickExperiment('served', { sweep: { 'model.width': [4, 8] }, backend: 'wasm' }));
+    const runsDir = path.join(dir, 'runs');
+    await assert.rejects(sidecar.connection.sendRequest(StartStageRequest, { experimentPath: file, stage: 'all', runsDir }), /names a sweep \(model\.width\)/);
+    const result = await sidecar.connection.sendRequest(StartSweepRequest, { experimentPath: file, runsDir, wait: true });
+    assert.deepEqual(result.points.map((p) => [p.values, p.summary?.state]), [[{ 'model.width': 4 }, 'done'], [{ 'model.width': 8 }, 'done']]);
+    assert.ok(result.points[0].sizes!.thin.params < result.points[1].sizes!.thin.params, 'the wider thin net has more parameters');
+    assert.deepEqual(readSweep(result.sweepDir).points.map((p) => p.runId), result.points.map((p) => p.runId));
+    await assert.rejects(sidecar.connection.sendRequest(StartSweepRequest, { experimentPath: file, runsDir, resume: true }), /nothing to resume/);
+  } finally {
+    await sidecar.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
