@@ -491,6 +491,8 @@ export type ToWebviewMessage =
 export type FromWebviewMessage =
   | { type: 'ready' }
   | { type: 'setFactor'; block: number | 'all'; factor: number }
+  /** Widening view: write "sweep": {"widen.factor": factors} into the file and run the sweep. */
+  | { type: 'startSweep'; factors: number[] }
   | { type: 'startStage'; stage: StageName; settings?: Record<string, number> }
   | { type: 'stop'; runId: string }
   | { type: 'export'; format: 'csv' | 'png'; data: string; fileName?: string }

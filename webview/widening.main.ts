@@ -5,7 +5,7 @@ import type { NetSizesResult } from '../server/protocol';
 import { el, clear } from './shared/dom';
 import { valueOf } from './shared/elements';
 import { connectHost } from './shared/vscode-api';
-import { formatCount, parseFactor, relativeCost, wideWidth } from './lib/widening';
+import { formatCount, parseFactor, parseFactorList, relativeCost, wideWidth } from './lib/widening';
 import './shared/base.css';
 
 interface WideningState {
@@ -53,6 +53,21 @@ function factorField(id: string, value: number, block: number | 'all', label: st
   return el('div', {}, field, reason);
 }
 
+/** The sweep form: factors to try, each an ordinary run of the experiment with that factor. */
+function sweepForm(factor: number): HTMLElement {
+  const field = el('vscode-textfield', { id: 'sweep-factors', value: [factor / 2, factor, factor * 2].filter((f) => f >= 1).join(', '), 'aria-label': 'factors to sweep' });
+  const reason = el('div', { id: 'sweep-factors-reason', class: 'error', role: 'alert' });
+  const button = el('vscode-button', { id: 'run-sweep' }, 'Run Sweep');
+  button.addEventListener('click', () => {
+    const parsed = parseFactorList(valueOf(field));
+    reason.textContent = parsed.ok ? '' : parsed.reason;
+    if (parsed.ok) host.post({ type: 'startSweep', factors: parsed.factors });
+  });
+  return el('div', { class: 'row' },
+    el('div', { class: 'field' }, el('label', { for: 'sweep-factors' }, 'Sweep: factors to try (one run each, written to the file as "sweep")'), field, reason),
+    button);
+}
+
 function render(experimentPath: string, sizes: NetSizesResult): void {
   clear(root);
   const name = experimentPath.split(/[\\/]/).pop() ?? experimentPath;
@@ -67,6 +82,7 @@ function render(experimentPath: string, sizes: NetSizesResult): void {
     el('p', { class: 'muted' }, `${sizes.family}, ${sizes.blocks.length} blocks, widen mode "${sizes.mode}". Factors apply to the width each block widens.`),
     el('div', { class: 'row' },
       el('div', { class: 'field' }, el('label', { for: 'factor-all' }, 'Factor for all blocks'), factorField('factor-all', sizes.factor, 'all', 'factor for all blocks'))),
+    sweepForm(sizes.factor),
   );
 
   const header = el('tr', {}, ...['Block', 'Thin width', 'Factor', 'Wide width', 'Thin params', 'Wide params', 'Thin FLOPs', 'Wide FLOPs', 'Cost'].map((h) => el('th', {}, h)));

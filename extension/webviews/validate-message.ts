@@ -35,6 +35,13 @@ export function checkFromWebviewMessage(value: unknown, context: MessageContext 
       if (!inRange(factor, FACTOR_RANGE)) return fail(`factor must be ${describeRange(FACTOR_RANGE)}`);
       return { ok: true, message: { type: 'setFactor', block, factor } };
     }
+    case 'startSweep': {
+      const { factors } = value;
+      if (!Array.isArray(factors) || factors.length === 0 || factors.length > 64) return fail('factors must be a list of 1 to 64 factors');
+      if (!factors.every((f) => inRange(f, FACTOR_RANGE))) return fail(`every factor must be ${describeRange(FACTOR_RANGE)}`);
+      if (context.trusted === false) return fail('training needs a trusted workspace (Manage Workspace Trust)');
+      return { ok: true, message: { type: 'startSweep', factors: factors as number[] } };
+    }
     case 'startStage': {
       if (!(STAGE_NAMES as readonly string[]).includes(value.stage as string)) return fail(`stage must be one of ${STAGE_NAMES.join(', ')}`);
       if (context.trusted === false) return fail('training needs a trusted workspace (Manage Workspace Trust)');

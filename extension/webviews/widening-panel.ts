@@ -1,8 +1,8 @@
 // Host of the widening-factor panel: one panel per experiment file, re-rendered whenever the file
 // changes (it is the source of truth); factor edits become WorkspaceEdits, so undo works.
 import * as vscode from 'vscode';
-import { NetSizesRequest, type NetSizesResult } from '../../server/protocol';
-import { setFactorEdit } from './experiment-edit';
+import { NetSizesRequest, StartSweepRequest, type NetSizesResult } from '../../server/protocol';
+import { replaceSection, setFactorEdit } from './experiment-edit';
 import { applyTextEdit, errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
 
 export const WIDENING_VIEW_TYPE = 'gowide.widening';
@@ -41,6 +41,21 @@ export function restoreWideningPanel(ctx: WebviewHostContext, panel: vscode.Webv
     }
   };
 
+  /** The file gets the sweep (so it is recorded and resumable like any run), then the sidecar runs it. */
+  const startSweep = async (factors: number[]): Promise<void> => {
+    try {
+      const document = await vscode.workspace.openTextDocument(experimentUri);
+      const result = replaceSection(document.getText(), 'sweep', { 'widen.factor': factors });
+      if (!result.ok) throw new Error(result.reason);
+      if (!(await applyTextEdit(experimentUri, result.edit))) throw new Error('The sweep was not written to the experiment file (is it read-only?).');
+      await (await vscode.workspace.openTextDocument(experimentUri)).save();
+      const started = await ctx.sendRequest(StartSweepRequest, { experimentPath: experimentUri.fsPath, wait: false });
+      post(panel.webview, { type: 'notice', level: 'info', message: `Sweep started: ${started.points.length} runs (widen.factor ${factors.join(', ')}), listed in ${started.sweepDir}` });
+    } catch (error) {
+      post(panel.webview, { type: 'notice', level: 'error', message: `Could not start the sweep: ${errorText(error)}` });
+    }
+  };
+
   let timer: NodeJS.Timeout | undefined;
   const subscriptions = [
     vscode.workspace.onDidChangeTextDocument((event) => {
@@ -50,6 +65,7 @@ export function restoreWideningPanel(ctx: WebviewHostContext, panel: vscode.Webv
     }),
     onWebviewMessage(panel.webview, async (message) => {
       if (message.type === 'ready') return refresh();
+      if (message.type === 'startSweep') return startSweep(message.factors);
       if (message.type !== 'setFactor') return;
       const document = await vscode.workspace.openTextDocument(experimentUri);
       const depth = latest?.blocks.length ?? 0;

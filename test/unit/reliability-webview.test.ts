@@ -146,6 +146,14 @@ test('the message ranges are the experiment schema\'s', () => {
   assert.deepEqual([setFactor(factor.minimum), setFactor(factor.maximum), setFactor(factor.minimum - 0.5), setFactor(factor.maximum + 1)], [true, true, false, false]);
 });
 
+test('a sweep from the widening view: factors in the schema range, a bounded list, a trusted workspace', () => {
+  const sweep = (factors: unknown, trusted = true) => checkFromWebviewMessage({ type: 'startSweep', factors, extra: 1 }, { trusted });
+  assert.deepEqual(sweep([2, 4, 8]), { ok: true, message: { type: 'startSweep', factors: [2, 4, 8] } });
+  for (const bad of [[], [0.5], [2, 1000], ['4'], 4, new Array(65).fill(2)]) assert.equal(sweep(bad).ok, false, JSON.stringify(bad));
+  const untrusted = sweep([2, 4], false);
+  assert.ok(!untrusted.ok && /trusted workspace/.test(untrusted.reason));
+});
+
 test('in an untrusted workspace a view cannot start training, and every training or run-changing command refuses', async () => {
   for (const stage of ['wide', 'imitate', 'finetune', 'baselines', 'all']) {
     const checked = checkFromWebviewMessage({ type: 'startStage', stage }, { trusted: false });

@@ -68,6 +68,25 @@ describe('widening factors webview', { skip }, () => {
     await view.page.close();
   });
 
+  it('starts a sweep of the factors typed, refusing bad ones with the reason', async () => {
+    const view = await openWebview(browser, 'widening');
+    await view.post({ type: 'netSizes', experimentPath, sizes });
+    assert.equal(await view.page.$eval('#sweep-factors', (el) => (el as unknown as { value: string }).value), '2, 4, 8', 'half, the file\'s factor and double');
+    const sweep = async (text: string) => {
+      await view.page.$eval('#sweep-factors', (el, v) => ((el as unknown as { value: string }).value = v), text);
+      await view.page.click('#run-sweep');
+    };
+    await sweep('2, 0.5');
+    assert.match(await view.page.textContent('#sweep-factors-reason') ?? '', /below 1/);
+    await sweep('4 4');
+    assert.match(await view.page.textContent('#sweep-factors-reason') ?? '', /listed twice/);
+    assert.deepEqual((await view.posted()).filter((m) => m.type === 'startSweep'), []);
+    await sweep('2, 3 6');
+    assert.equal(await view.page.textContent('#sweep-factors-reason'), '');
+    assert.deepEqual((await view.posted()).filter((m) => m.type === 'startSweep'), [{ type: 'startSweep', factors: [2, 3, 6] }]);
+    await view.page.close();
+  });
+
   it('shows the problems of an invalid experiment instead of a table', async () => {
     const view = await openWebview(browser, 'widening');
     const bad = await computeNetSizes(experimentPath, '{"name":"x","data":{"format":"shapes"},"model":{"family":"mlp","depth":3,"width":8},"widen":{"factor":0.5}}');

@@ -15,6 +15,22 @@ export function parseFactor(text: string): FactorInput {
   return { ok: true, factor };
 }
 
+export type FactorListInput = { ok: true; factors: number[] } | { ok: false; reason: string };
+
+/** "2, 4, 8" (commas or spaces) -> the factors of a sweep, each checked as parseFactor checks one. */
+export function parseFactorList(text: string): FactorListInput {
+  const parts = text.split(/[\s,]+/).filter((s) => s !== '');
+  if (parts.length === 0) return { ok: false, reason: 'enter the factors to try, e.g. 2, 4, 8' };
+  const factors: number[] = [];
+  for (const part of parts) {
+    const parsed = parseFactor(part);
+    if (!parsed.ok) return parsed;
+    if (factors.includes(parsed.factor)) return { ok: false, reason: `factor ${parsed.factor} is listed twice` };
+    factors.push(parsed.factor);
+  }
+  return { ok: true, factors };
+}
+
 export function wideWidth(thinWidth: number, factor: number): number {
   return Math.round(thinWidth * factor);
 }
