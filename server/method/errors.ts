@@ -28,7 +28,9 @@ export class DivergedError extends Error {
     const hint =
       place.phase === 'imitate'
         ? 'lower imitate.learningRate, or set imitate.normalizeTargets to true'
-        : `lower the learning rate of "${(BASELINE_NAMES as readonly PhaseName[]).includes(place.phase) ? 'finetune' : place.phase}"`;
+        : (BASELINE_NAMES as readonly PhaseName[]).includes(place.phase)
+          ? 'lower wide.learningRate (the baselines train with the standard schedule, the wide net\'s optimiser settings)'
+          : `lower ${place.phase}.learningRate`;
     super(`The loss became ${value} in ${describePlace(place)} at step ${step}. Fix: ${hint}.`);
     this.name = 'DivergedError';
   }
