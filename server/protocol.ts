@@ -224,6 +224,12 @@ export interface StartSweepResult {
   points: SweepPointResult[];
 }
 export const StartSweepRequest = new RequestType<StartSweepParams, StartSweepResult, void>('gowide/startSweep');
+export interface SweepResultsParams {
+  experimentPath: string;
+  runsDir?: string;
+}
+/** The newest sweep of the experiment as it stands (points' summaries and sizes; null: none yet). */
+export const SweepResultsRequest = new RequestType<SweepResultsParams, StartSweepResult | null, void>('gowide/sweepResults');
 
 export interface StopParams {
   runId: string;
@@ -480,6 +486,8 @@ export type ToWebviewMessage =
   | { type: 'reset' }
   /** Widening table: the experiment's blocks with thin/wide widths, params and FLOPs. */
   | { type: 'netSizes'; experimentPath: string; sizes: NetSizesResult }
+  /** Widening view: the experiment's newest sweep, every arm against the swept values. */
+  | { type: 'sweep'; sweep: StartSweepResult }
   | { type: 'progress'; progress: ProgressParams }
   /** Runs to choose from (loss view) or to compare; selected is the run shown. */
   | { type: 'runs'; runs: RunSummary[]; selected?: string }

@@ -33,6 +33,7 @@ import {
   SelectBackendRequest,
   StartStageRequest,
   StartSweepRequest,
+  SweepResultsRequest,
   StopRequest,
   ValidateExperimentRequest,
 } from './protocol';
@@ -223,6 +224,7 @@ export function startSidecar(): Connection {
     };
   handle(StartStageRequest, PARAMS_SPECS.startStage, trainingRequest((training, p, signal) => training.startStage(p, signal)));
   handle(StartSweepRequest, PARAMS_SPECS.startSweep, trainingRequest((training, p, signal) => training.startSweep(p, signal)));
+  handle(SweepResultsRequest, PARAMS_SPECS.sweepResults, async (p) => (await trainingService()).sweepResults(p));
 
   conn.onNotification((method) => log('warn', `ignored unknown notification ${method}`));
 

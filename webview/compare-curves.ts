@@ -10,7 +10,7 @@ import { el } from './shared/dom';
 import { LinePlot, type PlotSeries } from './shared/plot';
 
 /** Palette index and dash of each arm, the same in both tabs. */
-const ARM_STYLE: Record<ArmName, { color: number; dash?: number[]; label: string }> = {
+export const ARM_STYLE: Record<ArmName, { color: number; dash?: number[]; label: string }> = {
   wide: { color: 0, dash: [6, 4], label: 'wide (teacher)' },
   scratch: { color: 1, label: 'scratch' },
   kd: { color: 2, label: 'kd' },

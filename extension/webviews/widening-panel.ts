@@ -1,12 +1,16 @@
 // Host of the widening-factor panel: one panel per experiment file, re-rendered whenever the file
 // changes (it is the source of truth); factor edits become WorkspaceEdits, so undo works.
 import * as vscode from 'vscode';
-import { NetSizesRequest, StartSweepRequest, type NetSizesResult } from '../../server/protocol';
+import { NetSizesRequest, StartSweepRequest, SweepResultsRequest, type NetSizesResult, type StartSweepResult } from '../../server/protocol';
 import { replaceSection, setFactorEdit } from './experiment-edit';
 import { applyTextEdit, errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
 
 export const WIDENING_VIEW_TYPE = 'gowide.widening';
 const open = new Map<string, vscode.WebviewPanel>();
+const SWEEP_POLL_MS = 5000;
+
+/** Whether a point of the sweep may still change (running, or not started yet). */
+const sweepInProgress = (sweep: StartSweepResult) => sweep.points.some((p) => p.summary === undefined || p.summary.state === 'running' || p.summary.state === 'queued');
 
 export function openWideningConfig(ctx: WebviewHostContext, experimentUri: vscode.Uri): vscode.WebviewPanel {
   const existing = open.get(experimentUri.toString());
@@ -39,6 +43,21 @@ export function restoreWideningPanel(ctx: WebviewHostContext, panel: vscode.Webv
     } catch (error) {
       post(panel.webview, { type: 'notice', level: 'error', message: `Could not size the nets: ${errorText(error)}` });
     }
+    await refreshSweep();
+  };
+
+  /** The newest sweep's results; asked again every few seconds while a point runs or waits. */
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const refreshSweep = async (): Promise<void> => {
+    clearTimeout(sweepTimer);
+    try {
+      const sweep = await ctx.sendRequest(SweepResultsRequest, { experimentPath: experimentUri.fsPath });
+      if (!sweep) return;
+      post(panel.webview, { type: 'sweep', sweep });
+      if (sweepInProgress(sweep)) sweepTimer = setTimeout(() => void refreshSweep(), SWEEP_POLL_MS);
+    } catch (error) {
+      post(panel.webview, { type: 'notice', level: 'error', message: `Could not read the sweep: ${errorText(error)}` });
+    }
   };
 
   /** The file gets the sweep (so it is recorded and resumable like any run), then the sidecar runs it. */
@@ -50,6 +69,7 @@ export function restoreWideningPanel(ctx: WebviewHostContext, panel: vscode.Webv
       if (!(await applyTextEdit(experimentUri, result.edit))) throw new Error('The sweep was not written to the experiment file (is it read-only?).');
       await (await vscode.workspace.openTextDocument(experimentUri)).save();
       const started = await ctx.sendRequest(StartSweepRequest, { experimentPath: experimentUri.fsPath, wait: false });
+      void refreshSweep();
       post(panel.webview, { type: 'notice', level: 'info', message: `Sweep started: ${started.points.length} runs (widen.factor ${factors.join(', ')}), listed in ${started.sweepDir}` });
     } catch (error) {
       post(panel.webview, { type: 'notice', level: 'error', message: `Could not start the sweep: ${errorText(error)}` });
@@ -81,6 +101,7 @@ export function restoreWideningPanel(ctx: WebviewHostContext, panel: vscode.Webv
   ];
   panel.onDidDispose(() => {
     clearTimeout(timer);
+    clearTimeout(sweepTimer);
     open.delete(key);
     for (const s of subscriptions) s.dispose();
   });

@@ -54,6 +54,7 @@ export const PARAMS_SPECS = {
     wait: { type: 'boolean' },
     seeds: { type: 'integer[]' },
   },
+  sweepResults: { experimentPath: { type: 'string', required: true }, runsDir: { type: 'string' } },
   stop: { runId: { type: 'string', required: true } },
   listRuns: { experimentPath: { type: 'string' }, runsDir: { type: 'string' } },
   getMetrics: { runId: { type: 'string', required: true }, runsDir: { type: 'string' }, afterSeq: { type: 'integer' } },

@@ -98,7 +98,17 @@ function readSweepRecord(dir: string): SweepRecord | undefined {
 
 /** The newest sweep of experimentPath in runsDir with a point that did not finish: what --resume continues. */
 export function latestUnfinishedSweep(runsDir: string, experimentPath: string): SweepStore | undefined {
-  if (!fs.existsSync(runsDir)) return undefined;
+  return sweepsOf(runsDir, experimentPath).find((store) => store.points.some((_, i) => !store.isDone(i)));
+}
+
+/** The newest sweep of experimentPath in runsDir, finished or not. */
+export function latestSweep(runsDir: string, experimentPath: string): SweepStore | undefined {
+  return sweepsOf(runsDir, experimentPath)[0];
+}
+
+/** The sweeps of experimentPath in runsDir, newest first. */
+function sweepsOf(runsDir: string, experimentPath: string): SweepStore[] {
+  if (!fs.existsSync(runsDir)) return [];
   const wanted = path.resolve(experimentPath);
   const sweeps = fs
     .readdirSync(runsDir, { withFileTypes: true })
@@ -106,9 +116,5 @@ export function latestUnfinishedSweep(runsDir: string, experimentPath: string): 
     .map((entry) => ({ sweepId: entry.name, record: readSweepRecord(path.join(runsDir, entry.name)) }))
     .filter((s) => s.record !== undefined && path.resolve(s.record.experimentPath) === wanted)
     .sort((a, b) => (a.record!.startedAt < b.record!.startedAt ? 1 : -1));
-  for (const { sweepId } of sweeps) {
-    const store = SweepStore.open(runsDir, sweepId);
-    if (store.points.some((_, i) => !store.isDone(i))) return store;
-  }
-  return undefined;
+  return sweeps.map(({ sweepId }) => SweepStore.open(runsDir, sweepId));
 }

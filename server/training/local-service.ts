@@ -7,11 +7,25 @@ import { initEngine, getEngineInfo } from '../engine/engine';
 import { runExperiment } from '../method/run-experiment';
 import type { Experiment } from '../experiment/types';
 import { thinAndWideSizes } from '../models/net-sizes';
-import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult } from '../protocol';
+import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult, SweepResultsParams } from '../protocol';
 import { getMetrics, latestUnfinishedRun, listRuns, readSummary } from '../runs/list';
 import { defaultRunsDir, runPath } from '../runs/names';
-import { latestUnfinishedSweep, SweepStore } from '../runs/sweep-store';
+import { latestSweep, latestUnfinishedSweep, SweepStore } from '../runs/sweep-store';
 import type { TrainingEvents, TrainingService } from './service';
+
+/** A sweep point with its run's summary and its nets' sizes (each arm's cost). */
+async function finishedPoint(point: SweepPointResult, experiment: Experiment, experimentPath: string): Promise<SweepPointResult> {
+  return { ...point, summary: readSummary(point.runDir!), sizes: await thinAndWideSizes(experiment, experimentPath) };
+}
+
+/** The experiment a run folder recorded (experiment.json), or undefined while it is being made. */
+function readRunExperiment(runDir: string): Experiment | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
+  } catch {
+    return undefined;
+  }
+}
 
 export function createTrainingService(events: TrainingEvents): TrainingService {
   /** Runs in progress, by run id, with the handle that stops them. */
@@ -114,8 +128,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
           const result = await startRun(point.experiment, stageParams, signal, (id) => store.setRun(i, id));
           stopped = result.summary?.state === 'stopped';
         }
-        const done = pointOf(i);
-        results.push({ ...done, summary: readSummary(done.runDir!), sizes: await thinAndWideSizes(point.experiment, p.experimentPath) });
+        results.push(await finishedPoint(pointOf(i), point.experiment, p.experimentPath));
       }
       return results;
     };
@@ -126,6 +139,21 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     }
     runPoints().catch((err: unknown) => events.onLog('error', err instanceof Error ? err.message : String(err)));
     return { ...answer, points: sweep.points.map((_, i) => pointOf(i)) };
+  }
+
+  /** The newest sweep of the file as it stands, each started point with its summary and net sizes. */
+  async function sweepResults(p: SweepResultsParams): Promise<StartSweepResult | null> {
+    const runsDir = p.runsDir ?? defaultRunsDir(p.experimentPath);
+    const store = latestSweep(runsDir, p.experimentPath);
+    if (!store) return null;
+    await ensureEngine(getEngineInfo()?.active);
+    const points: SweepPointResult[] = [];
+    for (const { values, runId } of store.points) {
+      const point: SweepPointResult = { values, ...(runId ? { runId, runDir: runPath(runsDir, runId) } : {}) };
+      const snapshot = point.runDir ? readRunExperiment(point.runDir) : undefined;
+      points.push(snapshot ? await finishedPoint(point, snapshot, p.experimentPath) : point);
+    }
+    return { sweepId: store.sweepId, sweepDir: store.dir, backend: getEngineInfo()?.active, points };
   }
 
   /** The folder of a run named by the explorer (deleteRun, exportModel). */
@@ -145,6 +173,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     createExperiment: async (p) => createExperimentFile(p),
     startStage,
     startSweep,
+    sweepResults,
     stop: async (p) => {
       const controller = active.get(p.runId);
       if (!controller) return { stopped: false };

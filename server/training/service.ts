@@ -16,6 +16,7 @@ import type {
   StartStageResult,
   StartSweepParams,
   StartSweepResult,
+  SweepResultsParams,
   StopParams,
   StopResult,
   ValidateExperimentParams,
@@ -37,6 +38,8 @@ export interface TrainingService {
   startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult>;
   /** Runs every point of the experiment's sweep, one run each (see StartSweepParams). */
   startSweep(p: StartSweepParams, signal?: AbortSignal): Promise<StartSweepResult>;
+  /** The newest sweep of the experiment as it stands; null when it has none. */
+  sweepResults(p: SweepResultsParams): Promise<StartSweepResult | null>;
   stop(p: StopParams): Promise<StopResult>;
   listRuns(p: ListRunsParams): Promise<RunSummary[]>;
   getMetrics(p: GetMetricsParams): Promise<MetricRecord[]>;

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { StartStageRequest, StartSweepRequest } from '../../server/protocol';
+import { StartStageRequest, StartSweepRequest, SweepResultsRequest } from '../../server/protocol';
 import { listRuns } from '../../server/runs/list';
 import { SWEEP_FILE, type SweepRecord } from '../../server/runs/sweep-store';
 import { cli, ensureBuilt, lastJsonLine, quickExperiment, slowishExperiment, writeExperiment } from './reliability-helpers';
@@ -136,6 +136,10 @@ test('the sidecar starts a sweep (gowide/startSweep) and refuses to run a sweep 
     assert.ok(result.points[0].sizes!.thin.params < result.points[1].sizes!.thin.params, 'the wider thin net has more parameters');
     assert.deepEqual(readSweep(result.sweepDir).points.map((p) => p.runId), result.points.map((p) => p.runId));
     await assert.rejects(sidecar.connection.sendRequest(StartSweepRequest, { experimentPath: file, runsDir, resume: true }), /nothing to resume/);
+    // What the widening view draws: the newest sweep read back from its folder, as startSweep answered.
+    const read = await sidecar.connection.sendRequest(SweepResultsRequest, { experimentPath: file, runsDir });
+    assert.deepEqual(read, result);
+    assert.equal(await sidecar.connection.sendRequest(SweepResultsRequest, { experimentPath: file, runsDir: path.join(dir, 'elsewhere') }), null);
   } finally {
     await sidecar.stop();
     fs.rmSync(dir, { recursive: true, force: true });

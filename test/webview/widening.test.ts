@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { NetSizesResult } from '../../server/protocol';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { StartSweepResult } from '../../server/protocol';
 import { computeNetSizes } from '../../server/models/net-sizes';
+import { createTrainingService } from '../../server/training/local-service';
+import { quickExperiment, writeExperiment } from '../sidecar/reliability-helpers';
 import { useWasm } from '../unit/method-fixtures';
 import { launchChromium, openWebview, ROOT, screenshot, skipReason } from './harness';
 
@@ -84,6 +89,32 @@ describe('widening factors webview', { skip }, () => {
     await sweep('2, 3 6');
     assert.equal(await view.page.textContent('#sweep-factors-reason'), '');
     assert.deepEqual((await view.posted()).filter((m) => m.type === 'startSweep'), [{ type: 'startSweep', factors: [2, 3, 6] }]);
+    await view.page.close();
+  });
+
+  it('draws every arm\'s accuracy against the swept factor of a real sweep, with each point\'s cost', async () => {
+    const dir = fs.mkdtempSync(join(os.tmpdir(), 'gowide-widening-sweep-'));
+    let sweep: StartSweepResult;
+    try {
+      const file = writeExperiment(dir, quickExperiment('plotted', { baselines: ['scratch'], sweep: { 'widen.factor': [4, 2] } }));
+      const events = { onProgress: () => undefined, onMetrics: () => undefined, onRunState: () => undefined, onLog: () => undefined };
+      sweep = await createTrainingService(events).startSweep({ experimentPath: file, wait: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const view = await openWebview(browser, 'widening');
+    await view.post({ type: 'netSizes', experimentPath, sizes });
+    await view.post({ type: 'sweep', sweep });
+    const rows = await view.page.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const point = (factor: number) => sweep.points.find((p) => p.values['widen.factor'] === factor)!;
+    // In factor order, whatever order the file gives.
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[3], r.at(-1)]), [2, 4].map((f) => [
+      String(f), percent(point(f).summary!.arms.wide!.accuracy.mean), percent(point(f).summary!.arms.scratch!.accuracy.mean), percent(point(f).summary!.arms.win!.accuracy.mean), 'done',
+    ]));
+    assert.match(await view.page.textContent('#sweep-results h2') ?? '', /test accuracy against widen\.factor/);
+    assert.ok(await view.page.$('#sweep-plot canvas'), 'the plot is drawn');
+    await screenshot(view.page, 'widening-sweep');
     await view.page.close();
   });
 

@@ -33,7 +33,7 @@ export function connectHost<S>(onMessage: (message: ToWebviewMessage) => void): 
 
 // Keyed by every message type, so the compiler refuses a list that misses one.
 const TO_WEBVIEW_TYPES: Record<ToWebviewMessage['type'], true> = {
-  engine: true, run: true, snapshot: true, metrics: true, reset: true, netSizes: true, progress: true, runs: true, finetuneSettings: true, notice: true,
+  engine: true, run: true, snapshot: true, metrics: true, reset: true, netSizes: true, sweep: true, progress: true, runs: true, finetuneSettings: true, notice: true,
 };
 
 function isToWebviewMessage(value: unknown): value is ToWebviewMessage {
