@@ -5,6 +5,7 @@ import type { ArmName, MetricRecord, PairName, RunSummary } from '../server/prot
 import { ARMS, pairedOf, testAccuracies } from './lib/runs';
 import { mean, std, toCsv } from './lib/stats';
 import { CompareCurves } from './compare-curves';
+import { SweepResults } from './sweep-results';
 import { clear, el, frameScheduler } from './shared/dom';
 import './shared/elements';
 import { connectHost } from './shared/vscode-api';
@@ -34,6 +35,10 @@ const host = connectHost<CompareState>((message) => {
     case 'reset':
       state = { runs: [], records: {} };
       break;
+    case 'sweep':
+      // The runs of a sweep differ in the swept field: its own plot compares them point by point.
+      sweepResults.update(message.sweep);
+      return;
     case 'notice': {
       const notice = document.getElementById('notice')!;
       notice.textContent = message.message;
@@ -88,6 +93,7 @@ function csvOf(rows: ArmRow[]): string {
 }
 
 const curves = new CompareCurves();
+const sweepResults = new SweepResults();
 
 function render(): void {
   const records = Object.values(state.records).flat();
@@ -132,6 +138,7 @@ document.getElementById('app')!.append(
   el('div', { class: 'row' }, csvButton, pngButton),
   curves.element,
   el('table', { id: 'paired', class: 'data' }),
+  sweepResults.element,
 );
 render();
 host.post({ type: 'ready' });

@@ -2,9 +2,7 @@
 // Edits go to the host as setFactor; the experiment file stays the source of truth and the host
 // answers every change with a fresh netSizes message.
 import type { NetSizesResult, StartSweepResult } from '../server/protocol';
-import { ARM_STYLE } from './compare-curves';
-import { sweepView } from './lib/sweep-view';
-import { LinePlot } from './shared/plot';
+import { SweepResults } from './sweep-results';
 import { el, clear } from './shared/dom';
 import { valueOf } from './shared/elements';
 import { connectHost } from './shared/vscode-api';
@@ -24,7 +22,7 @@ const host = connectHost<WideningState>((message) => {
     render(message.experimentPath, message.sizes);
   } else if (message.type === 'sweep') {
     host.saveState({ ...host.state(), sweep: message.sweep });
-    renderSweep(message.sweep);
+    sweepResults.update(message.sweep);
   } else if (message.type === 'notice') {
     showNotice(message.message, message.level === 'error');
   }
@@ -75,31 +73,7 @@ function sweepForm(factor: number): HTMLElement {
     button);
 }
 
-let sweepPlot: LinePlot | undefined;
-
-/** The newest sweep: every arm's test accuracy against the swept value, and each point's cost. */
-function renderSweep(result: StartSweepResult): void {
-  const section = document.getElementById('sweep-results');
-  if (!section) return;
-  sweepPlot?.destroy();
-  clear(section);
-  const view = sweepView(result);
-  const plot = el('div', { id: 'sweep-plot', class: 'plot' });
-  const header = el('tr', {}, ...[view.field, ...view.arms.map((arm) => ARM_STYLE[arm].label), 'wide params', 'wide FLOPs', 'seconds', 'state'].map((h) => el('th', {}, h)));
-  const rows = view.rows.map((row) => el('tr', { 'data-point': row.label },
-    el('td', {}, row.label),
-    ...view.arms.map((arm) => el('td', { class: `accuracy-${arm}` }, row.accuracy[arm] === undefined ? '-' : `${(row.accuracy[arm]! * 100).toFixed(1)}%`)),
-    el('td', {}, row.wideParams === undefined ? '-' : formatCount(row.wideParams)),
-    el('td', {}, row.wideFlops === undefined ? '-' : formatCount(row.wideFlops)),
-    el('td', {}, row.seconds === undefined ? '-' : row.seconds.toFixed(1)),
-    el('td', {}, row.state)));
-  section.append(el('h2', {}, `Sweep ${result.sweepId}: test accuracy against ${view.field}`), plot, el('table', { class: 'data', id: 'sweep-table' }, el('thead', {}, header), el('tbody', {}, ...rows)));
-  sweepPlot = new LinePlot(plot, [], { height: 240, xLabel: view.field, yLabel: 'test accuracy (%)', legend: true });
-  sweepPlot.setData(
-    [view.xs, ...view.arms.map((arm) => view.rows.map((row) => (row.accuracy[arm] === undefined ? null : row.accuracy[arm]! * 100)))],
-    view.arms.map((arm) => ({ label: ARM_STYLE[arm].label, color: ARM_STYLE[arm].color, ...(ARM_STYLE[arm].dash ? { dash: ARM_STYLE[arm].dash } : {}) })),
-  );
-}
+const sweepResults = new SweepResults();
 
 function render(experimentPath: string, sizes: NetSizesResult): void {
   clear(root);
@@ -109,9 +83,7 @@ function render(experimentPath: string, sizes: NetSizesResult): void {
   for (const problem of sizes.problems) {
     root.append(el('div', { class: problem.severity === 'error' ? 'error' : 'muted' }, `${problem.field || 'file'}: ${problem.message}${problem.fix ? ` (${problem.fix})` : ''}`));
   }
-  root.append(el('div', { id: 'sweep-results' }));
-  const sweep = host.state().sweep;
-  if (sweep) renderSweep(sweep);
+  root.append(sweepResults.element);
   if (errors.length > 0 || sizes.blocks.length === 0) return;
 
   root.append(
@@ -151,6 +123,7 @@ function render(experimentPath: string, sizes: NetSizesResult): void {
 }
 
 const saved = host.state();
+if (saved.sweep) sweepResults.update(saved.sweep);
 if (saved.sizes && saved.experimentPath) render(saved.experimentPath, saved.sizes);
 else root.append(el('p', { class: 'muted' }, 'Reading the experiment…'));
 host.post({ type: 'ready' });

@@ -2,7 +2,7 @@
 // (snapshot, then updates), runs started later included; saves the CSV / PNG the webview exports.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ListRunsRequest, type RunSummary } from '../../server/protocol';
+import { ListRunsRequest, SweepResultsRequest, type RunSummary } from '../../server/protocol';
 import { errorText, onWebviewMessage, post, setWebviewHtml, webviewOptions, type WebviewHostContext } from './host';
 import { saveExport } from './save-export';
 
@@ -47,11 +47,26 @@ export function restoreCompareRuns(ctx: WebviewHostContext, panel: vscode.Webvie
     } catch (error) {
       post(webview, { type: 'notice', level: 'error', message: `Could not load the runs: ${errorText(error)}` });
     }
+    await loadSweep();
+  };
+
+  /** The experiment's newest sweep, if it has one: again whenever one of its runs ends. */
+  const loadSweep = async (): Promise<void> => {
+    try {
+      const sweep = await ctx.sendRequest(SweepResultsRequest, { experimentPath });
+      if (sweep) post(webview, { type: 'sweep', sweep });
+    } catch (error) {
+      post(webview, { type: 'notice', level: 'error', message: `Could not read the sweep: ${errorText(error)}` });
+    }
   };
 
   const subscriptions = [
     // A run of this experiment started after the panel opened: follow it too.
-    ctx.feed.onRunState((run) => path.resolve(run.experimentPath) === path.resolve(experimentPath) && follow(run)),
+    ctx.feed.onRunState((run) => {
+      if (path.resolve(run.experimentPath) !== path.resolve(experimentPath)) return;
+      follow(run);
+      if (run.state !== 'running' && run.state !== 'queued') void loadSweep();
+    }),
     { dispose: unfollowAll },
     onWebviewMessage(webview, async (message) => {
       if (message.type === 'ready') return load();

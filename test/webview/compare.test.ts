@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureRun, launchChromium, openWebview, ROOT, screenshot, skipReason } from './harness';
+import { expectedSweepRows, sweepTableRows, trainTinySweep } from './sweep-fixture';
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP webview tests: ${skip}`);
@@ -89,6 +90,15 @@ describe('compare runs webview', { skip }, () => {
     assert.equal(lines[4], `win,2,${summary.arms.win!.accuracy.mean.toFixed(4)},${summary.arms.win!.accuracy.std.toFixed(4)},${perSeed}`);
     assert.equal(png.format, 'png');
     assert.match(png.data, /^data:image\/png;base64,/);
+    await view.page.close();
+  });
+  it('plots every arm against the swept factor when the experiment has a sweep (its runs differ in that field)', async () => {
+    const sweep = await trainTinySweep();
+    const view = await openWebview(browser, 'compare');
+    await view.post({ type: 'sweep', sweep });
+    const rows = await view.page.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.deepEqual(sweepTableRows(rows), expectedSweepRows(sweep));
+    assert.ok(await view.page.$('#sweep-plot canvas'), 'the plot is drawn');
     await view.page.close();
   });
 });

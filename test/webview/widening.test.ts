@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { NetSizesResult } from '../../server/protocol';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import type { StartSweepResult } from '../../server/protocol';
 import { computeNetSizes } from '../../server/models/net-sizes';
-import { createTrainingService } from '../../server/training/local-service';
-import { quickExperiment, writeExperiment } from '../sidecar/reliability-helpers';
+import { expectedSweepRows, sweepTableRows, trainTinySweep } from './sweep-fixture';
 import { useWasm } from '../unit/method-fixtures';
 import { launchChromium, openWebview, ROOT, screenshot, skipReason } from './harness';
 
@@ -93,25 +89,13 @@ describe('widening factors webview', { skip }, () => {
   });
 
   it('draws every arm\'s accuracy against the swept factor of a real sweep, with each point\'s cost', async () => {
-    const dir = fs.mkdtempSync(join(os.tmpdir(), 'gowide-widening-sweep-'));
-    let sweep: StartSweepResult;
-    try {
-      const file = writeExperiment(dir, quickExperiment('plotted', { baselines: ['scratch'], sweep: { 'widen.factor': [4, 2] } }));
-      const events = { onProgress: () => undefined, onMetrics: () => undefined, onRunState: () => undefined, onLog: () => undefined };
-      sweep = await createTrainingService(events).startSweep({ experimentPath: file, wait: true });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const sweep = await trainTinySweep();
     const view = await openWebview(browser, 'widening');
     await view.post({ type: 'netSizes', experimentPath, sizes });
     await view.post({ type: 'sweep', sweep });
     const rows = await view.page.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-    const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
-    const point = (factor: number) => sweep.points.find((p) => p.values['widen.factor'] === factor)!;
     // In factor order, whatever order the file gives.
-    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[3], r.at(-1)]), [2, 4].map((f) => [
-      String(f), percent(point(f).summary!.arms.wide!.accuracy.mean), percent(point(f).summary!.arms.scratch!.accuracy.mean), percent(point(f).summary!.arms.win!.accuracy.mean), 'done',
-    ]));
+    assert.deepEqual(sweepTableRows(rows), expectedSweepRows(sweep));
     assert.match(await view.page.textContent('#sweep-results h2') ?? '', /test accuracy against widen\.factor/);
     assert.ok(await view.page.$('#sweep-plot canvas'), 'the plot is drawn');
     await screenshot(view.page, 'widening-sweep');
