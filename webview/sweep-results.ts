@@ -16,7 +16,7 @@ export class SweepResults {
     clear(this.element);
     const view = sweepView(result);
     const plot = el('div', { id: 'sweep-plot', class: 'plot' });
-    const header = el('tr', {}, ...[view.field, ...view.arms.map((arm) => ARM_STYLE[arm].label), 'wide params', 'wide FLOPs', 'seconds', 'state'].map((h) => el('th', {}, h)));
+    const header = el('tr', {}, ...[view.field, ...view.arms.map((arm) => ARM_STYLE[arm].label), 'wide params', 'wide FLOPs', 'seconds (all arms)', 'state'].map((h) => el('th', {}, h)));
     const rows = view.rows.map((row) => el('tr', { 'data-point': row.label },
       el('td', {}, row.label),
       ...view.arms.map((arm) => el('td', { class: `accuracy-${arm}` }, row.accuracy[arm] === undefined ? '-' : `${(row.accuracy[arm]! * 100).toFixed(1)}%`)),

@@ -98,7 +98,6 @@ describe('widening factors webview', { skip }, () => {
     assert.deepEqual(sweepTableRows(rows), expectedSweepRows(sweep));
     assert.match(await view.page.textContent('#sweep-results h2') ?? '', /test accuracy against widen\.factor/);
     assert.ok(await view.page.$('#sweep-plot canvas'), 'the plot is drawn');
-    await screenshot(view.page, 'widening-sweep');
     await view.page.close();
   });
 
