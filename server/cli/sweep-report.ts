@@ -1,6 +1,6 @@
 // What `gowide run` prints for a sweep: every arm's accuracy against the swept values with its cost
 // (parameters, FLOPs per example, seconds), and the --json line.
-import { ARM_NAMES, type ArmName, type ArmResult, type StartSweepResult } from '../protocol';
+import { ARM_NAMES, type ArmName, type ArmResult, type RunSummary, type StartSweepResult } from '../protocol';
 import { formatSeconds, table } from './report';
 
 /** An arm of a sweep point: the run's ArmResult plus the FLOPs per example of the net it trains. */
@@ -10,7 +10,7 @@ export interface SweepJsonReport {
   experiment: string;
   backend: string | undefined;
   sweepDir: string;
-  sweep: { values: Record<string, unknown>; runDir: string | null; state: string; arms: Partial<Record<ArmName, SweepArm>>; error?: string }[];
+  sweep: { values: Record<string, unknown>; runDir: string | null; state: string; arms: Partial<Record<ArmName, SweepArm>>; paired?: RunSummary['paired']; error?: string }[];
 }
 
 function pointArms(point: StartSweepResult['points'][number]): Partial<Record<ArmName, SweepArm>> {
@@ -32,6 +32,7 @@ export function sweepJsonReport(experiment: string, result: StartSweepResult): S
       runDir: point.runDir ?? null,
       state: point.summary?.state ?? 'not started',
       arms: pointArms(point),
+      ...(point.summary?.paired ? { paired: point.summary.paired } : {}),
       ...(point.summary?.error ? { error: point.summary.error } : {}),
     })),
   };

@@ -35,6 +35,7 @@ test('a sweep of two widening factors x one seed: two ordinary runs, grouped, ev
     for (const point of report.sweep) {
       assert.equal(point.state, 'done');
       assert.deepEqual(Object.keys(point.arms).sort(), ['scratch', 'wide', 'win']);
+      assert.equal(typeof point.paired['win-scratch'].mean, 'number', 'win minus scratch, as a single run reports it');
       for (const arm of Object.values(point.arms) as { accuracy: { mean: number; perSeed: number[] }; params: number; flops: number; seconds: number }[]) {
         assert.ok(arm.accuracy.mean >= 0 && arm.accuracy.mean <= 1 && arm.accuracy.perSeed.length === 1);
         assert.ok(arm.params > 0 && arm.flops > 0 && arm.seconds >= 0);
