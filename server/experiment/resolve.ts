@@ -15,7 +15,7 @@ import { defaultWideEpochs } from './budget';
 import { estimateNets, formatBytes, formatCount } from './estimate';
 import { FieldReader, isPlainObject, ruleFromRange, typeName, type ReadContext } from './fields';
 import { schemaRange } from './setting-range';
-import { resolveSweep, type SweepGrid, type SweepPoint } from './sweep';
+import { resolveSweep, sweepShapeProblems, type SweepGrid, type SweepPoint } from './sweep';
 import type {
   BaselineName, DataConfig, Experiment, FinetuneConfig, ImitateConfig, LearningRateSchedule, ModelConfig,
   OptimizerName, TrainConfig, WidenConfig,
@@ -375,7 +375,8 @@ export function resolveExperiment(raw: unknown, filePath: string): ResolveResult
   }
   const experiment = readExperiment(raw, dirname(filePath), ctx);
   const hasErrors = (problems: ExperimentProblem[]) => problems.some((p) => p.severity === 'error');
-  if (hasErrors(ctx.problems)) return { problems: ctx.problems };
+  // With errors elsewhere the sweep's points cannot be resolved, but its own shape can be checked.
+  if (hasErrors(ctx.problems)) return { problems: raw.sweep === undefined ? ctx.problems : [...ctx.problems, ...sweepShapeProblems(raw.sweep)] };
   if (raw.sweep === undefined) return { experiment, problems: ctx.problems };
   const sweep = resolveSweep(raw, ctx.problems, (point) => resolveExperiment(point, filePath));
   const problems = [...ctx.problems, ...sweep.problems];

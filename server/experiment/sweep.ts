@@ -54,25 +54,32 @@ const problemKey = (p: ExperimentProblem) => `${p.severity}\u0000${p.field}\u000
  * Checks `raw.sweep` and resolves every point of its grid. Problems are the sweep's own (shape, unknown
  * fields, repeated values, grid size) and those a value brings that the file without the sweep lacks.
  */
-export function resolveSweep(raw: Record<string, unknown>, base: ExperimentProblem[], resolve: Resolve): { grid?: SweepGrid; points?: SweepPoint[]; problems: ExperimentProblem[] } {
+/** The sweep's own shape: an object of field paths a sweep can vary to non-empty lists of values. */
+export function sweepShapeProblems(sweep: unknown): ExperimentProblem[] {
   const problems: ExperimentProblem[] = [];
   const error = (field: string, message: string, fix: string) => problems.push({ field, message, fix, severity: 'error' });
-  const sweep = raw.sweep;
   if (!isPlainObject(sweep) || Object.keys(sweep).length === 0) {
     error('sweep', `sweep must be an object of field paths to lists of values, not ${isPlainObject(sweep) ? 'an empty object' : typeName(sweep)}`, 'write e.g. "sweep": {"widen.factor": [2, 4, 8]}, or remove sweep');
-    return { problems };
+    return problems;
   }
-  const known = new Set(base.map(problemKey));
-  const grid: SweepGrid = {};
   for (const [field, values] of Object.entries(sweep)) {
     if (!SWEEP_FIELDS.includes(field)) {
       error(sweepEntryField(field), `"${field}" is not a field a sweep can vary`, `use one of ${SWEEP_FIELDS.join(', ')}`);
-      continue;
-    }
-    if (!Array.isArray(values) || values.length === 0) {
+    } else if (!Array.isArray(values) || values.length === 0) {
       error(sweepEntryField(field), `sweep["${field}"] must be a non-empty list of values, not ${Array.isArray(values) ? 'an empty list' : typeName(values)}`, `write e.g. "${field}": [the values to try]`);
-      continue;
     }
+  }
+  return problems;
+}
+
+export function resolveSweep(raw: Record<string, unknown>, base: ExperimentProblem[], resolve: Resolve): { grid?: SweepGrid; points?: SweepPoint[]; problems: ExperimentProblem[] } {
+  const shapeProblems = sweepShapeProblems(raw.sweep);
+  if (shapeProblems.length > 0) return { problems: shapeProblems };
+  const problems: ExperimentProblem[] = [];
+  const error = (field: string, message: string, fix: string) => problems.push({ field, message, fix, severity: 'error' });
+  const known = new Set(base.map(problemKey));
+  const grid: SweepGrid = {};
+  for (const [field, values] of Object.entries(raw.sweep as Record<string, unknown[]>)) {
     const seen = new Set<string>();
     values.forEach((value, i) => {
       const at = sweepEntryField(field, i);

@@ -217,7 +217,8 @@ describe('run feed over the real sidecar', () => {
   });
 
   test('a run resumed from its checkpoint, which drops the records after it, is sent again as a snapshot', async () => {
-    const experimentPath = writeExperiment('resumed');
+    // Long enough that the stop lands while the wide net trains (the training loop got faster).
+    const experimentPath = writeExperiment('resumed', 300);
     const { client, sidecar, feed } = await connectedFeed();
     const { runId, view, follow } = await followNewRun(sidecar, feed, experimentPath);
     await until('two live batches', () => view.count('metrics') >= 2);
@@ -239,7 +240,7 @@ describe('run feed over the real sidecar', () => {
   });
 
   test('records lost in transit are fetched when the next batch shows the gap', async () => {
-    const experimentPath = writeExperiment('gap', 30);
+    const experimentPath = writeExperiment('gap', 200);
     const { client, sidecar, feed } = await connectedFeed();
     const { runId, view, follow } = await followNewRun(sidecar, feed, experimentPath);
     const stored = () => sidecar.connection.sendRequest(GetMetricsRequest, { runId, runsDir: runsDir() });
@@ -247,6 +248,8 @@ describe('run feed over the real sidecar', () => {
     client.disconnect();
     const held = view.records().length;
     await until('records written while nothing arrives', async () => (await stored()).length > held + 20);
+    // The sidecar sends metrics at most every 200 ms: stay away long enough that a batch is really lost.
+    await new Promise((resolve) => setTimeout(resolve, 600));
     client.reattach(sidecar);
     await until('the run to end', () => view.messages.some((m) => m.type === 'run' && m.run.state === 'done'));
     const all = await stored();
