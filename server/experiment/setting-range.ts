@@ -42,10 +42,14 @@ export function rangeProblem(range: NumberRange, value: number): string | undefi
   return fits ? undefined : `must be ${describeRange(range)}`;
 }
 
-/** E.g. "a whole number from 1 to 64", "above 0 and at most 10". */
+/** E.g. "a whole number from 1 to 64", "a number above 0 and at most 10". */
 export function describeRange(range: NumberRange): string {
-  const kind = range.integer ? 'a whole number' : 'a number';
+  return [range.integer ? 'a whole number' : 'a number', describeBounds(range)].filter(Boolean).join(' ');
+}
+
+/** The bounds alone, e.g. "from 1 to 64", "above 0 and at most 10" (empty when there are none). */
+export function describeBounds(range: NumberRange): string {
   const low = range.exclusiveMinimum !== undefined ? `above ${range.exclusiveMinimum}` : range.minimum !== undefined ? `from ${range.minimum}` : '';
   const high = range.maximum !== undefined ? (range.exclusiveMinimum !== undefined ? `and at most ${range.maximum}` : `to ${range.maximum}`) : '';
-  return [kind, low, high].filter(Boolean).join(' ');
+  return [low, high].filter(Boolean).join(' ');
 }

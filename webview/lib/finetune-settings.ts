@@ -1,7 +1,7 @@
 // Checking the fine-tuning settings the monitor lets the user edit before launching the stage, against
 // the ranges the sidecar served with them (from the experiment schema).
 import type { FinetuneSettingKey, FinetuneSettings, SettingField } from '../../server/protocol';
-import { describeRange, rangeProblem } from '../../server/experiment/setting-range';
+import { describeBounds, rangeProblem } from '../../server/experiment/setting-range';
 
 export type ParsedSettings =
   | { ok: true; settings: FinetuneSettings }
@@ -9,7 +9,7 @@ export type ParsedSettings =
 
 /** The form's label of a field, with its range. */
 export function fieldLabel(field: SettingField): string {
-  return `${field.label} (${describeRange(field.range).replace(/^a (whole )?number /, '')})`;
+  return `${field.label} (${describeBounds(field.range)})`;
 }
 
 export function parseSettingFields(fields: readonly SettingField[], texts: Partial<Record<FinetuneSettingKey, string>>): ParsedSettings {
