@@ -152,6 +152,52 @@ export type PhaseName = (typeof PHASE_NAMES)[number];
 
 export type RunState = 'queued' | 'running' | 'stopped' | 'failed' | 'done';
 
+// ---------- launchers (server/launch/) ----------
+
+/** Where a run's jobs run: `local` processes on this machine, or `slurm` batch jobs (sbatch). */
+export const LAUNCHER_NAMES = ['local', 'slurm'] as const;
+export type LauncherName = (typeof LAUNCHER_NAMES)[number];
+/** A job's state, in Slurm's words for both launchers (a local job: PENDING while it waits for its
+ *  dependencies or a free slot, FAILED when its process died or training failed). */
+export const JOB_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+/** The jobs of one seed: the wide net, the three-stage thin net (imitate + finetune), each baseline. */
+export type JobGroup = 'wide' | 'win' | BaselineName;
+
+/** How to run a run's job graph (server/launch/job-graph.ts); absent: one process, as always. */
+export interface LaunchOptions {
+  launcher: LauncherName;
+  /** local: independent jobs run in this many processes at once (default 1). */
+  jobs?: number;
+  /** slurm: extra sbatch arguments, each as one word (e.g. "--partition=gpu"). */
+  slurmOptions?: string[];
+  /** slurm: GPUs to ask for per job (--gpus-per-job); the job then picks a GPU backend. */
+  gpusPerJob?: number;
+  /** slurm: return once the jobs are submitted instead of following them to the end. */
+  detach?: boolean;
+  /** A job that dies (process killed, node lost, out of time) is resubmitted from its last checkpoint
+   *  this many times before the run fails (default 2). */
+  maxRetries?: number;
+}
+
+/** One job of a run (the `jobs` of a launched run's summary and of `gowide run --json`). */
+export interface JobStatus {
+  /** The job's name in the run: "<group>-seed<seed>" (its folder: <runDir>/jobs/<name>/). */
+  name: string;
+  stage: JobGroup;
+  seed: number;
+  phases: PhaseName[];
+  /** The launcher's id of the latest attempt (a Slurm job id, or "local-<pid>"); null before submission. */
+  jobId: string | null;
+  state: JobState;
+  /** Why it waits or why it ended (Slurm's reason, or the process's exit). */
+  reason?: string;
+  /** Attempts so far (1 + resubmissions). */
+  attempts: number;
+  /** The latest attempt's log file. */
+  log?: string;
+}
+
 export interface StartStageParams {
   experimentPath: string;
   stage: StageName;
@@ -165,6 +211,8 @@ export interface StartStageParams {
   wait?: boolean;
   /** Train these seeds instead of the experiment's. */
   seeds?: number[];
+  /** Run the run's job graph through a launcher (local processes or Slurm); absent: one process. */
+  launch?: LaunchOptions;
 }
 /** Where a continued run picked up (the `resumedFrom` of `gowide run --resume --json`). */
 export interface ResumedFrom {
@@ -302,6 +350,9 @@ export interface RunSummary {
   paired?: Partial<Record<PairName, PairedDifference>>;
   error?: string;
   diagnostics?: RunDiagnostics;
+  /** A run launched as a job graph: its launcher and every job's state. */
+  launcher?: LauncherName;
+  jobs?: JobStatus[];
 }
 
 export interface ListRunsParams {
