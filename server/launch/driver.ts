@@ -24,6 +24,9 @@ export interface JobDriver {
   readonly launcher: LauncherName;
   /** Submits `s` and returns its launcher id. */
   submit(s: Submission): Promise<string>;
+  /** Submits jobs of one group over seeds, none waiting for anything, as one unit where the launcher
+   *  has one (a Slurm job array); returns their ids in order. Absent: the follower submits one by one. */
+  submitBatch?(subs: readonly Submission[]): Promise<string[]>;
   /** The state of each id the launcher still knows; an id missing from the map is no longer known
    *  (Slurm forgets finished jobs after MinJobAge): the follower then reads the job's own folder. */
   poll(ids: readonly string[]): Promise<Map<string, JobReport>>;
