@@ -164,6 +164,9 @@ export type JobState = (typeof JOB_STATES)[number];
 /** The jobs of one seed: the wide net, the three-stage thin net (imitate + finetune), each baseline. */
 export type JobGroup = 'wide' | 'win' | BaselineName;
 
+/** The launch options' defaults (the extension's settings show the same: test/unit/extension-manifest.test.ts). */
+export const LAUNCH_DEFAULTS = { jobs: 1, maxRetries: 2 } as const;
+
 /** How to run a run's job graph (server/launch/job-graph.ts); absent: one process, as always. */
 export interface LaunchOptions {
   launcher: LauncherName;
