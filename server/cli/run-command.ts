@@ -11,6 +11,7 @@ import { loadExperimentFile } from '../experiment/load';
 import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName, type StartStageResult } from '../protocol';
 import { createTrainingService } from '../training/local-service';
 import type { TrainingService } from '../training/service';
+import { runJobCommand } from '../launch/run-job';
 import { jsonReport, progressLine, summaryTable } from './report';
 import { sweepJsonReport, sweepTable } from './sweep-report';
 
@@ -26,10 +27,13 @@ interface RunArgs {
   stage: StageName;
   runId?: string;
   resume: boolean;
+  /** Job mode: the job to run and the launched run's folder. */
+  job?: string;
+  runDir?: string;
 }
 
 const USAGE =
-  'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S] [--run RUN_ID | --resume]';
+  'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S] [--run RUN_ID | --resume]\n       gowide run --job NAME --run-dir RUN [--json] [--backend B]';
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const args: RunArgs = { json: false, quiet: false, stage: 'all', resume: false };
@@ -54,6 +58,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--runs-dir': args.runsDir = take(); break;
       case '--run': args.runId = take(); break;
       case '--resume': args.resume = true; break;
+      case '--job': args.job = take(); break;
+      case '--run-dir': args.runDir = take(); break;
       case '--seeds': {
         const list = take().split(',').map((s) => Number(s.trim()));
         if (list.length === 0 || list.some((n) => !Number.isInteger(n))) throw new Error('--seeds: give integers separated by commas, e.g. --seeds 1,2,3');
@@ -72,6 +78,11 @@ export function parseRunArgs(argv: string[]): RunArgs {
         if (args.file) throw new Error(`one experiment file at a time (got ${args.file} and ${a})`);
         args.file = a;
     }
+  }
+  if ((args.job === undefined) !== (args.runDir === undefined)) throw new Error('--job NAME and --run-dir RUN go together (one job of a launched run)');
+  if (args.job !== undefined) {
+    const others = [args.file, args.runsDir, args.runId, args.seeds, args.resume || undefined, args.stage !== 'all' || undefined].some((v) => v !== undefined);
+    if (others) throw new Error('--job takes its experiment, seed and stages from the run folder: give only --job, --run-dir, --json, --quiet and --backend');
   }
   if (args.resume && args.runId) throw new Error('--resume picks the latest unfinished run itself; use either --resume or --run RUN_ID');
   return args;
@@ -104,6 +115,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     err((e as Error).message);
     return 1;
   }
+  if (args.job !== undefined) return runJobCommand({ job: args.job, runDir: path.resolve(args.runDir!), backend: args.backend, json: args.json, quiet: args.quiet });
   const file = path.resolve(args.file ?? path.join(packageRoot(), QUICKSTART));
   const showProgress = !args.quiet && process.stderr.isTTY === true;
   let announcedResume = !args.resume || args.quiet;

@@ -7,7 +7,7 @@ import { findResumePoint } from '../runs/resume-point';
 import { readJournal, seedProgress, type JournalCommit, type JournalEntry, type RunJournal, type RunPlan } from '../runs/run-journal';
 import { readSummary } from '../runs/list';
 import { continuedExperiment, readRunExperiment } from '../runs/stage-settings';
-import { emptyOutcome, phasesOf, planSeedWork, type SeedOutcome, type SeedWork } from './seed-pipeline';
+import { checkpointNames, emptyOutcome, phasesOf, planSeedWork, type SeedOutcome, type SeedWork } from './seed-pipeline';
 
 export interface Continuation {
   experiment: Experiment;
@@ -30,8 +30,10 @@ export function planContinuation(o: {
   checkpointDir: string;
   current: Experiment;
   mode: 'resume' | 'continue';
-  /** The stage selection asked for (continue mode). */
+  /** The stage selection asked for (continue mode; resume mode: the plan of a run that never wrote its journal). */
   stages: PhaseName[] | undefined;
+  /** The wide nets are committed in another run folder (a launched run's wide job), not in this one. */
+  wideElsewhere?: boolean;
   seeds?: number[];
   metricsCount: number;
 }): Continuation {
@@ -42,7 +44,7 @@ export function planContinuation(o: {
   // creating the folder): nothing was committed, and its unfinished stages run from the start.
   const journal: RunJournal<SeedOutcome> = readJournal<SeedOutcome>(o.runDir) ?? {
     format: 'gowide-journal-1',
-    plan: { phases: unfinished.length > 0 ? unfinished : phasesOf('all', base.baselines), seeds: base.seeds },
+    plan: { phases: unfinished.length > 0 ? unfinished : (o.stages ?? phasesOf('all', base.baselines)), seeds: o.seeds ?? base.seeds },
     entries: [],
   };
   const plan: RunPlan =
@@ -50,11 +52,15 @@ export function planContinuation(o: {
       ? { phases: journal.plan.phases, seeds: o.seeds ?? journal.plan.seeds }
       : { phases: o.stages ?? phasesOf('all', o.current.baselines), seeds: o.seeds ?? base.seeds };
 
-  const workFor = (prefix: readonly JournalEntry<SeedOutcome>[]) =>
-    new Map(plan.seeds.map((seed) => [seed, planSeedWork(plan.phases, seedProgress(prefix, seed), o.mode)]));
-  const point = findResumePoint(journal.entries, o.checkpointDir, (prefix) =>
-    [...workFor(prefix)].flatMap(([seed, w]) => w.restores.map((name) => seedPrefix(seed) + name)),
-  );
+  const progressOf = (prefix: readonly JournalEntry<SeedOutcome>[], seed: number) => {
+    const progress = seedProgress(prefix, seed);
+    if (o.wideElsewhere) progress.committed.add('wide');
+    return progress;
+  };
+  const workFor = (prefix: readonly JournalEntry<SeedOutcome>[]) => new Map(plan.seeds.map((seed) => [seed, planSeedWork(plan.phases, progressOf(prefix, seed), o.mode)]));
+  // A wide net committed elsewhere is verified when it is restored, not as one of this run's commit points.
+  const ownRestores = (w: SeedWork) => w.restores.filter((name) => !(o.wideElsewhere && name === checkpointNames.wide));
+  const point = findResumePoint(journal.entries, o.checkpointDir, (prefix) => [...workFor(prefix)].flatMap(([seed, w]) => ownRestores(w).map((name) => seedPrefix(seed) + name)));
   const kept = journal.entries.slice(0, point.index + 1);
   const work = workFor(kept);
 

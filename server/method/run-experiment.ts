@@ -8,7 +8,7 @@ import type { Dataset } from '../data/types';
 import { loadDataset } from '../data/load';
 import type { Experiment } from '../experiment/types';
 import { buildNet, buildProjection } from '../models';
-import type { BackendName, ResumedFrom, RunSummary, StageName } from '../protocol';
+import type { BackendName, PhaseName, ResumedFrom, RunSummary, StageName } from '../protocol';
 import { readMetricsFile } from '../runs/metrics-log';
 import { runPath } from '../runs/names';
 import { journalText } from '../runs/run-journal';
@@ -28,10 +28,17 @@ export interface RunOptions {
   signal?: AbortSignal;
   events?: Partial<TrainingEvents>;
   stages?: StageName;
+  /** Exactly these phases instead of `stages` (a launched run's job: the phases of its job). */
+  phases?: PhaseName[];
   /** Continue this existing run: it keeps its earlier stages, arms and metrics and adds the new ones. */
   runId?: string;
   /** With runId: finish what the run's last invocation planned, from its last good checkpoint. */
   resume?: boolean;
+  /** A new run in a folder of this name (refused if it exists) instead of <experiment>-<timestamp>. */
+  createAs?: string;
+  /** Where the wide nets come from when another run folder trained them (a launched run's wide job):
+   *  the wide phase counts as committed, and seed<S>-wide is restored from this checkpoint folder. */
+  teacherCheckpoints?: string;
   backend?: BackendName;
   /** Override the seeds of the experiment. */
   seeds?: number[];
@@ -58,8 +65,9 @@ type RunPlan = Pick<Continuation, 'experiment' | 'journal' | 'work' | 'outcomes'
 /** A new run: every seed runs the planned phases from the start. */
 function newRunPlan(experiment: Experiment, o: RunOptions): RunPlan {
   const seeds = o.seeds ?? experiment.seeds;
-  const phases = phasesOf(o.stages ?? 'all', experiment.baselines);
-  const work = new Map(seeds.map((seed) => [seed, planSeedWork(phases, { committed: new Set(), blocks: 0 }, 'continue')]));
+  const phases = o.phases ?? phasesOf(o.stages ?? 'all', experiment.baselines);
+  const committed = new Set<PhaseName>(o.teacherCheckpoints ? ['wide'] : []);
+  const work = new Map(seeds.map((seed) => [seed, planSeedWork(phases, { committed, blocks: 0 }, 'continue')]));
   return {
     experiment,
     journal: { format: 'gowide-journal-1', plan: { phases, seeds }, entries: [] },
@@ -79,8 +87,9 @@ function continuedRunPlan(fromFile: Experiment, o: RunOptions & { runId: string 
     checkpointDir: path.join(runDir, 'checkpoints'),
     current: fromFile,
     mode: o.resume ? 'resume' : 'continue',
-    stages: o.resume ? undefined : phasesOf(o.stages ?? 'all', fromFile.baselines),
+    stages: o.resume ? o.phases : (o.phases ?? phasesOf(o.stages ?? 'all', fromFile.baselines)),
     seeds: o.seeds,
+    wideElsewhere: o.teacherCheckpoints !== undefined,
     metricsCount: readMetricsFile(path.join(runDir, 'metrics.jsonl')).length,
   });
   return { ...c, continued: { runId: o.runId, plannedFrom, previous: c.previous, keepMetrics: c.keepMetrics, resumedFrom: c.resumedFrom, notes: c.notes } };
@@ -112,6 +121,8 @@ export async function runExperiment(fromFile: Experiment, o: RunOptions): Promis
     backend: o.backend,
     events: o.events ?? {},
     continued: plan.continued,
+    runId: o.createAs,
+    teacherCheckpoints: o.teacherCheckpoints,
   });
   o.onStarted?.(structuredClone(recorder.summary));
 

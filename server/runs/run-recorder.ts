@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { Experiment } from '../experiment/types';
 import type { StageReporter } from '../method/context';
-import { emptyOutcome, type SeedOutcome, type SeedRecorder, type StageStateExtra } from '../method/seed-pipeline';
+import { checkpointNames, emptyOutcome, type SeedOutcome, type SeedRecorder, type StageStateExtra } from '../method/seed-pipeline';
 import { saveLayersModel } from '../models';
 import type { BlockNet } from '../models/types';
 import { PHASE_NAMES, type BackendName, type MetricRecord, type PhaseName, type ResumedFrom, type RunDiagnostics, type RunState, type RunSummary, type StageStatus } from '../protocol';
@@ -40,6 +40,10 @@ export interface RecordingPlan {
   first: { seed: number; phase: PhaseName };
   backend?: BackendName;
   events: Partial<TrainingEvents>;
+  /** A new run's folder name (default <experiment>-<timestamp>). */
+  runId?: string;
+  /** The checkpoint folder the wide nets are restored from when another run trained them. */
+  teacherCheckpoints?: string;
   /** A continued run: the folder to open and what to keep of it. */
   continued?: {
     runId: string;
@@ -68,7 +72,7 @@ export class RunRecorder {
    *  commit point) and writes the journal. Throws with the folder closed when that fails. */
   static start(plan: RecordingPlan): RunRecorder {
     const c = plan.continued;
-    const store = c ? RunStore.open(plan.runsDir, c.runId, c.plannedFrom) : RunStore.create(plan.runsDir, plan.experiment, plan.experimentPath);
+    const store = c ? RunStore.open(plan.runsDir, c.runId, c.plannedFrom) : RunStore.create(plan.runsDir, plan.experiment, plan.experimentPath, undefined, plan.runId);
     let resumedFrom: ResumedFrom | undefined;
     try {
       if (c) {
@@ -185,8 +189,9 @@ export class RunRecorder {
     return (await this.store.checkpoint(name, net.namedVariables(), meta)).sha256;
   }
 
-  restore(name: string, net: BlockNet): Record<string, unknown> {
-    return restoreCheckpoint(this.store.checkpointDir, name, net.namedVariables()).meta;
+  restore(name: string, net: BlockNet, teacher = false): Record<string, unknown> {
+    const folder = teacher && this.plan.teacherCheckpoints ? this.plan.teacherCheckpoints : this.store.checkpointDir;
+    return restoreCheckpoint(folder, name, net.namedVariables()).meta;
   }
 
   /** A journal entry for a phase started afresh; the first start of a phase in this invocation also
@@ -292,7 +297,7 @@ export class SeedRecording implements SeedRecorder, StageReporter {
   }
 
   restore(name: string, net: BlockNet): Record<string, unknown> {
-    return this.run.restore(this.prefix + name, net);
+    return this.run.restore(this.prefix + name, net, name === checkpointNames.wide);
   }
 
   phaseStarted(phase: PhaseName): void {

@@ -62,23 +62,10 @@ export class RunStore {
     }
   }
 
-  /** Creates a new run folder (never reusing an existing one) with the configuration snapshot. */
-  static create(runsDir: string, experiment: Experiment, experimentPath: string, when = new Date()): RunStore {
-    explainingWriteErrors(runsDir, () => fs.mkdirSync(runsDir, { recursive: true }));
-    const base = runFolderName(experiment.name, when);
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const runId = attempt === 0 ? base : `${base}-${attempt + 1}`;
-      const dir = runPath(runsDir, runId);
-      try {
-        fs.mkdirSync(dir); // fails if it exists: two runs at once never share a folder
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir).isDirectory()) continue;
-        throw explainWriteError(err, dir);
-      }
-      writeJsonAtomic(path.join(dir, 'experiment.json'), { experimentPath: path.resolve(experimentPath), experiment });
-      return new RunStore(runId, dir);
-    }
-    throw new Error(`could not create a run folder for "${experiment.name}" in ${runsDir}`);
+  /** Creates a new run folder (see createRunFolder) and opens it. */
+  static create(runsDir: string, experiment: Experiment, experimentPath: string, when = new Date(), runId?: string): RunStore {
+    const created = createRunFolder(runsDir, experiment, experimentPath, { when, runId });
+    return new RunStore(created.runId, created.runDir);
   }
 
   /** Opens an existing run folder (to continue it). `plannedFrom`: see the constructor. */
@@ -116,6 +103,51 @@ export class RunStore {
       this.unlock();
     }
   }
+}
+
+/** What experiment.json holds: the resolved configuration and the file it came from. */
+export interface RunConfig {
+  experimentPath: string;
+  experiment: Experiment;
+}
+
+/**
+ * Creates a new run folder with the configuration snapshot (experiment.json), never reusing an
+ * existing one: named `runId` when given (refused if it exists: a launched run's job folder), else
+ * <experiment>-<timestamp>, with a counter when that exists.
+ */
+export function createRunFolder(runsDir: string, experiment: Experiment, experimentPath: string, o: { when?: Date; runId?: string } = {}): { runId: string; runDir: string } {
+  explainingWriteErrors(runsDir, () => fs.mkdirSync(runsDir, { recursive: true }));
+  const base = o.runId ?? runFolderName(experiment.name, o.when ?? new Date());
+  for (let attempt = 0; attempt < (o.runId ? 1 : 1000); attempt++) {
+    const runId = attempt === 0 ? base : `${base}-${attempt + 1}`;
+    const dir = runPath(runsDir, runId);
+    try {
+      fs.mkdirSync(dir); // fails if it exists: two runs at once never share a folder
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir).isDirectory()) continue;
+      throw explainWriteError(err, dir);
+    }
+    const config: RunConfig = { experimentPath: path.resolve(experimentPath), experiment };
+    writeJsonAtomic(path.join(dir, 'experiment.json'), config);
+    return { runId, runDir: dir };
+  }
+  throw new Error(o.runId ? `run folder ${runPath(runsDir, o.runId)} exists already` : `could not create a run folder for "${experiment.name}" in ${runsDir}`);
+}
+
+/** A run folder's experiment.json; throws naming the file when it is missing or broken. */
+export function readRunConfig(runDir: string): RunConfig {
+  const file = path.join(runDir, 'experiment.json');
+  let config: RunConfig;
+  try {
+    config = JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfig;
+  } catch (err) {
+    throw new Error(`${file} cannot be read (${(err as Error).message}): is ${runDir} a gowide run folder?`);
+  }
+  if (typeof config?.experimentPath !== 'string' || typeof config.experiment !== 'object' || config.experiment === null) {
+    throw new Error(`${file} is not a gowide run configuration (it needs "experimentPath" and "experiment")`);
+  }
+  return config;
 }
 
 /** Temporary files of atomic writes (atomic.ts) that a killed process left behind. Only the holder of
