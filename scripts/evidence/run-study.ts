@@ -1,6 +1,6 @@
 // Runs one study's experiment with the built CLI (`gowide run FILE --json`) and gathers what the
 // report needs: the arms' test accuracies and seconds, the diagnostics, and the accuracy curves.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,16 @@ import type { JsonReport } from '../../server/cli/report';
 import type { Experiment } from '../../server/experiment/types';
 import type { MetricRecord } from '../../server/protocol';
 import { budgetBands, budgetCurves, type ArmCurves } from '../../webview/lib/budget-curves';
+import { machine } from '../bench/record';
 import type { Study } from './studies';
+
+function headCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 export interface StudyResult {
   study: Study;
@@ -22,6 +31,10 @@ export interface StudyResult {
   curves: ArmCurves;
   /** The resolved configuration the run used (defaults filled in). */
   experiment: Experiment;
+  /** Where and from which commit it ran: the same code gives other per-seed accuracies on another
+   *  CPU (OpenBLAS picks its kernels, and so its summation order, by CPU), so a re-run is only
+   *  comparable seed by seed on the same kind of machine. */
+  ranOn?: ReturnType<typeof machine> & { commit: string };
 }
 
 /** A copy of dist/ for the whole study: a rebuild during a run of hours must not swap the native
@@ -83,5 +96,6 @@ export async function runStudy(o: { root: string; cli: string; study: Study; run
     report,
     curves: meanCurves(records),
     experiment: resolved,
+    ranOn: { ...machine(), commit: headCommit() },
   };
 }
