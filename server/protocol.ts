@@ -255,6 +255,9 @@ export interface StartSweepParams {
   /** Resolve when the last point ends; cancelling the request then stops the sweep. */
   wait?: boolean;
   seeds?: number[];
+  /** Run each point's job graph through a launcher: Slurm gets every point's jobs at once, the local
+   *  launcher runs the points one after another, each with its `jobs` processes. */
+  launch?: LaunchOptions;
 }
 export interface SweepPointResult {
   /** The point's value of each swept field, e.g. {"widen.factor": 2}. */

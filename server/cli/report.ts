@@ -1,5 +1,5 @@
 // What `gowide run` prints: a one-line progress bar on a terminal, the final table, and the --json line.
-import { ARM_NAMES, BASELINE_NAMES, type ArmName, type ProgressParams, type RunSummary } from '../protocol';
+import { ARM_NAMES, BASELINE_NAMES, type ArmName, type JobStatus, type ProgressParams, type RunSummary } from '../protocol';
 
 const ARM_LABEL: Record<ArmName, string> = {
   wide: 'wide (teacher)',
@@ -129,6 +129,9 @@ export interface JsonReport {
   paired: RunSummary['paired'];
   diagnostics: RunSummary['diagnostics'];
   error?: string;
+  /** A run launched as a graph of jobs: its launcher and each job's stage, seed, latest id and state. */
+  launcher?: RunSummary['launcher'];
+  jobs?: Pick<JobStatus, 'stage' | 'seed' | 'jobId' | 'state'>[];
 }
 
 export function jsonReport(summary: RunSummary): JsonReport {
@@ -142,5 +145,9 @@ export function jsonReport(summary: RunSummary): JsonReport {
     diagnostics: summary.diagnostics,
   };
   if (summary.error) report.error = summary.error;
+  if (summary.launcher) {
+    report.launcher = summary.launcher;
+    report.jobs = (summary.jobs ?? []).map(({ stage, seed, jobId, state }) => ({ stage, seed, jobId, state }));
+  }
   return report;
 }

@@ -5,10 +5,13 @@
 // against the swept values (sweep-report.ts), and --resume continues its newest unfinished sweep.
 // --resume finishes the latest unfinished run of FILE from its last good checkpoint, and the --json
 // line then carries "resumedFrom": {stage, block, seed, checkpoint, droppedMetrics, messages}.
+// --launcher local|slurm (or --jobs N>1 alone: local) runs the run as a graph of jobs, each in its own
+// process or Slurm job (server/launch/); the --json line then adds "launcher" and "jobs".
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadExperimentFile } from '../experiment/load';
-import { BACKEND_NAMES, STAGE_NAMES, type BackendName, type StageName, type StartStageResult } from '../protocol';
+import { packageRoot } from '../package-root';
+import { BACKEND_NAMES, LAUNCHER_NAMES, STAGE_NAMES, type BackendName, type LaunchOptions, type StageName, type StartStageResult } from '../protocol';
 import { createTrainingService } from '../training/local-service';
 import type { TrainingService } from '../training/service';
 import { runJobCommand } from '../launch/run-job';
@@ -30,13 +33,33 @@ interface RunArgs {
   /** Job mode: the job to run and the launched run's folder. */
   job?: string;
   runDir?: string;
+  /** Run the job graph through a launcher (--launcher, --jobs, ...). */
+  launch?: LaunchOptions;
+}
+
+/** The launch flags as given, before they are checked together (launchOf). */
+interface LaunchFlags {
+  launcher?: string;
+  jobs?: number;
+  slurmOptions: string[];
+  gpusPerJob?: number;
+  detach: boolean;
+  maxRetries?: number;
 }
 
 const USAGE =
-  'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S] [--run RUN_ID | --resume]\n       gowide run --job NAME --run-dir RUN [--json] [--backend B]';
+  'usage: gowide run [FILE] [--backend tensorflow-gpu|tensorflow|webgpu|wasm|cpu] [--json] [--runs-dir DIR] [--seeds 1,2] [--quiet] [--stage S] [--run RUN_ID | --resume]\n' +
+  '                  [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...] [--gpus-per-job N] [--detach] [--max-retries N]\n' +
+  '       gowide run --job NAME --run-dir RUN [--json] [--backend B]';
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const args: RunArgs = { json: false, quiet: false, stage: 'all', resume: false };
+  const launch: LaunchFlags = { slurmOptions: [], detach: false };
+  const count = (flag: string, text: string, least: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < least) throw new Error(`${flag}: "${text}" is not a whole number of at least ${least}`);
+    return n;
+  };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -59,6 +82,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--run': args.runId = take(); break;
       case '--resume': args.resume = true; break;
       case '--job': args.job = take(); break;
+      case '--launcher': launch.launcher = take(); break;
+      case '--jobs': launch.jobs = count(flag, take(), 1); break;
+      case '--slurm-option': launch.slurmOptions.push(inline ?? argv[++i] ?? ''); break;
+      case '--gpus-per-job': launch.gpusPerJob = count(flag, take(), 1); break;
+      case '--detach': launch.detach = true; break;
+      case '--max-retries': launch.maxRetries = count(flag, take(), 0); break;
       case '--run-dir': args.runDir = take(); break;
       case '--seeds': {
         const list = take().split(',').map((s) => Number(s.trim()));
@@ -85,25 +114,34 @@ export function parseRunArgs(argv: string[]): RunArgs {
     if (others) throw new Error('--job takes its experiment, seed and stages from the run folder: give only --job, --run-dir, --json, --quiet and --backend');
   }
   if (args.resume && args.runId) throw new Error('--resume picks the latest unfinished run itself; use either --resume or --run RUN_ID');
+  args.launch = launchOf(launch);
+  if (args.launch && args.job !== undefined) throw new Error('--job runs one job of a launched run itself: give it no launcher options');
   return args;
 }
 
-/** The folder holding gowide's package.json (the CLI is bundled into dist/, tests run from server/). */
-export function packageRoot(from = __dirname): string {
-  let dir = from;
-  for (;;) {
-    const candidate = path.join(dir, 'package.json');
-    if (fs.existsSync(candidate)) {
-      try {
-        if ((JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string }).name === 'gowide') return dir;
-      } catch {
-        // not ours; keep walking up
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot find gowide's package.json above ${from}`);
-    dir = parent;
+/** The launch options the flags ask for (undefined: one process), or what to fix. */
+function launchOf(f: LaunchFlags): LaunchOptions | undefined {
+  if (f.launcher !== undefined && !(LAUNCHER_NAMES as readonly string[]).includes(f.launcher)) {
+    throw new Error(`--launcher: "${f.launcher}" is not a launcher; use one of ${LAUNCHER_NAMES.join(', ')}`);
   }
+  const slurmOnly = [f.slurmOptions.length > 0 && '--slurm-option', f.gpusPerJob !== undefined && '--gpus-per-job', f.detach && '--detach'].filter(Boolean);
+  if (f.slurmOptions.some((o) => o === '')) throw new Error('--slurm-option needs a value, e.g. --slurm-option=--partition=gpu');
+  const launcher = f.launcher ?? (f.jobs !== undefined && f.jobs > 1 ? 'local' : undefined);
+  if (launcher === undefined) {
+    if (slurmOnly.length > 0) throw new Error(`${slurmOnly.join(', ')} ${slurmOnly.length > 1 ? 'are' : 'is'} for Slurm: add --launcher slurm`);
+    if (f.maxRetries !== undefined) throw new Error('--max-retries is for a run launched as jobs: add --launcher local|slurm, or --jobs N');
+    return undefined;
+  }
+  if (launcher === 'local' && slurmOnly.length > 0) throw new Error(`${slurmOnly.join(', ')} ${slurmOnly.length > 1 ? 'are' : 'is'} for Slurm: use --launcher slurm, or drop ${slurmOnly.length > 1 ? 'them' : 'it'}`);
+  if (launcher === 'slurm' && f.jobs !== undefined) throw new Error('--jobs is for the local launcher (Slurm decides how many jobs run at once): drop it, or use --launcher local');
+  return {
+    launcher: launcher as LaunchOptions['launcher'],
+    ...(f.jobs !== undefined ? { jobs: f.jobs } : {}),
+    ...(f.slurmOptions.length > 0 ? { slurmOptions: f.slurmOptions } : {}),
+    ...(f.gpusPerJob !== undefined ? { gpusPerJob: f.gpusPerJob } : {}),
+    ...(f.detach ? { detach: true } : {}),
+    ...(f.maxRetries !== undefined ? { maxRetries: f.maxRetries } : {}),
+  };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -164,6 +202,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         backend: args.backend,
         runsDir: args.runsDir && path.resolve(args.runsDir),
         seeds: args.seeds,
+        launch: args.launch,
         wait: true,
       },
       controller.signal,
@@ -206,7 +245,7 @@ async function runSweep(service: TrainingService, args: RunArgs, file: string, e
   let report;
   try {
     const result = await service.startSweep(
-      { experimentPath: file, stage: args.stage, resume: args.resume, backend: args.backend, runsDir: args.runsDir && path.resolve(args.runsDir), seeds: args.seeds, wait: true },
+      { experimentPath: file, stage: args.stage, resume: args.resume, backend: args.backend, runsDir: args.runsDir && path.resolve(args.runsDir), seeds: args.seeds, launch: args.launch, wait: true },
       signal,
     );
     report = sweepJsonReport(experiment, result);

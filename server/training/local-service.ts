@@ -4,7 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createExperimentFile, loadExperimentFile, validateExperimentText } from '../experiment';
 import { initEngine, getEngineInfo } from '../engine/engine';
+import { cancelLaunchedRun, followJobs } from '../launch/follow-jobs';
+import { cliScript, driverFor } from '../launch/driver-for';
+import { isLaunchedRun, readJobsFile } from '../launch/jobs-file';
 import { runExperiment } from '../method/run-experiment';
+import { phasesOf } from '../method/seed-pipeline';
 import type { Experiment } from '../experiment/types';
 import { thinAndWideSizes } from '../models/net-sizes';
 import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult, SweepResultsParams } from '../protocol';
@@ -46,10 +50,6 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
 
   /** One run of `experiment` (the file's, or a sweep point's); onStarted once its folder exists. */
   async function startRun(experiment: Experiment, p: StartStageParams, signal?: AbortSignal, onStarted?: (runId: string) => void): Promise<StartStageResult> {
-    await ensureEngine(p.backend ?? experiment.backend);
-    const controller = new AbortController();
-    const onAbort = () => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     const runsDir = p.runsDir ?? defaultRunsDir(p.experimentPath);
     // resume: the run named, or the latest unfinished run of the experiment, from its last checkpoint.
     let runId = p.runId;
@@ -58,6 +58,12 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
       if (!runId) throw new Error(`nothing to resume: no unfinished run of ${p.experimentPath} in ${runsDir}`);
     }
     if (runId && active.has(runId)) throw new Error(`run ${runId} is in progress; stop it first`);
+    const launched = runId !== undefined && isLaunchedRun(runPath(runsDir, runId));
+    if (p.launch || launched) return startLaunchedRun(experiment, { ...p, runsDir, runId }, launched, signal, onStarted);
+    await ensureEngine(p.backend ?? experiment.backend);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     let started: (summary: RunSummary) => void = () => undefined;
     const startedPromise = new Promise<RunSummary>((resolve) => (started = resolve));
     const finished = runExperiment(experiment, {
@@ -92,6 +98,68 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     return { runId: first.runId, runDir: first.runDir };
   }
 
+  /**
+   * A run as a graph of jobs through a launcher (follow-jobs.ts): a new one, or the launched run
+   * `p.runId` resumed (its completed jobs kept, with its recorded launch options unless p.launch
+   * gives others). This process trains nothing itself, so it starts no engine.
+   */
+  async function startLaunchedRun(
+    experiment: Experiment,
+    p: StartStageParams & { runsDir: string },
+    resuming: boolean,
+    signal?: AbortSignal,
+    onStarted?: (runId: string) => void,
+  ): Promise<StartStageResult> {
+    if (p.runId && !resuming) throw new Error(`run ${p.runId} ran in one process; continue it without a launcher (no --launcher or --jobs), or start a new run`);
+    if (p.runId && !p.resume) throw new Error(`run ${p.runId} was launched as jobs: it can only be resumed as it was planned (--resume), not continued with another stage`);
+    const launch = p.launch ?? readJobsFile(runPath(p.runsDir, p.runId!)).launch;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let started: (summary: RunSummary) => void = () => undefined;
+    const startedPromise = new Promise<RunSummary>((resolve) => (started = resolve));
+    let startedId: string | undefined;
+    const finished = followJobs({
+      driver: driverFor(launch),
+      launch,
+      cliPath: cliScript(),
+      runsDir: p.runsDir,
+      experimentPath: p.experimentPath,
+      experiment,
+      phases: phasesOf(p.stage ?? 'all', experiment.baselines),
+      seeds: p.seeds ?? experiment.seeds,
+      backend: p.backend ?? experiment.backend,
+      runId: p.runId,
+      signal: controller.signal,
+      events,
+      onStarted: (summary) => {
+        startedId = summary.runId;
+        if (!launch.detach) active.set(summary.runId, controller);
+        runsDirOf.set(summary.runId, p.runsDir);
+        onStarted?.(summary.runId);
+        started(summary);
+      },
+    }).finally(() => {
+      signal?.removeEventListener('abort', onAbort);
+      if (startedId) active.delete(startedId);
+    });
+    if (p.wait) {
+      const summary = await finished;
+      return { runId: summary.runId, runDir: summary.runDir, backend: summary.backend ?? p.backend ?? experiment.backend, summary };
+    }
+    const first = await Promise.race([startedPromise, finished]);
+    finished.catch((err: unknown) => events.onLog('error', err instanceof Error ? err.message : String(err)));
+    return { runId: first.runId, runDir: first.runDir };
+  }
+
+  /** Stop for a launched run this service does not follow (detached): cancel its jobs through its launcher. */
+  async function stopDetached(runId: string): Promise<boolean> {
+    const runsDir = runsDirOf.get(runId);
+    if (!runsDir || !isLaunchedRun(runPath(runsDir, runId))) return false;
+    const runDir = runPath(runsDir, runId);
+    return cancelLaunchedRun(runDir, driverFor(readJobsFile(runDir).launch));
+  }
+
   /** Runs a sweep's points one after another: finished ones kept, unfinished runs resumed, the rest started.
    *  A point that fails does not end the sweep; a stopped one (Stop, or `signal`) does. */
   async function startSweep(p: StartSweepParams, signal?: AbortSignal): Promise<StartSweepResult> {
@@ -114,24 +182,28 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
       const runId = store.points[i].runId;
       return { values: sweep.points[i].values, ...(runId ? { runId, runDir: runPath(runsDir, runId) } : {}) };
     };
-    const runPoints = async (): Promise<SweepPointResult[]> => {
-      const results: SweepPointResult[] = [];
-      let stopped = false;
-      for (const [i, point] of sweep.points.entries()) {
-        if (stopped || signal?.aborted) {
-          results.push(pointOf(i));
-          continue;
-        }
-        if (!store.isDone(i)) {
-          const runId = store.points[i].runId;
-          const stageParams: StartStageParams = { ...p, stage: p.stage ?? 'all', runId, resume: runId !== undefined, runsDir, wait: true };
-          const result = await startRun(point.experiment, stageParams, signal, (id) => store.setRun(i, id));
-          stopped = result.summary?.state === 'stopped';
-        }
-        results.push(await finishedPoint(pointOf(i), point.experiment, p.experimentPath));
-      }
-      return results;
+    const runPoint = (i: number) => {
+      const runId = store.points[i].runId;
+      const stageParams: StartStageParams = { ...p, stage: p.stage ?? 'all', runId, resume: runId !== undefined, runsDir, wait: true };
+      return startRun(sweep.points[i].experiment, stageParams, signal, (id) => store.setRun(i, id));
     };
+    const results = (): Promise<SweepPointResult[]> => Promise.all(sweep.points.map((point, i) => (store.points[i].runId ? finishedPoint(pointOf(i), point.experiment, p.experimentPath) : pointOf(i))));
+    // Slurm queues every point's jobs at once and the points' followers poll side by side.
+    const runPointsTogether = async (): Promise<SweepPointResult[]> => {
+      const settled = await Promise.allSettled(sweep.points.map((_, i) => (store.isDone(i) ? undefined : runPoint(i))));
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      return results();
+    };
+    const runPointsInTurn = async (): Promise<SweepPointResult[]> => {
+      let stopped = false;
+      for (const i of sweep.points.keys()) {
+        if (stopped || signal?.aborted) break;
+        if (!store.isDone(i)) stopped = (await runPoint(i)).summary?.state === 'stopped';
+      }
+      return results();
+    };
+    const runPoints = p.launch?.launcher === 'slurm' ? runPointsTogether : runPointsInTurn;
     const answer = { sweepId: store.sweepId, sweepDir: store.dir };
     if (p.wait) {
       const points = await runPoints();
@@ -176,7 +248,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     sweepResults,
     stop: async (p) => {
       const controller = active.get(p.runId);
-      if (!controller) return { stopped: false };
+      if (!controller) return { stopped: await stopDetached(p.runId) };
       controller.abort();
       return { stopped: true };
     },
