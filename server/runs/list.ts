@@ -1,16 +1,23 @@
 // Reading run folders back: summaries for listRuns, metric records for getMetrics.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isLaunchedRun } from '../launch/jobs-file';
+import { mergedMetrics, mergedSummary } from '../launch/merged-run';
 import type { MetricRecord, RunSummary } from '../protocol';
 import { readMetricsFile } from './metrics-log';
 import { runPath } from './names';
+import { readSummaryFile } from './run-store';
 
+/** A run's summary; a launched run's (its folder holds jobs.json) merged from its jobs' folders. */
 export function readSummary(runDir: string): RunSummary | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;
-  } catch {
-    return undefined;
+  if (isLaunchedRun(runDir)) {
+    try {
+      return mergedSummary(runDir);
+    } catch {
+      // jobs.json broken or being created: the launcher's own summary.json, if any, still tells the run
+    }
   }
+  return readSummaryFile(runDir);
 }
 
 /** Runs in runsDir, newest first; only those of experimentPath when given. */
@@ -29,7 +36,9 @@ export function listRuns(runsDir: string, experimentPath?: string): RunSummary[]
 }
 
 export function getMetrics(runsDir: string, runId: string, afterSeq = -1): MetricRecord[] {
-  return readMetricsFile(path.join(runPath(runsDir, runId), 'metrics.jsonl'), afterSeq);
+  const runDir = runPath(runsDir, runId);
+  if (isLaunchedRun(runDir)) return mergedMetrics(runDir, afterSeq);
+  return readMetricsFile(path.join(runDir, 'metrics.jsonl'), afterSeq);
 }
 
 /** The newest run of experimentPath that did not finish (running when its process died, stopped or

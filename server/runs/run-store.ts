@@ -88,7 +88,7 @@ export class RunStore {
   }
 
   writeSummary(summary: RunSummary): void {
-    writeJsonAtomic(path.join(this.runDir, 'summary.json'), summary);
+    writeJsonAtomic(summaryFile(this.runDir), summary);
   }
 
   async checkpoint(name: string, variables: Map<string, tf.Variable>, meta: Record<string, unknown>): Promise<CheckpointIndex> {
@@ -102,6 +102,17 @@ export class RunStore {
     } finally {
       this.unlock();
     }
+  }
+}
+
+const summaryFile = (runDir: string) => path.join(runDir, 'summary.json');
+
+/** The summary.json a run folder's own process wrote; undefined when there is none or it is unreadable. */
+export function readSummaryFile(runDir: string): RunSummary | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(summaryFile(runDir), 'utf8')) as RunSummary;
+  } catch {
+    return undefined;
   }
 }
 
