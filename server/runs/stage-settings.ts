@@ -15,9 +15,11 @@ export const PHASE_SETTINGS: Readonly<Record<PhaseName, readonly (keyof Experime
   wide: ['wide', 'minWideAccuracy'],
   imitate: ['imitate'],
   finetune: ['finetune'],
-  scratch: ['finetune'],
-  kd: ['finetune'],
-  // The matched controls' budgets are counted from win's path.
+  // Every baseline trains with the wide net's standard schedule (wide), for the thin nets' epoch budget
+  // (imitate.epochsPerLayer and finetune.epochs) with finetune's distillation settings; the matched
+  // controls count their budgets from win's whole path, which reads the same three.
+  scratch: ['wide', 'imitate', 'finetune'],
+  kd: ['wide', 'imitate', 'finetune'],
   'scratch-steps': ['wide', 'imitate', 'finetune'],
   'kd-steps': ['wide', 'imitate', 'finetune'],
   'scratch-compute': ['wide', 'imitate', 'finetune'],
