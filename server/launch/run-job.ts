@@ -112,7 +112,7 @@ export async function runJobCommand(a: { job: string; runDir: string; backend?: 
     }
     if (!a.quiet) err(`${setup.resume ? 'resuming' : 'starting'} seed ${setup.spec.seed}: ${setup.spec.phases.join(', ')}`);
     try {
-      result = await runJob({ runDir: a.runDir, job: a.job, signal: controller.signal, events: { onLog: (level, message) => a.quiet || level === 'info' || err(message) } }, setup);
+      result = await runJob({ runDir: a.runDir, job: a.job, signal: controller.signal, events: { onLog: (_, message) => a.quiet || err(message) } }, setup);
     } catch (e) {
       err((e as Error).message);
       return JOB_EXIT.failed;
