@@ -2,6 +2,7 @@
 // Only type imports from the editor side, so handlers load in plain Node for tests.
 import type {
   CreateExperimentParams,
+  LauncherName,
   CreateExperimentResult,
   EngineInfo,
   ExportModelParams,
@@ -12,6 +13,7 @@ import type {
   StartStageResult,
 } from '../server/protocol';
 import type { BackendChoice } from './engine-info-view';
+import type { LaunchSettingValues } from './launch-choice';
 import type { Ui } from './ui';
 
 /** The webview commands another module builds (extension/webviews), behind webview-commands.ts. */
@@ -42,6 +44,12 @@ export interface CommandContext {
   stopRun(runId: string): Promise<boolean>;
   deleteRun(params: RunRefParams): Promise<void>;
   exportModel(params: ExportModelParams): Promise<ExportModelResult>;
+  /** The launcher settings as set (gowide.launcher only where the user set it; launch-choice.ts checks them). */
+  launchSettingValues(): LaunchSettingValues;
+  /** Writes gowide.launcher (to the workspace's settings when a folder is open). */
+  saveLauncher(launcher: LauncherName): Promise<void>;
+  /** Whether Slurm's sbatch is on the PATH where the extension (and so the sidecar) runs. */
+  slurmFound(): boolean;
   /** Notification progress (with cancel, which stops the run) until the run ends; its final summary. */
   followRun(runId: string, title: string): Promise<RunSummary>;
 }

@@ -23,6 +23,7 @@ import {
   type CreateExperimentResult,
   type EngineInfo,
   type ExportModelParams,
+  type LauncherName,
   type ExportModelResult,
   type RunRefParams,
   type RunSummary,
@@ -32,6 +33,7 @@ import {
 } from '../server/protocol';
 import { messageOf, type CommandContext } from './command-context';
 import { EXPERIMENT_EXCLUDE_GLOB } from './experiment-files';
+import { onPath, type LaunchSettingValues } from './launch-choice';
 import { formatDuration } from './run-tree-model';
 import { RunFeed } from './run-feed';
 import type { RunTracker } from './run-tracker';
@@ -194,9 +196,8 @@ export class Ctx implements CommandContext, vscode.Disposable {
   }
 
   async selectBackend(choice: BackendChoice): Promise<void> {
-    const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
     // The configuration listener applies it to the sidecar.
-    await vscode.workspace.getConfiguration('gowide').update('backend', choice, target);
+    await writeSetting('backend', choice);
   }
 
   createExperiment(params: CreateExperimentParams): Promise<CreateExperimentResult> {
@@ -235,6 +236,26 @@ export class Ctx implements CommandContext, vscode.Disposable {
 
   exportModel(params: ExportModelParams): Promise<ExportModelResult> {
     return this.sendRequest(ExportModelRequest, params);
+  }
+
+  launchSettingValues(): LaunchSettingValues {
+    const config = vscode.workspace.getConfiguration('gowide');
+    const set = config.inspect('launcher');
+    return {
+      launcher: set?.workspaceFolderValue ?? set?.workspaceValue ?? set?.globalValue,
+      localJobs: config.get('localJobs'),
+      slurmOptions: config.get('slurm.options'),
+      gpusPerJob: config.get('slurm.gpusPerJob'),
+      maxRetries: config.get('slurm.maxRetries'),
+    };
+  }
+
+  saveLauncher(launcher: LauncherName): Promise<void> {
+    return writeSetting('launcher', launcher);
+  }
+
+  slurmFound(): boolean {
+    return onPath('sbatch');
   }
 
   /** A cancellable notification until the run ends; cancel sends StopRequest. Ends early if the sidecar stops. */
@@ -441,4 +462,10 @@ export class Ctx implements CommandContext, vscode.Disposable {
         return 'it is not connected';
     }
   }
+}
+
+/** Writes a gowide.* setting to the workspace's settings when a folder is open, else the user's. */
+async function writeSetting(key: string, value: unknown): Promise<void> {
+  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration('gowide').update(key, value, target);
 }

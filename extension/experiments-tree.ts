@@ -1,13 +1,19 @@
 // The experiment explorer: experiments (*.gowide.json) -> runs -> stages -> blocks of the imitation
-// stage. Item contents come from run-tree-model.ts; refreshes are debounced while metrics stream.
+// stage, and for a launched run a "Jobs" group -> its jobs. Item contents come from run-tree-model.ts;
+// refreshes are debounced while metrics stream.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { blockTitle } from '../server/block-title';
-import type { RunSummary, StageStatus } from '../server/protocol';
+import type { JobStatus, RunSummary, StageStatus } from '../server/protocol';
 import { compareExperimentPaths, EXPERIMENT_EXCLUDE_GLOB, EXPERIMENT_GLOB, experimentName } from './experiment-files';
 import {
   blockDescription,
   experimentContextValue,
+  jobContextValue,
+  jobDescription,
+  jobIcon,
+  jobsGroupDescription,
+  jobTooltip,
   runContextValue,
   runDescription,
   runLabel,
@@ -17,6 +23,7 @@ import {
   stageLabel,
   stateIcon,
   treeIds,
+  type StateIcon,
   type TreeBlock,
 } from './run-tree-model';
 import type { RunTracker } from './run-tracker';
@@ -48,7 +55,22 @@ export interface BlockNode {
   runId: string;
   block: TreeBlock;
 }
-export type TreeNode = ExperimentNode | RunNode | StageNode | BlockNode;
+/** The "Jobs" group of a launched run. */
+export interface JobsNode {
+  kind: 'jobs';
+  experimentUri: string;
+  experimentPath: string;
+  runId: string;
+  run: RunSummary;
+}
+export interface JobNode {
+  kind: 'job';
+  experimentUri: string;
+  experimentPath: string;
+  runId: string;
+  job: JobStatus;
+}
+export type TreeNode = ExperimentNode | RunNode | StageNode | BlockNode | JobsNode | JobNode;
 
 const REFRESH_DEBOUNCE_MS = 300;
 const MAX_EXPERIMENTS = 2000;
@@ -100,7 +122,11 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
       return runs.map((run): RunNode => ({ kind: 'run', experimentUri, experimentPath: element.experimentPath, runId: run.runId, run }));
     }
     if (element.kind === 'run') {
-      return element.run.stages.map((stage): StageNode => ({ ...element, kind: 'stage', stage }));
+      const stages = element.run.stages.map((stage): StageNode => ({ ...element, kind: 'stage', stage }));
+      return element.run.jobs?.length ? [...stages, { ...element, kind: 'jobs' }] : stages;
+    }
+    if (element.kind === 'jobs') {
+      return (element.run.jobs ?? []).map((job): JobNode => ({ kind: 'job', experimentUri: element.experimentUri, experimentPath: element.experimentPath, runId: element.runId, job }));
     }
     if (element.kind === 'stage') {
       return [...(element.stage.blocks ?? [])]
@@ -139,12 +165,30 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         const blocks = node.stage.blocks?.length ?? 0;
         const item = new vscode.TreeItem(stageLabel(node.stage), blocks > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = treeIds.stage(node.experimentUri, node.runId, node.stage.stage);
-        item.description = stageDescription(node.stage);
+        item.description = stageDescription(node.stage, node.run.jobs);
         item.iconPath = themeIcon(node.stage.state);
         item.contextValue = stageContextValue(node.stage, node.run);
         if (node.stage.stage === 'imitate') {
           item.command = { command: 'gowide.openImitationMonitor', title: 'Open Imitation Monitor', arguments: [{ experimentPath: node.experimentPath, runId: node.runId }] };
         }
+        return item;
+      }
+      case 'jobs': {
+        const item = new vscode.TreeItem('Jobs', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = treeIds.jobs(node.experimentUri, node.runId);
+        item.description = jobsGroupDescription(node.run);
+        item.iconPath = new vscode.ThemeIcon('server');
+        item.contextValue = 'gowide.jobs';
+        return item;
+      }
+      case 'job': {
+        const item = new vscode.TreeItem(node.job.name, vscode.TreeItemCollapsibleState.None);
+        item.id = treeIds.job(node.experimentUri, node.runId, node.job.name);
+        item.description = jobDescription(node.job);
+        item.tooltip = jobTooltip(node.job);
+        item.iconPath = iconOf(jobIcon(node.job.state));
+        item.contextValue = jobContextValue(node.job);
+        if (node.job.log) item.command = { command: 'gowide.openJobLog', title: 'Open Job Log', arguments: [node] };
         return item;
       }
       case 'block': {
@@ -182,6 +226,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
 }
 
 function themeIcon(state: Parameters<typeof stateIcon>[0]): vscode.ThemeIcon {
-  const icon = stateIcon(state);
+  return iconOf(stateIcon(state));
+}
+
+function iconOf(icon: StateIcon): vscode.ThemeIcon {
   return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
 }

@@ -1,7 +1,8 @@
 // Commands on runs and experiments besides training: the webviews (monitor, comparison, widening
-// factors), export of the thin model, reveal and delete of run folders.
+// factors), export of the thin model, reveal and delete of run folders, a launched run's job logs.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { RunSummary } from '../server/protocol';
+import type { JobStatus, RunSummary } from '../server/protocol';
 import { hasFinished, isActive } from '../server/editor/run-figures';
 import { ensureTrusted, messageOf, type CommandFactory } from './command-context';
 import { resolveRun, resolveTarget } from './selection';
@@ -79,6 +80,29 @@ const deleteRun: CommandFactory = (ctx) => async (arg?: unknown) => {
   }
 };
 
+/** The job of an explorer item (its `job`), if the argument is one. */
+function jobOf(arg: unknown): JobStatus | undefined {
+  const job = arg && typeof arg === 'object' ? (arg as { job?: unknown }).job : undefined;
+  return job && typeof job === 'object' && typeof (job as JobStatus).name === 'string' ? (job as JobStatus) : undefined;
+}
+
+const openJobLog: CommandFactory = (ctx) => async (arg?: unknown) => {
+  const job = jobOf(arg);
+  if (!job) {
+    await ctx.ui.info('Go Wide: Open Job Log opens the log of a job in the explorer: expand a launched run\'s Jobs and choose one.');
+    return;
+  }
+  if (!job.log) {
+    await ctx.ui.info(`Go Wide: ${job.name} has no log yet; it gets one when it is submitted.`);
+    return;
+  }
+  if (!existsSync(job.log)) {
+    await ctx.ui.warn(`Go Wide: the log of ${job.name} is gone (${job.log}). The run folder was moved or deleted, or this machine does not share the file system the job wrote it on.`);
+    return;
+  }
+  await ctx.ui.openFile(job.log);
+};
+
 export const RUN_COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'gowide.configureWidening': configureWidening,
   'gowide.openImitationMonitor': openImitationMonitor,
@@ -86,4 +110,5 @@ export const RUN_COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'gowide.exportModel': exportModel,
   'gowide.revealRunFolder': revealRunFolder,
   'gowide.deleteRun': deleteRun,
+  'gowide.openJobLog': openJobLog,
 };

@@ -1,6 +1,6 @@
 // What each explorer item shows: icon and colour by state, description with the latest figure,
 // context value for the menus, stable ids. Pure, so it is unit-tested on recorded runs.
-import type { BlockState, ProgressParams, RunState, RunSummary, StageStatus } from '../server/protocol';
+import { JOB_STATES, type BlockState, type JobState, type JobStatus, type ProgressParams, type RunState, type RunSummary, type StageStatus } from '../server/protocol';
 import { hasFinished, isActive, PHASE_LABELS, remainingStages, resultLine, stageFigure, stageReadiness } from '../server/editor/run-figures';
 import { formatLoss } from '../server/editor/sparkline';
 
@@ -58,7 +58,13 @@ export function runLabel(run: RunSummary): string {
   return Number.isNaN(when.getTime()) ? run.runId : `${run.runId.replace(/-\d{8}-\d{6}(-\d+)?$/, '')} · ${when.toISOString().slice(0, 16).replace('T', ' ')}`;
 }
 
+/** A launched run's description starts with its launcher. */
 export function runDescription(run: RunSummary, progress?: ProgressParams): string {
+  const text = runStateDescription(run, progress);
+  return run.launcher ? `${run.launcher} · ${text}` : text;
+}
+
+function runStateDescription(run: RunSummary, progress?: ProgressParams): string {
   if (isActive(run.state) && progress) {
     const where = progress.block === undefined ? progress.phase : `${progress.phase} block ${progress.block + 1}`;
     const eta = progress.etaSeconds !== undefined ? `, ${formatDuration(progress.etaSeconds)} left` : '';
@@ -71,6 +77,7 @@ export function runDescription(run: RunSummary, progress?: ProgressParams): stri
 export function runTooltip(run: RunSummary): string {
   const lines = [`${run.runId}: ${run.state}`, `started ${run.startedAt}`, `folder ${run.runDir}`];
   if (run.backend) lines.push(`backend ${run.backend}`);
+  if (run.launcher) lines.push(`launcher ${run.launcher}, ${run.jobs?.length ?? 0} jobs`);
   const result = resultLine(run);
   if (result) lines.push(result);
   if (run.error) lines.push(`error: ${run.error}`);
@@ -87,10 +94,27 @@ function blockCountText(blocks: NonNullable<StageStatus['blocks']>): string {
   return blocks.some((b) => b.from !== undefined) ? `${total} blocks in ${blocks.length} groups` : `${blocks.length} blocks`;
 }
 
-export function stageDescription(stage: StageStatus): string {
+/** The stage's state and latest figure; in a launched run, also the jobs it runs in (`jobs`: the run's). */
+export function stageDescription(stage: StageStatus, jobs: readonly JobStatus[] = []): string {
   const figure = stageFigure(stage);
   const blocks = stage.blocks?.length ? blockCountText(stage.blocks) : undefined;
-  return [stage.state === 'done' ? undefined : stage.state, figure, stage.stage === 'imitate' ? blocks : undefined].filter(Boolean).join(' · ');
+  return [stage.state === 'done' ? undefined : stage.state, figure, stage.stage === 'imitate' ? blocks : undefined, stageJobsText(stage, jobs)].filter(Boolean).join(' · ');
+}
+
+/** "in win-seed1 PENDING (Dependency)", or "in 3 jobs: 1 RUNNING, 2 COMPLETED"; undefined in a run without jobs. */
+function stageJobsText(stage: StageStatus, jobs: readonly JobStatus[]): string | undefined {
+  const own = jobs.filter((job) => job.phases.includes(stage.stage));
+  if (own.length === 0) return undefined;
+  if (own.length === 1) return `in ${own[0].name} ${jobStateText(own[0])}`;
+  const names = own.length === 2 ? own.map((job) => job.name).join(', ') : `${own.length} jobs`;
+  return `in ${names}: ${countsText(own.map(jobStateText))}`;
+}
+
+/** "2 RUNNING, 1 PENDING (Dependency)": how many of each, in first-seen order. */
+function countsText(texts: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const text of texts) counts.set(text, (counts.get(text) ?? 0) + 1);
+  return [...counts].map(([text, n]) => `${n} ${text}`).join(', ');
 }
 
 export type TreeBlock = NonNullable<StageStatus['blocks']>[number];
@@ -101,12 +125,64 @@ export function blockDescription(block: TreeBlock): string {
   return `loss ${formatLoss(block.loss)}${from}`;
 }
 
+// ---------- a launched run's jobs ----------
+
+const JOB_ICONS: Record<JobState, StateIcon> = {
+  PENDING: ICONS.queued,
+  RUNNING: ICONS.running,
+  COMPLETED: ICONS.done,
+  FAILED: ICONS.failed,
+  CANCELLED: ICONS.stopped,
+  TIMEOUT: ICONS.failed,
+  NODE_FAIL: ICONS.failed,
+  OUT_OF_MEMORY: ICONS.failed,
+  // Slurm requeues or cancels a preempted job; the follower resubmits it.
+  PREEMPTED: ICONS.diverging,
+};
+
+export function jobIcon(state: JobState): StateIcon {
+  return JOB_ICONS[state] ?? { id: 'circle-outline' };
+}
+
+/** States whose reason says something: why the job waits, or why it ended without completing. */
+const STATES_WITH_REASON: ReadonlySet<JobState> = new Set(JOB_STATES.filter((state) => state !== 'RUNNING' && state !== 'COMPLETED'));
+
+/** The state in Slurm's words, with the reason where it waits or failed: "PENDING (Dependency)". */
+export function jobStateText(job: JobStatus): string {
+  const reason = job.reason && job.reason !== 'None' && STATES_WITH_REASON.has(job.state) ? ` (${job.reason})` : '';
+  return `${job.state}${reason}`;
+}
+
+/** "1234 · PENDING (Dependency)", with "attempt 2" once the job was resubmitted. */
+export function jobDescription(job: JobStatus): string {
+  return [job.jobId ?? 'not submitted', jobStateText(job), job.attempts > 1 ? `attempt ${job.attempts}` : undefined].filter(Boolean).join(' · ');
+}
+
+export function jobTooltip(job: JobStatus): string {
+  const lines = [`${job.name}: ${job.phases.map((phase) => PHASE_LABELS[phase]).join(', ')}, seed ${job.seed}`, `job id ${job.jobId ?? '(not submitted yet)'}`, `state ${jobStateText(job)}`];
+  if (job.attempts > 1) lines.push(`attempts ${job.attempts}`);
+  lines.push(job.log ? `log ${job.log}` : 'no log yet');
+  return lines.join('\n');
+}
+
+export function jobContextValue(job: JobStatus): string {
+  return contextValue('gowide.job', { hasLog: job.log !== undefined });
+}
+
+/** The "Jobs" group of a launched run: "slurm · 2 COMPLETED, 1 RUNNING, 3 PENDING", states in Slurm's order. */
+export function jobsGroupDescription(run: RunSummary): string {
+  const states = (run.jobs ?? []).map((job) => job.state).sort((a, b) => JOB_STATES.indexOf(a) - JOB_STATES.indexOf(b));
+  return [run.launcher, countsText(states) || 'no jobs'].filter(Boolean).join(' · ');
+}
+
 /** Stable ids: the same run keeps its item (and expansion state) across refreshes. */
 export const treeIds = {
   experiment: (experimentUri: string) => experimentUri,
   run: (experimentUri: string, runId: string) => `${experimentUri}#run=${runId}`,
   stage: (experimentUri: string, runId: string, stage: string) => `${experimentUri}#run=${runId}/stage=${stage}`,
   block: (experimentUri: string, runId: string, block: number) => `${experimentUri}#run=${runId}/block=${block}`,
+  jobs: (experimentUri: string, runId: string) => `${experimentUri}#run=${runId}/jobs`,
+  job: (experimentUri: string, runId: string, job: string) => `${experimentUri}#run=${runId}/job=${job}`,
 };
 
 export function formatDuration(seconds: number): string {

@@ -1,20 +1,29 @@
 // The training commands: run a stage (or all), stop, resume. Each checks trust, finds its
 // experiment, explains why a stage is not ready, follows the run with a cancellable progress
 // notification and ends with the result and a Compare Runs button.
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import type { RunSummary, StageName } from '../server/protocol';
+import type { LaunchOptions, RunSummary, StageName, StartStageParams } from '../server/protocol';
 import { isActive, remainingStages, resultLine, STAGE_LABELS, stageReadiness } from '../server/editor/run-figures';
 import { ensureTrusted, messageOf, type CommandContext, type CommandFactory } from './command-context';
+import { launchFor, launchRows, readLaunchSettings } from './launch-choice';
 import { resolveRun, resolveTarget } from './selection';
 
-/** Starts `stages` one after another on one run (the first may create it); stops at the first that does not finish. */
-export async function trainStages(ctx: CommandContext, experimentPath: string, stages: StageName[], runId?: string): Promise<RunSummary | undefined> {
+/** Starts `stages` one after another on one run (the first may create it); stops at the first that does not finish.
+ *  `how`: the launcher of a new run's jobs, or resume (a launched run resumes as it was planned). */
+export async function trainStages(
+  ctx: CommandContext,
+  experimentPath: string,
+  stages: StageName[],
+  runId?: string,
+  how: Pick<StartStageParams, 'launch' | 'resume'> = {},
+): Promise<RunSummary | undefined> {
   let last: RunSummary | undefined;
   let current = runId;
   for (const stage of stages) {
     let started;
     try {
-      started = await ctx.startStage({ experimentPath, stage, runId: current });
+      started = await ctx.startStage({ experimentPath, stage, runId: current, ...how });
     } catch (error) {
       const choice = await ctx.ui.error(`Go Wide: ${STAGE_LABELS[stage]} did not start. ${messageOf(error)}`, 'Show Log');
       if (choice === 'Show Log') ctx.showLog();
@@ -45,6 +54,29 @@ export async function reportOutcome(ctx: CommandContext, run: RunSummary): Promi
   if (choice === 'Show Log') ctx.showLog();
 }
 
+/**
+ * Where Run All Stages runs the run's jobs: gowide.launcher when set; else, where sbatch is found, the
+ * user's choice (written to the settings only for an "Always" row); else this machine.
+ * `null`: the user dismissed the question or a setting is wrong (said), so nothing starts.
+ */
+export async function chooseLaunch(ctx: CommandContext): Promise<{ launch?: LaunchOptions } | null> {
+  const read = readLaunchSettings(ctx.launchSettingValues());
+  if ('problem' in read) {
+    await ctx.ui.error(`Go Wide: ${read.problem}`);
+    return null;
+  }
+  const { settings } = read;
+  if (settings.launcher) return { launch: launchFor(settings.launcher, settings) };
+  if (!ctx.slurmFound()) return { launch: launchFor('local', settings) };
+  const choice = await ctx.ui.pick(launchRows(settings, availableParallelism()), {
+    title: 'Run All Stages: where do the jobs run?',
+    placeholder: 'Slurm (sbatch) was found on this machine; gowide.launcher sets the answer for good',
+  });
+  if (!choice) return null;
+  if (choice.always) await ctx.saveLauncher(choice.launcher);
+  return { launch: launchFor(choice.launcher, settings, choice.localJobs) };
+}
+
 function stageCommand(stage: StageName): CommandFactory {
   return (ctx) => async (arg?: unknown) => {
     const label = STAGE_LABELS[stage];
@@ -66,7 +98,9 @@ function stageCommand(stage: StageName): CommandFactory {
     // A run chosen in the explorer is continued when it can be; the wide stage and "all" start afresh.
     const chosen = target.runId && stage !== 'wide' && stage !== 'all' ? stageReadiness(stage, runs.filter((r) => r.runId === target.runId)) : undefined;
     const runId = chosen?.ready ? chosen.runId : readiness.runId;
-    await trainStages(ctx, target.experimentPath, [stage], runId);
+    const where = stage === 'all' ? await chooseLaunch(ctx) : {};
+    if (!where) return;
+    await trainStages(ctx, target.experimentPath, [stage], runId, where.launch ? { launch: where.launch } : {});
   };
 }
 
@@ -102,7 +136,9 @@ const resume: CommandFactory = (ctx) => async (arg?: unknown) => {
     await ctx.ui.warn('Go Wide: a run of this experiment is in progress; stop it before resuming another.');
     return;
   }
-  await trainStages(ctx, target.experimentPath, remainingStages(run), run.runId);
+  // A launched run resumes its own plan: the jobs that did not complete are submitted again.
+  if (run.launcher) await trainStages(ctx, target.experimentPath, ['all'], run.runId, { resume: true });
+  else await trainStages(ctx, target.experimentPath, remainingStages(run), run.runId);
 };
 
 export const TRAINING_COMMANDS: Readonly<Record<string, CommandFactory>> = {

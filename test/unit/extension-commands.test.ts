@@ -2,28 +2,46 @@
 // the selection from explorer items / lens targets, continuing the right run, the finished result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CommandContext } from '../../extension/command-context';
 import { COMMANDS } from '../../extension/commands';
 import { targetFromArgument } from '../../extension/selection';
-import type { Ui } from '../../extension/ui';
+import type { LaunchSettingValues } from '../../extension/launch-choice';
+import type { PickRow, Ui } from '../../extension/ui';
 import type { RunSummary, StartStageParams } from '../../server/protocol';
 import { recordedSummary } from '../sidecar/editor-fixture';
 
 const EXPERIMENT = '/work/quickstart.gowide.json';
 
-function harness(options: { trusted?: boolean; runs?: RunSummary[]; finished?: RunSummary; answer?: string; activeEditor?: string }) {
+interface LaunchSetup {
+  /** The launcher settings as set (launchSettingValues). */
+  values?: LaunchSettingValues;
+  /** Whether sbatch is on PATH. */
+  slurm?: boolean;
+  /** The label of the row to choose in a quick pick; absent: dismiss it. */
+  choose?: string;
+}
+
+function harness(options: { trusted?: boolean; runs?: RunSummary[]; finished?: RunSummary; answer?: string; activeEditor?: string; launch?: LaunchSetup }) {
   const messages: string[] = [];
   const started: StartStageParams[] = [];
   const opened: string[] = [];
   const stopped: string[] = [];
+  const picks: { title: string; rows: string[] }[] = [];
+  const savedLaunchers: string[] = [];
   const ui: Ui = {
-    pick: async () => undefined,
+    async pick<T>(rows: PickRow<T>[], pickOptions: { title: string }): Promise<T | undefined> {
+      picks.push({ title: pickOptions.title, rows: rows.filter((r) => !r.separator).map((r) => r.label) });
+      return rows.find((r) => !r.separator && r.label === options.launch?.choose)?.value;
+    },
     input: async () => undefined,
     info: async (m) => (messages.push(`info: ${m}`), options.answer),
     warn: async (m) => (messages.push(`warn: ${m}`), undefined),
     error: async (m) => (messages.push(`error: ${m}`), undefined),
     showMarkdown: async () => undefined,
-    openFile: async () => undefined,
+    openFile: async (file) => void opened.push(`file ${file}`),
     workspaceFolders: () => [],
     isWorkspaceTrusted: () => options.trusted ?? true,
     activeEditorPath: () => options.activeEditor,
@@ -46,9 +64,12 @@ function harness(options: { trusted?: boolean; runs?: RunSummary[]; finished?: R
     startStage: async (p: StartStageParams) => (started.push(p), { runId: p.runId ?? 'new-run', runDir: '/work/.gowide-runs/new-run' }),
     followRun: async (runId: string) => options.finished ?? { ...recordedSummary(EXPERIMENT), runId, state: 'done' },
     stopRun: async (runId: string) => (stopped.push(runId), true),
+    launchSettingValues: () => options.launch?.values ?? {},
+    saveLauncher: async (launcher: string) => void savedLaunchers.push(launcher),
+    slurmFound: () => options.launch?.slurm ?? false,
   } as unknown as CommandContext;
   const run = (id: string, ...args: unknown[]) => COMMANDS[id](ctx)(...args) as Promise<void>;
-  return { run, messages, started, opened, stopped };
+  return { run, messages, started, opened, stopped, picks, savedLaunchers };
 }
 
 test('targets come from explorer nodes, lens targets, URIs and paths', () => {
@@ -102,4 +123,87 @@ test('open imitation monitor picks the run with imitation and passes it to the w
   const h = harness({ runs: [recorded] });
   await h.run('gowide.openImitationMonitor', { kind: 'experiment', uri: { fsPath: EXPERIMENT } });
   assert.deepEqual(h.opened, [`monitor ${recorded.runId} ${EXPERIMENT}`]);
+});
+
+// ---------- where Run All Stages runs the jobs (launch-choice.ts) ----------
+
+const ALL = { experimentPath: EXPERIMENT };
+const startedAll = (extra: Partial<StartStageParams> = {}): StartStageParams[] => [{ experimentPath: EXPERIMENT, stage: 'all', runId: undefined, ...extra }];
+
+test('Run All Stages with no launcher set and no sbatch on PATH: one process, no question', async () => {
+  const h = harness({ runs: [] });
+  await h.run('gowide.runAll', ALL);
+  assert.deepEqual(h.picks, []);
+  assert.deepEqual(h.started, startedAll());
+  // gowide.localJobs above 1 runs the jobs in that many processes on this machine.
+  const parallel = harness({ runs: [], launch: { values: { localJobs: 3 } } });
+  await parallel.run('gowide.runAll', ALL);
+  assert.deepEqual(parallel.started, startedAll({ launch: { launcher: 'local', jobs: 3 } }));
+});
+
+test('Run All Stages where sbatch is found and no launcher set: asks, and Slurm gets the settings\' sbatch options', async () => {
+  const values = { slurmOptions: ['--partition=debug'], gpusPerJob: 1, maxRetries: 1 };
+  const h = harness({ runs: [], launch: { values, slurm: true, choose: 'Slurm cluster (sbatch)' } });
+  await h.run('gowide.runAll', ALL);
+  assert.equal(h.picks.length, 1);
+  assert.match(h.picks[0].title, /where do the jobs run/);
+  assert.equal(h.picks[0].rows[0], 'This machine');
+  assert.ok(h.picks[0].rows.includes('Slurm cluster (sbatch)'), JSON.stringify(h.picks[0].rows));
+  assert.deepEqual(h.started, startedAll({ launch: { launcher: 'slurm', slurmOptions: ['--partition=debug'], gpusPerJob: 1, maxRetries: 1 } }));
+  assert.deepEqual(h.savedLaunchers, [], 'a plain choice is not remembered');
+  // "This machine" is one process, as without a launcher.
+  const here = harness({ runs: [], launch: { slurm: true, choose: 'This machine' } });
+  await here.run('gowide.runAll', ALL);
+  assert.deepEqual(here.started, startedAll());
+});
+
+test('"Always" writes gowide.launcher; dismissing the question starts nothing', async () => {
+  const always = harness({ runs: [], launch: { slurm: true, choose: 'Always Slurm cluster (sbatch)' } });
+  await always.run('gowide.runAll', ALL);
+  assert.deepEqual(always.savedLaunchers, ['slurm']);
+  assert.deepEqual(always.started, startedAll({ launch: { launcher: 'slurm', maxRetries: 2 } }));
+  const dismissed = harness({ runs: [], launch: { slurm: true } });
+  await dismissed.run('gowide.runAll', ALL);
+  assert.deepEqual(dismissed.started, []);
+  assert.deepEqual(dismissed.messages, []);
+});
+
+test('gowide.launcher set: used without asking, even where sbatch is found', async () => {
+  const local = harness({ runs: [], launch: { values: { launcher: 'local' }, slurm: true } });
+  await local.run('gowide.runAll', ALL);
+  assert.deepEqual(local.picks, []);
+  assert.deepEqual(local.started, startedAll());
+  const slurm = harness({ runs: [], launch: { values: { launcher: 'slurm' }, slurm: true } });
+  await slurm.run('gowide.runAll', ALL);
+  assert.deepEqual(slurm.picks, []);
+  assert.deepEqual(slurm.started, startedAll({ launch: { launcher: 'slurm', maxRetries: 2 } }));
+  // The other stage commands run in the sidecar's process: no question, no launch.
+  const wide = harness({ runs: [], launch: { slurm: true } });
+  await wide.run('gowide.trainWide', ALL);
+  assert.deepEqual(wide.picks, []);
+  assert.deepEqual(wide.started, [{ experimentPath: EXPERIMENT, stage: 'wide', runId: undefined }]);
+});
+
+test('a wrong launcher setting is named with the fix and nothing starts', async () => {
+  const h = harness({ runs: [], launch: { values: { launcher: 'kubernetes' }, slurm: true } });
+  await h.run('gowide.runAll', ALL);
+  assert.deepEqual(h.started, []);
+  assert.match(h.messages[0], /^error: Go Wide: gowide\.launcher is "kubernetes"; set it to "local" or "slurm", or remove it to be asked\./);
+});
+
+test('Resume of a launched run resumes its plan (resume, no stage by stage); Open Job Log says when there is no log', async () => {
+  const recorded = recordedSummary(EXPERIMENT);
+  const launched: RunSummary = { ...recorded, launcher: 'slurm', jobs: [] };
+  const h = harness({ runs: [launched] });
+  await h.run('gowide.resume', { experimentPath: EXPERIMENT, runId: launched.runId });
+  assert.deepEqual(h.started, [{ experimentPath: EXPERIMENT, stage: 'all', runId: launched.runId, resume: true }]);
+  const job = { name: 'win-seed1', stage: 'win', seed: 1, phases: ['imitate', 'finetune'], jobId: null, state: 'PENDING', attempts: 0 };
+  await h.run('gowide.openJobLog', { kind: 'job', job });
+  assert.match(h.messages.at(-1)!, /^info: Go Wide: win-seed1 has no log yet/);
+  await h.run('gowide.openJobLog', { kind: 'job', job: { ...job, jobId: '17', log: '/nonexistent/jobs/win-seed1.attempt1.log' } });
+  assert.match(h.messages.at(-1)!, /^warn: Go Wide: the log of win-seed1 is gone \(\/nonexistent\/jobs\/win-seed1\.attempt1\.log\)/);
+  const log = join(mkdtempSync(join(tmpdir(), 'gowide-job-log-')), 'win-seed1.attempt1.log');
+  writeFileSync(log, 'epoch 1\n');
+  await h.run('gowide.openJobLog', { kind: 'job', job: { ...job, jobId: '17', log } });
+  assert.deepEqual(h.opened, [`file ${log}`]);
 });

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS } from '../../extension/commands';
 import { BACKEND_CHOICES } from '../../extension/engine-info-view';
+import { LAUNCH_DEFAULTS, LAUNCHER_NAMES } from '../../server/protocol';
 
 const root = path.resolve(__dirname, '../..');
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -71,6 +72,22 @@ test('settings: backend choices match the protocol; the sidecar command is restr
   assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['gowide.sidecar.command']);
   assert.equal(manifest.capabilities.virtualWorkspaces.supported, false);
+});
+
+test('launcher settings: names from the protocol, defaults the launchers\' own; the extension runs where the workspace is', () => {
+  const properties = contributes.configuration.properties;
+  assert.deepEqual(properties['gowide.launcher'].enum, [...LAUNCHER_NAMES]);
+  assert.equal(properties['gowide.launcher'].enumDescriptions.length, LAUNCHER_NAMES.length);
+  assert.equal(properties['gowide.launcher'].default, 'local');
+  assert.equal(properties['gowide.localJobs'].default, LAUNCH_DEFAULTS.jobs);
+  assert.equal(properties['gowide.slurm.maxRetries'].default, LAUNCH_DEFAULTS.maxRetries);
+  assert.equal(properties['gowide.slurm.gpusPerJob'].default, 0);
+  assert.deepEqual(properties['gowide.slurm.options'].default, []);
+  // On a cluster's login node under Remote-SSH, sbatch and the shared file system are on the remote side.
+  assert.deepEqual(manifest.extensionKind, ['workspace']);
+  for (const key of ['gowide.launcher', 'gowide.localJobs', 'gowide.slurm.options', 'gowide.slurm.gpusPerJob', 'gowide.slurm.maxRetries']) {
+    assert.equal(properties[key].scope, 'machine-overridable', key);
+  }
 });
 
 test('engines.vscode is no older than the @types/vscode and vscode-languageclient it is built against', () => {

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockTitle } from '../../server/block-title';
-import type { RunSummary, StageStatus } from '../../server/protocol';
+import { jobGraph } from '../../server/launch/job-graph';
+import type { JobStatus, RunSummary, StageStatus } from '../../server/protocol';
 import { hasFinished, remainingStages, resultLine, stageReadiness } from '../../server/editor/run-figures';
 import {
   blockDescription,
@@ -14,6 +15,13 @@ import {
   stageDescription,
   stateIcon,
   contextKeysFor,
+  jobContextValue,
+  jobDescription,
+  jobIcon,
+  jobsGroupDescription,
+  jobStateText,
+  jobTooltip,
+  runTooltip,
   treeIds,
 } from '../../extension/run-tree-model';
 import { recordedSummary } from '../sidecar/editor-fixture';
@@ -92,4 +100,92 @@ test('tree ids are stable and distinct per level', () => {
   const ids = [treeIds.experiment('file:///a.gowide.json'), treeIds.run('file:///a.gowide.json', 'r1'), treeIds.stage('file:///a.gowide.json', 'r1', 'imitate'), treeIds.block('file:///a.gowide.json', 'r1', 0)];
   assert.equal(new Set(ids).size, 4);
   assert.equal(treeIds.run('file:///a.gowide.json', 'r1'), treeIds.run('file:///a.gowide.json', 'r1'));
+});
+
+// ---------- a launched run: its launcher, the Jobs group, each job, the stages' jobs ----------
+
+/** Two seeds on Slurm, midway: the job graph of a full run, each job as the merged summary reports it. */
+function launchedRun(): RunSummary {
+  const run = withState(recorded, 'running');
+  const states: Record<string, Pick<JobStatus, 'state' | 'reason' | 'attempts'>> = {
+    'wide-seed1': { state: 'COMPLETED', attempts: 1 },
+    // Its first node was lost; resubmitted, it resumed from its checkpoint.
+    'win-seed1': { state: 'RUNNING', reason: 'None', attempts: 2 },
+    'scratch-seed1': { state: 'COMPLETED', attempts: 1 },
+    'kd-seed1': { state: 'FAILED', reason: 'training failed: the loss diverged', attempts: 1 },
+    'wide-seed2': { state: 'RUNNING', reason: 'None', attempts: 1 },
+    'win-seed2': { state: 'PENDING', reason: 'Dependency', attempts: 1 },
+    'scratch-seed2': { state: 'PENDING', reason: 'Resources', attempts: 1 },
+    'kd-seed2': { state: 'PENDING', reason: 'Dependency', attempts: 1 },
+  };
+  const jobs = jobGraph(['wide', 'imitate', 'finetune', 'scratch', 'kd'], [1, 2]).map((spec, i): JobStatus => ({
+    name: spec.name,
+    stage: spec.group,
+    seed: spec.seed,
+    phases: spec.phases,
+    jobId: String(100 + i),
+    ...states[spec.name],
+    log: `${run.runDir}/jobs/${spec.name}.attempt${states[spec.name].attempts}.log`,
+  }));
+  const stages: StageStatus[] = [
+    { stage: 'wide', state: 'running' },
+    { stage: 'imitate', state: 'running' },
+    { stage: 'finetune', state: 'queued' },
+    { stage: 'scratch', state: 'queued' },
+    { stage: 'kd', state: 'failed' },
+  ];
+  return { ...run, stages, launcher: 'slurm', jobs };
+}
+
+const jobNamed = (run: RunSummary, name: string) => run.jobs!.find((j) => j.name === name)!;
+
+test('a launched run shows its launcher; its Jobs group counts the jobs by Slurm state', () => {
+  const run = launchedRun();
+  assert.equal(runDescription(run), 'slurm · running');
+  assert.match(runTooltip(run), /^launcher slurm, 8 jobs$/m);
+  assert.equal(jobsGroupDescription(run), 'slurm · 3 PENDING, 2 RUNNING, 2 COMPLETED, 1 FAILED');
+  // A run in one process has neither.
+  assert.equal(runDescription(recorded), 'stopped');
+  assert.doesNotMatch(runTooltip(recorded), /launcher/);
+});
+
+test('each job: id, Slurm state with the reason it waits or failed, attempts after a resubmission', () => {
+  const run = launchedRun();
+  assert.deepEqual(run.jobs!.map((j) => j.name), ['wide-seed1', 'win-seed1', 'scratch-seed1', 'kd-seed1', 'wide-seed2', 'win-seed2', 'scratch-seed2', 'kd-seed2']);
+  assert.equal(jobDescription(jobNamed(run, 'wide-seed1')), '100 · COMPLETED');
+  assert.equal(jobDescription(jobNamed(run, 'win-seed1')), '101 · RUNNING · attempt 2');
+  assert.equal(jobDescription(jobNamed(run, 'kd-seed1')), '103 · FAILED (training failed: the loss diverged)');
+  assert.equal(jobDescription(jobNamed(run, 'win-seed2')), '105 · PENDING (Dependency)');
+  assert.equal(jobDescription(jobNamed(run, 'scratch-seed2')), '106 · PENDING (Resources)');
+  assert.equal(jobDescription({ ...jobNamed(run, 'win-seed2'), jobId: null, reason: undefined, attempts: 0 }), 'not submitted · PENDING');
+  assert.equal(jobStateText({ ...jobNamed(run, 'kd-seed2'), state: 'TIMEOUT', reason: 'TimeLimit' }), 'TIMEOUT (TimeLimit)');
+  assert.deepEqual(jobIcon('PENDING'), stateIcon('queued'));
+  assert.deepEqual(jobIcon('RUNNING'), stateIcon('running'));
+  assert.deepEqual(jobIcon('COMPLETED'), stateIcon('done'));
+  for (const ended of ['FAILED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY'] as const) assert.deepEqual(jobIcon(ended), stateIcon('failed'), ended);
+  assert.deepEqual(jobIcon('CANCELLED'), stateIcon('stopped'));
+  const tooltip = jobTooltip(jobNamed(run, 'win-seed1'));
+  assert.match(tooltip, /^win-seed1: Layerwise imitation, Fine-tuning, seed 1$/m);
+  assert.match(tooltip, /^attempts 2$/m);
+  assert.match(tooltip, new RegExp(`^log ${run.runDir}/jobs/win-seed1\\.attempt2\\.log$`, 'm'));
+  // Open Job Log is offered where there is a log.
+  assert.equal(jobContextValue(jobNamed(run, 'win-seed1')), 'gowide.job hasLog');
+  assert.equal(jobContextValue({ ...jobNamed(run, 'win-seed1'), log: undefined }), 'gowide.job');
+});
+
+test('stages of a launched run say which jobs they run in, and how those stand', () => {
+  const run = launchedRun();
+  const [wide, imitate, finetune, scratch, kd] = run.stages;
+  assert.equal(stageDescription(wide, run.jobs), 'running · in wide-seed1, wide-seed2: 1 COMPLETED, 1 RUNNING');
+  assert.equal(stageDescription(imitate, run.jobs), 'running · in win-seed1, win-seed2: 1 RUNNING, 1 PENDING (Dependency)');
+  assert.equal(stageDescription(finetune, run.jobs), 'queued · in win-seed1, win-seed2: 1 RUNNING, 1 PENDING (Dependency)');
+  assert.equal(stageDescription(scratch, run.jobs), 'queued · in scratch-seed1, scratch-seed2: 1 COMPLETED, 1 PENDING (Resources)');
+  assert.equal(stageDescription(kd, run.jobs), 'failed · in kd-seed1, kd-seed2: 1 FAILED (training failed: the loss diverged), 1 PENDING (Dependency)');
+  const oneSeed = run.jobs!.filter((j) => j.seed === 1);
+  assert.equal(stageDescription(imitate, oneSeed), 'running · in win-seed1 RUNNING');
+  const threeSeeds = [...run.jobs!, { ...jobNamed(run, 'win-seed2'), name: 'win-seed3', seed: 3, jobId: '108' }];
+  assert.equal(stageDescription(imitate, threeSeeds), 'running · in 3 jobs: 1 RUNNING, 2 PENDING (Dependency)');
+  assert.equal(stageDescription(wide), 'running', 'a run in one process: no jobs');
+  const jobIds = [treeIds.jobs('file:///a.gowide.json', 'r1'), treeIds.job('file:///a.gowide.json', 'r1', 'wide-seed1'), treeIds.stage('file:///a.gowide.json', 'r1', 'wide')];
+  assert.equal(new Set(jobIds).size, 3);
 });
