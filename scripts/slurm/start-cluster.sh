@@ -5,8 +5,7 @@
 # through sudo. Stop it with scripts/slurm/stop-cluster.sh.
 set -euo pipefail
 
-SUDO=""
-if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+. "$(dirname "$0")/daemons.sh"
 
 CONF=/etc/slurm/slurm.conf
 STATE=/var/spool/slurmctld
@@ -22,15 +21,6 @@ for cmd in munged slurmctld slurmd sinfo sbatch; do
     exit 1
   fi
 done
-
-# A daemon that runs (not the zombie an earlier start may have left), and stopping one, by its pid file.
-alive() { pgrep -r R,S,D,T -x "$1" >/dev/null; }
-stop_daemon() { # NAME PIDFILE
-  local pid
-  pid="$($SUDO cat "$2" 2>/dev/null || true)"
-  if [ -n "$pid" ]; then $SUDO kill "$pid" 2>/dev/null || true; fi
-  for _ in $(seq 1 50); do alive "$1" || return 0; sleep 0.2; done
-}
 
 log_tails() {
   for f in "$LOGS/slurmctld.log" "$LOGS/slurmd.log" /var/log/munge/munged.log; do
