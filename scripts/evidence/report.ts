@@ -2,18 +2,15 @@
 // seeds, per seed, cost in seconds and epochs), the diagnostics and the verdict against the goal
 // (win >= scratch + 1 point and win >= kd).
 import { blockTitle } from '../../server/block-title';
-import type { ArmName } from '../../server/protocol';
+import { ARM_LABEL } from '../../server/cli/report';
+import { ARM_NAMES, BASELINE_NAMES, type ArmName } from '../../server/protocol';
 import type { StudyResult } from './run-study';
 
 /** "Block 2:" or "Blocks 1-3:" (groups imitated together) from a diagnostics entry. */
 const title = (b: { block: number; firstBlock?: number }) => `${blockTitle({ index: b.block, from: b.firstBlock })}:`;
 
-const ARMS: { arm: ArmName; label: string }[] = [
-  { arm: 'wide', label: 'wide (teacher)' },
-  { arm: 'scratch', label: 'scratch' },
-  { arm: 'kd', label: 'kd (logits only)' },
-  { arm: 'win', label: '**win** (go wide, then narrow)' },
-];
+/** Every arm the study ran, in the protocol's order; win in bold. */
+const armLabel = (arm: ArmName) => (arm === 'win' ? `**${ARM_LABEL.win}**` : ARM_LABEL[arm]);
 
 const pct = (x: number) => (x * 100).toFixed(2);
 const pct1 = (x: number) => (x * 100).toFixed(1);
@@ -21,15 +18,26 @@ const pct1 = (x: number) => (x * 100).toFixed(1);
 export interface Verdict {
   winMinusScratch: number;
   winMinusKd: number;
+  /** The paired 95% interval of win - scratch lies above 0 (undefined: fewer than 2 seeds, or not recorded). */
+  intervalAboveZero?: boolean;
+  /** Win ahead of scratch at win's steps (undefined: that control did not run). */
+  aheadOfStepsMatched?: boolean;
   met: boolean;
 }
 
+/** The goal (issue 17): win >= scratch + 1 point with the paired 95% interval above 0, win >= kd, and
+ *  win ahead of the steps-matched scratch where that control ran. */
 export function verdict(r: StudyResult): Verdict | undefined {
   const { win, scratch, kd } = r.report.arms;
   if (!win || !scratch || !kd) return undefined;
   const winMinusScratch = (win.accuracy.mean - scratch.accuracy.mean) * 100;
   const winMinusKd = (win.accuracy.mean - kd.accuracy.mean) * 100;
-  return { winMinusScratch, winMinusKd, met: winMinusScratch >= 1 && winMinusKd >= 0 };
+  const low = r.report.paired?.['win-scratch']?.low;
+  const intervalAboveZero = low === undefined ? undefined : low > 0;
+  const steps = r.report.arms['scratch-steps'];
+  const aheadOfStepsMatched = steps ? win.accuracy.mean > steps.accuracy.mean : undefined;
+  const met = winMinusScratch >= 1 && winMinusKd >= 0 && intervalAboveZero !== false && aheadOfStepsMatched !== false;
+  return { winMinusScratch, winMinusKd, intervalAboveZero, aheadOfStepsMatched, met };
 }
 
 function settings(r: StudyResult): string {
@@ -51,15 +59,31 @@ function settings(r: StudyResult): string {
 
 function armsTable(r: StudyResult): string {
   const rows = ['| arm | test accuracy (%) | per seed | params | seconds per seed | epochs |', '|---|---|---|---|---|---|'];
-  for (const { arm, label } of ARMS) {
+  for (const arm of ARM_NAMES) {
     const a = r.report.arms[arm];
     if (!a) continue;
-    const epochs = arm === 'wide' ? r.experiment.wide.epochs : r.budgetEpochs;
+    const label = armLabel(arm);
+    // The matched controls train for a step count, not an epoch budget.
+    const epochs = arm === 'wide' ? r.experiment.wide.epochs : arm.endsWith('-steps') || arm.endsWith('-compute') ? 'matched' : r.budgetEpochs;
     rows.push(
       `| ${label} | ${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)} | ${a.accuracy.perSeed.map(pct1).join(' ')} | ${a.params.toLocaleString('en-US')} | ${a.seconds.toFixed(0)} | ${epochs} |`,
     );
   }
   return rows.join('\n');
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+
+/** Win minus each baseline seed by seed: a seed fixes split, initialisation and batch order for every arm. */
+function pairedTable(r: StudyResult): string {
+  const rows = ['| win - baseline, paired by seed | mean (points) | 95% interval | seeds ahead |', '|---|---|---|---|'];
+  for (const arm of BASELINE_NAMES) {
+    const p = r.report.paired?.[`win-${arm}`];
+    if (!p) continue;
+    const interval = p.low === undefined || p.high === undefined ? '- (one seed)' : `${signed(p.low)} to ${signed(p.high)}`;
+    rows.push(`| win - ${ARM_LABEL[arm]} | ${signed(p.mean)} | ${interval} | ${p.ahead} of ${p.seeds} |`);
+  }
+  return rows.length > 2 ? rows.join('\n') : '';
 }
 
 function diagnostics(r: StudyResult): string {
@@ -86,9 +110,10 @@ function verdictLine(r: StudyResult): string {
   const v = verdict(r);
   if (!v) return '';
   const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
-  return v.met
-    ? `**Goal met**: win - scratch = ${sign(v.winMinusScratch)} points, win - kd = ${sign(v.winMinusKd)}.`
-    : `**Goal not met**: win - scratch = ${sign(v.winMinusScratch)} points (goal +1), win - kd = ${sign(v.winMinusKd)} (goal >= 0).`;
+  const parts = [`win - scratch = ${sign(v.winMinusScratch)} points (goal +1)`, `win - kd = ${sign(v.winMinusKd)} (goal >= 0)`];
+  if (v.intervalAboveZero !== undefined) parts.push(`the paired interval of win - scratch ${v.intervalAboveZero ? 'is' : 'is not'} above 0`);
+  parts.push(v.aheadOfStepsMatched === undefined ? "scratch at win's steps not run in this study" : `win ${v.aheadOfStepsMatched ? 'is' : 'is not'} ahead of scratch at win's steps`);
+  return `**Goal ${v.met ? 'met' : 'not met'}**: ${parts.join('; ')}.`;
 }
 
 export function studySection(r: StudyResult, png: string): string {
@@ -98,6 +123,8 @@ export function studySection(r: StudyResult, png: string): string {
     settings(r),
     '',
     armsTable(r),
+    '',
+    pairedTable(r),
     '',
     verdictLine(r),
     '',
@@ -110,12 +137,15 @@ export function studySection(r: StudyResult, png: string): string {
 }
 
 export function headline(results: StudyResult[]): string {
-  const rows = ['| setting | wide | scratch | kd | win | win - scratch | goal |', '|---|---|---|---|---|---|---|'];
+  const rows = ['| setting | wide | scratch | kd | win | win - scratch (paired 95% interval) | goal |', '|---|---|---|---|---|---|---|'];
   for (const r of results) {
     const a = r.report.arms;
     const v = verdict(r);
     const cell = (arm: ArmName) => (a[arm] ? `${pct(a[arm]!.accuracy.mean)} ± ${pct(a[arm]!.accuracy.std)}` : '-');
-    rows.push(`| ${r.study.title} | ${cell('wide')} | ${cell('scratch')} | ${cell('kd')} | ${cell('win')} | ${v ? `${v.winMinusScratch >= 0 ? '+' : ''}${v.winMinusScratch.toFixed(2)}` : '-'} | ${v ? (v.met ? 'met' : '**not met**') : '-'} |`);
+    const p = r.report.paired?.['win-scratch'];
+    const interval = p?.low !== undefined && p.high !== undefined ? ` (${signed(p.low)} to ${signed(p.high)})` : '';
+    const goal = !v ? '-' : !v.met ? '**not met**' : v.aheadOfStepsMatched === undefined ? "met (scratch at win's steps not run)" : 'met';
+    rows.push(`| ${r.study.title} | ${cell('wide')} | ${cell('scratch')} | ${cell('kd')} | ${cell('win')} | ${v ? `${v.winMinusScratch >= 0 ? '+' : ''}${v.winMinusScratch.toFixed(2)}${interval}` : '-'} | ${goal} |`);
   }
   return rows.join('\n');
 }

@@ -1,7 +1,8 @@
 // What `gowide run` prints: a one-line progress bar on a terminal, the final table, and the --json line.
 import { ARM_NAMES, BASELINE_NAMES, type ArmName, type JobStatus, type ProgressParams, type RunSummary } from '../protocol';
 
-const ARM_LABEL: Record<ArmName, string> = {
+/** Each arm's name in tables (the CLI's and docs/EVIDENCE.md's). */
+export const ARM_LABEL: Record<ArmName, string> = {
   wide: 'wide (teacher)',
   scratch: 'scratch',
   kd: 'kd (logits only)',
