@@ -136,8 +136,11 @@ export function createRunFolder(runsDir: string, experiment: Experiment, experim
     try {
       fs.mkdirSync(dir); // fails if it exists: two runs at once never share a folder
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir).isDirectory()) continue;
-      throw explainWriteError(err, dir);
+      const exists = (err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir).isDirectory();
+      // A fixed name's folder holding nothing but temporary files was left by a process killed while
+      // creating it (before experiment.json): nothing was written there, so it is taken over.
+      if (exists && !(o.runId && fs.readdirSync(dir).every((name) => TEMPORARY.test(name)))) continue;
+      if (!exists) throw explainWriteError(err, dir);
     }
     const config: RunConfig = { experimentPath: path.resolve(experimentPath), experiment };
     writeJsonAtomic(path.join(dir, 'experiment.json'), config);

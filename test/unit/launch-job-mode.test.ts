@@ -216,3 +216,32 @@ test('bad input to job mode: a clear message, exit 3 (a retry would fail alike),
   assert.equal(mixed.status, 1);
   assert.match(mixed.stderr, /--job takes its experiment, seed and stages from the run folder/);
 });
+
+test("a job's folder left by a process killed while creating it is taken over (empty) or resumed (experiment.json only); one with other files is not", () => {
+  const runDir = launch(experimentFile());
+  const orphan = jobDir(runDir, 'wide-seed1');
+  fs.mkdirSync(orphan, { recursive: true });
+  fs.writeFileSync(path.join(orphan, `.experiment.json.${process.pid}.${Date.now()}.tmp`), '{"exp');
+  const wide = runJob(runDir, 'wide-seed1');
+  assert.equal(wide.status, JOB_EXIT.done, wide.stderr);
+  assert.deepEqual(fs.readdirSync(orphan).filter((f) => f.endsWith('.tmp')), [], 'the temporary file is gone');
+
+  // Killed after experiment.json, before its journal: resumed with the job's own phases and seed.
+  const early = jobDir(runDir, 'win-seed1');
+  fs.mkdirSync(early);
+  fs.copyFileSync(path.join(runDir, 'experiment.json'), path.join(early, 'experiment.json'));
+  const win = runJob(runDir, 'win-seed1');
+  assert.equal(win.status, JOB_EXIT.done, win.stderr);
+  assert.match(win.stderr, /resuming seed 1: imitate, finetune/);
+  const summary = readSummary(early)!;
+  assert.deepEqual(summary.stages.map((s) => [s.stage, s.state]), [['imitate', 'done'], ['finetune', 'done']]);
+  assert.deepEqual(Object.keys(summary.arms), ['win']);
+
+  const foreign = jobDir(runDir, 'scratch-seed1');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  const refused = runJob(runDir, 'scratch-seed1');
+  assert.equal(refused.status, JOB_EXIT.failed);
+  assert.ok(refused.stderr.includes(`run folder ${foreign} exists already`), refused.stderr);
+  assert.deepEqual(fs.readdirSync(foreign), ['notes.txt']);
+});
