@@ -4,13 +4,14 @@ import { packageRoot } from '../package-root';
 import { LAUNCH_DEFAULTS, type LaunchOptions } from '../protocol';
 import type { JobDriver } from './driver';
 import { LocalDriver } from './local-driver';
+import { slurmDriver } from './slurm/slurm-driver';
 
 export function driverFor(launch: LaunchOptions): JobDriver {
   switch (launch.launcher) {
     case 'local':
       return new LocalDriver({ slots: launch.jobs ?? LAUNCH_DEFAULTS.jobs });
     case 'slurm':
-      throw new Error('the slurm launcher is not built yet');
+      return slurmDriver(launch);
   }
 }
 

@@ -25,7 +25,7 @@ function submission(argv: string[], after: string[] = [], group: JobGroup = 'scr
 }
 const sh = (script: string): string[] => ['sh', '-c', script];
 const ended = (r: JobReport | undefined): boolean => !!r && r.state !== 'PENDING' && r.state !== 'RUNNING';
-const driver = () => slurmDriver({ runDir });
+const driver = () => slurmDriver();
 
 test('a job runs its command through sbatch: PENDING or RUNNING, then COMPLETED with its log written', async (t) => {
   if (!slurmOrSkip(t)) return;

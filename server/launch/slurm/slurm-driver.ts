@@ -7,10 +7,12 @@ import type { LaunchOptions } from '../../protocol';
 import type { JobDriver, JobReport, Submission } from '../driver';
 import { afterOk, sbatch, scancel, scontrolShowJob, setDependency, squeue } from './slurm-commands';
 
-export interface SlurmDriverOptions extends Pick<LaunchOptions, 'slurmOptions' | 'gpusPerJob'> {
-  /** The launched run's folder (its name names the Slurm jobs). */
-  runDir: string;
-}
+export type SlurmDriverOptions = Pick<LaunchOptions, 'slurmOptions' | 'gpusPerJob'>;
+
+/** The Slurm job name of a submission, gowide-<run>-<job>: the run is the folder its logs are in
+ *  (<runDir>/jobs/<job>.attempt<k>.log, jobLog in job-command.ts). */
+export const slurmJobName = (s: Submission, job = s.job.name): string =>
+  `gowide-${path.basename(path.dirname(path.dirname(path.resolve(s.log))))}-${job}`;
 
 /** A word for a POSIX shell, quoted. */
 export const shellWord = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -38,8 +40,7 @@ export function arrayScript(subs: readonly Submission[]): string {
 /** Where a job's script goes: beside its log, same name ending in .sh. */
 const scriptFor = (log: string, suffix = ''): string => `${log.replace(/\.log$/, '')}${suffix}.sh`;
 
-export function slurmDriver(o: SlurmDriverOptions): JobDriver {
-  const run = path.basename(path.resolve(o.runDir));
+export function slurmDriver(o: SlurmDriverOptions = {}): JobDriver {
   // The user's options first: what the launcher depends on (its log, its dependencies) comes after and wins.
   const common = (): string[] => [
     ...(o.slurmOptions ?? []),
@@ -62,7 +63,7 @@ export function slurmDriver(o: SlurmDriverOptions): JobDriver {
       const script = await writeScript(scriptFor(s.log), jobScript(s));
       return sbatch([
         ...common(),
-        `--job-name=gowide-${run}-${s.job.name}`,
+        `--job-name=${slurmJobName(s)}`,
         `--output=${s.log}`,
         `--chdir=${path.dirname(s.log)}`,
         ...(s.after.length > 0 ? [`--dependency=${afterOk(s.after)}`] : []),
@@ -75,7 +76,7 @@ export function slurmDriver(o: SlurmDriverOptions): JobDriver {
       const script = await writeScript(scriptFor(subs[0]!.log, '.array'), arrayScript(subs));
       const id = await sbatch([
         ...common(),
-        `--job-name=gowide-${run}-${subs[0]!.job.group}`,
+        `--job-name=${slurmJobName(subs[0]!, subs[0]!.job.group)}`,
         `--array=0-${subs.length - 1}`,
         // Each task writes its own log (the script redirects); Slurm's file would be one for all.
         '--output=/dev/null',
