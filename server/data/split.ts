@@ -36,6 +36,12 @@ export function firstRows(split: Split, count: number, size: number): Split {
   return { x: split.x.subarray(0, n * size), y: split.y.subarray(0, n), count: n };
 }
 
+/** How a (limited) training pool of `poolCount` examples divides into training and validation. */
+export function splitCounts(poolCount: number, validationSplit: number): { train: number; validation: number } {
+  const validation = Math.round(poolCount * validationSplit);
+  return { train: poolCount - validation, validation };
+}
+
 /**
  * Seeded shuffle of the training pool, cut to trainLimit; its last validationSplit fraction becomes
  * the validation split. The test split is the first testLimit test examples, independent of the seed,
@@ -45,8 +51,7 @@ export function splitDataset(data: UnsplitDataset, options: SplitOptions, seed: 
   const size = featureSize(data.exampleShape);
   const order = shuffledIndices(data.trainPool.count, seed);
   const poolCount = options.trainLimit > 0 ? Math.min(options.trainLimit, order.length) : order.length;
-  const validationCount = Math.round(poolCount * options.validationSplit);
-  const trainCount = poolCount - validationCount;
+  const trainCount = splitCounts(poolCount, options.validationSplit).train;
   const { trainPool, test, ...rest } = data;
   return {
     ...rest,
