@@ -93,6 +93,8 @@ ReturnToService=2
 MinJobAge=600
 # scancel and time limits: SIGTERM, then SIGKILL this many seconds later (a gowide job stops in less).
 KillWait=10
+# Start waiting batch jobs as soon as CPUs free up (default: up to 3 s later).
+SchedulerParameters=batch_sched_delay=0
 # The node takes the CPUs and memory written here even where slurmd counts them differently.
 SlurmdParameters=config_overrides
 NodeName=$HOST${host_addr:+ NodeAddr=$host_addr} CPUs=$cpus RealMemory=$memory_mb State=UNKNOWN
