@@ -11,6 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { driverFor } from '../../server/launch/driver-for';
+import { cancelLaunchedRun } from '../../server/launch/follow-jobs';
 import { jobDir } from '../../server/launch/job-command';
 import { jobsFilePath, readJobsFile } from '../../server/launch/jobs-file';
 import type { MetricRecord, RunSummary } from '../../server/protocol';
@@ -206,4 +208,29 @@ test('a run stopped with SIGINT cancels its jobs (CANCELLED), and --resume finis
   assertNothingDoubled(runDir);
   assert.deepEqual(perSeed(lastJson(resumed.stdout).arms), localSeed1(), 'the resumed run reaches the uninterrupted accuracies');
   t.diagnostic(`resume: ${resumed.seconds.toFixed(1)} s`);
+});
+
+test('--detach returns once the jobs are submitted; the run completes on the cluster with nobody following, and Stop (cancelLaunchedRun) scancels a detached run', async (t) => {
+  if (!slurmOrSkip(t)) return;
+  const file = experimentFile({ seeds: [1] });
+  const runsDir = runsDirOf(file, 'detached');
+  const detached = gowide([file, '--launcher', 'slurm', '--detach', '--runs-dir', runsDir]);
+  const report = lastJson(detached.stdout) as { runDir: string; launcher: string; jobs: { stage: string; jobId: string; state: string }[] };
+  assert.equal(report.launcher, 'slurm', detached.stderr);
+  assert.deepEqual(report.jobs.map((j) => j.stage), ['wide', 'win', 'scratch']);
+  assert.ok(report.jobs.every((j) => /^\d+(_\d+)?$/.test(j.jobId)), JSON.stringify(report.jobs));
+  const driver = driverFor({ launcher: 'slurm' });
+  const known = await driver.poll(report.jobs.map((j) => j.jobId));
+  assert.equal(known.size, 3, 'Slurm knows every submitted job');
+  const deadline = Date.now() + 180_000;
+  while (readSummary(report.runDir)!.state !== 'done' && Date.now() < deadline) await sleep(500);
+  const done = readSummary(report.runDir)!;
+  assert.equal(done.state, 'done', 'the merged reader sees every job folder done');
+  assert.deepEqual(perSeed(done.arms), localSeed1());
+
+  const stopped = gowide([file, '--launcher', 'slurm', '--detach', '--runs-dir', runsDirOf(file, 'detached-stopped')]);
+  const { runDir, jobs } = lastJson(stopped.stdout) as { runDir: string; jobs: { jobId: string }[] };
+  assert.equal(await cancelLaunchedRun(runDir, driver), true);
+  for (const id of jobs.map((j) => j.jobId)) assert.equal((await driver.poll([id])).get(id)?.state, 'CANCELLED', id);
+  assert.ok(readJobsFile(runDir).jobs.every((j) => j.attempts.at(-1)!.state === 'CANCELLED'));
 });
