@@ -5,15 +5,12 @@
 // --report-only redraws the plots and tables from the stored results without training.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, ROOT, writeGenerated } from './evidence-doc';
 import { writePngs } from './png';
 import { chartSvg } from './plot-svg';
 import { headline, studySection } from './report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
 import { STUDIES, studiesById } from './studies';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const OUT = join(ROOT, 'docs', 'evidence');
-const DOC = join(ROOT, 'docs', 'EVIDENCE.md');
 
 interface Args {
   only?: string[];
@@ -48,16 +45,6 @@ function storedResults(): StudyResult[] {
   return STUDIES.filter((s) => existsSync(resultFile(s.id))).map((s) => ({ ...(JSON.parse(readFileSync(resultFile(s.id), 'utf8')) as StudyResult), study: s }));
 }
 
-/** Replaces the text between <!-- generated:NAME --> and <!-- /generated:NAME --> in the document. */
-export function replaceGenerated(doc: string, name: string, body: string): string {
-  const open = `<!-- generated:${name} -->`;
-  const close = `<!-- /generated:${name} -->`;
-  const start = doc.indexOf(open);
-  const end = doc.indexOf(close);
-  if (start < 0 || end < start) return `${doc.trimEnd()}\n\n${open}\n${body}\n${close}\n`;
-  return `${doc.slice(0, start + open.length)}\n${body}\n${doc.slice(end)}`;
-}
-
 async function writeReport(results: StudyResult[]): Promise<void> {
   await writePngs(
     results.map((r) => ({
@@ -70,10 +57,7 @@ async function writeReport(results: StudyResult[]): Promise<void> {
       }),
     })),
   );
-  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Evidence: does going wide, then narrow pay off?\n';
-  doc = replaceGenerated(doc, 'headline', headline(results));
-  doc = replaceGenerated(doc, 'studies', results.map((r) => studySection(r, `evidence/${r.study.id}.png`)).join('\n\n'));
-  writeFileSync(DOC, doc);
+  writeGenerated({ headline: headline(results), studies: results.map((r) => studySection(r, `evidence/${r.study.id}.png`)).join('\n\n') });
   console.log(`wrote ${DOC} and ${results.length} plot(s) in ${OUT}`);
 }
 

@@ -10,10 +10,10 @@ import type { StudyResult } from './run-study';
 const title = (b: { block: number; firstBlock?: number }) => `${blockTitle({ index: b.block, from: b.firstBlock })}:`;
 
 /** Every arm the study ran, in the protocol's order; win in bold. */
-const armLabel = (arm: ArmName) => (arm === 'win' ? `**${ARM_LABEL.win}**` : ARM_LABEL[arm]);
+export const armLabel = (arm: ArmName) => (arm === 'win' ? `**${ARM_LABEL.win}**` : ARM_LABEL[arm]);
 
-const pct = (x: number) => (x * 100).toFixed(2);
-const pct1 = (x: number) => (x * 100).toFixed(1);
+export const pct = (x: number) => (x * 100).toFixed(2);
+export const pct1 = (x: number) => (x * 100).toFixed(1);
 
 export interface Verdict {
   winMinusScratch: number;
@@ -72,7 +72,8 @@ function armsTable(r: StudyResult): string {
   return rows.join('\n');
 }
 
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+/** A difference given as a fraction, in signed points. */
+export const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
 
 /** Win minus each baseline seed by seed: a seed fixes split, initialisation and batch order for every arm. */
 function pairedTable(r: StudyResult): string {

@@ -19,6 +19,11 @@ function headCommit(): string {
   }
 }
 
+/** Where and from which commit a result is measured (see StudyResult.ranOn). */
+export function ranOn(): ReturnType<typeof machine> & { commit: string } {
+  return { ...machine(), commit: headCommit() };
+}
+
 export interface StudyResult {
   study: Study;
   finishedAt: string;
@@ -34,7 +39,7 @@ export interface StudyResult {
   /** Where and from which commit it ran: the same code gives other per-seed accuracies on another
    *  CPU (OpenBLAS picks its kernels, and so its summation order, by CPU), so a re-run is only
    *  comparable seed by seed on the same kind of machine. */
-  ranOn?: ReturnType<typeof machine> & { commit: string };
+  ranOn?: ReturnType<typeof ranOn>;
 }
 
 /** A copy of dist/ for the whole study: a rebuild during a run of hours must not swap the native
@@ -47,7 +52,8 @@ export function snapshotBuild(root: string): string {
   return join(copy, 'cli.js');
 }
 
-function runCli(cli: string, args: string[], cwd: string, log: (line: string) => void): Promise<string> {
+/** Runs the CLI to its end and resolves with its stdout; its stderr goes to log line by line. */
+export function runCli(cli: string, args: string[], cwd: string, log: (line: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -96,6 +102,6 @@ export async function runStudy(o: { root: string; cli: string; study: Study; run
     report,
     curves: meanCurves(records),
     experiment: resolved,
-    ranOn: { ...machine(), commit: headCommit() },
+    ranOn: ranOn(),
   };
 }

@@ -38,8 +38,8 @@ export function sweepJsonReport(experiment: string, result: StartSweepResult): S
   };
 }
 
-const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : '-');
-const valueText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+export const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : '-');
+export const valueText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
 export function sweepTable(report: SweepJsonReport): string {
   const fields = Object.keys(report.sweep[0]?.values ?? {});

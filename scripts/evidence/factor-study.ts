@@ -1,0 +1,116 @@
+// "Which factor pays?" (issue 16): the MLP study's committed example swept over widen.factor 2, 4, 8.
+// The sweep file is the example plus its "sweep" key, written into the runs folder (so the repository
+// holds the settings once), and runs with `gowide run FILE --json` as one process, on the local
+// launcher or on Slurm; each launcher's result is kept apart so their wall times can be compared.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseRunArgs } from '../../server/cli/run-command';
+import type { SweepJsonReport } from '../../server/cli/sweep-report';
+import { resolveDataPath } from '../../server/data/load';
+import { checkExperimentText } from '../../server/experiment/load';
+import { ARM_NAMES, type ArmName, type LaunchOptions, type LauncherName } from '../../server/protocol';
+import { ranOn, runCli } from './run-study';
+import { studiesById } from './studies';
+
+export interface FactorStudy {
+  id: string;
+  title: string;
+  /** The experiment file swept, relative to the repository root. */
+  example: string;
+  /** The swept field and its values. */
+  field: string;
+  values: number[];
+}
+
+export const FACTOR_STUDY: FactorStudy = {
+  id: 'mlp-factors',
+  title: 'Deep thin MLP: which widening factor pays',
+  example: studiesById(['mlp'])[0].file,
+  field: 'widen.factor',
+  values: [2, 4, 8],
+};
+
+/** The launcher a result ran on; "one-process" is `gowide run` without one (every job in turn). */
+export type LauncherLabel = LauncherName | 'one-process';
+
+export interface FactorSweepResult {
+  study: FactorStudy;
+  launcher: LauncherLabel;
+  /** The launch options the CLI resolved from launchArgs (absent for one process). */
+  launch?: LaunchOptions;
+  /** The launcher flags passed to `gowide run`, as given. */
+  launchArgs: string[];
+  seeds: number[];
+  finishedAt: string;
+  /** From starting the CLI to its last line: what the launchers are compared on. */
+  wallSeconds: number;
+  /** The CLI's --json line. */
+  sweep: SweepJsonReport;
+  ranOn: ReturnType<typeof ranOn>;
+}
+
+type SweepPoint = SweepJsonReport['sweep'][number];
+
+/** The arms the sweep has, in the protocol's order. */
+export const sweepArms = (sweep: SweepJsonReport): ArmName[] => ARM_NAMES.filter((arm) => sweep.sweep.some((p) => p.arms[arm]));
+
+/** What a sweep point costs: its wide net's size and FLOPs per example, and seconds per seed (wide
+ *  net; win's imitation + fine-tune; every arm together). */
+export function pointCost(point: SweepPoint): { wideParams: number; wideFlops: number; wideSeconds: number; winSeconds: number; allSeconds: number } {
+  const arms = Object.values(point.arms);
+  return {
+    wideParams: point.arms.wide?.params ?? NaN,
+    wideFlops: point.arms.wide?.flops ?? NaN,
+    wideSeconds: point.arms.wide?.seconds ?? NaN,
+    winSeconds: point.arms.win?.seconds ?? NaN,
+    allSeconds: arms.reduce((sum, a) => sum + a.seconds, 0),
+  };
+}
+
+/**
+ * The sweep file's text (the example's settings with `"sweep": {field: values}` added) and the seeds
+ * it runs. Data paths relative to the example's folder are made absolute, since the file lives
+ * elsewhere. Throws, with the experiment checker's problems, when the result would not run.
+ */
+export function sweepFileText(exampleText: string, examplePath: string, sweepPath: string, field: string, values: unknown[]): { text: string; seeds: number[] } {
+  const example = JSON.parse(exampleText) as Record<string, unknown> & { data?: Record<string, unknown> };
+  if ('sweep' in example) throw new Error(`${examplePath} already names a sweep: give the study an example without one`);
+  const data = example.data && { ...example.data };
+  for (const key of ['path', 'testPath'] as const) {
+    if (data && typeof data[key] === 'string') data[key] = resolveDataPath(data[key] as string, dirname(examplePath));
+  }
+  const text = `${JSON.stringify({ ...example, ...(data ? { data } : {}), sweep: { [field]: values } }, null, 2)}\n`;
+  const checked = checkExperimentText(text, sweepPath);
+  const errors = checked.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0 || !checked.experiment) throw new Error(`the sweep of ${examplePath} over ${field} ${JSON.stringify(values)} does not check:\n${errors.map((p) => `  ${p.field}: ${p.message} (${p.fix})`).join('\n')}`);
+  return { text, seeds: checked.experiment.seeds };
+}
+
+/** `gowide run` arguments for the sweep, checked with the CLI's own parser (so a wrong launcher
+ *  option is refused, in its words, before anything is built). */
+export function sweepRunArgs(o: { sweepPath: string; runsDir: string; seeds?: number[]; launchArgs: string[] }): { argv: string[]; launch?: LaunchOptions } {
+  const argv = [o.sweepPath, '--json', '--quiet', '--runs-dir', o.runsDir, ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []), ...o.launchArgs];
+  const parsed = parseRunArgs(argv);
+  return { argv: ['run', ...argv], ...(parsed.launch ? { launch: parsed.launch } : {}) };
+}
+
+export const launcherLabel = (launch: LaunchOptions | undefined): LauncherLabel => launch?.launcher ?? 'one-process';
+
+/** Writes the study's sweep file into runsDir and runs it with the CLI; resolves with the result to keep. */
+export async function runFactorSweep(o: { study: FactorStudy; root: string; cli: string; runsDir: string; seeds?: number[]; launchArgs: string[]; log: (line: string) => void }): Promise<FactorSweepResult> {
+  const { study } = o;
+  const sweepPath = join(o.runsDir, `${study.id}.gowide.json`);
+  const examplePath = join(o.root, study.example);
+  const { text, seeds: fileSeeds } = sweepFileText(readFileSync(examplePath, 'utf8'), examplePath, sweepPath, study.field, study.values);
+  const { argv, launch } = sweepRunArgs({ sweepPath, runsDir: o.runsDir, seeds: o.seeds, launchArgs: o.launchArgs });
+  mkdirSync(o.runsDir, { recursive: true });
+  writeFileSync(sweepPath, text);
+  const started = performance.now();
+  const stdout = await runCli(o.cli, argv, o.root, o.log);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const sweep = JSON.parse(stdout.trim().split('\n').pop() ?? '') as SweepJsonReport;
+  const unfinished = sweep.sweep.filter((p) => p.state !== 'done');
+  if (unfinished.length > 0) throw new Error(`the sweep did not finish: ${unfinished.map((p) => `${JSON.stringify(p.values)} ${p.state}${p.error ? `: ${p.error}` : ''}`).join('; ')}`);
+  const seeds = o.seeds ?? fileSeeds;
+  return { study, launcher: launcherLabel(launch), ...(launch ? { launch } : {}), launchArgs: o.launchArgs, seeds, finishedAt: new Date().toISOString(), wallSeconds, sweep, ranOn: ranOn() };
+}
