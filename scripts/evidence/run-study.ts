@@ -78,13 +78,20 @@ function meanCurves(records: MetricRecord[]): ArmCurves {
   return Object.fromEntries(Object.entries(bands).map(([arm, points]) => [arm, points.map((p) => ({ epochs: p.epochs, accuracy: p.mean }))]));
 }
 
-export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; log: (line: string) => void }): Promise<StudyResult> {
-  const file = join(o.root, o.study.file);
-  const args = ['run', file, '--json', '--quiet', '--runs-dir', o.runsDir, ...(o.seeds ? ['--seeds', o.seeds.join(',')] : [])];
+/** `gowide run FILE --json` (extraArgs after the others) to its end: its report, which must say the
+ *  run is done, and the seconds from starting the CLI to its report. */
+export async function runJsonReport(o: { cli: string; file: string; cwd: string; runsDir: string; seeds?: number[]; extraArgs?: string[]; log: (line: string) => void }): Promise<{ report: JsonReport; seconds: number }> {
+  const args = ['run', o.file, '--json', '--quiet', '--runs-dir', o.runsDir, ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []), ...(o.extraArgs ?? [])];
   const started = performance.now();
-  const stdout = await runCli(o.cli, args, o.root, o.log);
+  const stdout = await runCli(o.cli, args, o.cwd, o.log);
+  const seconds = (performance.now() - started) / 1000;
   const report = JSON.parse(stdout.trim().split('\n').pop() ?? '') as JsonReport;
-  if (report.state !== 'done') throw new Error(`${o.study.file}: the run ended ${report.state}${report.error ? `: ${report.error}` : ''}`);
+  if (report.state !== 'done') throw new Error(`${o.file}: the run ended ${report.state}${report.error ? `: ${report.error}` : ''}`);
+  return { report, seconds };
+}
+
+export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; log: (line: string) => void }): Promise<StudyResult> {
+  const { report, seconds } = await runJsonReport({ cli: o.cli, file: join(o.root, o.study.file), cwd: o.root, runsDir: o.runsDir, seeds: o.seeds, log: o.log });
   const resolved = (JSON.parse(readFileSync(join(report.runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
   const records = readFileSync(join(report.runDir, 'metrics.jsonl'), 'utf8')
     .split('\n')
@@ -95,7 +102,7 @@ export async function runStudy(o: { root: string; cli: string; study: Study; run
   return {
     study: o.study,
     finishedAt: new Date().toISOString(),
-    wallSeconds: (performance.now() - started) / 1000,
+    wallSeconds: seconds,
     seeds,
     budgetEpochs: imitationEpochs + resolved.finetune.epochs,
     imitationEpochs,
