@@ -6,12 +6,12 @@
 // Long: an estimated 20 minutes for 3 seeds on 2 cores as one process. --report-only redraws from the kept results.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EVIDENCE_DIR, ROOT, writeGenerated } from './evidence-doc';
 import { factorSection, referenceResult } from './factor-report';
 import { FACTOR_STUDY, runFactorSweep, type FactorSweepResult } from './factor-study';
 import { writePngs } from './png';
 import { snapshotBuild } from './run-study';
+import { readOptions, seedList } from './script-args';
 import { sweepChartSvg } from './sweep-svg';
 
 const USAGE = 'usage: npm run evidence:sweep -- [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]';
@@ -19,31 +19,25 @@ const RESULT = new RegExp(`^${FACTOR_STUDY.id}\\.([a-z-]+)\\.json$`);
 const resultFile = (launcher: string) => join(EVIDENCE_DIR, `${FACTOR_STUDY.id}.${launcher}.json`);
 
 function options(argv: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        launcher: { type: 'string' },
-        jobs: { type: 'string' },
-        'slurm-option': { type: 'string', multiple: true },
-        seeds: { type: 'string' },
-        'runs-dir': { type: 'string' },
-        'report-only': { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = readOptions(
+    argv,
+    {
+      launcher: { type: 'string' },
+      jobs: { type: 'string' },
+      'slurm-option': { type: 'string', multiple: true },
+      seeds: { type: 'string' },
+      'runs-dir': { type: 'string' },
+      'report-only': { type: 'boolean' },
+    },
+    USAGE,
+  );
   // The launcher flags go to `gowide run` as given; its own parser checks them (sweepRunArgs).
   const launchArgs = [
     ...(values.launcher !== undefined ? ['--launcher', values.launcher] : []),
     ...(values.jobs !== undefined ? ['--jobs', values.jobs] : []),
     ...(values['slurm-option'] ?? []).map((o) => `--slurm-option=${o}`),
   ];
-  const seeds = values.seeds?.split(',').map(Number);
-  if (seeds?.some((n) => !Number.isInteger(n))) throw new Error('--seeds: give integers separated by commas, e.g. --seeds 1,2,3');
-  return { launchArgs, seeds, runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence')), reportOnly: values['report-only'] ?? false };
+  return { launchArgs, seeds: seedList(values.seeds), runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence')), reportOnly: values['report-only'] ?? false };
 }
 
 function keptResults(): FactorSweepResult[] {
