@@ -70,6 +70,7 @@ function sameAccuracies(reference: FactorSweepResult, other: FactorSweepResult):
   return `**no**: ${d.differ.length} of ${d.compared} differ, the most at ${worst.at} (${pct(worst.a)} against ${Number.isNaN(worst.b) ? 'missing' : pct(worst.b)})`;
 }
 
+const loadText = (r: FactorSweepResult) => [r.load.start, r.load.end].map((l) => l?.toFixed(1) ?? '?').join(' → ');
 const ranOnText = (r: FactorSweepResult) => `${r.ranOn.host}, ${r.ranOn.nproc} CPUs, commit ${r.ranOn.commit}`;
 const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
 
@@ -78,11 +79,11 @@ export function launcherComparison(results: FactorSweepResult[]): string {
   const reference = results.find((r) => r.launcher === 'one-process');
   const others = results.filter((r) => r !== reference);
   if (!reference || others.length === 0) return '';
-  const rows = ['| how it ran | flags | wall time | against one process | same test accuracies | ran on |', '|---|---|---|---|---|---|'];
-  rows.push(`| one process | (none) | ${minutes(reference.wallSeconds)} | 1.00 | (the reference) | ${ranOnText(reference)} |`);
+  const rows = ['| how it ran | flags | wall time | against one process | same test accuracies | load at start → end | ran on |', '|---|---|---|---|---|---|---|'];
+  rows.push(`| one process | (none) | ${minutes(reference.wallSeconds)} | 1.00 | (the reference) | ${loadText(reference)} | ${ranOnText(reference)} |`);
   for (const r of others) {
     const ratio = r.wallSeconds / reference.wallSeconds;
-    rows.push(`| ${r.launcher} | \`${r.launchArgs.join(' ')}\` | ${minutes(r.wallSeconds)} | ${ratio.toFixed(2)} (${(1 / ratio).toFixed(2)}x as fast) | ${sameAccuracies(reference, r)} | ${ranOnText(r)} |`);
+    rows.push(`| ${r.launcher} | \`${r.launchArgs.join(' ')}\` | ${minutes(r.wallSeconds)} | ${ratio.toFixed(2)} (${(1 / ratio).toFixed(2)}x as fast) | ${sameAccuracies(reference, r)} | ${loadText(r)} | ${ranOnText(r)} |`);
   }
   return rows.join('\n');
 }
@@ -101,6 +102,6 @@ export function factorSection(results: FactorSweepResult[], png: string): string
     `![${r.study.title}](${png})`,
     '',
     ...(comparison ? ['Wall time of the whole sweep, one process against the launchers (the same seeds, so the same accuracies are expected):', '', comparison, ''] : []),
-    `Measured ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC on ${ranOnText(r)}; the sweep took ${minutes(r.wallSeconds)} (${r.launcher}).`,
+    `Measured ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC on ${ranOnText(r)}; the sweep took ${minutes(r.wallSeconds)} (${r.launcher}; load average ${loadText(r)}).`,
   ].join('\n');
 }

@@ -9,6 +9,7 @@ import type { SweepJsonReport } from '../../server/cli/sweep-report';
 import { resolveDataPath } from '../../server/data/load';
 import { checkExperimentText } from '../../server/experiment/load';
 import { ARM_NAMES, type ArmName, type LaunchOptions, type LauncherName } from '../../server/protocol';
+import { loadAverage } from '../bench/record';
 import { ranOn, runCli } from './run-study';
 import { studiesById } from './studies';
 
@@ -44,6 +45,9 @@ export interface FactorSweepResult {
   finishedAt: string;
   /** From starting the CLI to its last line: what the launchers are compared on. */
   wallSeconds: number;
+  /** The 1-minute load average when the sweep started and ended (the 2 cores are often shared, and
+   *  then wall times say as much about the neighbours as about the launcher). */
+  load: { start: number | null; end: number | null };
   /** The CLI's --json line. */
   sweep: SweepJsonReport;
   ranOn: ReturnType<typeof ranOn>;
@@ -106,11 +110,13 @@ export async function runFactorSweep(o: { study: FactorStudy; root: string; cli:
   mkdirSync(o.runsDir, { recursive: true });
   writeFileSync(sweepPath, text);
   const started = performance.now();
+  const loadAtStart = loadAverage();
   const stdout = await runCli(o.cli, argv, o.root, o.log);
   const wallSeconds = (performance.now() - started) / 1000;
+  const load = { start: loadAtStart, end: loadAverage() };
   const sweep = JSON.parse(stdout.trim().split('\n').pop() ?? '') as SweepJsonReport;
   const unfinished = sweep.sweep.filter((p) => p.state !== 'done');
   if (unfinished.length > 0) throw new Error(`the sweep did not finish: ${unfinished.map((p) => `${JSON.stringify(p.values)} ${p.state}${p.error ? `: ${p.error}` : ''}`).join('; ')}`);
   const seeds = o.seeds ?? fileSeeds;
-  return { study, launcher: launcherLabel(launch), ...(launch ? { launch } : {}), launchArgs: o.launchArgs, seeds, finishedAt: new Date().toISOString(), wallSeconds, sweep, ranOn: ranOn() };
+  return { study, launcher: launcherLabel(launch), ...(launch ? { launch } : {}), launchArgs: o.launchArgs, seeds, finishedAt: new Date().toISOString(), wallSeconds, load, sweep, ranOn: ranOn() };
 }

@@ -94,6 +94,7 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
       assert.deepEqual(r.seeds, [1, 2]);
       assert.ok(r.wallSeconds > 0);
       assert.ok(r.ranOn.commit && r.ranOn.nproc > 0);
+      assert.ok(typeof r.load.start === 'number' && typeof r.load.end === 'number', 'the load average beside the wall time');
       assert.deepEqual(r.sweep.sweep.map((p) => [p.values['widen.factor'], p.state]), [[2, 'done'], [4, 'done']]);
       assert.deepEqual(Object.keys(r.sweep.sweep[0].arms).sort(), ['kd', 'scratch', 'wide', 'win']);
     }
