@@ -7,11 +7,11 @@
 // the document from the kept results.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
 import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { ranOn, runJsonReport, snapshotBuild } from './run-study';
+import { readOptions, seedList } from './script-args';
 
 const RESULTS = join(EVIDENCE_DIR, 'outside.json');
 const USAGE = 'usage: npm run evidence:outside -- [--only ID,ID] [--seeds 1,2] [--runs-dir DIR] [--jobs N] [--report-only]';
@@ -25,22 +25,16 @@ interface Args {
 }
 
 function readArgs(argv: string[]): Args {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
-    }));
-  } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
-  }
-  const seeds = values.seeds?.split(',').map(Number) ?? OUTSIDE_SEEDS;
-  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds ${values.seeds}: give whole numbers separated by commas, e.g. 1,2`);
+  const values = readOptions(
+    argv,
+    { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
+    USAGE,
+  );
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs ${values.jobs}: give a whole number from 1`);
   return {
     only: values.only?.split(','),
-    seeds,
+    seeds: seedList(values.seeds) ?? OUTSIDE_SEEDS,
     runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence-outside')),
     jobs,
     reportOnly: values['report-only'] ?? false,
