@@ -11,6 +11,7 @@ import { jobName } from '../../server/launch/job-graph';
 import type { JobGroup } from '../../server/protocol';
 import { slurmDriver } from '../../server/launch/slurm/slurm-driver';
 import { slurmCommand } from '../../server/launch/slurm/slurm-commands';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { pollUntil, slurmOrSkip } from './slurm-cluster';
 
 let runDir = '';
@@ -137,4 +138,22 @@ test('without Slurm\'s client commands, submitting says where the launcher runs'
     fs.rmSync(process.env.PATH, { recursive: true, force: true });
     process.env.PATH = saved;
   }
+});
+
+test('a poll while slurmctld restarts waits for it instead of taking the jobs for lost', async (t) => {
+  if (!slurmOrSkip(t)) return;
+  const d = driver();
+  const id = await d.submit(submission(sh('sleep 30')));
+  await pollUntil(d, id, (r) => r?.state === 'RUNNING');
+  // As start-cluster.sh does: as root, or through sudo.
+  const asRoot = (script: string) =>
+    process.getuid?.() === 0 ? execFileSync('sh', ['-c', script], { stdio: 'pipe' }) : execFileSync('sudo', ['-n', 'sh', '-c', script], { stdio: 'pipe' });
+  asRoot('kill "$(cat /run/slurmctld.pid)"');
+  while (!/DOWN/.test(spawnSync('scontrol', ['ping'], { encoding: 'utf8' }).stdout)) await sleep(100);
+  const polled = d.poll([id]);
+  // squeue itself waits about 18 s for a silent controller; the driver must outlast a longer outage.
+  await sleep(22_000);
+  execFileSync(path.join(__dirname, '..', '..', 'scripts', 'slurm', 'start-cluster.sh'), { stdio: 'pipe' });
+  assert.equal((await polled).get(id)?.state, 'RUNNING', 'the job is still known and running after the restart');
+  assert.deepEqual((await pollUntil(d, id, ended)).last, { state: 'COMPLETED' });
 });

@@ -25,6 +25,28 @@ export class SlurmCommandError extends Error {
   }
 }
 
+/** slurmctld out of reach for a moment (restarting, overloaded): a question may be asked again. */
+const isUnreachable = (e: unknown): boolean =>
+  e instanceof SlurmCommandError && /Unable to contact slurm controller|Socket timed out|Connection refused|Zero Bytes were transmitted/i.test(e.stderr);
+
+/** Waits between tries of a question while slurmctld is out of reach (each try itself waits about 18 s
+ *  for a silent controller: some 2 minutes in all). */
+export const QUERY_RETRY_MS = [500, 1000, 2000, 4000, 8000];
+
+/** A command that only asks (squeue, scontrol show): asked again while slurmctld is out of reach, since
+ *  an error here would make the follower take running jobs for lost ones. Submissions are not repeated
+ *  (one that timed out may still have been queued). */
+export async function slurmQuery(command: string, args: readonly string[]): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await slurmCommand(command, args);
+    } catch (e) {
+      if (!isUnreachable(e) || attempt >= QUERY_RETRY_MS.length) throw e;
+      await new Promise((resolve) => setTimeout(resolve, QUERY_RETRY_MS[attempt]));
+    }
+  }
+}
+
 /** Slurm's answer to an id it does not know (never submitted, or forgotten after MinJobAge). */
 const isUnknownJob = (e: unknown): boolean => e instanceof SlurmCommandError && /Invalid job id/i.test(e.stderr);
 
@@ -100,7 +122,7 @@ export function parseSqueue(out: string): Map<string, JobReport> {
 export async function squeue(ids: readonly string[]): Promise<Map<string, JobReport>> {
   if (ids.length === 0) return new Map();
   try {
-    return parseSqueue(await slurmCommand('squeue', ['--noheader', '--array', '--states=all', `--jobs=${ids.join(',')}`, `--Format=${SQUEUE_FIELDS}`]));
+    return parseSqueue(await slurmQuery('squeue', ['--noheader', '--array', '--states=all', `--jobs=${ids.join(',')}`, `--Format=${SQUEUE_FIELDS}`]));
   } catch (e) {
     // None of the ids is known any more.
     if (isUnknownJob(e)) return new Map();
@@ -121,7 +143,7 @@ export function parseScontrolJob(out: string): JobReport | undefined {
 /** One job as scontrol knows it; undefined when Slurm no longer knows it. */
 export async function scontrolShowJob(id: string): Promise<JobReport | undefined> {
   try {
-    return parseScontrolJob(await slurmCommand('scontrol', ['--oneliner', 'show', 'job', id]));
+    return parseScontrolJob(await slurmQuery('scontrol', ['--oneliner', 'show', 'job', id]));
   } catch (e) {
     if (isUnknownJob(e)) return undefined;
     throw e;
