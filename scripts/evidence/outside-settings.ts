@@ -48,7 +48,7 @@ export const OUTSIDE_SETTINGS: OutsideSetting[] = [
   },
   {
     id: 'mlp-12x32',
-    title: 'the study\'s MLP shape on less data, large factor',
+    title: 'gowide\'s default MLP shape on less data, large factor',
     data: fashion(3000),
     model: { family: 'mlp', depth: 12, width: 32 },
     widen: { factor: 8 },
