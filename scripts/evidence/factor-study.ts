@@ -100,18 +100,20 @@ export function sweepRunArgs(o: { sweepPath: string; runsDir: string; seeds?: nu
 
 export const launcherLabel = (launch: LaunchOptions | undefined): LauncherLabel => launch?.launcher ?? 'one-process';
 
-/** Writes the study's sweep file into runsDir and runs it with the CLI; resolves with the result to keep. */
-export async function runFactorSweep(o: { study: FactorStudy; root: string; cli: string; runsDir: string; seeds?: number[]; launchArgs: string[]; log: (line: string) => void }): Promise<FactorSweepResult> {
+/** Writes the study's sweep file into runsDir and runs it with the CLI (`cli` gives its path once the
+ *  arguments are checked, for the launch they ask); resolves with the result to keep. */
+export async function runFactorSweep(o: { study: FactorStudy; root: string; cli: (launch: LaunchOptions | undefined) => string; runsDir: string; seeds?: number[]; launchArgs: string[]; log: (line: string) => void }): Promise<FactorSweepResult> {
   const { study } = o;
   const sweepPath = join(o.runsDir, `${study.id}.gowide.json`);
   const examplePath = join(o.root, study.example);
   const { text, seeds: fileSeeds } = sweepFileText(readFileSync(examplePath, 'utf8'), examplePath, sweepPath, study.field, study.values);
   const { argv, launch } = sweepRunArgs({ sweepPath, runsDir: o.runsDir, seeds: o.seeds, launchArgs: o.launchArgs });
+  const cli = o.cli(launch);
   mkdirSync(o.runsDir, { recursive: true });
   writeFileSync(sweepPath, text);
   const started = performance.now();
   const loadAtStart = loadAverage();
-  const stdout = await runCli(o.cli, argv, o.root, o.log);
+  const stdout = await runCli(cli, argv, o.root, o.log);
   const wallSeconds = (performance.now() - started) / 1000;
   const load = { start: loadAtStart, end: loadAverage() };
   const sweep = JSON.parse(stdout.trim().split('\n').pop() ?? '') as SweepJsonReport;

@@ -6,6 +6,7 @@
 // Long: an estimated 20 minutes for 3 seeds on 2 cores as one process. --report-only redraws from the kept results.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { LaunchOptions } from '../../server/protocol';
 import { EVIDENCE_DIR, ROOT, writeGenerated } from './evidence-doc';
 import { factorSection, referenceResult } from './factor-report';
 import { FACTOR_STUDY, runFactorSweep, type FactorSweepResult } from './factor-study';
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   const args = options(process.argv.slice(2));
   mkdirSync(EVIDENCE_DIR, { recursive: true });
   if (!args.reportOnly) {
-    const cli = snapshotBuild(ROOT);
+    // Slurm may run the jobs on other nodes: their CLI must be on the shared file system, as the runs are.
+    const cli = (launch: LaunchOptions | undefined) => snapshotBuild(ROOT, launch?.launcher === 'slurm' ? args.runsDir : undefined);
     console.log(`[${new Date().toISOString().slice(11, 19)}] ${FACTOR_STUDY.example} over ${FACTOR_STUDY.field} ${FACTOR_STUDY.values.join(', ')}${args.launchArgs.length ? ` (${args.launchArgs.join(' ')})` : ''}`);
     const result = await runFactorSweep({ study: FACTOR_STUDY, root: ROOT, cli, runsDir: args.runsDir, seeds: args.seeds, launchArgs: args.launchArgs, log: (line) => console.error(`  ${line}`) });
     writeFileSync(resultFile(result.launcher), `${JSON.stringify(result, null, 1)}\n`);

@@ -1,7 +1,7 @@
 // Runs one study's experiment with the built CLI (`gowide run FILE --json`) and gathers what the
 // report needs: the arms' test accuracies and seconds, the diagnostics, and the accuracy curves.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonReport } from '../../server/cli/report';
@@ -43,13 +43,17 @@ export interface StudyResult {
 }
 
 /** A copy of dist/ for the whole study: a rebuild during a run of hours must not swap the native
- *  addon under the running process. */
-export function snapshotBuild(root: string): string {
+ *  addon under the running process. package.json goes beside it: the CLI finds its own root by it
+ *  (a launched run starts its jobs with that root's dist/cli.js). `under`: the folder to copy into
+ *  (default the temp folder; Slurm jobs on other nodes need one on the shared file system). */
+export function snapshotBuild(root: string, under = tmpdir()): string {
   const dist = join(root, 'dist');
   if (!existsSync(join(dist, 'cli.js'))) throw new Error('dist/cli.js is missing: run npm run build first');
-  const copy = join(mkdtempSync(join(tmpdir(), 'gowide-evidence-')), 'dist');
-  cpSync(dist, copy, { recursive: true });
-  return join(copy, 'cli.js');
+  mkdirSync(under, { recursive: true });
+  const copy = mkdtempSync(join(under, 'gowide-evidence-'));
+  cpSync(dist, join(copy, 'dist'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+  return join(copy, 'dist', 'cli.js');
 }
 
 /** Runs the CLI to its end and resolves with its stdout; its stderr goes to log line by line. */

@@ -1,7 +1,7 @@
 // `npm run evidence:sweep`'s parts: the sweep file built from the MLP study's example, the launcher
 // flags checked by the CLI's parser, and, from a tiny real sweep run with the built CLI as one process
-// and on the local launcher (--jobs 2), the kept result, the EVIDENCE.md table and comparison, and
-// the chart.
+// and from the script's copy of dist/ on the local launcher (--jobs 2), the kept result, the
+// EVIDENCE.md table and comparison, and the chart.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkExperimentText } from '../../server/experiment/load';
+import type { LaunchOptions } from '../../server/protocol';
 import { replaceGenerated } from '../../scripts/evidence/evidence-doc';
 import { accuracyDifferences, factorSection, factorTable, launcherComparison } from '../../scripts/evidence/factor-report';
 import { FACTOR_STUDY, launcherLabel, runFactorSweep, sweepFileText, sweepRunArgs, type FactorStudy, type FactorSweepResult } from '../../scripts/evidence/factor-study';
+import { snapshotBuild } from '../../scripts/evidence/run-study';
 import { sweepChartSvg } from '../../scripts/evidence/sweep-svg';
 import { quickExperiment } from '../sidecar/reliability-helpers';
 
@@ -75,12 +77,18 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
   const study: FactorStudy = { id: 'tiny-factors', title: 'Tiny MLP: which factor pays', example: 'tiny.gowide.json', field: 'widen.factor', values: [2, 4] };
   let oneProcess: FactorSweepResult;
   let local: FactorSweepResult;
+  let launchAsked: LaunchOptions | undefined;
 
   before(async () => {
     writeFileSync(join(dir, study.example), JSON.stringify(quickExperiment('tiny', { baselines: ['scratch', 'kd'], seeds: [1, 2] })));
-    const run = (launchArgs: string[]) => runFactorSweep({ study, root: dir, cli, runsDir: join(dir, 'runs'), launchArgs, log: () => undefined });
-    oneProcess = await run([]);
-    local = await run(['--jobs', '2']);
+    const run = (launchArgs: string[], cliFor: (launch: LaunchOptions | undefined) => string) =>
+      runFactorSweep({ study, root: dir, cli: cliFor, runsDir: join(dir, 'runs'), launchArgs, log: () => undefined });
+    oneProcess = await run([], () => cli);
+    // As the script runs it: from a copy of dist/, which a launched run's jobs must be able to start.
+    local = await run(['--jobs', '2'], (launch) => {
+      launchAsked = launch;
+      return snapshotBuild(root, join(dir, 'snapshot'));
+    });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -90,6 +98,7 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
     assert.equal(local.launcher, 'local');
     assert.deepEqual(local.launch, { launcher: 'local', jobs: 2 });
     assert.deepEqual(local.launchArgs, ['--jobs', '2']);
+    assert.deepEqual(launchAsked, local.launch, 'the CLI copy is made for the launch the flags ask');
     for (const r of [oneProcess, local]) {
       assert.deepEqual(r.seeds, [1, 2]);
       assert.ok(r.wallSeconds > 0);
