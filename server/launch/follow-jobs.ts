@@ -10,6 +10,8 @@ import { LAUNCH_DEFAULTS, type BackendName, type JobState, type LaunchOptions, t
 import { getMetrics, readSummary } from '../runs/list';
 import { runPath } from '../runs/names';
 import { acquireRunLock } from '../runs/run-lock';
+import { readSummaryFile } from '../runs/run-store';
+import { writeJsonAtomic } from '../runs/atomic';
 import type { TrainingEvents } from '../training/service';
 import type { JobDriver, Submission } from './driver';
 import { dependencyOrder, type JobSpec } from './job-graph';
@@ -55,7 +57,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** A job's own run folder says how it ended: done, failed (training failed), or neither (it died). */
-const jobFolderState = (runDir: string, name: string): RunState | undefined => readSummary(jobDir(runDir, name))?.state;
+const jobFolderState = (runDir: string, name: string): RunState | undefined => readSummaryFile(jobDir(runDir, name))?.state;
 
 /** Runs (or resumes) a launched run; settles when every job has ended, or once submitted with detach. */
 export async function followJobs(o: FollowOptions): Promise<RunSummary> {
@@ -85,8 +87,6 @@ function openRun(o: FollowOptions): { runDir: string; file: JobsFile } {
 class Follower {
   private readonly maxRetries: number;
   private readonly byName: Map<string, LaunchedJob>;
-  /** Why the run failed, once a job failed for good. */
-  private failure?: string;
   private lastSummary = '';
   private lastSeq = -1;
 
@@ -107,11 +107,16 @@ class Follower {
     this.o.events?.onLog?.(level, `${this.runId}: ${message}`);
   }
 
-  /** The merged view of the run (jobs.json and every job's folder), with the follower's own failure. */
+  /** The merged view of the run: jobs.json and every job's folder (merged-run.ts). */
   summary(): RunSummary {
     const merged = readSummary(this.runDir);
     if (!merged) throw new Error(`cannot read the launched run ${this.runDir} back`);
-    return this.failure && merged.state !== 'stopped' ? { ...merged, state: 'failed', error: this.failure } : merged;
+    return merged;
+  }
+
+  /** summary.json, for whoever reads the folder without gowide's merging readers. */
+  private writeSummary(summary: RunSummary): void {
+    writeJsonAtomic(path.join(this.runDir, 'summary.json'), summary);
   }
 
   private save(): void {
@@ -135,6 +140,7 @@ class Follower {
       await this.submit(toSubmit);
     } finally {
       this.save();
+      this.writeSummary(this.summary());
     }
   }
 
@@ -202,7 +208,9 @@ class Follower {
       if (this.liveJobs().length > 0) await sleep(every, this.o.signal);
     }
     this.publish();
-    return this.summary();
+    const summary = this.summary();
+    this.writeSummary(summary);
+    return summary;
   }
 
   /** One round: each live job's state from the launcher, and what to do about the ones that ended. */
@@ -212,6 +220,7 @@ class Follower {
     let changed = false;
     for (const job of live) {
       const attempt = latest(job)!;
+      if (!isLive(attempt.state)) continue; // cancelled earlier in this round
       const report = reports.get(attempt.jobId);
       if (report && isLive(report.state)) {
         if (report.state !== attempt.state || report.reason !== attempt.reason) {
@@ -224,7 +233,21 @@ class Follower {
       changed = true;
       await this.ended(job, attempt, report?.reason ?? (report ? report.state : 'no longer known to the launcher'), report?.state);
     }
+    if (changed) await this.cancelBlocked();
     if (changed) this.save();
+  }
+
+  /** Jobs waiting for a job that ended without completing (failed for good, cancelled) can never
+   *  start (the launcher keeps them pending: DependencyNeverSatisfied): cancel them, and theirs. */
+  private async cancelBlocked(): Promise<void> {
+    for (const job of dependencyOrder(this.file.jobs) as LaunchedJob[]) {
+      if (!isLive(latest(job)?.state)) continue;
+      const dead = job.needs.find((need) => {
+        const state = latest(this.byName.get(need)!)?.state;
+        return state !== undefined && !isLive(state) && state !== 'COMPLETED';
+      });
+      if (dead) await this.cancel([job], `needs ${dead}, which did not complete`);
+    }
   }
 
   /** A job is no longer pending or running: its folder says whether it completed, failed, or died. */
@@ -237,8 +260,8 @@ class Follower {
     }
     if (folder === 'failed') {
       attempt.state = 'FAILED';
-      attempt.reason = readSummary(jobDir(this.runDir, job.name))?.error ?? reason;
-      await this.fail(job, `job ${job.name} failed: ${attempt.reason} (log: ${attempt.log})`);
+      attempt.reason = readSummaryFile(jobDir(this.runDir, job.name))?.error ?? reason;
+      this.log('error', `job ${job.name} failed: ${attempt.reason} (log: ${attempt.log})`);
       return;
     }
     attempt.state = launcherState && !isLive(launcherState) && launcherState !== 'COMPLETED' ? launcherState : 'FAILED';
@@ -250,7 +273,7 @@ class Follower {
       await this.redirectDependants(job);
       return;
     }
-    await this.fail(job, `job ${job.name} died (${reason}) after ${job.attempts.length} attempt${job.attempts.length > 1 ? 's' : ''}; its log: ${attempt.log}`);
+    this.log('error', `job ${job.name} died (${reason}) after ${job.attempts.length} attempt${job.attempts.length > 1 ? 's' : ''}; its log: ${attempt.log}`);
   }
 
   /** The jobs waiting for `job` now wait for its new attempt. */
@@ -261,14 +284,6 @@ class Follower {
     }
   }
 
-  /** A job failed for good: the jobs that need it (directly or not) can never run; the run fails. */
-  private async fail(job: LaunchedJob, message: string): Promise<void> {
-    this.failure ??= message;
-    this.log('error', message);
-    const blocked = new Set([job.name]);
-    for (const j of dependencyOrder(this.file.jobs)) if (j.needs.some((n) => blocked.has(n))) blocked.add(j.name);
-    await this.cancel(this.liveJobs().filter((j) => blocked.has(j.name)), `needs ${job.name}, which failed`);
-  }
 
   private async cancel(jobs: LaunchedJob[], reason: string): Promise<void> {
     if (jobs.length === 0) return;
