@@ -98,6 +98,11 @@ function stageCommand(stage: StageName): CommandFactory {
     // A run chosen in the explorer is continued when it can be; the wide stage and "all" start afresh.
     const chosen = target.runId && stage !== 'wide' && stage !== 'all' ? stageReadiness(stage, runs.filter((r) => r.runId === target.runId)) : undefined;
     const runId = chosen?.ready ? chosen.runId : readiness.runId;
+    const launched = runs.find((r) => r.runId === runId && r.launcher);
+    if (launched) {
+      await ctx.ui.warn(`Go Wide: ${launched.runId} ran as ${launched.launcher} jobs, which finish their plan together: Resume finishes it, Run All Stages starts a new run.`);
+      return;
+    }
     const where = stage === 'all' ? await chooseLaunch(ctx) : {};
     if (!where) return;
     await trainStages(ctx, target.experimentPath, [stage], runId, where.launch ? { launch: where.launch } : {});

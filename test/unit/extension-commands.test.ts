@@ -191,12 +191,16 @@ test('a wrong launcher setting is named with the fix and nothing starts', async 
   assert.match(h.messages[0], /^error: Go Wide: gowide\.launcher is "kubernetes"; set it to "local" or "slurm", or remove it to be asked\./);
 });
 
-test('Resume of a launched run resumes its plan (resume, no stage by stage); Open Job Log says when there is no log', async () => {
+test('Resume of a launched run resumes its plan (resume, no stage by stage); Open Job Log opens the log or says why not', async () => {
   const recorded = recordedSummary(EXPERIMENT);
   const launched: RunSummary = { ...recorded, launcher: 'slurm', jobs: [] };
   const h = harness({ runs: [launched] });
   await h.run('gowide.resume', { experimentPath: EXPERIMENT, runId: launched.runId });
   assert.deepEqual(h.started, [{ experimentPath: EXPERIMENT, stage: 'all', runId: launched.runId, resume: true }]);
+  // A stage on its own does not continue a launched run (the sidecar would refuse): the message says what does.
+  await h.run('gowide.launchFinetune', { experimentPath: EXPERIMENT, runId: launched.runId });
+  assert.equal(h.started.length, 1);
+  assert.match(h.messages.at(-1)!, /^warn: Go Wide: quickstart-\S+ ran as slurm jobs, which finish their plan together: Resume finishes it, Run All Stages starts a new run\.$/);
   const job = { name: 'win-seed1', stage: 'win', seed: 1, phases: ['imitate', 'finetune'], jobId: null, state: 'PENDING', attempts: 0 };
   await h.run('gowide.openJobLog', { kind: 'job', job });
   assert.match(h.messages.at(-1)!, /^info: Go Wide: win-seed1 has no log yet/);
