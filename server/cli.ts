@@ -12,9 +12,12 @@ Usage:
   gowide sidecar --stdio              JSON-RPC training sidecar on stdin/stdout (what the VS Code extension starts)
   gowide info [--json] [--backend B]  TF.js backends on this machine: which one is used and why others are not
   gowide run [FILE] [--backend B] [--json] [--runs-dir DIR] [--seeds 1,2] [--stage S] [--quiet]
-             [--run RUN_ID | --resume]
+             [--run RUN_ID | --resume] [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...]
+             [--gpus-per-job N] [--detach] [--max-retries N]
                                       run an experiment headless: the wide net, the three-stage thin net
-                                      and the scratch and kd baselines (no FILE: the offline quick start)
+                                      and the scratch and kd baselines (no FILE: the offline quick start);
+                                      with a launcher, each seed's wide net, thin net and baselines run as
+                                      separate jobs (--jobs N local processes at once, or Slurm batch jobs)
   gowide help | --help | --version
 
 Backends, best first: ${BACKEND_NAMES.join(', ')}.

@@ -4,6 +4,7 @@
 // has ended, telling the caller what the merged run looks like as it goes. A job whose own folder says
 // it failed (training failed: a retry would repeat it) fails the run; one that died (killed, node
 // lost, out of time) is resubmitted from its checkpoint, its waiting dependants pointed at the new id.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Experiment } from '../experiment/types';
 import { LAUNCH_DEFAULTS, type BackendName, type JobState, type LaunchOptions, type LauncherName, type MetricRecord, type PhaseName, type RunState, type RunSummary } from '../protocol';
@@ -15,7 +16,7 @@ import { writeJsonAtomic } from '../runs/atomic';
 import type { TrainingEvents } from '../training/service';
 import type { JobDriver, Submission } from './driver';
 import { dependencyOrder, type JobSpec } from './job-graph';
-import { jobCommand, jobDir, jobLog } from './job-command';
+import { JOB_EXIT, jobCommand, jobDir, jobLog } from './job-command';
 import { createLaunchedRun, readJobsFile, writeJobsFile, type Attempt, type JobsFile, type LaunchedJob } from './jobs-file';
 
 /** How often the follower asks the launcher how its jobs stand. */
@@ -55,6 +56,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
       resolve();
     }
   });
+
+/** The last line a job wrote to its log (its error, when it failed before its folder could say). */
+function lastLine(log: string): string | undefined {
+  try {
+    return fs.readFileSync(log, 'utf8').trim().split('\n').at(-1) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A job's own run folder says how it ended: done, failed (training failed), or neither (it died). */
 const jobFolderState = (runDir: string, name: string): RunState | undefined => readSummaryFile(jobDir(runDir, name))?.state;
@@ -258,9 +268,11 @@ class Follower {
       attempt.reason = undefined;
       return;
     }
-    if (folder === 'failed') {
+    // Its folder says failed, or the job said so by its exit code before it had a folder (bad data, a
+    // broken experiment.json): a retry would fail the same way.
+    if (folder === 'failed' || reason === `exit ${JOB_EXIT.failed}`) {
       attempt.state = 'FAILED';
-      attempt.reason = readSummaryFile(jobDir(this.runDir, job.name))?.error ?? reason;
+      attempt.reason = readSummaryFile(jobDir(this.runDir, job.name))?.error ?? lastLine(attempt.log) ?? reason;
       this.log('error', `job ${job.name} failed: ${attempt.reason} (log: ${attempt.log})`);
       return;
     }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
+import { parseRunArgs } from '../../server/cli/run-command';
 import { readJobsFile, type JobsFile } from '../../server/launch/jobs-file';
 import type { MetricRecord } from '../../server/protocol';
 import { getMetrics } from '../../server/runs/list';
@@ -150,6 +151,26 @@ async function killWinMidImitation(run: ReturnType<typeof startCli>, dir: string
   const pid = await run.until('the win job committed block 0', () => jobPidAfter(onlyRun(dir), 'win-seed1', 'seed1-imitate-block000'));
   process.kill(pid, 'SIGKILL');
 }
+
+test('the launch flags: --jobs N>1 alone means local, Slurm-only flags need --launcher slurm, bad values are named', () => {
+  const launch = (...flags: string[]) => parseRunArgs(['x.gowide.json', ...flags]).launch;
+  assert.deepEqual(launch('--jobs', '2'), { launcher: 'local', jobs: 2 });
+  assert.equal(launch('--jobs', '1'), undefined, 'one job at a time is one process');
+  assert.deepEqual(launch('--launcher', 'local', '--max-retries', '0'), { launcher: 'local', maxRetries: 0 });
+  assert.deepEqual(launch('--launcher', 'slurm', '--slurm-option', '--partition=debug', '--slurm-option=--time=5', '--gpus-per-job', '1', '--detach'), {
+    launcher: 'slurm',
+    slurmOptions: ['--partition=debug', '--time=5'],
+    gpusPerJob: 1,
+    detach: true,
+  });
+  assert.throws(() => launch('--detach'), /--detach is for Slurm: add --launcher slurm/);
+  assert.throws(() => launch('--jobs', '2', '--gpus-per-job', '1'), /--gpus-per-job is for Slurm: use --launcher slurm/);
+  assert.throws(() => launch('--launcher', 'pbs'), /--launcher: "pbs" is not a launcher; use one of local, slurm/);
+  assert.throws(() => launch('--launcher', 'slurm', '--jobs', '2'), /--jobs is for the local launcher/);
+  assert.throws(() => launch('--jobs', '0'), /--jobs: "0" is not a whole number of at least 1/);
+  assert.throws(() => launch('--max-retries', '1'), /--max-retries is for a run launched as jobs/);
+  assert.throws(() => launch('--launcher', 'slurm', '--slurm-option'), /--slurm-option needs a value/);
+});
 
 let single: Report;
 
