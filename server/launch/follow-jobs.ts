@@ -71,6 +71,7 @@ const jobFolderState = (runDir: string, name: string): RunState | undefined => r
 
 /** Runs (or resumes) a launched run; settles when every job has ended, or once submitted with detach. */
 export async function followJobs(o: FollowOptions): Promise<RunSummary> {
+  if (o.launch.detach && o.driver.launcher === 'local') throw new Error('a local run cannot be detached: its jobs are child processes of the follower (detach is for Slurm)');
   const { runDir, file } = openRun(o);
   const unlock = acquireRunLock(runDir);
   const follower = new Follower(o, runDir, file);
