@@ -76,7 +76,14 @@ export async function followJobs(o: FollowOptions): Promise<RunSummary> {
   const unlock = acquireRunLock(runDir);
   const follower = new Follower(o, runDir, file);
   try {
-    await follower.submitUnfinished();
+    try {
+      await follower.submitUnfinished();
+    } catch (err) {
+      // The launcher took none of a new run's jobs (sbatch refused its options): like a setup error,
+      // it leaves no run folder behind.
+      if (!o.runId && file.jobs.every((j) => j.attempts.length === 0)) fs.rmSync(runDir, { recursive: true, force: true });
+      throw err;
+    }
     o.onStarted?.(follower.summary());
     if (o.launch.detach) return follower.summary();
     return await follower.follow();
@@ -149,6 +156,10 @@ class Follower {
     }
     try {
       await this.submit(toSubmit);
+    } catch (err) {
+      // A refused submission (a bad --slurm-option, say): nothing of the run may go on without the rest.
+      await this.cancel(this.liveJobs(), `another job of the run could not be submitted`).catch(() => undefined);
+      throw err;
     } finally {
       this.save();
       this.writeSummary(this.summary());
