@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { parseRunArgs } from '../../server/cli/run-command';
 import { readJobsFile, type JobsFile } from '../../server/launch/jobs-file';
-import type { MetricRecord } from '../../server/protocol';
+import type { MetricRecord, RunSummary } from '../../server/protocol';
+import { createTrainingService } from '../../server/training/local-service';
 import { getMetrics } from '../../server/runs/list';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -267,4 +268,26 @@ test('SIGINT cancels the jobs; --resume resubmits only the unfinished ones and g
   }
   assert.deepEqual(armsOf(report), armsOf(single), 'same arms as one process');
   assertMergedMetricsClean(report.runDir);
+});
+
+test('through the service (as the sidecar serves it): events carry the merged run, stop cancels its jobs', async () => {
+  const { dir, file } = experimentFile('small', SMALL);
+  const states: RunSummary[] = [];
+  const metrics: MetricRecord[] = [];
+  const service = createTrainingService({ onProgress: () => undefined, onMetrics: (_, records) => metrics.push(...records), onRunState: (run) => states.push(run), onLog: () => undefined });
+  const runsDir = path.join(dir, '.gowide-runs');
+  const started = await service.startStage({ experimentPath: file, stage: 'all', runsDir, backend: 'wasm', launch: { launcher: 'local', jobs: 2 } });
+  const deadline = Date.now() + 60_000;
+  while (!metrics.some((m) => m.phase === 'wide' && m.split === 'test') && Date.now() < deadline) await sleep(50);
+  assert.ok(metrics.length > 0 && metrics.every((m) => m.runId === started.runId), 'records under the parent run id');
+  assert.deepEqual(
+    metrics.map((m) => m.seq),
+    metrics.map((_, i) => i),
+  );
+  assert.equal((await service.stop({ runId: started.runId })).stopped, true);
+  let run: RunSummary | undefined;
+  while (Date.now() < deadline && (run = (await service.listRuns({ runsDir }))[0])?.state !== 'stopped') await sleep(50);
+  assert.equal(run?.state, 'stopped', JSON.stringify(run?.jobs));
+  assert.ok(run!.jobs!.some((j) => j.state === 'CANCELLED'));
+  assert.ok(states.length > 0 && states.every((s) => s.runId === started.runId && s.launcher === 'local'));
 });
