@@ -147,7 +147,11 @@ class Follower {
     const toSubmit: LaunchedJob[] = [];
     for (const job of dependencyOrder(this.file.jobs) as LaunchedJob[]) {
       const attempt = latest(job);
-      if (attempt && isLive(reports.get(attempt.jobId)?.state)) continue;
+      const report = attempt && reports.get(attempt.jobId);
+      if (attempt && report && isLive(report.state)) {
+        attempt.state = report.state; // still queued or running (a detached Slurm run): follow it as it is
+        continue;
+      }
       if (jobFolderState(this.runDir, job.name) === 'done') {
         if (attempt) attempt.state = 'COMPLETED';
         continue;
