@@ -220,12 +220,22 @@ export async function runCommand(argv: string[]): Promise<number> {
   // With --json, stdout carries only the JSON line; the table goes to stderr (unless --quiet).
   if (!args.json) process.stdout.write(`${summaryTable(summary)}\n`);
   else if (!args.quiet) process.stderr.write(`${summaryTable(summary)}\n`);
-  if (summary.state !== 'done') err(`${summary.state}: ${summary.error ?? ''}`);
+  const detached = args.launch?.detach === true && isUnderway(summary.state);
+  if (detached) err(`submitted ${summary.jobs?.length ?? 0} jobs of run ${summary.runId}; they go on without this process (follow them in the explorer, or with gowide run ${file} --resume)`);
+  else if (summary.state !== 'done') err(`${summary.state}: ${summary.error ?? ''}`);
   if (args.json) {
     const report = { ...jsonReport(summary), backend: result.backend, ...(args.resume ? { resumedFrom: result.resumedFrom } : {}) };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
-  return summary.state === 'done' ? 0 : summary.state === 'stopped' ? 130 : 1;
+  return exitCode(summary.state, detached);
+}
+
+/** A detached launch ends as soon as its jobs are submitted: queued or running is then success. */
+const isUnderway = (state: string) => state === 'queued' || state === 'running';
+
+function exitCode(state: string, detached: boolean): number {
+  if (state === 'done' || (detached && isUnderway(state))) return 0;
+  return state === 'stopped' || state === 'not started' ? 130 : 1;
 }
 
 /** The experiment's name when FILE names a sweep; undefined otherwise (a broken file included: the
@@ -256,6 +266,7 @@ async function runSweep(service: TrainingService, args: RunArgs, file: string, e
   if (!args.json) process.stdout.write(`${sweepTable(report)}\n`);
   else if (!args.quiet) process.stderr.write(`${sweepTable(report)}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  const states = report.sweep.map((point) => point.state);
-  return states.every((s) => s === 'done') ? 0 : states.includes('stopped') || states.includes('not started') ? 130 : 1;
+  const detached = args.launch?.detach === true;
+  const codes = report.sweep.map((point) => exitCode(point.state, detached));
+  return codes.every((c) => c === 0) ? 0 : codes.includes(130) ? 130 : 1;
 }

@@ -217,6 +217,8 @@ test('--detach returns once the jobs are submitted; the run completes on the clu
   const detached = gowide([file, '--launcher', 'slurm', '--detach', '--runs-dir', runsDir]);
   const report = lastJson(detached.stdout) as { runDir: string; launcher: string; jobs: { stage: string; jobId: string; state: string }[] };
   assert.equal(report.launcher, 'slurm', detached.stderr);
+  assert.equal(detached.code, 0, `a detached launch succeeds once its jobs are submitted: ${detached.stderr}`);
+  assert.match(detached.stderr, /submitted 3 jobs of run .*; they go on without this process/);
   assert.deepEqual(report.jobs.map((j) => j.stage), ['wide', 'win', 'scratch']);
   assert.ok(report.jobs.every((j) => /^\d+(_\d+)?$/.test(j.jobId)), JSON.stringify(report.jobs));
   const driver = driverFor({ launcher: 'slurm' });
@@ -231,6 +233,10 @@ test('--detach returns once the jobs are submitted; the run completes on the clu
   const stopped = gowide([file, '--launcher', 'slurm', '--detach', '--runs-dir', runsDirOf(file, 'detached-stopped')]);
   const { runDir, jobs } = lastJson(stopped.stdout) as { runDir: string; jobs: { jobId: string }[] };
   assert.equal(await cancelLaunchedRun(runDir, driver), true);
-  for (const id of jobs.map((j) => j.jobId)) assert.equal((await driver.poll([id])).get(id)?.state, 'CANCELLED', id);
+  // scancel signals the jobs; a running one is CANCELLED once its process has ended.
+  const cancelledBy = Date.now() + 60_000;
+  const states = async () => [...(await driver.poll(jobs.map((j) => j.jobId))).values()].map((r) => r.state);
+  while ((await states()).some((state) => state !== 'CANCELLED') && Date.now() < cancelledBy) await sleep(500);
+  assert.deepEqual(await states(), jobs.map(() => 'CANCELLED'));
   assert.ok(readJobsFile(runDir).jobs.every((j) => j.attempts.at(-1)!.state === 'CANCELLED'));
 });
