@@ -41,7 +41,8 @@ export interface CommandContext {
   /** Runs of an experiment, newest first. */
   listRuns(experimentPath: string): Promise<RunSummary[]>;
   startStage(params: StartStageParams): Promise<StartStageResult>;
-  stopRun(runId: string): Promise<boolean>;
+  /** runsDir: where the run lives, so a launched run's jobs are cancelled even by a restarted sidecar. */
+  stopRun(runId: string, runsDir?: string): Promise<boolean>;
   deleteRun(params: RunRefParams): Promise<void>;
   exportModel(params: ExportModelParams): Promise<ExportModelResult>;
   /** The launcher settings as set (gowide.launcher only where the user set it; launch-choice.ts checks them). */

@@ -226,8 +226,8 @@ export class Ctx implements CommandContext, vscode.Disposable {
     return this.sendRequest(StartStageRequest, params);
   }
 
-  async stopRun(runId: string): Promise<boolean> {
-    return (await this.sendRequest(StopRequest, { runId })).stopped;
+  async stopRun(runId: string, runsDir?: string): Promise<boolean> {
+    return (await this.sendRequest(StopRequest, { runId, ...(runsDir ? { runsDir } : {}) })).stopped;
   }
 
   async deleteRun(params: RunRefParams): Promise<void> {

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type { LaunchOptions, RunSummary, StageName, StartStageParams } from '../server/protocol';
 import { isActive, remainingStages, resultLine, STAGE_LABELS, stageReadiness } from '../server/editor/run-figures';
+import { runsFolderOf } from '../server/runs/names';
 import { ensureTrusted, messageOf, type CommandContext, type CommandFactory } from './command-context';
 import { launchFor, launchRows, readLaunchSettings } from './launch-choice';
 import { resolveRun, resolveTarget } from './selection';
@@ -119,7 +120,8 @@ const stop: CommandFactory = (ctx) => async (arg?: unknown) => {
     await ctx.ui.info('Go Wide: no run of this experiment is in progress.');
     return;
   }
-  const stopped = await ctx.stopRun(runId).catch(async (error) => {
+  const runDir = run?.runDir ?? runs.find((r) => r.runId === runId)?.runDir;
+  const stopped = await ctx.stopRun(runId, runDir && runsFolderOf(runDir)).catch(async (error) => {
     await ctx.ui.error(`Go Wide: could not stop ${runId}. ${messageOf(error)}`);
     return undefined;
   });

@@ -287,6 +287,9 @@ export const SweepResultsRequest = new RequestType<SweepResultsParams, StartSwee
 
 export interface StopParams {
   runId: string;
+  /** The folder holding the run: lets a sidecar that did not start a launched run (restarted since, or
+   *  the run detached) cancel its jobs. */
+  runsDir?: string;
 }
 export interface StopResult {
   stopped: boolean;

@@ -55,7 +55,7 @@ export const PARAMS_SPECS = {
     seeds: { type: 'integer[]' },
   },
   sweepResults: { experimentPath: { type: 'string', required: true }, runsDir: { type: 'string' } },
-  stop: { runId: { type: 'string', required: true } },
+  stop: { runId: { type: 'string', required: true }, runsDir: { type: 'string' } },
   listRuns: { experimentPath: { type: 'string' }, runsDir: { type: 'string' } },
   getMetrics: { runId: { type: 'string', required: true }, runsDir: { type: 'string' }, afterSeq: { type: 'integer' } },
   deleteRun: { runId: { type: 'string', required: true }, runsDir: { type: 'string' }, experimentPath: { type: 'string' } },

@@ -153,8 +153,8 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
   }
 
   /** Stop for a launched run this service does not follow (detached): cancel its jobs through its launcher. */
-  async function stopDetached(runId: string): Promise<boolean> {
-    const runsDir = runsDirOf.get(runId);
+  async function stopDetached(runId: string, named?: string): Promise<boolean> {
+    const runsDir = named ?? runsDirOf.get(runId);
     if (!runsDir || !isLaunchedRun(runPath(runsDir, runId))) return false;
     const runDir = runPath(runsDir, runId);
     return cancelLaunchedRun(runDir, driverFor(readJobsFile(runDir).launch));
@@ -248,7 +248,7 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
     sweepResults,
     stop: async (p) => {
       const controller = active.get(p.runId);
-      if (!controller) return { stopped: await stopDetached(p.runId) };
+      if (!controller) return { stopped: await stopDetached(p.runId, p.runsDir) };
       controller.abort();
       return { stopped: true };
     },

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CommandContext } from '../../extension/command-context';
 import { COMMANDS } from '../../extension/commands';
 import { targetFromArgument } from '../../extension/selection';
@@ -63,7 +63,7 @@ function harness(options: { trusted?: boolean; runs?: RunSummary[]; finished?: R
     listRuns: async () => options.runs ?? [],
     startStage: async (p: StartStageParams) => (started.push(p), { runId: p.runId ?? 'new-run', runDir: '/work/.gowide-runs/new-run' }),
     followRun: async (runId: string) => options.finished ?? { ...recordedSummary(EXPERIMENT), runId, state: 'done' },
-    stopRun: async (runId: string) => (stopped.push(runId), true),
+    stopRun: async (runId: string, runsDir?: string) => (stopped.push(runsDir ? `${runId} in ${runsDir}` : runId), true),
     launchSettingValues: () => options.launch?.values ?? {},
     saveLauncher: async (launcher: string) => void savedLaunchers.push(launcher),
     slurmFound: () => options.launch?.slurm ?? false,
@@ -115,7 +115,8 @@ test('resume runs the stages left on the stopped run; stop sends the run id of a
   await h.run('gowide.resume', { experimentPath: EXPERIMENT, runId: recorded.runId });
   assert.deepEqual(h.started, [{ experimentPath: EXPERIMENT, stage: 'baselines', runId: recorded.runId }]);
   await h.run('gowide.stop', { experimentPath: EXPERIMENT, runId: recorded.runId });
-  assert.deepEqual(h.stopped, [recorded.runId]);
+  // With the folder that holds it, so a restarted sidecar can still cancel a launched run's jobs.
+  assert.deepEqual(h.stopped, [`${recorded.runId} in ${dirname(recorded.runDir)}`]);
 });
 
 test('open imitation monitor picks the run with imitation and passes it to the webview', async () => {

@@ -13,6 +13,7 @@ import { readJobsFile, type JobsFile } from '../../server/launch/jobs-file';
 import type { MetricRecord, RunSummary } from '../../server/protocol';
 import { createTrainingService } from '../../server/training/local-service';
 import { getMetrics } from '../../server/runs/list';
+import { slowishExperiment } from '../sidecar/reliability-helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -31,17 +32,7 @@ const SMALL = {
   seeds: [1, 2],
 };
 /** One seed whose imitation takes about a second per block (4 blocks): time to kill it in the middle. */
-const SLOW_IMITATION = {
-  data: { format: 'shapes', trainLimit: 1500, testLimit: 200, validationSplit: 0.2 },
-  model: { family: 'mlp', depth: 4, width: 16 },
-  widen: { factor: 2 },
-  wide: { epochs: 4, batchSize: 64, learningRate: 0.003 },
-  imitate: { epochsPerLayer: 24, batchSize: 32 },
-  finetune: { epochs: 1, batchSize: 64 },
-  baselines: ['scratch'],
-  minWideAccuracy: 0,
-  seeds: [1],
-};
+const SLOW_IMITATION = slowishExperiment('slow');
 
 function experimentFile(name: string, settings: object): { dir: string; file: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gowide-launch-${name}-`));

@@ -12,12 +12,12 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driverFor } from '../../server/launch/driver-for';
-import { cancelLaunchedRun } from '../../server/launch/follow-jobs';
 import { jobDir } from '../../server/launch/job-command';
 import { jobsFilePath, readJobsFile } from '../../server/launch/jobs-file';
 import type { MetricRecord, RunSummary } from '../../server/protocol';
 import { getMetrics, readSummary } from '../../server/runs/list';
 import { runsFolderOf } from '../../server/runs/names';
+import { createTrainingService } from '../../server/training/local-service';
 import { FASHION_MNIST_SAMPLE } from './fashion-data';
 import { slurmOrSkip } from './slurm-cluster';
 
@@ -210,7 +210,7 @@ test('a run stopped with SIGINT cancels its jobs (CANCELLED), and --resume finis
   t.diagnostic(`resume: ${resumed.seconds.toFixed(1)} s`);
 });
 
-test('--detach returns once the jobs are submitted; the run completes on the cluster with nobody following, and Stop (cancelLaunchedRun) scancels a detached run', async (t) => {
+test('--detach returns once the jobs are submitted; the run completes on the cluster with nobody following, and Stop from a sidecar that did not start it scancels a detached run', async (t) => {
   if (!slurmOrSkip(t)) return;
   const file = experimentFile({ seeds: [1] });
   const runsDir = runsDirOf(file, 'detached');
@@ -232,7 +232,10 @@ test('--detach returns once the jobs are submitted; the run completes on the clu
 
   const stopped = gowide([file, '--launcher', 'slurm', '--detach', '--runs-dir', runsDirOf(file, 'detached-stopped')]);
   const { runDir, jobs } = lastJson(stopped.stdout) as { runDir: string; jobs: { jobId: string }[] };
-  assert.equal(await cancelLaunchedRun(runDir, driver), true);
+  // Stop as a sidecar that did not start the run sends it (restarted since): the run id and its folder.
+  const restarted = createTrainingService({ onProgress: () => undefined, onMetrics: () => undefined, onRunState: () => undefined, onLog: () => undefined });
+  assert.deepEqual(await restarted.stop({ runId: path.basename(runDir) }), { stopped: false }, 'without its folder the run is unknown here');
+  assert.deepEqual(await restarted.stop({ runId: path.basename(runDir), runsDir: runsFolderOf(runDir) }), { stopped: true });
   // scancel signals the jobs; a running one is CANCELLED once its process has ended.
   const cancelledBy = Date.now() + 60_000;
   const states = async () => [...(await driver.poll(jobs.map((j) => j.jobId))).values()].map((r) => r.state);
