@@ -362,6 +362,17 @@ export interface RunSummary {
   /** A run launched as a job graph: its launcher and every job's state. */
   launcher?: LauncherName;
   jobs?: JobStatus[];
+  /** A point of a sweep: set by listRuns from the sweep folders of the runs folder it lists. */
+  sweep?: SweepMembership;
+}
+
+/** Which sweep a run is a point of (its NAME-sweep-DATE folder in the same runs folder), and where. */
+export interface SweepMembership {
+  sweepId: string;
+  /** The point's value of each swept field, e.g. {"widen.factor": 4}. */
+  values: Record<string, unknown>;
+  /** The sweep's whole grid, e.g. {"widen.factor": [2, 4, 8]}: also the points not started yet. */
+  grid: Record<string, unknown[]>;
 }
 
 export interface ListRunsParams {

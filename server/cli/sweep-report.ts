@@ -1,7 +1,10 @@
 // What `gowide run` prints for a sweep: every arm's accuracy against the swept values with its cost
 // (parameters, FLOPs per example, seconds), and the --json line.
 import { ARM_NAMES, type ArmName, type ArmResult, type RunSummary, type StartSweepResult } from '../protocol';
+import { pointText, valueText } from '../sweep-values';
 import { formatSeconds, table } from './report';
+
+export { valueText };
 
 /** An arm of a sweep point: the run's ArmResult plus the FLOPs per example of the net it trains. */
 export type SweepArm = ArmResult & { flops: number };
@@ -39,7 +42,6 @@ export function sweepJsonReport(experiment: string, result: StartSweepResult): S
 }
 
 export const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : '-');
-export const valueText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
 export function sweepTable(report: SweepJsonReport): string {
   const fields = Object.keys(report.sweep[0]?.values ?? {});
@@ -58,7 +60,7 @@ export function sweepTable(report: SweepJsonReport): string {
   }
   lines.unshift(table(rows));
   lines.push('FLOPs: multiply-accumulates per example of the net the arm trains (wide: the wide net; the others: the thin net)');
-  for (const point of report.sweep) if (point.runDir) lines.push(`run folder (${fields.map((f) => `${f} ${valueText(point.values[f])}`).join(', ')}): ${point.runDir}`);
+  for (const point of report.sweep) if (point.runDir) lines.push(`run folder (${pointText(point.values)}): ${point.runDir}`);
   lines.push(`sweep folder: ${report.sweepDir}`);
   return lines.join('\n');
 }

@@ -6,19 +6,10 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from './atomic';
 import { readSummary } from './list';
 import { runFolderName, runPath } from './names';
+import { readSweepRecord, SWEEP_FILE, SWEEP_FORMAT, type SweepRecord } from './sweep-file';
 import { explainWriteError, explainingWriteErrors } from './write-errors';
 
-export const SWEEP_FILE = 'sweep.json';
-const SWEEP_FORMAT = 'gowide-sweep-1';
-
-export interface SweepRecord {
-  format: typeof SWEEP_FORMAT;
-  experimentPath: string;
-  startedAt: string;
-  grid: Record<string, unknown[]>;
-  /** One entry per grid point, in grid order; runId once the point's run folder exists. */
-  points: { values: Record<string, unknown>; runId?: string }[];
-}
+export { SWEEP_FILE, type SweepRecord };
 
 export class SweepStore {
   private constructor(
@@ -84,15 +75,6 @@ export class SweepStore {
 
   private save(): void {
     writeJsonAtomic(path.join(this.dir, SWEEP_FILE), this.record);
-  }
-}
-
-function readSweepRecord(dir: string): SweepRecord | undefined {
-  try {
-    const record = JSON.parse(fs.readFileSync(path.join(dir, SWEEP_FILE), 'utf8')) as SweepRecord;
-    return record.format === SWEEP_FORMAT ? record : undefined;
-  } catch {
-    return undefined;
   }
 }
 

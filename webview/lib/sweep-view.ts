@@ -1,6 +1,7 @@
 // A sweep's results as the widening view draws them: every arm's test accuracy against the swept value,
 // and each point's cost (the wide net's parameters and FLOPs per example, the seconds of all its arms).
 import { ARM_NAMES, type ArmName, type StartSweepResult } from '../../server/protocol';
+import { valueText } from '../../server/sweep-values';
 
 export interface SweepPointRow {
   label: string;
@@ -21,8 +22,6 @@ export interface SweepView {
   rows: SweepPointRow[];
 }
 
-const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
-
 export function sweepView(result: StartSweepResult): SweepView {
   const fields = Object.keys(result.points[0]?.values ?? {});
   const numeric = fields.length === 1 && result.points.every((p) => typeof p.values[fields[0]] === 'number');
@@ -34,7 +33,7 @@ export function sweepView(result: StartSweepResult): SweepView {
     for (const arm of arms) if (armResults[arm]) accuracy[arm] = armResults[arm]!.accuracy.mean;
     const seconds = Object.values(armResults).reduce((sum, a) => sum + (a?.seconds ?? 0), 0);
     return {
-      label: fields.map((f) => text(point.values[f])).join(', '),
+      label: fields.map((f) => valueText(point.values[f])).join(', '),
       state: point.summary?.state ?? 'not started',
       accuracy,
       ...(point.sizes ? { wideParams: point.sizes.wide.params, wideFlops: point.sizes.wide.flops } : {}),
