@@ -1,6 +1,6 @@
 // The experiment explorer: experiments (*.gowide.json) -> runs -> stages -> blocks of the imitation
-// stage, and for a launched run a "Jobs" group -> its jobs. Item contents come from run-tree-model.ts;
-// refreshes are debounced while metrics stream.
+// stage, and for a launched run a "Jobs" group -> its jobs; a sweep's points are runs under one sweep
+// item. Item contents come from run-tree-model.ts; refreshes are debounced while metrics stream.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { blockTitle } from '../server/block-title';
@@ -9,6 +9,7 @@ import { compareExperimentPaths, EXPERIMENT_EXCLUDE_GLOB, EXPERIMENT_GLOB, exper
 import {
   blockDescription,
   experimentContextValue,
+  experimentEntries,
   jobContextValue,
   jobDescription,
   jobIcon,
@@ -22,8 +23,13 @@ import {
   stageDescription,
   stageLabel,
   stateIcon,
+  sweepDescription,
+  sweepLabel,
+  sweepState,
+  sweepTooltip,
   treeIds,
   type StateIcon,
+  type SweepEntry,
   type TreeBlock,
 } from './run-tree-model';
 import type { RunTracker } from './run-tracker';
@@ -32,6 +38,13 @@ export interface ExperimentNode {
   kind: 'experiment';
   uri: vscode.Uri;
   experimentPath: string;
+}
+/** A sweep: its points' runs are its children. */
+export interface SweepNode {
+  kind: 'sweep';
+  experimentUri: string;
+  experimentPath: string;
+  sweep: SweepEntry;
 }
 export interface RunNode {
   kind: 'run';
@@ -70,7 +83,7 @@ export interface JobNode {
   runId: string;
   job: JobStatus;
 }
-export type TreeNode = ExperimentNode | RunNode | StageNode | BlockNode | JobsNode | JobNode;
+export type TreeNode = ExperimentNode | SweepNode | RunNode | StageNode | BlockNode | JobsNode | JobNode;
 
 const REFRESH_DEBOUNCE_MS = 300;
 const MAX_EXPERIMENTS = 2000;
@@ -118,9 +131,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     }
     if (element.kind === 'experiment') {
       const runs = await this.loadRuns(element.experimentPath);
-      const experimentUri = element.uri.toString();
-      return runs.map((run): RunNode => ({ kind: 'run', experimentUri, experimentPath: element.experimentPath, runId: run.runId, run }));
+      const where = { experimentUri: element.uri.toString(), experimentPath: element.experimentPath };
+      return experimentEntries(runs).map((entry): RunNode | SweepNode => (entry.kind === 'run' ? runNode(where, entry.run) : { kind: 'sweep', ...where, sweep: entry }));
     }
+    if (element.kind === 'sweep') return element.sweep.points.map((run) => runNode(element, run));
     if (element.kind === 'run') {
       const stages = element.run.stages.map((stage): StageNode => ({ ...element, kind: 'stage', stage }));
       return element.run.jobs?.length ? [...stages, { ...element, kind: 'jobs' }] : stages;
@@ -151,8 +165,18 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     switch (node.kind) {
       case 'experiment':
         return this.experimentItem(node);
+      case 'sweep': {
+        const sweep = { ...node.sweep, points: node.sweep.points.map((run) => this.liveRun(run)) };
+        const item = new vscode.TreeItem(sweepLabel(sweep), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = treeIds.sweep(node.experimentUri, sweep.sweepId);
+        item.description = sweepDescription(sweep);
+        item.tooltip = sweepTooltip(sweep);
+        item.iconPath = themeIcon(sweepState(sweep));
+        item.contextValue = 'gowide.sweep';
+        return item;
+      }
       case 'run': {
-        const run = this.tracker.summary(node.runId) ?? node.run;
+        const run = this.liveRun(node.run);
         const item = new vscode.TreeItem(runLabel(run), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = treeIds.run(node.experimentUri, node.runId);
         item.description = runDescription(run, this.tracker.progressOf(node.runId));
@@ -202,6 +226,13 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     }
   }
 
+  /** The run as last reported while it trains (which says nothing of its sweep), else as listed. */
+  private liveRun(listed: RunSummary): RunSummary {
+    const live = this.tracker.summary(listed.runId);
+    if (!live) return listed;
+    return listed.sweep ? { ...live, sweep: listed.sweep } : live;
+  }
+
   private experimentItem(node: ExperimentNode): vscode.TreeItem {
     const item = new vscode.TreeItem(experimentName(node.uri.fsPath), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = treeIds.experiment(node.uri.toString());
@@ -223,6 +254,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     this.watcher.dispose();
     this.changed.dispose();
   }
+}
+
+function runNode(where: { experimentUri: string; experimentPath: string }, run: RunSummary): RunNode {
+  return { kind: 'run', experimentUri: where.experimentUri, experimentPath: where.experimentPath, runId: run.runId, run };
 }
 
 function themeIcon(state: Parameters<typeof stateIcon>[0]): vscode.ThemeIcon {

@@ -1,8 +1,10 @@
 // What each explorer item shows: icon and colour by state, description with the latest figure,
 // context value for the menus, stable ids. Pure, so it is unit-tested on recorded runs.
-import { JOB_STATES, type BlockState, type JobState, type JobStatus, type ProgressParams, type RunState, type RunSummary, type StageStatus } from '../server/protocol';
+import { JOB_STATES, type BlockState, type JobState, type JobStatus, type ProgressParams, type RunState, type RunSummary, type StageStatus, type SweepMembership } from '../server/protocol';
 import { hasFinished, isActive, PHASE_LABELS, remainingStages, resultLine, stageFigure, stageReadiness } from '../server/editor/run-figures';
-import { formatLoss } from '../server/editor/sparkline';
+import { formatLoss, formatPercent } from '../server/editor/sparkline';
+import { gridPoints } from '../server/experiment/sweep';
+import { gridText, pointText } from '../server/sweep-values';
 
 export interface StateIcon {
   /** Codicon id for ThemeIcon. */
@@ -53,7 +55,10 @@ export function stageContextValue(stage: StageStatus, run: RunSummary): string {
   return contextValue('gowide.stage', { [stage.stage]: true, running: stage.state === 'running' && isActive(run.state) });
 }
 
+/** A point of a sweep reads as its values ("widen.factor 4", under its sweep's item); any other run as
+ *  its name and start time. */
 export function runLabel(run: RunSummary): string {
+  if (run.sweep) return pointText(run.sweep.values);
   const when = new Date(run.startedAt);
   return Number.isNaN(when.getTime()) ? run.runId : `${run.runId.replace(/-\d{8}-\d{6}(-\d+)?$/, '')} · ${when.toISOString().slice(0, 16).replace('T', ' ')}`;
 }
@@ -175,10 +180,99 @@ export function jobsGroupDescription(run: RunSummary): string {
   return [run.launcher, countsText(states) || 'no jobs'].filter(Boolean).join(' · ');
 }
 
+// ---------- sweeps: a sweep's points gathered under one item ----------
+
+/** What an experiment's item lists: runs on their own, and sweeps holding their points' runs. */
+export type ExperimentEntry = { kind: 'run'; run: RunSummary } | SweepEntry;
+export interface SweepEntry {
+  kind: 'sweep';
+  sweepId: string;
+  grid: SweepMembership['grid'];
+  /** The points that have a run, in grid order. */
+  points: RunSummary[];
+}
+
+/** The experiment's runs (as listRuns gives them) with each sweep's points under one entry; newest first,
+ *  a sweep placed by its newest point. */
+export function experimentEntries(runs: readonly RunSummary[]): ExperimentEntry[] {
+  const entries: ExperimentEntry[] = [];
+  const sweeps = new Map<string, SweepEntry>();
+  for (const run of runs) {
+    if (!run.sweep) {
+      entries.push({ kind: 'run', run });
+      continue;
+    }
+    let sweep = sweeps.get(run.sweep.sweepId);
+    if (!sweep) {
+      sweep = { kind: 'sweep', sweepId: run.sweep.sweepId, grid: run.sweep.grid, points: [] };
+      sweeps.set(sweep.sweepId, sweep);
+      entries.push(sweep);
+    }
+    sweep.points.push(run);
+  }
+  for (const sweep of sweeps.values()) {
+    const order = gridPoints(sweep.grid).map((values) => pointText(values));
+    sweep.points.sort((a, b) => order.indexOf(pointText(a.sweep!.values)) - order.indexOf(pointText(b.sweep!.values)));
+  }
+  const newest = (entry: ExperimentEntry) => (entry.kind === 'run' ? entry.run.startedAt : entry.points.reduce((latest, run) => (run.startedAt > latest ? run.startedAt : latest), ''));
+  return entries.sort((a, b) => newest(b).localeCompare(newest(a)));
+}
+
+export function sweepLabel(sweep: SweepEntry): string {
+  return `sweep · ${gridText(sweep.grid)}`;
+}
+
+const gridSize = (sweep: SweepEntry) => gridPoints(sweep.grid).length;
+
+/** The finished point with the best win accuracy, if a finished point has one. */
+function bestPoint(sweep: SweepEntry): { run: RunSummary; win: number } | undefined {
+  let best: { run: RunSummary; win: number } | undefined;
+  for (const run of sweep.points) {
+    const win = run.arms.win?.accuracy.mean;
+    if (run.state === 'done' && win !== undefined && (!best || win > best.win)) best = { run, win };
+  }
+  return best;
+}
+
+/** "2 of 3 done · 1 running · best win 86.2% at widen.factor 8". */
+export function sweepDescription(sweep: SweepEntry): string {
+  const count = (state: RunState) => sweep.points.filter((run) => run.state === state).length;
+  const running = sweep.points.filter((run) => isActive(run.state)).length;
+  const best = bestPoint(sweep);
+  return [
+    `${count('done')} of ${gridSize(sweep)} done`,
+    running ? `${running} running` : undefined,
+    count('failed') ? `${count('failed')} failed` : undefined,
+    count('stopped') ? `${count('stopped')} stopped` : undefined,
+    best ? `best win ${formatPercent(best.win)} at ${pointText(best.run.sweep!.values)}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** Running while a point runs, done once every point is, failed if one failed, else stopped. */
+export function sweepState(sweep: SweepEntry): RunState {
+  if (sweep.points.some((run) => isActive(run.state))) return 'running';
+  if (sweep.points.filter((run) => run.state === 'done').length === gridSize(sweep)) return 'done';
+  return sweep.points.some((run) => run.state === 'failed') ? 'failed' : 'stopped';
+}
+
+/** The sweep's folder name, then each grid point: its run's state and result, or "not started". */
+export function sweepTooltip(sweep: SweepEntry): string {
+  const runOf = new Map(sweep.points.map((run) => [pointText(run.sweep!.values), run]));
+  const lines = gridPoints(sweep.grid).map((values) => {
+    const run = runOf.get(pointText(values));
+    const result = run && resultLine(run);
+    return `${pointText(values)}: ${run ? run.state : 'not started'}${result ? ` · ${result}` : ''}`;
+  });
+  return [sweep.sweepId, ...lines].join('\n');
+}
+
 /** Stable ids: the same run keeps its item (and expansion state) across refreshes. */
 export const treeIds = {
   experiment: (experimentUri: string) => experimentUri,
   run: (experimentUri: string, runId: string) => `${experimentUri}#run=${runId}`,
+  sweep: (experimentUri: string, sweepId: string) => `${experimentUri}#sweep=${sweepId}`,
   stage: (experimentUri: string, runId: string, stage: string) => `${experimentUri}#run=${runId}/stage=${stage}`,
   block: (experimentUri: string, runId: string, block: number) => `${experimentUri}#run=${runId}/block=${block}`,
   jobs: (experimentUri: string, runId: string) => `${experimentUri}#run=${runId}/jobs`,

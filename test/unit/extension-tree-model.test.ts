@@ -23,6 +23,13 @@ import {
   jobTooltip,
   runTooltip,
   treeIds,
+  experimentEntries,
+  runLabel,
+  sweepDescription,
+  sweepLabel,
+  sweepState,
+  sweepTooltip,
+  type SweepEntry,
 } from '../../extension/run-tree-model';
 import { recordedSummary } from '../sidecar/editor-fixture';
 
@@ -188,4 +195,73 @@ test('stages of a launched run say which jobs they run in, and how those stand',
   assert.equal(stageDescription(wide), 'running', 'a run in one process: no jobs');
   const jobIds = [treeIds.jobs('file:///a.gowide.json', 'r1'), treeIds.job('file:///a.gowide.json', 'r1', 'wide-seed1'), treeIds.stage('file:///a.gowide.json', 'r1', 'wide')];
   assert.equal(new Set(jobIds).size, 3);
+});
+
+// ---------- a sweep: its points gathered under one item ----------
+
+const FACTORS = { 'widen.factor': [2, 4, 8] };
+const winOf = (win: number): RunSummary['arms'] => ({ win: { accuracy: { mean: win, std: 0, perSeed: [win] }, params: 1000, seconds: 10 } });
+
+/** A point's run as listRuns gives it: the recorded run, renamed, with its sweep. */
+function point(sweepId: string, factor: number, startedAt: string, state: RunSummary['state'], arms: RunSummary['arms'] = {}): RunSummary {
+  return { ...recorded, runId: `mlp-f${factor}-${sweepId}`, startedAt, state, arms, sweep: { sweepId, values: { 'widen.factor': factor }, grid: FACTORS } };
+}
+
+const plainRun = (runId: string, startedAt: string): RunSummary => ({ ...recorded, runId, startedAt });
+
+test('a sweep\'s points are one entry, placed by its newest point; other runs stay as they are', () => {
+  // Newest first, as listRuns gives them: factor 8 runs (started last), 4 and 2 finished.
+  const runs = [
+    point('mlp-sweep-b', 8, '2026-03-02T10:20:00Z', 'running'),
+    plainRun('mlp-20260302-101500', '2026-03-02T10:15:00Z'),
+    point('mlp-sweep-b', 4, '2026-03-02T10:10:00Z', 'done', winOf(0.861)),
+    point('mlp-sweep-b', 2, '2026-03-02T10:00:00Z', 'done', winOf(0.855)),
+    point('mlp-sweep-a', 2, '2026-03-01T09:00:00Z', 'done', winOf(0.84)),
+    plainRun('mlp-20260228-080000', '2026-02-28T08:00:00Z'),
+  ];
+  const entries = experimentEntries(runs);
+  assert.deepEqual(
+    entries.map((e) => (e.kind === 'run' ? e.run.runId : e.sweepId)),
+    ['mlp-sweep-b', 'mlp-20260302-101500', 'mlp-sweep-a', 'mlp-20260228-080000'],
+  );
+  const sweep = entries[0] as SweepEntry;
+  assert.deepEqual(sweep.points.map((r) => r.sweep!.values['widen.factor']), [2, 4, 8], 'points in grid order');
+  assert.equal(sweepLabel(sweep), 'sweep · widen.factor 2, 4, 8');
+  assert.equal(sweepDescription(sweep), '2 of 3 done · 1 running · best win 86.1% at widen.factor 4');
+  assert.equal(sweepState(sweep), 'running');
+  // Each point's row reads as its values and keeps everything else a run shows.
+  assert.deepEqual(sweep.points.map(runLabel), ['widen.factor 2', 'widen.factor 4', 'widen.factor 8']);
+  assert.equal(runDescription(sweep.points[1]), 'win 86.1%');
+  assert.equal(runContextValue(sweep.points[2]), runContextValue({ ...sweep.points[2], sweep: undefined }), 'a point takes the same commands as any run');
+  assert.equal(runLabel(runs[1]), 'mlp · 2026-03-02 10:15', 'a run outside a sweep keeps its name and time');
+  assert.notEqual(treeIds.sweep('file:///a.gowide.json', 'mlp-sweep-b'), treeIds.run('file:///a.gowide.json', 'mlp-sweep-b'));
+});
+
+test('a sweep not finished says what is left; a finished one is done with its best point', () => {
+  const [stopped] = experimentEntries([point('s', 2, '2026-03-02T10:00:00Z', 'done'), point('s', 4, '2026-03-02T10:10:00Z', 'stopped')]) as SweepEntry[];
+  // Neither finished point has a win accuracy yet (no best), and factor 8 never started.
+  assert.equal(sweepDescription(stopped), '1 of 3 done · 1 stopped');
+  assert.equal(sweepState(stopped), 'stopped');
+  assert.equal(sweepTooltip(stopped), 's\nwiden.factor 2: done\nwiden.factor 4: stopped\nwiden.factor 8: not started');
+  const failed = experimentEntries([point('s', 2, '2026-03-02T10:00:00Z', 'failed')])[0] as SweepEntry;
+  assert.equal(sweepDescription(failed), '0 of 3 done · 1 failed');
+  assert.equal(sweepState(failed), 'failed');
+  const done = experimentEntries([8, 4, 2].map((f, i) => point('s', f, `2026-03-02T10:0${i}:00Z`, 'done', winOf(0.8 + f / 100)))) as SweepEntry[];
+  assert.equal(done.length, 1);
+  assert.equal(sweepDescription(done[0]), '3 of 3 done · best win 88.0% at widen.factor 8');
+  assert.equal(sweepState(done[0]), 'done');
+  assert.match(sweepTooltip(done[0]), /^widen\.factor 8: done · win 88\.0%$/m);
+});
+
+test('a grid of two fields: label, point labels and order follow the grid, first field slowest', () => {
+  const grid = { 'model.width': [32, 64], 'widen.factor': [2, 4] };
+  const at = (width: number, factor: number, minute: number): RunSummary => ({
+    ...point('g', factor, `2026-03-02T10:${String(minute).padStart(2, '0')}:00Z`, 'done'),
+    runId: `w${width}-f${factor}`,
+    sweep: { sweepId: 'g', values: { 'model.width': width, 'widen.factor': factor }, grid },
+  });
+  const [sweep] = experimentEntries([at(64, 2, 3), at(32, 4, 2), at(64, 4, 1), at(32, 2, 0)]) as SweepEntry[];
+  assert.equal(sweepLabel(sweep), 'sweep · model.width 32, 64 × widen.factor 2, 4');
+  assert.deepEqual(sweep.points.map(runLabel), ['model.width 32, widen.factor 2', 'model.width 32, widen.factor 4', 'model.width 64, widen.factor 2', 'model.width 64, widen.factor 4']);
+  assert.equal(sweepDescription(sweep), '4 of 4 done');
 });
