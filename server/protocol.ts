@@ -265,7 +265,7 @@ export interface SweepPointResult {
   /** Absent for a point not started (the sweep was stopped first). */
   runId?: string;
   runDir?: string;
-  /** With wait: the point's run as listRuns gives it. */
+  /** With wait: the point's run summary (as listRuns gives it, without the sweep membership it is read for). */
   summary?: RunSummary;
   /** With wait: the thin and the wide net's size (each arm's cost: wide is the wide net, the rest thin). */
   sizes?: { thin: PartSize; wide: PartSize };
