@@ -1,16 +1,33 @@
 // Checks the params of each custom request before a handler sees them, so that a wrong type is
 // answered with InvalidParams naming the field rather than a crash deep inside a handler.
-import { BACKEND_NAMES, MODEL_FAMILIES, STAGE_NAMES } from '../protocol';
+import { BACKEND_NAMES, LAUNCHER_NAMES, MODEL_FAMILIES, STAGE_NAMES } from '../protocol';
 
-type FieldType = 'string' | 'boolean' | 'number' | 'integer' | 'integer[]';
+type FieldType = 'string' | 'boolean' | 'number' | 'integer' | 'integer[]' | 'string[]' | 'object';
 
 interface FieldSpec {
   type: FieldType;
   required?: boolean;
   oneOf?: readonly string[];
+  /** The least value a number may take. */
+  minimum?: number;
+  /** An object's own fields, checked the same way. */
+  fields?: ParamsSpec;
 }
 
 export type ParamsSpec = Record<string, FieldSpec>;
+
+/** LaunchOptions (server/protocol.ts). */
+const LAUNCH_SPEC: FieldSpec = {
+  type: 'object',
+  fields: {
+    launcher: { type: 'string', required: true, oneOf: LAUNCHER_NAMES },
+    jobs: { type: 'integer', minimum: 1 },
+    slurmOptions: { type: 'string[]' },
+    gpusPerJob: { type: 'integer', minimum: 0 },
+    detach: { type: 'boolean' },
+    maxRetries: { type: 'integer', minimum: 0 },
+  },
+};
 
 export interface ParamsProblem {
   field: string;
@@ -44,6 +61,7 @@ export const PARAMS_SPECS = {
     runsDir: { type: 'string' },
     wait: { type: 'boolean' },
     seeds: { type: 'integer[]' },
+    launch: LAUNCH_SPEC,
   },
   startSweep: {
     experimentPath: { type: 'string', required: true },
@@ -53,6 +71,7 @@ export const PARAMS_SPECS = {
     runsDir: { type: 'string' },
     wait: { type: 'boolean' },
     seeds: { type: 'integer[]' },
+    launch: LAUNCH_SPEC,
   },
   sweepResults: { experimentPath: { type: 'string', required: true }, runsDir: { type: 'string' } },
   stop: { runId: { type: 'string', required: true }, runsDir: { type: 'string' } },
@@ -68,8 +87,9 @@ export const PARAMS_SPECS = {
   },
 } satisfies Record<string, ParamsSpec>;
 
-/** The first problem with `params` against `spec`, or undefined when they fit. Extra fields are allowed. */
-export function checkParams(params: unknown, spec: ParamsSpec): ParamsProblem | undefined {
+/** The first problem with `params` against `spec`, or undefined when they fit. Extra fields are allowed.
+ *  A problem inside an object field names its path ("launch.jobs"). */
+export function checkParams(params: unknown, spec: ParamsSpec, prefix = ''): ParamsProblem | undefined {
   const hasRequired = Object.values(spec).some((field) => field.required);
   if (params === undefined || params === null) {
     if (!hasRequired) return undefined;
@@ -79,8 +99,9 @@ export function checkParams(params: unknown, spec: ParamsSpec): ParamsProblem | 
     return { field: '', message: `params must be an object, got ${describe(params)}` };
   }
   const record = params as Record<string, unknown>;
-  for (const [name, field] of Object.entries(spec)) {
-    const value = record[name];
+  for (const [key, field] of Object.entries(spec)) {
+    const value = record[key];
+    const name = prefix + key;
     if (value === undefined || value === null) {
       if (field.required) return { field: name, message: `"${name}" is required (${field.type})` };
       continue;
@@ -90,6 +111,13 @@ export function checkParams(params: unknown, spec: ParamsSpec): ParamsProblem | 
     }
     if (field.oneOf && !field.oneOf.includes(value as string)) {
       return { field: name, message: `"${name}" must be one of ${field.oneOf.join(', ')}; got ${JSON.stringify(value)}` };
+    }
+    if (field.minimum !== undefined && (value as number) < field.minimum) {
+      return { field: name, message: `"${name}" must be at least ${field.minimum}; got ${JSON.stringify(value)}` };
+    }
+    if (field.fields) {
+      const inner = checkParams(value, field.fields, `${name}.`);
+      if (inner) return inner;
     }
   }
   return undefined;
@@ -107,11 +135,17 @@ function hasType(value: unknown, type: FieldType): boolean {
       return typeof value === 'number' && Number.isInteger(value);
     case 'integer[]':
       return Array.isArray(value) && value.length > 0 && value.every((item) => hasType(item, 'integer'));
+    case 'string[]':
+      return Array.isArray(value) && value.every((item) => hasType(item, 'string'));
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
   }
 }
 
 function article(type: FieldType): string {
   if (type === 'integer[]') return 'a non-empty array of integers';
+  if (type === 'string[]') return 'an array of strings';
+  if (type === 'object') return 'an object';
   return type === 'integer' ? 'an integer' : `a ${type}`;
 }
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes, ResponseError, CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { version } from '../../package.json';
-import { EngineInfoRequest, SelectBackendRequest, StartStageRequest, type EngineInfo } from '../../server/protocol';
+import { EngineInfoRequest, SelectBackendRequest, StartStageRequest, StartSweepRequest, type EngineInfo } from '../../server/protocol';
 import { frame, initializeParams, startBuiltSidecar, type SidecarUnderTest } from './sidecar-process';
 
 const RequestCancelled = -32800;
@@ -131,6 +131,18 @@ describe('sidecar over stdio', () => {
       ErrorCodes.InvalidParams,
     );
     assert.match(wrongStage.message, /"stage" must be one of/);
+    // The launch options are checked field by field, their path named, before any run folder or job exists.
+    const wrongLauncher = await rejectsWith(
+      sidecar.connection.sendRequest(StartStageRequest, { experimentPath: 'x.gowide.json', stage: 'all', launch: { launcher: 'kubernetes' } } as never),
+      ErrorCodes.InvalidParams,
+    );
+    assert.deepEqual(wrongLauncher.data, { field: 'launch.launcher' });
+    assert.match(wrongLauncher.message, /"launch.launcher" must be one of local, slurm/);
+    const noSlots = await rejectsWith(
+      sidecar.connection.sendRequest(StartSweepRequest, { experimentPath: 'x.gowide.json', launch: { launcher: 'local', jobs: 0 } } as never),
+      ErrorCodes.InvalidParams,
+    );
+    assert.match(noSlots.message, /"launch.jobs" must be at least 1; got 0/);
     const notAnObject = await rejectsWith(
       sidecar.connection.sendRequest(EngineInfoRequest, 'refresh' as never),
       ErrorCodes.InvalidParams,
