@@ -243,18 +243,14 @@ export const StartStageRequest = new RequestType<StartStageParams, StartStageRes
 
 // ---------- sweeps (an experiment file's "sweep": one run per grid point, one after another) ----------
 
-export interface StartSweepParams {
-  experimentPath: string;
+export interface StartSweepParams extends Pick<StartStageParams, 'experimentPath' | 'backend' | 'runsDir' | 'seeds'> {
   /** The stages each point runs (default all). */
   stage?: StageName;
   /** Continue the newest unfinished sweep of the experiment: finished points are kept, a point's
    *  unfinished run resumes from its last checkpoint, points not started yet start. */
   resume?: boolean;
-  backend?: BackendName;
-  runsDir?: string;
   /** Resolve when the last point ends; cancelling the request then stops the sweep. */
   wait?: boolean;
-  seeds?: number[];
   /** Run each point's job graph through a launcher: Slurm gets every point's jobs at once, the local
    *  launcher runs the points one after another, each with its `jobs` processes. */
   launch?: LaunchOptions;
