@@ -14,6 +14,7 @@ import { thinAndWideSizes } from '../models/net-sizes';
 import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult, SweepResultsParams } from '../protocol';
 import { getMetrics, latestUnfinishedRun, listRuns, readSummary } from '../runs/list';
 import { defaultRunsDir, runPath } from '../runs/names';
+import { readRunExperiment } from '../runs/stage-settings';
 import { latestSweep, latestUnfinishedSweep, SweepStore } from '../runs/sweep-store';
 import type { TrainingEvents, TrainingService } from './service';
 
@@ -22,14 +23,6 @@ async function finishedPoint(point: SweepPointResult, experiment: Experiment, ex
   return { ...point, summary: readSummary(point.runDir!), sizes: await thinAndWideSizes(experiment, experimentPath) };
 }
 
-/** The experiment a run folder recorded (experiment.json), or undefined while it is being made. */
-function readRunExperiment(runDir: string): Experiment | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
-  } catch {
-    return undefined;
-  }
-}
 
 export function createTrainingService(events: TrainingEvents): TrainingService {
   /** Runs in progress, by run id, with the handle that stops them. */
