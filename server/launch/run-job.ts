@@ -21,7 +21,6 @@ import { jobsFilePath, readJobsFile } from './jobs-file';
 export interface JobRunOptions {
   runDir: string;
   job: string;
-  backend?: BackendName;
   signal?: AbortSignal;
   events?: Partial<TrainingEvents>;
 }
