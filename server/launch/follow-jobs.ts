@@ -317,9 +317,11 @@ class Follower {
     if (jobs.length === 0) return;
     await this.o.driver.cancel(jobs.map((j) => latest(j)!.jobId));
     for (const j of jobs) {
+      // A job may have finished between the last poll and the cancel: its folder says so.
       const attempt = latest(j)!;
-      attempt.state = 'CANCELLED';
-      attempt.reason = reason;
+      const finished = jobFolderState(this.runDir, j.name) === 'done';
+      attempt.state = finished ? 'COMPLETED' : 'CANCELLED';
+      attempt.reason = finished ? undefined : reason;
     }
     this.save();
   }
