@@ -1,8 +1,9 @@
-// `npm run evidence [-- --only mlp,cnn] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`
+// `npm run evidence [-- --only mlp,cnn] [--seeds 1,2,3,4,5] [--runs-dir DIR] [--jobs N] [--report-only]`
 // Re-runs the evidence study (long: about an hour on 2 cores; not part of CI), keeps each study's
 // results in docs/evidence/<id>.json, draws docs/evidence/<id>.png and rewrites the generated parts
 // of docs/EVIDENCE.md (between the <!-- generated:... --> markers; the prose around them is kept).
-// --report-only redraws the plots and tables from the stored results without training.
+// --jobs N runs each study's jobs N at a time (the CLI's local launcher); --report-only redraws the
+// plots and tables from the stored results without training.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, ROOT, writeGenerated } from './evidence-doc';
@@ -10,32 +11,32 @@ import { writePngs } from './png';
 import { chartSvg } from './plot-svg';
 import { headline, studySection } from './report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
+import { jobCount, readOptions, seedList } from './script-args';
 import { STUDIES, studiesById } from './studies';
+
+const USAGE = `usage: npm run evidence -- [--only ${STUDIES.map((s) => s.id).join(',')}] [--seeds 1,2,3,4,5] [--runs-dir DIR] [--jobs N] [--report-only]`;
 
 interface Args {
   only?: string[];
   seeds?: number[];
   runsDir: string;
+  jobs?: number;
   reportOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runsDir: join(ROOT, 'runs', 'evidence'), reportOnly: false };
-  for (let i = 0; i < argv.length; i++) {
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
-      return v;
-    };
-    switch (argv[i]) {
-      case '--only': args.only = next().split(','); break;
-      case '--seeds': args.seeds = next().split(',').map(Number); break;
-      case '--runs-dir': args.runsDir = resolve(next()); break;
-      case '--report-only': args.reportOnly = true; break;
-      default: throw new Error(`unknown option ${argv[i]}; usage: npm run evidence -- [--only ${STUDIES.map((s) => s.id).join(',')}] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`);
-    }
-  }
-  return args;
+  const values = readOptions(
+    argv,
+    { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
+    USAGE,
+  );
+  return {
+    only: values.only?.split(','),
+    seeds: seedList(values.seeds),
+    runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence')),
+    jobs: jobCount(values.jobs),
+    reportOnly: values['report-only'] ?? false,
+  };
 }
 
 const resultFile = (id: string) => join(OUT, `${id}.json`);
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
     const cli = snapshotBuild(ROOT);
     for (const study of studiesById(args.only)) {
       console.log(`[${new Date().toISOString().slice(11, 19)}] ${study.id}: ${study.file}`);
-      const result = await runStudy({ root: ROOT, cli, study, runsDir: args.runsDir, seeds: args.seeds, log: () => undefined });
+      const extraArgs = args.jobs === undefined ? [] : ['--jobs', String(args.jobs)];
+      const result = await runStudy({ root: ROOT, cli, study, runsDir: args.runsDir, seeds: args.seeds, extraArgs, log: () => undefined });
       writeFileSync(resultFile(study.id), `${JSON.stringify(result, null, 1)}\n`);
       console.log(`  done in ${(result.wallSeconds / 60).toFixed(1)} min: ${headline([result]).split('\n').pop()}`);
     }

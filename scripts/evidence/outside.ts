@@ -11,7 +11,7 @@ import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc
 import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { ranOn, runJsonReport, snapshotBuild } from './run-study';
-import { readOptions, seedList } from './script-args';
+import { jobCount, readOptions, seedList } from './script-args';
 
 const RESULTS = join(EVIDENCE_DIR, 'outside.json');
 const USAGE = 'usage: npm run evidence:outside -- [--only ID,ID] [--seeds 1,2] [--runs-dir DIR] [--jobs N] [--report-only]';
@@ -30,13 +30,11 @@ function readArgs(argv: string[]): Args {
     { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
     USAGE,
   );
-  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
-  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs ${values.jobs}: give a whole number from 1`);
   return {
     only: values.only?.split(','),
     seeds: seedList(values.seeds) ?? OUTSIDE_SEEDS,
     runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence-outside')),
-    jobs,
+    jobs: jobCount(values.jobs),
     reportOnly: values['report-only'] ?? false,
   };
 }

@@ -1,15 +1,15 @@
 // Runs one study's experiment with the built CLI (`gowide run FILE --json`) and gathers what the
 // report needs: the arms' test accuracies and seconds, the diagnostics, and the accuracy curves.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { JsonReport } from '../../server/cli/report';
 import type { Experiment } from '../../server/experiment/types';
-import type { MetricRecord } from '../../server/protocol';
+import { getMetrics } from '../../server/runs/list';
 import { budgetBands, budgetCurves, type ArmCurves } from '../../webview/lib/budget-curves';
 import { machine } from '../bench/record';
-import type { Study } from './studies';
+import { studyExperiment, type Study } from './studies';
 
 function headCommit(): string {
   try {
@@ -77,7 +77,7 @@ export function runCli(cli: string, args: string[], cwd: string, log: (line: str
 }
 
 /** The mean over seeds of each arm's accuracy against budget (the seeds' spread is in the report's table). */
-function meanCurves(records: MetricRecord[]): ArmCurves {
+function meanCurves(records: ReturnType<typeof getMetrics>): ArmCurves {
   const bands = budgetBands([...budgetCurves(records).values()]);
   return Object.fromEntries(Object.entries(bands).map(([arm, points]) => [arm, points.map((p) => ({ epochs: p.epochs, accuracy: p.mean }))]));
 }
@@ -94,24 +94,25 @@ export async function runJsonReport(o: { cli: string; file: string; cwd: string;
   return { report, seconds };
 }
 
-export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; log: (line: string) => void }): Promise<StudyResult> {
-  const { report, seconds } = await runJsonReport({ cli: o.cli, file: join(o.root, o.study.file), cwd: o.root, runsDir: o.runsDir, seeds: o.seeds, log: o.log });
+/** Runs a study: its example with the study's arms and seeds (studyExperiment), written into the runs
+ *  folder; extraArgs go to the CLI (e.g. --jobs 2). */
+export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; extraArgs?: string[]; log: (line: string) => void }): Promise<StudyResult> {
+  const example = JSON.parse(readFileSync(join(o.root, o.study.file), 'utf8')) as Record<string, unknown>;
+  const file = join(o.runsDir, `study-${o.study.id}.gowide.json`);
+  mkdirSync(o.runsDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(studyExperiment(example, o.seeds), null, 2)}\n`);
+  const { report, seconds } = await runJsonReport({ cli: o.cli, file, cwd: o.root, runsDir: o.runsDir, extraArgs: o.extraArgs, log: o.log });
   const resolved = (JSON.parse(readFileSync(join(report.runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
-  const records = readFileSync(join(report.runDir, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as MetricRecord);
-  const seeds = o.seeds ?? resolved.seeds;
   const imitationEpochs = resolved.model.depth * resolved.imitate.epochsPerLayer;
   return {
     study: o.study,
     finishedAt: new Date().toISOString(),
     wallSeconds: seconds,
-    seeds,
+    seeds: resolved.seeds,
     budgetEpochs: imitationEpochs + resolved.finetune.epochs,
     imitationEpochs,
     report,
-    curves: meanCurves(records),
+    curves: meanCurves(getMetrics(o.runsDir, basename(report.runDir))),
     experiment: resolved,
     ranOn: ranOn(),
   };

@@ -19,3 +19,10 @@ export function seedList(text: string | undefined): number[] | undefined {
   if (seeds?.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds ${text}: give whole numbers separated by commas, e.g. 1,2,3`);
   return seeds;
 }
+
+/** --jobs "2" as a number (undefined when not given), or what to fix. */
+export function jobCount(text: string | undefined): number | undefined {
+  const jobs = text === undefined ? undefined : Number(text);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs ${text}: give a whole number from 1`);
+  return jobs;
+}

@@ -1,6 +1,12 @@
 // The settings of the evidence study (issue 8): one committed example per family, each run with the
 // paper's protocol (wide net on the standard schedule; imitation + fine-tuning on the same epoch budget
-// as the scratch and kd baselines), 3 seeds.
+// as the scratch and kd baselines). The study adds the matched controls (issue 17) to every setting
+// and runs more seeds than the examples do; everything else comes from the example file.
+import { BASELINE_NAMES, type BaselineName } from '../../server/protocol';
+
+/** Every baseline and matched control, on every setting. */
+export const STUDY_BASELINES: BaselineName[] = [...BASELINE_NAMES];
+export const STUDY_SEEDS = [1, 2, 3, 4, 5];
 export interface Study {
   id: string;
   title: string;
@@ -36,4 +42,9 @@ export function studiesById(ids: string[] | undefined): Study[] {
   const unknown = ids.filter((id) => !STUDIES.some((s) => s.id === id));
   if (unknown.length > 0) throw new Error(`--only: unknown study ${unknown.join(', ')}; use ${STUDIES.map((s) => s.id).join(', ')}`);
   return STUDIES.filter((s) => ids.includes(s.id));
+}
+
+/** The experiment a study runs: its example file with the study's arms and seeds. */
+export function studyExperiment(example: Record<string, unknown>, seeds: number[] = STUDY_SEEDS): Record<string, unknown> {
+  return { ...example, baselines: STUDY_BASELINES, seeds };
 }
