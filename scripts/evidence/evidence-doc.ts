@@ -17,9 +17,11 @@ export function replaceGenerated(doc: string, name: string, body: string): strin
   return `${doc.slice(0, start + open.length)}\n${body}\n${doc.slice(end)}`;
 }
 
-/** Rewrites the named generated parts of docs/EVIDENCE.md; the prose around them is kept. */
-export function writeGenerated(sections: Record<string, string>): void {
-  let doc = existsSync(EVIDENCE_DOC) ? readFileSync(EVIDENCE_DOC, 'utf8') : '# Evidence: does going wide, then narrow pay off?\n';
+export const README = join(ROOT, 'README.md');
+
+/** Rewrites the named generated parts of a document (docs/EVIDENCE.md unless told); the prose around them is kept. */
+export function writeGenerated(sections: Record<string, string>, file = EVIDENCE_DOC): void {
+  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Evidence: does going wide, then narrow pay off?\n';
   for (const [name, body] of Object.entries(sections)) doc = replaceGenerated(doc, name, body);
-  writeFileSync(EVIDENCE_DOC, doc);
+  writeFileSync(file, doc);
 }

@@ -6,7 +6,7 @@
 // plots and tables from the stored results without training.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, ROOT, writeGenerated } from './evidence-doc';
+import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, README, ROOT, writeGenerated } from './evidence-doc';
 import { writePngs } from './png';
 import { chartSvg } from './plot-svg';
 import { headline, studySection } from './report';
@@ -59,7 +59,8 @@ async function writeReport(results: StudyResult[]): Promise<void> {
     })),
   );
   writeGenerated({ headline: headline(results), studies: results.map((r) => studySection(r, `evidence/${r.study.id}.png`)).join('\n\n') });
-  console.log(`wrote ${DOC} and ${results.length} plot(s) in ${OUT}`);
+  writeGenerated({ headline: headline(results) }, README);
+  console.log(`wrote ${DOC}, the headline table in ${README} and ${results.length} plot(s) in ${OUT}`);
 }
 
 async function main(): Promise<void> {

@@ -137,8 +137,17 @@ export function studySection(r: StudyResult, png: string): string {
   ].join('\n');
 }
 
+/** The study in one table (docs/EVIDENCE.md and README.md): every thin arm that ran, mean ± std, the
+ *  paired difference win - scratch and the verdict. */
 export function headline(results: StudyResult[]): string {
-  const rows = ['| setting | wide | scratch | kd | win | win - scratch (paired 95% interval) | goal |', '|---|---|---|---|---|---|---|'];
+  const shown = ARM_NAMES.filter((arm) => arm !== 'win' && results.some((r) => r.report.arms[arm]));
+  const seedCounts = [...new Set(results.map((r) => r.seeds.length))].join(' or ');
+  const rows = [
+    `Test accuracy %, mean ± std over ${seedCounts} seeds; differences in points, paired by seed.`,
+    '',
+    `| setting | ${shown.map((arm) => ARM_LABEL[arm]).join(' | ')} | **win** | win - scratch (paired 95% interval) | goal |`,
+    `|---|${shown.map(() => '---|').join('')}---|---|---|`,
+  ];
   for (const r of results) {
     const a = r.report.arms;
     const v = verdict(r);
@@ -146,7 +155,8 @@ export function headline(results: StudyResult[]): string {
     const p = r.report.paired?.['win-scratch'];
     const interval = p?.low !== undefined && p.high !== undefined ? ` (${signed(p.low)} to ${signed(p.high)})` : '';
     const goal = !v ? '-' : !v.met ? '**not met**' : v.aheadOfStepsMatched === undefined ? "met (scratch at win's steps not run)" : 'met';
-    rows.push(`| ${r.study.title} | ${cell('wide')} | ${cell('scratch')} | ${cell('kd')} | ${cell('win')} | ${v ? `${v.winMinusScratch >= 0 ? '+' : ''}${v.winMinusScratch.toFixed(2)}${interval}` : '-'} | ${goal} |`);
+    const shape = `${r.experiment.model.depth} x ${r.experiment.model.width}, factor ${r.experiment.widen.factor}`;
+    rows.push(`| ${r.study.title} (${shape}) | ${shown.map(cell).join(' | ')} | **${cell('win')}** | ${v ? `${v.winMinusScratch >= 0 ? '+' : ''}${v.winMinusScratch.toFixed(2)}${interval}` : '-'} | ${goal} |`);
   }
   return rows.join('\n');
 }
