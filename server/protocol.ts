@@ -238,6 +238,8 @@ export interface StartStageResult {
   summary?: RunSummary;
   /** Present when wait was set and an existing run was continued. */
   resumedFrom?: ResumedFrom;
+  /** Present when wait was set (absent if the nets could not be built): each arm's cost. */
+  sizes?: ThinAndWideSizes;
 }
 export const StartStageRequest = new RequestType<StartStageParams, StartStageResult, void>('gowide/startStage');
 
@@ -263,8 +265,8 @@ export interface SweepPointResult {
   runDir?: string;
   /** With wait: the point's run summary (as listRuns gives it, without the sweep membership it is read for). */
   summary?: RunSummary;
-  /** With wait: the thin and the wide net's size (each arm's cost: wide is the wide net, the rest thin). */
-  sizes?: { thin: PartSize; wide: PartSize };
+  /** With wait: the thin and the wide net's size (each arm's cost). */
+  sizes?: ThinAndWideSizes;
 }
 export interface StartSweepResult {
   sweepId: string;
@@ -448,6 +450,12 @@ export interface BlockSize {
   thinWidth: number;
   wideWidth: number;
   factor: number;
+  thin: PartSize;
+  wide: PartSize;
+}
+
+/** The size of the two nets a run trains: the arm "wide" trains the wide net, every other arm the thin net. */
+export interface ThinAndWideSizes {
   thin: PartSize;
   wide: PartSize;
 }

@@ -1,5 +1,5 @@
 // What `gowide run` prints: a one-line progress bar on a terminal, the final table, and the --json line.
-import { ARM_NAMES, BASELINE_NAMES, type ArmName, type JobStatus, type ProgressParams, type RunSummary } from '../protocol';
+import { ARM_NAMES, BASELINE_NAMES, type ArmName, type ArmResult, type JobStatus, type ProgressParams, type RunSummary, type ThinAndWideSizes } from '../protocol';
 
 /** Each arm's name in tables (the CLI's and docs/EVIDENCE.md's). */
 export const ARM_LABEL: Record<ArmName, string> = {
@@ -121,12 +121,20 @@ export function lostWarmStartLine(summary: RunSummary): string | undefined {
   return `warning: right after imitation the thin net kept less than half of the wide net's validation accuracy on ${lost.count} of ${d.warmStartAccuracy.length} seeds (${lost.pairs}), so fine-tuning started from little more than a random net; imitate block by block (imitate.groups "block"), give each block more steps (imitate.epochsPerLayer) or look for blocks with many dead units above`;
 }
 
+/** Multiply-accumulates per example of the net an arm trains: the wide net for "wide", else the thin net. */
+export function armFlops(arm: ArmName, sizes: ThinAndWideSizes): number {
+  return (arm === 'wide' ? sizes.wide : sizes.thin).flops;
+}
+
+/** An arm of the --json line: its result and, when the nets were sized, the FLOPs per example of its net. */
+export type JsonArm = ArmResult & { flops?: number };
+
 export interface JsonReport {
   experiment: string;
   backend: string | undefined;
   runDir: string;
   state: string;
-  arms: RunSummary['arms'];
+  arms: Partial<Record<ArmName, JsonArm>>;
   paired: RunSummary['paired'];
   diagnostics: RunSummary['diagnostics'];
   error?: string;
@@ -135,13 +143,18 @@ export interface JsonReport {
   jobs?: Pick<JobStatus, 'stage' | 'seed' | 'jobId' | 'state'>[];
 }
 
-export function jsonReport(summary: RunSummary): JsonReport {
+export function jsonReport(summary: RunSummary, sizes?: ThinAndWideSizes): JsonReport {
+  const arms: JsonReport['arms'] = {};
+  for (const arm of ARM_NAMES) {
+    const result = summary.arms[arm];
+    if (result) arms[arm] = sizes ? { ...result, flops: armFlops(arm, sizes) } : result;
+  }
   const report: JsonReport = {
     experiment: summary.experiment,
     backend: summary.backend,
     runDir: summary.runDir,
     state: summary.state,
-    arms: summary.arms,
+    arms,
     paired: summary.paired,
     diagnostics: summary.diagnostics,
   };

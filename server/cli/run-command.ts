@@ -224,7 +224,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (detached) err(`submitted ${summary.jobs?.length ?? 0} jobs of run ${summary.runId}; they go on without this process (follow them in the explorer, or with gowide run ${file} --resume)`);
   else if (summary.state !== 'done') err(`${summary.state}: ${summary.error ?? ''}`);
   if (args.json) {
-    const report = { ...jsonReport(summary), backend: result.backend, ...(args.resume ? { resumedFrom: result.resumedFrom } : {}) };
+    const report = { ...jsonReport(summary, result.sizes), backend: result.backend, ...(args.resume ? { resumedFrom: result.resumedFrom } : {}) };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   }
   return exitCode(summary.state, detached);

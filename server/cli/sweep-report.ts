@@ -2,7 +2,7 @@
 // (parameters, FLOPs per example, seconds), and the --json line.
 import { ARM_NAMES, type ArmName, type ArmResult, type RunSummary, type StartSweepResult } from '../protocol';
 import { pointText, valueText } from '../sweep-values';
-import { formatSeconds, table } from './report';
+import { armFlops, formatSeconds, table } from './report';
 
 export { valueText };
 
@@ -20,7 +20,7 @@ function pointArms(point: StartSweepResult['points'][number]): Partial<Record<Ar
   const arms: Partial<Record<ArmName, SweepArm>> = {};
   for (const arm of ARM_NAMES) {
     const result = point.summary?.arms[arm];
-    if (result) arms[arm] = { ...result, flops: (arm === 'wide' ? point.sizes?.wide : point.sizes?.thin)?.flops ?? NaN };
+    if (result) arms[arm] = { ...result, flops: point.sizes ? armFlops(arm, point.sizes) : NaN };
   }
   return arms;
 }

@@ -2,7 +2,7 @@
 // block's exact parameter and FLOP counts (the models own the architecture; estimates would drift).
 import { dirname, resolve as resolvePath } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { NetSizesResult, PartSize } from '../protocol';
+import type { NetSizesResult, PartSize, ThinAndWideSizes } from '../protocol';
 import { checkExperimentText } from '../experiment/load';
 import type { Experiment } from '../experiment/types';
 import { BUILTIN_DATASETS, isBuiltinName } from '../data/builtin';
@@ -29,7 +29,7 @@ function sizeOf(part: { params: number; flops: number }): PartSize {
 }
 
 /** The thin and the wide net's parameters and FLOPs per example (a sweep point's cost). */
-export async function thinAndWideSizes(experiment: Experiment, experimentPath: string): Promise<{ thin: PartSize; wide: PartSize }> {
+export async function thinAndWideSizes(experiment: Experiment, experimentPath: string): Promise<ThinAndWideSizes> {
   const data = await dataShapeOf(experiment, resolvePath(experimentPath));
   const { model, widen } = experiment;
   const sizeOfNet = (factors: number[]): PartSize => {

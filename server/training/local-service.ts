@@ -11,7 +11,7 @@ import { runExperiment } from '../method/run-experiment';
 import { phasesOf } from '../method/seed-pipeline';
 import type { Experiment } from '../experiment/types';
 import { thinAndWideSizes } from '../models/net-sizes';
-import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult, SweepResultsParams } from '../protocol';
+import type { ExportModelParams, RunRefParams, RunSummary, StartStageParams, StartStageResult, StartSweepParams, StartSweepResult, SweepPointResult, SweepResultsParams, ThinAndWideSizes } from '../protocol';
 import { getMetrics, latestUnfinishedRun, listRuns, readSummary } from '../runs/list';
 import { defaultRunsDir, runPath } from '../runs/names';
 import { readRunExperiment } from '../runs/stage-settings';
@@ -38,7 +38,23 @@ export function createTrainingService(events: TrainingEvents): TrainingService {
   async function startStage(p: StartStageParams, signal?: AbortSignal): Promise<StartStageResult> {
     const { experiment, sweep } = loadExperimentFile(p.experimentPath);
     if (sweep) throw new Error(`${p.experimentPath} names a sweep (${Object.keys(sweep.grid).join(', ')}): start it as a sweep (gowide run FILE, or the widening view's Run Sweep), or remove "sweep" to run the file's own values`);
-    return startRun(experiment, p, signal);
+    const result = await startRun(experiment, p, signal);
+    if (!result.summary) return result;
+    const sizes = await runSizes(result.runDir, experiment, p);
+    return sizes ? { ...result, sizes } : result;
+  }
+
+  /** The sizes of the nets a finished run trained (its recorded configuration). A launched run's own
+   *  process trained nothing, so this may start its engine; a net that cannot be built is only logged:
+   *  the run's result stands without its cost. */
+  async function runSizes(runDir: string, experiment: Experiment, p: StartStageParams): Promise<ThinAndWideSizes | undefined> {
+    try {
+      await ensureEngine(p.backend ?? experiment.backend);
+      return await thinAndWideSizes(readRunExperiment(runDir) ?? experiment, p.experimentPath);
+    } catch (err) {
+      events.onLog('warn', `could not size the run's nets (its arms' FLOPs are left out): ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
   }
 
   /** One run of `experiment` (the file's, or a sweep point's); onStarted once its folder exists. */

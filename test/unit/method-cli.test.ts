@@ -1,5 +1,5 @@
 // `node bin/gowide.js run FILE --json` (the bundled CLI, built by `npm run build`, which `npm test`
-// runs first) prints one JSON line with all four arms.
+// runs first) prints one JSON line with all four arms and the FLOPs of the net each trains.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,7 +9,7 @@ import { test } from 'node:test';
 
 const root = path.resolve(__dirname, '..', '..');
 
-test('gowide run FILE --json prints the four arms as the last stdout line', () => {
+test('gowide run FILE --json prints the four arms, with their FLOPs, as the last stdout line', () => {
   if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gowide-cli-'));
   const file = path.join(dir, 'cli-test.gowide.json');
@@ -46,5 +46,10 @@ test('gowide run FILE --json prints the four arms as the last stdout line', () =
     assert.equal(a.accuracy.perSeed.length, 1, '--seeds 3 runs one seed');
     assert.ok(a.params > 0 && a.seconds >= 0);
   }
+  // FLOPs per example of the net each arm trains: the wide net for wide, the one thin net for the rest.
+  const thinFlops = report.arms.win.flops;
+  assert.ok(thinFlops > 0);
+  for (const arm of ['scratch', 'kd']) assert.equal(report.arms[arm].flops, thinFlops, arm);
+  assert.ok(report.arms.wide.flops > thinFlops, `wide ${report.arms.wide.flops} against thin ${thinFlops}`);
   assert.ok(Array.isArray(report.diagnostics.warmStartAccuracy));
 });
