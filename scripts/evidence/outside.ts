@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
+import { outsideDiagnosisTable } from './outside-diagnosis';
 import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { ranOn, runJsonReport, snapshotBuild } from './run-study';
@@ -49,7 +50,7 @@ function storedResults(): OutsideResults {
 }
 
 function writeReport(results: OutsideResults): void {
-  writeGenerated({ 'outside-list': outsideListTable(), 'outside-results': outsideResultsTable(results) });
+  writeGenerated({ 'outside-list': outsideListTable(), 'outside-results': outsideResultsTable(results), 'outside-diagnosis': outsideDiagnosisTable(results) });
   console.log(`wrote ${EVIDENCE_DOC} (${Object.keys(results).length} setting(s) with results)`);
 }
 
