@@ -3,13 +3,12 @@
 // holds the settings once), and runs with `gowide run FILE --json` as one process, on the local
 // launcher or on Slurm; each launcher's result is kept apart so their wall times can be compared.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseRunArgs } from '../../server/cli/run-command';
 import type { SweepJsonReport } from '../../server/cli/sweep-report';
-import { resolveDataPath } from '../../server/data/load';
-import { checkExperimentText } from '../../server/experiment/load';
 import { ARM_NAMES, type ArmName, type LaunchOptions, type LauncherName } from '../../server/protocol';
 import { loadAverage } from '../bench/record';
+import { checkedExperiment, exampleForElsewhere, experimentText } from './example-file';
 import { ranOn, runCli } from './run-study';
 import { studiesById } from './studies';
 
@@ -77,17 +76,11 @@ export function pointCost(point: SweepPoint): { wideParams: number; wideFlops: n
  * elsewhere. Throws, with the experiment checker's problems, when the result would not run.
  */
 export function sweepFileText(exampleText: string, examplePath: string, sweepPath: string, field: string, values: unknown[]): { text: string; seeds: number[] } {
-  const example = JSON.parse(exampleText) as Record<string, unknown> & { data?: Record<string, unknown> };
+  const example = JSON.parse(exampleText) as Record<string, unknown>;
   if ('sweep' in example) throw new Error(`${examplePath} already names a sweep: give the study an example without one`);
-  const data = example.data && { ...example.data };
-  for (const key of ['path', 'testPath'] as const) {
-    if (data && typeof data[key] === 'string') data[key] = resolveDataPath(data[key] as string, dirname(examplePath));
-  }
-  const text = `${JSON.stringify({ ...example, ...(data ? { data } : {}), sweep: { [field]: values } }, null, 2)}\n`;
-  const checked = checkExperimentText(text, sweepPath);
-  const errors = checked.problems.filter((p) => p.severity === 'error');
-  if (errors.length > 0 || !checked.experiment) throw new Error(`the sweep of ${examplePath} over ${field} ${JSON.stringify(values)} does not check:\n${errors.map((p) => `  ${p.field}: ${p.message} (${p.fix})`).join('\n')}`);
-  return { text, seeds: checked.experiment.seeds };
+  const text = experimentText({ ...exampleForElsewhere(example, examplePath), sweep: { [field]: values } });
+  const experiment = checkedExperiment(text, sweepPath, `the sweep of ${examplePath} over ${field} ${JSON.stringify(values)}`);
+  return { text, seeds: experiment.seeds };
 }
 
 /** `gowide run` arguments for the sweep, checked with the CLI's own parser (so a wrong launcher

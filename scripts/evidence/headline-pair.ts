@@ -1,0 +1,59 @@
+// `npm run evidence:headline [-- --seeds 1,2,3] [--runs-dir DIR] [--jobs N] [--report-only]`
+// The paper's headline at our scale (headline-settings.ts): derives the thin and the deep experiment
+// files from the residual study's example, writes them into the runs folder, runs each with
+// `gowide run FILE --json` from a copy of dist/ (the deep one with its baselines only), keeps the
+// reports in docs/evidence/headline.json (after each run, so an interrupted run keeps what finished)
+// and rewrites the generated:headline-pair part of docs/EVIDENCE.md. --jobs N runs each run's jobs N
+// at a time (the CLI's local launcher); --report-only only rewrites the document from the kept results.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
+import { experimentText } from './example-file';
+import { readHeadlineArgs } from './headline-args';
+import { headlineSection, type HeadlineResults } from './headline-report';
+import { HEADLINE_PAIR, HEADLINE_RUN_IDS, HEADLINE_RUNS, headlineFiles } from './headline-settings';
+import { ranOn, runJsonReport, snapshotBuild } from './run-study';
+
+const RESULTS = join(EVIDENCE_DIR, 'headline.json');
+
+function storedResults(): HeadlineResults | undefined {
+  if (!existsSync(RESULTS)) return undefined;
+  try {
+    return JSON.parse(readFileSync(RESULTS, 'utf8')) as HeadlineResults;
+  } catch (err) {
+    throw new Error(`${RESULTS} is not valid JSON (${err instanceof Error ? err.message : err}): fix or remove it`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = readHeadlineArgs(process.argv.slice(2), join(ROOT, 'runs', 'evidence-headline'));
+  const examplePath = join(ROOT, HEADLINE_PAIR.study.file);
+  const example = JSON.parse(readFileSync(examplePath, 'utf8')) as Record<string, unknown>;
+  let results = storedResults();
+  if (!args.reportOnly) {
+    const files = headlineFiles(example, examplePath, args.seeds); // refuses a bad pair before anything runs
+    const cli = snapshotBuild(ROOT);
+    mkdirSync(args.runsDir, { recursive: true });
+    mkdirSync(EVIDENCE_DIR, { recursive: true });
+    results = { example: HEADLINE_PAIR.study.file, depthMultiplier: HEADLINE_PAIR.depthMultiplier, runs: {} };
+    for (const id of HEADLINE_RUN_IDS) {
+      const file = join(args.runsDir, `headline-${id}.gowide.json`);
+      writeFileSync(file, experimentText(files[id].file));
+      const runArgs = [...HEADLINE_RUNS[id].args, ...(args.jobs === undefined ? [] : ['--jobs', String(args.jobs)])];
+      console.log(`[${new Date().toISOString().slice(11, 19)}] ${id}: gowide run ${file} ${runArgs.join(' ')}`);
+      const { report, seconds } = await runJsonReport({ cli, file, cwd: ROOT, runsDir: args.runsDir, extraArgs: runArgs, log: () => undefined });
+      results.runs[id] = { file: files[id].file, args: runArgs, seeds: args.seeds, finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn() };
+      writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
+      console.log(`  done in ${(seconds / 60).toFixed(1)} min`);
+    }
+  }
+  if (!results) throw new Error(`${RESULTS} is missing: run npm run evidence:headline without --report-only first`);
+  const seeds = results.runs.thin?.seeds ?? HEADLINE_PAIR.seeds;
+  writeGenerated({ 'headline-pair': headlineSection(results, headlineFiles(example, examplePath, seeds)) });
+  console.log(`wrote the headline-pair part of ${EVIDENCE_DOC} from ${RESULTS}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
