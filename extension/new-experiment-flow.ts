@@ -1,7 +1,9 @@
 // The guided New Experiment flow after the name and family: depth, width, data set, widening factor.
 // Returns the CreateExperimentParams fields, or undefined when the user cancels.
 import type { CreateExperimentParams, ModelFamily } from '../server/protocol';
+import { dataKindOf } from '../server/data/load';
 import { DEFAULT_MODEL, defaultWiden } from '../server/experiment/defaults';
+import { familiesTaking } from '../server/models/family-data';
 import type { Ui } from './ui';
 
 type Choices = Pick<CreateExperimentParams, 'depth' | 'width' | 'dataFormat' | 'dataPath' | 'widenFactor'>;
@@ -14,13 +16,17 @@ interface DataChoice {
   needsPath?: 'folder' | 'file';
 }
 
-const IMAGE_FAMILIES: ModelFamily[] = ['mlp', 'cnn', 'resnet'];
+/** The families that take a format's data (server/models/family-data.ts). */
+const familiesFor = (format: string): ModelFamily[] => {
+  const kind = dataKindOf(format);
+  return kind ? familiesTaking(kind) : [];
+};
 export const DATA_CHOICES: DataChoice[] = [
-  { format: 'shapes', detail: 'Built-in 16x16 stroke shapes, generated offline (quick to train)', families: IMAGE_FAMILIES },
-  { format: 'fashion-mnist', detail: 'Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist)', families: IMAGE_FAMILIES },
-  { format: 'idx', detail: 'An MNIST-style folder of IDX files', families: IMAGE_FAMILIES, needsPath: 'folder' },
-  { format: 'csv', detail: 'A CSV file of features with a label column', families: ['mlp'], needsPath: 'file' },
-  { format: 'majority', detail: 'Built-in token sequences (majority vote)', families: ['transformer'] },
+  { format: 'shapes', detail: 'Built-in 16x16 stroke shapes, generated offline (quick to train)', families: familiesFor('shapes') },
+  { format: 'fashion-mnist', detail: 'Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist)', families: familiesFor('fashion-mnist') },
+  { format: 'idx', detail: 'An MNIST-style folder of IDX files', families: familiesFor('idx'), needsPath: 'folder' },
+  { format: 'csv', detail: 'A CSV file of features with a label column', families: familiesFor('csv'), needsPath: 'file' },
+  { format: 'majority', detail: 'Built-in token sequences (majority vote)', families: familiesFor('majority') },
 ];
 
 export function integerProblem(text: string, min: number, max: number): string | undefined {

@@ -3,9 +3,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BACKEND_NAMES, BASELINE_NAMES, MODEL_FAMILIES, type ExperimentProblem, type FinetuneSettingKey, type ModelFamily } from '../protocol';
-import { BUILTIN_NAMES, isBuiltinName } from '../data/builtin';
+import { isBuiltinName } from '../data/builtin';
 import { missingIdxFiles } from '../data/idx';
 import { DATA_FORMATS, dataKindOf, knownExampleShape, resolveDataPath } from '../data/load';
+import type { DataKind } from '../data/types';
+import { DATA_KIND_NOUNS, FAMILY_DATA_KINDS, familiesTaking, familyTakes } from '../models/family-data';
+import { patchSizeProblem } from '../models/patch-grid';
 import {
   DEFAULT_BASELINES, DEFAULT_DATA, DEFAULT_FINETUNE, DEFAULT_IMITATE, DEFAULT_MODEL, DEFAULT_SEEDS,
   DEFAULT_WIDE, WIDE_MEMORY_ERROR_BYTES, WIDE_MEMORY_WARNING_BYTES, WIDE_PARAMS_WARNING,
@@ -109,7 +112,7 @@ function checkDataPaths(reader: FieldReader, config: DataConfig, experimentDir: 
   }
 }
 
-function readModel(reader: FieldReader): ModelConfig {
+function readModel(reader: FieldReader, dataKind: DataKind | undefined): ModelConfig {
   const familyValue = reader.take('family');
   let family: ModelFamily = 'mlp';
   if (familyValue === undefined) {
@@ -130,8 +133,12 @@ function readModel(reader: FieldReader): ModelConfig {
     normalization: reader.boolean('normalization', d.normalization),
     heads: reader.number('heads', { min: 1, max: 128, integer: true }, d.heads),
     ffnMultiplier: reader.number('ffnMultiplier', { min: 1, max: 16 }, d.ffnMultiplier),
+    patchSize: reader.number('patchSize', { min: 1, max: 64, integer: true }, d.patchSize),
     dropout: reader.number('dropout', { min: 0, max: 0.9 }, d.dropout),
   };
+  if (reader.has('patchSize') && (family !== 'transformer' || (dataKind !== undefined && dataKind !== 'image'))) {
+    reader.warn(reader.fieldPath('patchSize'), `patchSize only applies to the transformer family on images, not ${family} on ${dataKind ?? 'this'} data`, 'remove it');
+  }
   reader.finish();
   return model;
 }
@@ -275,13 +282,16 @@ function readName(reader: FieldReader): string {
 function checkCombination(reader: FieldReader, experiment: Experiment): void {
   const { model, data, widen } = experiment;
   const kind = dataKindOf(data.format);
-  if ((model.family === 'cnn' || model.family === 'resnet') && kind && kind !== 'image') {
-    reader.error('data.format', `"${data.format}" gives ${kind} data but model.family "${model.family}" needs images`,
-      `use image data (idx, fashion-mnist, ${BUILTIN_NAMES.filter((n) => dataKindOf(n) === 'image').join(', ')}) or model.family "mlp"`);
+  if (kind && !familyTakes(model.family, kind)) {
+    const needs = FAMILY_DATA_KINDS[model.family];
+    const formatsOf = (k: DataKind) => DATA_FORMATS.filter((format) => dataKindOf(format) === k).join(', ');
+    reader.error('data.format', `"${data.format}" gives ${kind} data but model.family "${model.family}" needs ${needs.map((k) => DATA_KIND_NOUNS[k]).join(' or ')}`,
+      `use ${needs.map((k) => `${k} data (${formatsOf(k)})`).join(' or ')}, or model.family ${familiesTaking(kind).map((f) => `"${f}"`).join(' or ')}`);
   }
-  if (model.family === 'transformer' && kind && kind !== 'sequence') {
-    reader.error('data.format', `"${data.format}" gives ${kind} data but model.family "transformer" needs token sequences`,
-      `use sequence data (${BUILTIN_NAMES.filter((n) => dataKindOf(n) === 'sequence').join(', ')}) or another model family`);
+  const shape = knownExampleShape(data.format)?.exampleShape;
+  if (model.family === 'transformer' && kind === 'image' && shape) {
+    const problem = patchSizeProblem(shape, model.patchSize);
+    if (problem) reader.error('model.patchSize', problem.message, problem.fix);
   }
   if (model.family === 'transformer') {
     if (model.width % model.heads !== 0) {
@@ -327,7 +337,7 @@ function readExperiment(raw: Record<string, unknown>, experimentDir: string, ctx
   const hasData = top.has('data');
   const hasModel = top.has('model');
   const data = readData(top.section('data'), experimentDir);
-  const model = readModel(top.section('model'));
+  const model = readModel(top.section('model'), dataKindOf(data.format));
   if (!hasData) top.error('data', 'data is missing', 'add "data": {"format": "shapes"} or another data set');
   if (!hasModel) top.error('model', 'model is missing', 'add "model": {"family": "mlp", "depth": 12, "width": 32}');
   const widen = readWiden(top.section('widen'), model.family, model.depth);

@@ -42,9 +42,11 @@ export interface ModelConfig {
   bottleneckRatio: number;
   /** Batch normalisation inside blocks (cnn/resnet) or layer normalisation (transformer). */
   normalization: boolean;
-  /** transformer: attention heads of the thin net, feed-forward size multiplier, sequence length. */
+  /** transformer: attention heads of the thin net, feed-forward size multiplier. */
   heads: number;
   ffnMultiplier: number;
+  /** transformer on images: side of the square patches the image is cut into, one token each. */
+  patchSize: number;
   dropout: number;
 }
 

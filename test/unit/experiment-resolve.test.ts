@@ -145,9 +145,40 @@ describe('semantic checks', () => {
     assert.match(errors[0].fix!, /e\.g\. 32/);
   });
 
-  it('cnn and resnet need images, transformer needs sequences', () => {
-    assert.match(errorsOf(minimal({ family: 'cnn' }, { format: 'majority' }))[0].message, /"majority" gives sequence data but model\.family "cnn" needs images/);
-    assert.match(errorsOf(minimal({ family: 'transformer' }, { format: 'shapes' }))[0].message, /needs token sequences/);
+  it('cnn and resnet need images, transformer takes token sequences or images (FAMILY_DATA_KINDS)', () => {
+    const cnn = errorsOf(minimal({ family: 'cnn' }, { format: 'majority' }));
+    assert.equal(cnn[0].message, '"majority" gives sequence data but model.family "cnn" needs images');
+    assert.equal(cnn[0].fix, 'use image data (idx, fashion-mnist, shapes), or model.family "mlp" or "transformer"');
+    const dir = mkdtempSync(join(tmpdir(), 'gowide-csv-'));
+    writeFileSync(join(dir, 'rows.csv'), 'a,b,label\n1,2,0\n');
+    const tabular = errorsOf(minimal({ family: 'transformer' }, { format: 'csv', path: join(dir, 'rows.csv') }));
+    rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(tabular.map((p) => [p.field, p.message, p.fix]), [[
+      'data.format', '"csv" gives tabular data but model.family "transformer" needs token sequences or images',
+      'use sequence data (majority) or image data (idx, fashion-mnist, shapes), or model.family "mlp"',
+    ]]);
+    for (const format of ['shapes', 'fashion-mnist', 'majority']) {
+      const resolved = resolveExperiment(minimal({ family: 'transformer' }, { format }), '/tmp/t.gowide.json');
+      assert.deepEqual(resolved.problems, [], format);
+      assert.equal(resolved.experiment!.model.patchSize, 4, format);
+    }
+  });
+
+  it('transformer on images: a patch size that does not cut the image into whole patches is refused', () => {
+    const errors = errorsOf(minimal({ family: 'transformer', patchSize: 5 }, { format: 'fashion-mnist' }));
+    assert.deepEqual(errors.map((p) => [p.field, p.message, p.fix]), [[
+      'model.patchSize', 'model.patchSize 5 does not cut the 28x28 images into whole patches', 'use a patch size that divides 28: 1, 2, 4, 7, 14, 28',
+    ]]);
+    assert.deepEqual(errorsOf(minimal({ family: 'transformer', patchSize: 7 }, { format: 'fashion-mnist' })), []);
+    assert.equal(errorsOf(minimal({ family: 'transformer', patchSize: 7 }, { format: 'shapes' }))[0].fix, 'use a patch size that divides 16: 1, 2, 4, 8, 16');
+  });
+
+  it('patchSize outside the transformer on images is ignored with a warning', () => {
+    for (const [family, format] of [['mlp', 'shapes'], ['transformer', 'majority']]) {
+      const { experiment, problems } = resolveExperiment(minimal({ family, patchSize: 7 }, { format }), '/tmp/t.gowide.json');
+      assert.ok(experiment, `${family} on ${format}`);
+      assert.deepEqual(problems.map((p) => [p.field, p.severity, p.fix]), [['model.patchSize', 'warning', 'remove it']], `${family} on ${format}`);
+    }
   });
 
   it('downsampleAt indices must be below depth and not shrink the image away', () => {

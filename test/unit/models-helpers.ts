@@ -20,6 +20,7 @@ export function modelConfig(overrides: Partial<ModelConfig> & Pick<ModelConfig, 
     normalization: true,
     heads: 2,
     ffnMultiplier: 2,
+    patchSize: 4,
     dropout: 0,
     ...overrides,
   };

@@ -15,6 +15,7 @@ const specs: NetSpec[] = [
   netSpec(modelConfig({ family: 'cnn', depth: 3, width: 4, downsampleAt: [0] }), image, { factor: 2 }),
   netSpec(modelConfig({ family: 'resnet', depth: 2, width: 8, downsampleAt: [1] }), image, { factor: 2, mode: 'inside' }),
   netSpec(modelConfig({ family: 'transformer', depth: 2, width: 8, heads: 2 }), sequence, { factor: 2 }),
+  netSpec(modelConfig({ family: 'transformer', depth: 2, width: 8, heads: 2, patchSize: 4 }), image, { factor: 2 }),
 ];
 
 let wasmReady = false;
@@ -24,7 +25,8 @@ before(async () => {
 });
 
 for (const spec of specs) {
-  test(`${spec.family} on wasm: same logits as cpu, trains, no leaks`, async (t) => {
+  const label = spec.family === 'transformer' && spec.data === image ? 'transformer on images' : spec.family;
+  test(`${label} on wasm: same logits as cpu, trains, no leaks`, async (t) => {
     if (!wasmReady) return t.skip('wasm backend unavailable');
     await useBackend('cpu');
     const cpuBatch = randomBatch(spec.data, 8);

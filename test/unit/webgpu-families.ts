@@ -15,6 +15,7 @@ export const WEBGPU_FAMILIES: { label: string; model: ModelConfig; data: DataSha
   { label: 'cnn with BatchNorm', model: modelConfig({ family: 'cnn', depth: 2, width: 4, normalization: true }), data: image },
   { label: 'resnet', model: modelConfig({ family: 'resnet', depth: 2, width: 4, downsampleAt: [1] }), data: image },
   { label: 'transformer', model: modelConfig({ family: 'transformer', depth: 2, width: 8, heads: 2, activation: 'gelu' }), data: sequence },
+  { label: 'transformer on image patches', model: modelConfig({ family: 'transformer', depth: 2, width: 8, heads: 2, activation: 'gelu', patchSize: 4 }), data: image },
 ];
 
 /** `count` examples (token ids for sequences, values in [-1, 1) otherwise) and one-hot labels cycling through the classes. */
