@@ -76,20 +76,29 @@ function estimateConv(model: ModelConfig, shape: number[], classes: number, fact
   return { params: params + channels * classes + classes, activationsPerExample: activations };
 }
 
+/** As server/models/transformer.ts builds it: weights of every layer, LayerNorms included. */
 function estimateTransformer(model: ModelConfig, shape: number[], classes: number, vocabSize: number, factorAt: (i: number) => number, inside: boolean): SizeEstimate {
-  const length = shape[0] ?? 16;
-  let params = 0;
+  const headDim = model.width / model.heads;
+  const headsOf = (i: number): number => Math.max(1, Math.round(model.heads * factorAt(i)));
+  const hiddenOf = (i: number): number => (inside ? model.width : headsOf(i) * headDim);
+  const norms = (hidden: number): number => (model.normalization ? 2 * hidden : 0);
+  const image = shape.length === 3;
+  // Images: a bias-free patch embedding (patchSize^2 x channels -> hidden), one token per patch.
+  const tokens = image ? Math.floor(shape[0] / model.patchSize) * Math.floor(shape[1] / model.patchSize) : shape[0] ?? 16;
+  const embedding = image ? model.patchSize * model.patchSize * shape[2] : vocabSize;
+  let params = (embedding + tokens) * hiddenOf(0) + norms(hiddenOf(0));
   let activations = 0;
-  const hiddenOf = (i: number): number => (inside ? model.width : Math.round(model.width * factorAt(i)));
-  params += (vocabSize + length) * hiddenOf(0);
+  let previous = hiddenOf(0);
   for (let i = 0; i < model.depth; i++) {
     const hidden = hiddenOf(i);
-    const ffn = Math.round(model.width * model.ffnMultiplier * factorAt(i));
-    params += 4 * hidden * hidden + 4 * hidden + 2 * hidden * ffn + ffn + hidden + 4 * hidden;
-    activations += length * (6 * hidden + ffn) + model.heads * length * length;
+    const inner = headsOf(i) * headDim;
+    const ffn = Math.max(1, Math.round(model.width * model.ffnMultiplier * factorAt(i)));
+    if (hidden !== previous) params += previous * hidden;
+    params += 4 * hidden * inner + 3 * inner + hidden + 2 * hidden * ffn + ffn + hidden + 2 * norms(hidden);
+    activations += tokens * (6 * hidden + ffn) + headsOf(i) * tokens * tokens;
+    previous = hidden;
   }
-  const last = hiddenOf(model.depth - 1);
-  return { params: params + last * classes + classes, activationsPerExample: activations };
+  return { params: params + previous * classes + classes, activationsPerExample: activations };
 }
 
 function estimateNet(model: ModelConfig, shape: number[], classes: number, vocabSize: number, factorAt: (i: number) => number, inside: boolean): SizeEstimate {

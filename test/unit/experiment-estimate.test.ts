@@ -24,3 +24,30 @@ for (const mode of ['all', 'inside'] as const) {
     }
   });
 }
+
+// The estimate counts the transformer's weights exactly: patch or token embedding, resizes between
+// blocks of different widths, attention wider than the stream ("inside"), LayerNorms.
+const transformerCases = [
+  { label: 'images in 4x4 patches', data: { exampleShape: [12, 12, 3], numClasses: 5 }, patchSize: 4 },
+  { label: 'images in 2x2 patches', data: { exampleShape: [8, 8, 1], numClasses: 5 }, patchSize: 2 },
+  { label: 'token sequences', data: { exampleShape: [6], numClasses: 5, vocabSize: 16 }, patchSize: 4 },
+];
+for (const { label, data, patchSize } of transformerCases) {
+  for (const widen of [{ factor: 3, mode: 'all' as const }, { factor: 3, mode: 'inside' as const }, { factor: 3, perLayer: [1, 3, 2], mode: 'all' as const }]) {
+    test(`transformer on ${label}, widen ${JSON.stringify(widen)}: estimated parameters = built parameters`, async () => {
+      await useWasm();
+      const model = modelConfig({ family: 'transformer', depth: 3, width: 8, heads: 2, ffnMultiplier: 2, patchSize });
+      const estimate = estimateNets(model, widen, data.exampleShape, data.numClasses, 32);
+      const factors = widen.perLayer ?? [3, 3, 3];
+      const thin = buildNet(netSpec(model, data, { factor: 1, mode: widen.mode }));
+      const wide = buildNet(netSpec(model, data, { factors, mode: widen.mode }));
+      try {
+        assert.equal(estimate.thin.params, thin.params, 'thin');
+        assert.equal(estimate.wide.params, wide.params, 'wide');
+      } finally {
+        thin.dispose();
+        wide.dispose();
+      }
+    });
+  }
+}
