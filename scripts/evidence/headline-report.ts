@@ -62,9 +62,11 @@ function accuracyCells(a: JsonArm | undefined, bold: boolean): string[] {
   return [bold ? `**${mean}**` : mean, a.accuracy.perSeed.map(pct1).join(', ')];
 }
 
-/** The kept run was derived as the pair derives it now (its file is the same). */
+/** The kept run was derived as the pair derives it now (its file is the same but for the description). */
 function current(run: HeadlineRun, now: HeadlineFile | undefined): boolean {
-  return now === undefined || JSON.stringify(run.file) === JSON.stringify(now.file);
+  if (now === undefined) return true;
+  const keys = new Set([...Object.keys(run.file), ...Object.keys(now.file)]);
+  return [...keys].every((key) => key === 'description' || JSON.stringify(run.file[key]) === JSON.stringify(now.file[key]));
 }
 
 /** Thin three-stage minus deep scratch, seed by seed; undefined (with why) unless both ran on the same seeds. */
@@ -118,7 +120,7 @@ export function headlineSection(results: HeadlineResults, now?: Partial<Record<H
       `Derived from \`${results.example}\` (the deep net: ${results.depthMultiplier}x its depth, the same width). ` +
         'Test accuracy in %, mean ± std over the seeds; a seed fixes the data split, so the two runs pair seed by seed. ' +
         'FLOPs: multiply-accumulates per example of one forward pass through the net. ' +
-        `Seconds per seed: the arm's own training. ${how.join('; ')}.`,
+        `Seconds per seed: the arm's own training. Wall time: ${how.join('; ')}.`,
     );
   }
   const stale = ran.filter(([id, r]) => !current(r, now?.[id])).map(([id]) => id);

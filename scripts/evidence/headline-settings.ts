@@ -2,6 +2,7 @@
 // three stages past a ResNet101 from scratch. Here: the residual study's thin net with the three stages
 // against a net of the same width and `depthMultiplier` times its depth, trained from scratch. Both
 // experiment files are derived from the study's example, changing only what the pair needs.
+import { basename } from 'node:path';
 import { thinEpochBudget } from '../../server/experiment/budget';
 import type { Experiment } from '../../server/experiment/types';
 import { checkedExperiment, exampleForElsewhere, experimentText } from './example-file';
@@ -48,7 +49,7 @@ export function headlineFiles(example: Example, examplePath: string, seeds: numb
   if (!model || typeof model.depth !== 'number') throw new Error(`${examplePath} sets no model.depth: the pair doubles the example's own depth, so set it there`);
   if ('downsampleAt' in model) throw new Error(`${examplePath} sets model.downsampleAt: its block indices do not carry over to ${multiplier}x the depth; remove it (the family default is placed by depth)`);
   const base = exampleForElsewhere(example, examplePath);
-  const title = `${model.family} ${model.depth} x ${model.width} from ${examplePath}`;
+  const title = `${model.family} ${model.depth} x ${model.width} from ${basename(examplePath)}`;
   const thinFile = { ...base, name: 'headline-thin', description: `The thin net of the headline pair (docs/EVIDENCE.md): ${title}, as the example has it.`, seeds };
   const thin = checkedExperiment(experimentText(thinFile), 'headline-thin.gowide.json', `the thin net derived from ${examplePath}`);
   if (!thin.baselines.includes('scratch')) throw new Error(`${examplePath}'s baselines leave out scratch: the pair compares the thin net's own scratch arm too; add "scratch"`);

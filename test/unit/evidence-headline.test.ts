@@ -142,6 +142,9 @@ describe('the headline pair: the generated table', () => {
   it('marks a kept run whose file the pair no longer derives as stale', () => {
     const changed = headlineFiles({ ...example, finetune: { ...(example.finetune as object), epochs: 8 } }, examplePath);
     assert.match(headlineSection(results, changed), /\*\*Stale\*\*: the kept thin and deep run\(s\) used other settings/);
+    // The description is commentary: a kept run described otherwise (another checkout's path) is current.
+    const described = { ...results, runs: { ...results.runs, thin: { ...results.runs.thin!, file: { ...files.thin.file, description: 'elsewhere' } } } };
+    assert.doesNotMatch(headlineSection(described, files), /Stale/);
   });
 });
 
