@@ -35,6 +35,12 @@ export const STUDIES: Study[] = [
     file: 'examples/fashion-mnist-resnet.gowide.json',
     regime: 'residual bottleneck blocks with BatchNorm, widened inside the block: the paper\'s ResNet recipe',
   },
+  {
+    id: 'transformer',
+    title: 'Deep thin transformer on image patches',
+    file: 'examples/fashion-mnist-transformer.gowide.json',
+    regime: 'post-LN encoder with residuals and LayerNorm, widened in its hidden size, heads and feed-forward width: the paper\'s BERT recipe',
+  },
 ];
 
 export function studiesById(ids: string[] | undefined): Study[] {

@@ -1,7 +1,10 @@
 // The size estimate the widening view and validation show agrees with the nets the engine builds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { join } from 'node:path';
 import { estimateNets } from '../../server/experiment/estimate';
+import { loadExperimentFile } from '../../server/experiment/load';
+import { computeNetSizes } from '../../server/models/net-sizes';
 import { buildNet } from '../../server/models';
 import { useWasm } from './method-fixtures';
 import { modelConfig, netSpec } from './models-helpers';
@@ -51,3 +54,22 @@ for (const { label, data, patchSize } of transformerCases) {
     });
   }
 }
+
+test('net sizes of the Fashion-MNIST transformer example count its patch embedding', async () => {
+  await useWasm();
+  const file = join(__dirname, '../../examples/fashion-mnist-transformer.gowide.json');
+  const { experiment } = loadExperimentFile(file);
+  const { model, widen } = experiment;
+  const sizes = await computeNetSizes(file);
+  assert.deepEqual(sizes.problems, []);
+  const estimate = estimateNets(model, widen, [28, 28, 1], 10, experiment.wide.batchSize);
+  assert.equal(sizes.thin.params, estimate.thin.params);
+  assert.equal(sizes.wide.params, estimate.wide.params);
+  // FLOPs outside the blocks: the patch embedding (each of the tokens maps patchSize^2 pixels to the
+  // hidden size) and the head (hidden size -> 10 classes).
+  const tokens = (28 / model.patchSize) ** 2;
+  const outsideBlocks = (net: 'thin' | 'wide', hidden: number) =>
+    sizes[net].flops - sizes.blocks.reduce((sum, block) => sum + block[net].flops, 0) - hidden * 10;
+  assert.equal(outsideBlocks('thin', model.width), tokens * model.patchSize ** 2 * model.width);
+  assert.equal(outsideBlocks('wide', model.width * widen.factor), tokens * model.patchSize ** 2 * model.width * widen.factor);
+});
