@@ -9,6 +9,7 @@ import { loadExperimentFile, validateExperimentText } from '../../server/experim
 import { resolveExperiment } from '../../server/experiment/resolve';
 import { createExperimentFile, createExperimentText } from '../../server/experiment/create';
 import { parseJsonText } from '../../server/experiment/json-text';
+import { DATA_CHOICES } from '../../extension/new-experiment-flow';
 
 const EXAMPLES = resolve(__dirname, '../../examples');
 const minimal = (model: object = { family: 'mlp' }, data: object = { format: 'shapes' }) => ({ name: 't', data, model });
@@ -229,6 +230,15 @@ describe('examples and new files', () => {
       assert.equal(loadExperimentFile(path).experiment.model.family, 'cnn');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('every built-in data set the New Experiment flow offers a family gives a file that validates with the defaults', () => {
+    const offered = DATA_CHOICES.filter((choice) => !choice.needsPath).flatMap((choice) => choice.families.map((family) => ({ family, format: choice.format })));
+    assert.ok(offered.some((o) => o.family === 'transformer' && o.format === 'shapes'), 'the transformer is offered images');
+    for (const { family, format } of offered) {
+      const path = `/tmp/${family}-${format}.gowide.json`;
+      const text = createExperimentText({ path, name: `${family}-${format}`, family, dataFormat: format });
+      assert.deepEqual(validateExperimentText(path, text), { ok: true, problems: [] }, `${family} on ${format}`);
     }
   });
 });
