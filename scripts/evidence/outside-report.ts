@@ -6,6 +6,7 @@ import { splitCounts } from '../../server/data/split';
 import { thinEpochBudget } from '../../server/experiment/budget';
 import { resolveExperiment } from '../../server/experiment/resolve';
 import type { Experiment, ModelConfig } from '../../server/experiment/types';
+import { groupingPhrase } from '../../server/method/stages/imitation-groups';
 import { scaled } from '../../server/models/spec-utils';
 import type { ArmName } from '../../server/protocol';
 import { pct, pct1 } from './report';
@@ -67,7 +68,7 @@ export function outsideListTable(settings: OutsideSetting[] = OUTSIDE_SETTINGS):
     const e = resolveOutside(s);
     const { train, validation } = trainingImages(e);
     const budget = thinEpochBudget(e.model.depth, e.imitate, e.finetune);
-    const defaults = `${e.widen.mode === 'inside' ? 'inside each block' : 'whole layers'}, ${e.imitate.groups === 'stage' ? 'stage by stage' : 'block by block'}, ${budget} (${e.model.depth} x ${e.imitate.epochsPerLayer} + ${e.finetune.epochs}); ${e.wide.epochs}`;
+    const defaults = `${e.widen.mode === 'inside' ? 'inside each block' : 'whole layers'}, ${groupingPhrase(e.imitate.groups)}, ${budget} (${e.model.depth} x ${e.imitate.epochsPerLayer} + ${e.finetune.epochs}); ${e.wide.epochs}`;
     rows.push(
       `| ${i + 1} | \`${s.id}\` | ${netName(e.model)}: ${netDetail(e.model)} | ${e.widen.factor} | ${count(train)} + ${count(validation)} (${count(e.data.trainLimit)}) | ${count(e.data.testLimit)} | ${defaults} | ${s.title} |`,
     );

@@ -3,6 +3,7 @@
 // (win >= scratch + 1 point and win >= kd).
 import { blockTitle } from '../../server/block-title';
 import { ARM_LABEL } from '../../server/cli/report';
+import { groupingPhrase } from '../../server/method/stages/imitation-groups';
 import { ARM_NAMES, BASELINE_NAMES, type ArmName } from '../../server/protocol';
 import type { StudyResult } from './run-study';
 
@@ -46,7 +47,7 @@ function settings(r: StudyResult): string {
   const data = `${e.data.format}, ${e.data.trainLimit || 'all'} training images (${e.data.validationSplit * 100}% held out for validation), ${e.data.testLimit || 'all'} test images`;
   const net = `${m.family}, depth ${m.depth}, width ${m.width}${m.normalization ? ', normalisation' : ', no normalisation'}`;
   const widen = `factor ${e.widen.factor} (mode ${e.widen.mode})`;
-  const imitate = `${e.imitate.groups === 'stage' ? 'stage by stage' : 'block by block'}, ${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate} ${e.imitate.schedule}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
+  const imitate = `${groupingPhrase(e.imitate.groups)}, ${e.imitate.epochsPerLayer} epoch(s) per block, batch ${e.imitate.batchSize}, ${e.imitate.optimizer} ${e.imitate.learningRate} ${e.imitate.schedule}, input ${e.imitate.input}, lower blocks ${e.imitate.lowerLayers}, ${e.imitate.normalizeTargets ? 'normalised' : 'raw'} MSE`;
   const ft = `${e.finetune.epochs} epochs, batch ${e.finetune.batchSize}, ${e.finetune.optimizer} ${e.finetune.learningRate} ${e.finetune.schedule}, kd weight ${e.finetune.kdWeight}, T ${e.finetune.temperature}`;
   const wide = `${e.wide.epochs} epochs, batch ${e.wide.batchSize}, ${e.wide.optimizer} ${e.wide.learningRate} ${e.wide.schedule}`;
   return [

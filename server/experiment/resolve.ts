@@ -19,9 +19,9 @@ import { estimateNets, formatBytes, formatCount } from './estimate';
 import { FieldReader, isPlainObject, ruleFromRange, typeName, type ReadContext } from './fields';
 import { schemaRange } from './setting-range';
 import { resolveSweep, sweepShapeProblems, type SweepGrid, type SweepPoint } from './sweep';
-import type {
-  BaselineName, DataConfig, Experiment, FinetuneConfig, ImitateConfig, LearningRateSchedule, ModelConfig,
-  OptimizerName, TrainConfig, WidenConfig,
+import {
+  NAMED_IMITATION_GROUPINGS, type BaselineName, type DataConfig, type Experiment, type FinetuneConfig, type ImitateConfig,
+  type ImitationGrouping, type LearningRateSchedule, type ModelConfig, type OptimizerName, type TrainConfig, type WidenConfig,
 } from './types';
 
 export const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'momentum'];
@@ -197,7 +197,29 @@ function readTrain(reader: FieldReader, d: TrainConfig): TrainConfig {
   return config;
 }
 
-function readImitate(reader: FieldReader, family: ModelFamily): ImitateConfig {
+/** imitate.groups: one of the named groupings, or a whole number of blocks from 1 to model.depth. */
+function readGroups(reader: FieldReader, family: ModelFamily, depth: number): ImitationGrouping {
+  const fallback = defaultImitationGroups(family);
+  const value = reader.take('groups');
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (NAMED_IMITATION_GROUPINGS as readonly string[]).includes(value)) return value as ImitationGrouping;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= depth) return value;
+  const field = reader.fieldPath('groups');
+  const names = NAMED_IMITATION_GROUPINGS.map((n) => `"${n}"`).join(' or ');
+  const accepted = `use ${names}, or a whole number of blocks from 1 to ${depth} (model.depth)`;
+  if (typeof value === 'number' && Number.isInteger(value) && value > depth) {
+    reader.error(field, `groups of ${value} blocks is more than the net has (model.depth is ${depth})`, `use ${depth} or fewer blocks per group, or ${names}`);
+  } else if (typeof value === 'number') {
+    reader.error(field, `groups must be a whole number of blocks from 1, got ${value}`, accepted);
+  } else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+    reader.error(field, `groups must be a number, not a string (${JSON.stringify(value)})`, `write ${Number(value)} without quotes`);
+  } else {
+    reader.error(field, `${typeof value === 'string' ? JSON.stringify(value) : typeName(value)} is not an imitation grouping`, accepted);
+  }
+  return fallback;
+}
+
+function readImitate(reader: FieldReader, family: ModelFamily, depth: number): ImitateConfig {
   const d = DEFAULT_IMITATE;
   const config: ImitateConfig = {
     epochsPerLayer: reader.number('epochsPerLayer', { min: 0, max: 1000 }, d.epochsPerLayer),
@@ -206,7 +228,7 @@ function readImitate(reader: FieldReader, family: ModelFamily): ImitateConfig {
     slowFactor: reader.number('slowFactor', { min: 0, exclusiveMin: true, max: 1 }, d.slowFactor),
     normalizeTargets: reader.boolean('normalizeTargets', d.normalizeTargets),
     projectionWarmup: reader.number('projectionWarmup', { min: 0, max: 0.9 }, d.projectionWarmup),
-    groups: reader.choice('groups', ['block', 'stage'] as const, 'an imitation grouping', defaultImitationGroups(family)),
+    groups: readGroups(reader, family, depth),
     optimizer: reader.choice('optimizer', OPTIMIZERS, 'an optimizer', d.optimizer),
     learningRate: reader.number('learningRate', LEARNING_RATE, d.learningRate),
     schedule: reader.choice('schedule', SCHEDULES, 'a learning-rate schedule', d.schedule),
@@ -341,7 +363,7 @@ function readExperiment(raw: Record<string, unknown>, experimentDir: string, ctx
   if (!hasData) top.error('data', 'data is missing', 'add "data": {"format": "shapes"} or another data set');
   if (!hasModel) top.error('model', 'model is missing', 'add "model": {"family": "mlp", "depth": 12, "width": 32}');
   const widen = readWiden(top.section('widen'), model.family, model.depth);
-  const imitate = readImitate(top.section('imitate'), model.family);
+  const imitate = readImitate(top.section('imitate'), model.family, model.depth);
   const finetune = readFinetune(top.section('finetune'));
   const experiment: Experiment = {
     name,

@@ -6,6 +6,10 @@ import type { BackendName, BaselineName, ModelFamily } from '../protocol';
 export type { BaselineName };
 
 export type OptimizerName = 'adam' | 'sgd' | 'momentum';
+
+/** The named imitation groupings; a whole number k (groups of k consecutive blocks) is the other kind. */
+export const NAMED_IMITATION_GROUPINGS = ['block', 'stage'] as const;
+export type ImitationGrouping = (typeof NAMED_IMITATION_GROUPINGS)[number] | number;
 export type LearningRateSchedule = 'constant' | 'cosine' | 'warmup-cosine';
 
 export interface DataConfig {
@@ -79,8 +83,9 @@ export interface ImitateConfig {
   /** Share of each block's steps that trains only the thin->wide projection, before the block trains. */
   projectionWarmup: number;
   /** "block": every block matches its wide block; "stage": the blocks of a resolution stage train
-   *  together against the stage's last output (server/method/stages/imitation-groups.ts). */
-  groups: 'block' | 'stage';
+   *  together against the stage's last output; a whole number k: groups of k consecutive blocks, bottom
+   *  first (server/method/stages/imitation-groups.ts). */
+  groups: ImitationGrouping;
   optimizer: OptimizerName;
   learningRate: number;
   schedule: LearningRateSchedule;

@@ -17,6 +17,8 @@ interface SchemaNode {
   exclusiveMinimum?: number;
   description?: string;
   $ref?: string;
+  /** A value of either kind (imitate.groups: a name or a whole number). */
+  oneOf?: SchemaNode[];
 }
 
 const schema = JSON.parse(readFileSync(join(__dirname, '../../server/experiment/gowide.schema.json'), 'utf8')) as SchemaNode & { definitions: Record<string, SchemaNode> };
@@ -56,6 +58,12 @@ function errorFields(raw: unknown): string[] {
 }
 
 const leaves = schemaFields().filter(([, node]) => !node.properties);
+/** Each kind of value a leaf takes (its oneOf branches, or the leaf itself), and whether another
+ *  kind takes any string (data.labelColumn: a column name or an index). */
+const kinds = leaves.flatMap(([path, node]): [string, SchemaNode, boolean][] => {
+  const anyString = (node.oneOf ?? []).some((kind) => kind.type === 'string' && !kind.enum);
+  return (node.oneOf ?? [node]).map((kind) => [path, kind, anyString]);
+});
 
 describe('JSON Schema and resolveExperiment agree', () => {
   it('every schema property is known to resolve, and every field resolve reads is in the schema', () => {
@@ -75,7 +83,7 @@ describe('JSON Schema and resolveExperiment agree', () => {
   });
 
   it('every enum value is accepted and anything else is an error at that field', () => {
-    for (const [path, node] of leaves) {
+    for (const [path, node] of kinds) {
       const values = node.enum ?? (node.items ? deref(node.items).enum : undefined);
       if (!values) continue;
       const asValue = (v: unknown) => (node.type === 'array' ? [v] : v);
@@ -86,7 +94,7 @@ describe('JSON Schema and resolveExperiment agree', () => {
   });
 
   it('bounds and types: values the schema rejects, resolve rejects at the same field', () => {
-    for (const [path, node] of leaves) {
+    for (const [path, node, anyString] of kinds) {
       const item = node.type === 'array' && node.items ? deref(node.items) : node;
       if (item.type !== 'number' && item.type !== 'integer' && item.type !== 'boolean') continue;
       const wrap = (v: unknown) => (node.type === 'array' ? [v] : v);
@@ -98,7 +106,7 @@ describe('JSON Schema and resolveExperiment agree', () => {
         rejects('yes', 'a string for a boolean');
         continue;
       }
-      rejects('1', 'a string for a number');
+      if (!anyString) rejects('1', 'a string for a number');
       if (item.minimum !== undefined) {
         rejects(item.minimum - 1, 'below minimum');
         if (path !== 'widen.perLayer') accepts(item.minimum, 'the minimum'); // perLayer also needs depth entries

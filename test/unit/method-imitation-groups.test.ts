@@ -1,9 +1,9 @@
-// Which blocks imitate together: one group per block, or one per resolution stage.
+// Which blocks imitate together: one group per block, one per resolution stage, or groups of k blocks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_MODEL } from '../../server/experiment/defaults';
 import type { ModelConfig } from '../../server/experiment/types';
-import { imitationGroups } from '../../server/method/stages/imitation-groups';
+import { groupingPhrase, imitationGroups } from '../../server/method/stages/imitation-groups';
 
 const model = (family: ModelConfig['family'], depth: number, downsampleAt: number[]): ModelConfig => ({ ...DEFAULT_MODEL[family], family, depth, downsampleAt });
 const spans = (groups: { first: number; last: number }[]) => groups.map((g) => `${g.first}-${g.last}`);
@@ -27,9 +27,26 @@ test('"stage" on families without downsampling: the whole net is one stage', () 
   assert.deepEqual(spans(imitationGroups(model('mlp', 5, []), 'stage')), ['0-4']);
 });
 
+test('a whole number k: groups of k consecutive blocks, bottom first, the last one shorter', () => {
+  assert.deepEqual(spans(imitationGroups(model('mlp', 7, []), 3)), ['0-2', '3-5', '6-6']);
+  assert.deepEqual(spans(imitationGroups(model('mlp', 6, []), 3)), ['0-2', '3-5']);
+  assert.deepEqual(spans(imitationGroups(model('mlp', 6, []), 6)), ['0-5']);
+  // k ignores the resolution stages.
+  assert.deepEqual(spans(imitationGroups(model('cnn', 8, [2, 5]), 2)), ['0-1', '2-3', '4-5', '6-7']);
+  assert.deepEqual(imitationGroups(model('mlp', 7, []), 1), imitationGroups(model('mlp', 7, []), 'block'));
+});
+
+test('the grouping in words', () => {
+  assert.deepEqual([groupingPhrase('block'), groupingPhrase('stage'), groupingPhrase(1), groupingPhrase(3)], ['block by block', 'stage by stage', 'block by block', 'in groups of 3 blocks']);
+});
+
 test('a resumed imitation starts at the first block not yet imitated, inside a group if need be', () => {
   assert.deepEqual(spans(imitationGroups(model('cnn', 8, [2, 5]), 'stage', 3)), ['3-5', '6-7']);
   assert.deepEqual(spans(imitationGroups(model('cnn', 8, [2, 5]), 'stage', 4)), ['4-5', '6-7']);
   assert.deepEqual(spans(imitationGroups(model('cnn', 8, [2, 5]), 'block', 7)), ['7-7']);
   assert.deepEqual(spans(imitationGroups(model('cnn', 8, [2, 5]), 'stage', 8)), []);
+  // Groups of 3 on 7 blocks, from a checkpoint after block 3 (written under "block"): the group 3-5
+  // starts at 4; from one after block 5, at the next group.
+  assert.deepEqual(spans(imitationGroups(model('mlp', 7, []), 3, 4)), ['4-5', '6-6']);
+  assert.deepEqual(spans(imitationGroups(model('mlp', 7, []), 3, 6)), ['6-6']);
 });

@@ -75,3 +75,30 @@ test('grouped imitation: blocks of a group train together against the group outp
     wide.net.dispose();
   }
 });
+
+test('groups of 2 blocks: each pair trains against its upper block, the odd block alone, each on its blocks\' budget; a resume inside a pair starts there', async () => {
+  await useWasm();
+  const experiment = tinyExperiment({
+    model: { ...tinyExperiment().model, depth: 5, width: 12 },
+    widen: { factor: 3, mode: 'all' },
+    imitate: { ...tinyExperiment().imitate, groups: 2, epochsPerLayer: 2 },
+  });
+  const ctx: StageContext = { experiment, data: syntheticDataset(), seed: 1, factory: { buildNet, buildProjection }, report: quiet, readEvery: 10 };
+  const wide = await trainWide(ctx);
+  const thin = buildThinNet(ctx);
+  const perEpoch = stepsPerEpoch(ctx.data.train.count, experiment.imitate.batchSize);
+  try {
+    const checkpoints: number[] = [];
+    const result = await imitate(ctx, thin, wide.net, { afterBlock: async (b) => void checkpoints.push(b) });
+    assert.deepEqual(result.blocks.map((b) => [b.firstBlock, b.block]), [[0, 1], [2, 3], [4, 4]]);
+    assert.deepEqual(checkpoints, [1, 3, 4]);
+    assert.deepEqual(result.blocks.map((b) => b.steps), [4, 4, 2].map((epochs) => Math.round(epochs * perEpoch)));
+    for (const g of result.blocks) assert.ok(g.endLoss < 0.8 * g.startLoss, `blocks ${g.firstBlock}-${g.block}: ${g.startLoss.toFixed(3)} -> ${g.endLoss.toFixed(3)}`);
+    // A checkpoint after block 2 (written under "block"): the pair 2-3 resumes at 3.
+    const resumed = await imitate(ctx, thin, wide.net, { startBlock: 3 });
+    assert.deepEqual(resumed.blocks.map((b) => [b.firstBlock, b.block]), [[3, 3], [4, 4]]);
+  } finally {
+    thin.dispose();
+    wide.net.dispose();
+  }
+});
