@@ -76,7 +76,8 @@ export function outsideListTable(settings: OutsideSetting[] = OUTSIDE_SETTINGS):
   return rows.join('\n');
 }
 
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+/** A difference of accuracies in points, signed: "+2.23", "-0.25". */
+export const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
 
 function armCell(report: JsonReport, arm: ArmName): string {
   const a = report.arms[arm];
@@ -85,10 +86,14 @@ function armCell(report: JsonReport, arm: ArmName): string {
   return arm === 'win' ? `**${cell}**` : cell;
 }
 
+/** The file a kept result ran sets every field of `expected` as it does (the description aside). */
+export function ranWith(expected: Record<string, unknown>, r: Pick<OutsideResult, 'file'>): boolean {
+  return Object.keys(expected).every((key) => key === 'description' || JSON.stringify(r.file[key]) === JSON.stringify(expected[key]));
+}
+
 /** The kept result ran the setting as it is listed now (the fields an experiment file of the list sets). */
 export function ranAsListed(s: OutsideSetting, r: OutsideResult): boolean {
-  const listed = outsideExperiment(s, r.seeds);
-  return Object.keys(listed).every((key) => key === 'description' || JSON.stringify(r.file[key]) === JSON.stringify(listed[key]));
+  return ranWith(outsideExperiment(s, r.seeds), r);
 }
 
 /** Win ahead of scratch: the paired mean of win - scratch over the seeds is above 0. Undefined when
