@@ -74,7 +74,7 @@ export function variantsTable(results: VariantResults, outside: OutsideResults, 
   return [
     rows.join('\n'),
     '',
-    `Win - scratch in points of test accuracy, paired by seed: mean (seeds ahead of all; each seed's difference); seeds ${seeds.join(' / ') || '-'}. ${scratch}`,
+    `Win - scratch in points of test accuracy, paired by seed: the mean (on how many seeds win is ahead; each seed's difference, in the seeds' order); seeds ${seeds.join(' / ') || '-'}. ${scratch}`,
     `Variants ran on ${machines.join('; ') || '-'} (${minutes.toFixed(1)} min in all).`,
     '',
     ...legend,
