@@ -5,38 +5,19 @@
 // --jobs N runs each study's jobs N at a time (the CLI's local launcher); --report-only redraws the
 // plots and tables from the stored results without training.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, README, ROOT, writeGenerated } from './evidence-doc';
 import { writePngs } from './png';
 import { chartSvg } from './plot-svg';
 import { headline, studySection } from './report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
-import { jobCount, readOptions, seedList } from './script-args';
+import { readRunScriptArgs, type RunScriptArgs } from './script-args';
 import { STUDIES, studiesById } from './studies';
 
 const USAGE = `usage: npm run evidence -- [--only ${STUDIES.map((s) => s.id).join(',')}] [--seeds 1,2,3,4,5] [--runs-dir DIR] [--jobs N] [--report-only]`;
 
-interface Args {
-  only?: string[];
-  seeds?: number[];
-  runsDir: string;
-  jobs?: number;
-  reportOnly: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const values = readOptions(
-    argv,
-    { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
-    USAGE,
-  );
-  return {
-    only: values.only?.split(','),
-    seeds: seedList(values.seeds),
-    runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence')),
-    jobs: jobCount(values.jobs),
-    reportOnly: values['report-only'] ?? false,
-  };
+function parseArgs(argv: string[]): RunScriptArgs {
+  return readRunScriptArgs(argv, USAGE, join(ROOT, 'runs', 'evidence'));
 }
 
 const resultFile = (id: string) => join(OUT, `${id}.json`);

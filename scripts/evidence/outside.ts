@@ -6,38 +6,20 @@
 // --jobs N runs each setting's jobs N at a time (the CLI's local launcher); --report-only only rewrites
 // the document from the kept results.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
 import { outsideDiagnosisTable } from './outside-diagnosis';
 import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { ranOn, runJsonReport, snapshotBuild } from './run-study';
-import { jobCount, readOptions, seedList } from './script-args';
+import { readRunScriptArgs, type RunScriptArgs } from './script-args';
 
 const RESULTS = join(EVIDENCE_DIR, 'outside.json');
 const USAGE = 'usage: npm run evidence:outside -- [--only ID,ID] [--seeds 1,2] [--runs-dir DIR] [--jobs N] [--report-only]';
 
-interface Args {
-  only?: string[];
-  seeds: number[];
-  runsDir: string;
-  jobs?: number;
-  reportOnly: boolean;
-}
-
-function readArgs(argv: string[]): Args {
-  const values = readOptions(
-    argv,
-    { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
-    USAGE,
-  );
-  return {
-    only: values.only?.split(','),
-    seeds: seedList(values.seeds) ?? OUTSIDE_SEEDS,
-    runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence-outside')),
-    jobs: jobCount(values.jobs),
-    reportOnly: values['report-only'] ?? false,
-  };
+function readArgs(argv: string[]): RunScriptArgs & { seeds: number[] } {
+  const args = readRunScriptArgs(argv, USAGE, join(ROOT, 'runs', 'evidence-outside'));
+  return { ...args, seeds: args.seeds ?? OUTSIDE_SEEDS };
 }
 
 function storedResults(): OutsideResults {

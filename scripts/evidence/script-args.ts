@@ -1,5 +1,6 @@
 // The evidence scripts' command lines: node's parseArgs with the script's usage on a bad option, and
 // the --seeds list.
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -25,4 +26,30 @@ export function jobCount(text: string | undefined): number | undefined {
   const jobs = text === undefined ? undefined : Number(text);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs ${text}: give a whole number from 1`);
   return jobs;
+}
+
+/** The options of a script that runs experiments into a runs folder and rewrites a document. */
+export interface RunScriptArgs {
+  only?: string[];
+  /** undefined when --seeds is not given (the script's own seeds apply). */
+  seeds?: number[];
+  runsDir: string;
+  jobs?: number;
+  reportOnly: boolean;
+}
+
+/** --only, --seeds, --runs-dir (default defaultRunsDir), --jobs and --report-only, or the usage on a bad option. */
+export function readRunScriptArgs(argv: string[], usage: string, defaultRunsDir: string): RunScriptArgs {
+  const values = readOptions(
+    argv,
+    { only: { type: 'string' }, seeds: { type: 'string' }, 'runs-dir': { type: 'string' }, jobs: { type: 'string' }, 'report-only': { type: 'boolean' } },
+    usage,
+  );
+  return {
+    only: values.only?.split(','),
+    seeds: seedList(values.seeds),
+    runsDir: resolve(values['runs-dir'] ?? defaultRunsDir),
+    jobs: jobCount(values.jobs),
+    reportOnly: values['report-only'] ?? false,
+  };
 }
