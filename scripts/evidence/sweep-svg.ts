@@ -2,15 +2,15 @@
 // value, and under each value what it costs: the wide net's parameters and FLOPs per example, and the
 // seconds per seed of all arms together.
 import { formatSeconds } from '../../server/cli/report';
-import { valueText, type SweepJsonReport } from '../../server/cli/sweep-report';
-import { pointCost, sweepArms } from './factor-study';
+import type { SweepJsonReport } from '../../server/cli/sweep-report';
+import { pointCost, sweepArms } from './sweep-study';
 import { ARM_STYLE, chartAxes, chartHead, dash, escape, legendEntry, yAxis, type Frame } from './plot-svg';
 
 const FRAME: Frame = { width: 720, height: 480, margin: { left: 56, right: 190, top: 40, bottom: 104 } };
 
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
-export function sweepChartSvg(o: { title: string; sweep: SweepJsonReport; field: string }): string {
+export function sweepChartSvg(o: { title: string; sweep: SweepJsonReport; field: string; label: (value: unknown) => string }): string {
   const f = FRAME;
   const { width: W, height: H, margin: M } = f;
   const points = o.sweep.sweep;
@@ -25,7 +25,7 @@ export function sweepChartSvg(o: { title: string; sweep: SweepJsonReport; field:
     const x = px(i, (arms.length - 1) / 2);
     const value = point.values[o.field];
     const lines = [
-      `<tspan font-weight="bold">${escape(typeof value === 'number' ? `×${value}` : valueText(value))}</tspan>`,
+      `<tspan font-weight="bold">${escape(o.label(value))}</tspan>`,
       `wide ${compact.format(cost.wideParams)} params`,
       `${compact.format(cost.wideFlops)} FLOPs/example`,
       `${formatSeconds(cost.allSeconds)} per seed`,

@@ -1,4 +1,4 @@
-// `npm run evidence:sweep`'s parts: the sweep file built from the MLP study's example, the launcher
+// `npm run evidence:sweep`'s parts: the sweep file built from a study's example (the MLP's factors, the CNNs' budgets), the launcher
 // flags checked by the CLI's parser, and, from a tiny real sweep run with the built CLI as one process
 // and from the script's copy of dist/ on the local launcher (--jobs 2), the kept result, the
 // EVIDENCE.md table and comparison, and the chart.
@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { checkExperimentText } from '../../server/experiment/load';
 import type { LaunchOptions } from '../../server/protocol';
 import { replaceGenerated } from '../../scripts/evidence/evidence-doc';
-import { accuracyDifferences, factorSection, factorTable, launcherComparison } from '../../scripts/evidence/factor-report';
-import { FACTOR_STUDY, launcherLabel, runFactorSweep, sweepFileText, sweepRunArgs, type FactorStudy, type FactorSweepResult } from '../../scripts/evidence/factor-study';
+import { accuracyDifferences, sweepSection, sweepPointsTable, launcherComparison } from '../../scripts/evidence/sweep-section';
+import { FACTOR_STUDY, launcherLabel, runSweepStudy, sweepFileText, sweepRunArgs, sweepStudyById, valueLabel, type SweepResult, type SweepStudy } from '../../scripts/evidence/sweep-study';
 import { snapshotBuild } from '../../scripts/evidence/run-study';
 import { sweepChartSvg } from '../../scripts/evidence/sweep-svg';
 import { quickExperiment } from '../sidecar/reliability-helpers';
@@ -21,13 +21,13 @@ const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist', 'cli.js');
 if (!existsSync(cli)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 
-describe('factor sweep evidence: the sweep file', () => {
+describe('sweep evidence: the sweep file', () => {
   const examplePath = join(root, FACTOR_STUDY.example);
   const exampleText = readFileSync(examplePath, 'utf8');
 
   it('is the MLP study example plus its sweep over widen.factor 2, 4, 8, and resolves to three ordinary points', () => {
     const sweepPath = join(tmpdir(), 'mlp-factors.gowide.json');
-    const { text, seeds } = sweepFileText(exampleText, examplePath, sweepPath, FACTOR_STUDY.field, FACTOR_STUDY.values);
+    const { text, seeds } = sweepFileText(exampleText, examplePath, sweepPath, FACTOR_STUDY);
     const { sweep, ...settings } = JSON.parse(text) as Record<string, unknown>;
     assert.deepEqual(settings, JSON.parse(exampleText), 'every other setting is the example\'s');
     assert.deepEqual(sweep, { 'widen.factor': [2, 4, 8] });
@@ -43,7 +43,7 @@ describe('factor sweep evidence: the sweep file', () => {
       mkdirSync(join(dir, 'examples', 'data'), { recursive: true });
       for (const file of [join(dir, 'examples', 'data', 'train.csv'), join(dir, 'test.csv')]) writeFileSync(file, 'label,a,b\n0,1,2\n1,3,4\n');
       const example = { ...JSON.parse(exampleText), data: { format: 'csv', path: 'data/train.csv', testPath: join(dir, 'test.csv') } };
-      const { text } = sweepFileText(JSON.stringify(example), join(dir, 'examples', 'x.gowide.json'), join(dir, 'runs', 'x.gowide.json'), 'widen.factor', [2]);
+      const { text } = sweepFileText(JSON.stringify(example), join(dir, 'examples', 'x.gowide.json'), join(dir, 'runs', 'x.gowide.json'), { field: 'widen.factor', values: [2] });
       const data = (JSON.parse(text) as { data: { path: string; testPath: string } }).data;
       assert.equal(data.path, join(dir, 'examples', 'data', 'train.csv'));
       assert.equal(data.testPath, join(dir, 'test.csv'));
@@ -54,8 +54,28 @@ describe('factor sweep evidence: the sweep file', () => {
 
   it('refuses an example that already sweeps, and a sweep that would not check, saying what to fix', () => {
     const sweeping = JSON.stringify({ ...JSON.parse(exampleText), sweep: { 'model.width': [8] } });
-    assert.throws(() => sweepFileText(sweeping, examplePath, '/tmp/x.gowide.json', 'widen.factor', [2]), /already names a sweep/);
-    assert.throws(() => sweepFileText(exampleText, examplePath, '/tmp/x.gowide.json', 'widen.factor', [2, 0]), (e: Error) => /does not check/.test(e.message) && /widen\.factor/.test(e.message));
+    assert.throws(() => sweepFileText(sweeping, examplePath, '/tmp/x.gowide.json', { field: 'widen.factor', values: [2] }), /already names a sweep/);
+    assert.throws(() => sweepFileText(exampleText, examplePath, '/tmp/x.gowide.json', { field: 'widen.factor', values: [2, 0] }), (e: Error) => /does not check/.test(e.message) && /widen\.factor/.test(e.message));
+  });
+
+  it('writes a budget study\'s overrides (its arms and seeds) over the example, and every point gives the wide net and scratch the grown budget', () => {
+    for (const id of ['cnn-budget', 'resnet-budget']) {
+      const study = sweepStudyById(id);
+      const path = join(root, study.example);
+      const exampleSettings = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      const { text, seeds } = sweepFileText(readFileSync(path, 'utf8'), path, join(tmpdir(), `${id}.gowide.json`), study);
+      const { sweep, ...settings } = JSON.parse(text) as Record<string, unknown>;
+      assert.deepEqual(settings, { ...exampleSettings, baselines: ['scratch', 'scratch-steps'], seeds: [1, 2, 3, 4, 5] });
+      assert.deepEqual(sweep, { 'finetune.epochs': study.values });
+      assert.deepEqual(seeds, [1, 2, 3, 4, 5]);
+      const points = checkExperimentText(text, path).sweep!.points.map((p) => p.experiment);
+      assert.deepEqual(points.map((e) => e.finetune.epochs), study.values);
+      // The wide net's default schedule is the thin budget (imitation + fine-tune): it grows with it.
+      assert.deepEqual(points.map((e) => e.wide.epochs), points.map((e) => Math.ceil(e.model.depth * e.imitate.epochsPerLayer + e.finetune.epochs)));
+      assert.equal(valueLabel(study, 14), '14 epochs');
+    }
+    assert.equal(valueLabel(FACTOR_STUDY, 4), '×4');
+    assert.throws(() => sweepStudyById('mlp-budget'), /unknown sweep study mlp-budget; use mlp-factors, cnn-budget, resnet-budget/);
   });
 
   it('passes the launcher flags to gowide run, checked by its own parser', () => {
@@ -72,17 +92,17 @@ describe('factor sweep evidence: the sweep file', () => {
   });
 });
 
-describe('factor sweep evidence: a tiny sweep run as one process and on the local launcher', () => {
+describe('sweep evidence: a tiny sweep run as one process and on the local launcher', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gowide-factor-evidence-'));
-  const study: FactorStudy = { id: 'tiny-factors', title: 'Tiny MLP: which factor pays', example: 'tiny.gowide.json', field: 'widen.factor', values: [2, 4] };
-  let oneProcess: FactorSweepResult;
-  let local: FactorSweepResult;
+  const study: SweepStudy = { id: 'tiny-factors', title: 'Tiny MLP: which factor pays', question: 'Which factor pays?', example: 'tiny.gowide.json', field: 'widen.factor', values: [2, 4], unit: 'x' };
+  let oneProcess: SweepResult;
+  let local: SweepResult;
   let launchAsked: LaunchOptions | undefined;
 
   before(async () => {
     writeFileSync(join(dir, study.example), JSON.stringify(quickExperiment('tiny', { baselines: ['scratch', 'kd'], seeds: [1, 2] })));
     const run = (launchArgs: string[], cliFor: (launch: LaunchOptions | undefined) => string) =>
-      runFactorSweep({ study, root: dir, cli: cliFor, runsDir: join(dir, 'runs'), launchArgs, log: () => undefined });
+      runSweepStudy({ study, root: dir, cli: cliFor, runsDir: join(dir, 'runs'), launchArgs, log: () => undefined });
     oneProcess = await run([], () => cli);
     // As the script runs it: from a copy of dist/, which a launched run's jobs must be able to start.
     local = await run(['--jobs', '2'], (launch) => {
@@ -111,9 +131,9 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
     assert.deepEqual(sweepFile.sweep, { 'widen.factor': [2, 4] });
   });
 
-  it('tables every factor: each arm\'s mean ± std, win - scratch paired, the wide net\'s params and FLOPs, seconds', () => {
-    const rows = factorTable(oneProcess).split('\n');
-    assert.match(rows[0], /^\| widen\.factor \| wide \(teacher\) \| scratch \| kd \(logits only\) \| \*\*win \(three-stage\)\*\* \| win - scratch/);
+  it('tables every factor: each arm\'s mean ± std, win - each baseline paired, the wide net\'s params and FLOPs, seconds', () => {
+    const rows = sweepPointsTable(oneProcess).split('\n');
+    assert.match(rows[0], /^\| widen\.factor \| wide \(teacher\) \| scratch \| kd \(logits only\) \| \*\*win \(three-stage\)\*\* \| win - scratch \(points\) \| win - kd \(logits only\) \(points\) \| wide net params/);
     assert.equal(rows.length, 2 + 2);
     oneProcess.sweep.sweep.forEach((point, i) => {
       const cells = rows[2 + i].split('|').slice(1, -1).map((c) => c.trim());
@@ -123,9 +143,11 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
       assert.deepEqual(cells.slice(1, 5), [a.wide!, a.scratch!, a.kd!, a.win!].map((arm) => `${pct(arm.accuracy.mean)} ± ${pct(arm.accuracy.std)}`));
       const paired = point.paired!['win-scratch']!;
       assert.ok(cells[5].startsWith(`${paired.mean >= 0 ? '+' : ''}${pct(paired.mean)} (ahead on ${paired.ahead} of 2`), cells[5]);
-      assert.equal(cells[6], a.wide!.params.toLocaleString('en-US'));
-      assert.equal(cells[7], a.wide!.flops.toLocaleString('en-US'));
-      assert.equal(cells[8].split(' / ').length, 3);
+      const pairedKd = point.paired!['win-kd']!;
+      assert.ok(cells[6].startsWith(`${pairedKd.mean >= 0 ? '+' : ''}${pct(pairedKd.mean)} (ahead on ${pairedKd.ahead} of 2`), cells[6]);
+      assert.equal(cells[7], a.wide!.params.toLocaleString('en-US'));
+      assert.equal(cells[8], a.wide!.flops.toLocaleString('en-US'));
+      assert.equal(cells[9].split(' / ').length, 3);
     });
     assert.ok(oneProcess.sweep.sweep[1].arms.wide!.params > oneProcess.sweep.sweep[0].arms.wide!.params, 'factor 4 widens more than 2');
   });
@@ -148,7 +170,7 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
   });
 
   it('draws one series per arm, a point with a ±std bar per factor, and each factor\'s cost under it', () => {
-    const svg = sweepChartSvg({ title: study.title, sweep: oneProcess.sweep, field: study.field });
+    const svg = sweepChartSvg({ title: study.title, sweep: oneProcess.sweep, field: study.field, label: (v) => valueLabel(study, v) });
     const series = [...svg.matchAll(/<path data-arm="([^"]+)" d="([^"]+)"/g)];
     assert.deepEqual(series.map((m) => m[1]), ['wide', 'scratch', 'kd', 'win']);
     for (const [, , d] of series) assert.equal(d.split(/[ML]/).filter((s) => s.trim()).length, 2, 'a point per factor');
@@ -160,14 +182,15 @@ describe('factor sweep evidence: a tiny sweep run as one process and on the loca
 
   it('writes its section between the generated:mlp-factors markers, the prose around them kept', () => {
     const doc = '# Evidence\n\nBefore.\n\n<!-- generated:mlp-factors -->\nold\n<!-- /generated:mlp-factors -->\n\nAfter.\n';
-    const section = factorSection([local, oneProcess], 'evidence/mlp-factors.png');
+    const section = sweepSection([local, oneProcess], 'evidence/mlp-factors.png');
     const written = replaceGenerated(doc, 'mlp-factors', section);
     assert.ok(written.startsWith('# Evidence\n\nBefore.\n\n<!-- generated:mlp-factors -->\n'));
     assert.ok(written.endsWith('<!-- /generated:mlp-factors -->\n\nAfter.\n'));
     assert.ok(!written.includes('\nold\n'));
-    assert.ok(section.includes(factorTable(oneProcess)), 'the table shows the one-process run');
+    assert.ok(section.includes(sweepPointsTable(oneProcess)), 'the table shows the one-process run');
     assert.ok(section.includes(launcherComparison([local, oneProcess])));
     assert.ok(section.includes('![Tiny MLP: which factor pays](evidence/mlp-factors.png)'));
-    assert.match(factorSection([], 'x.png'), /not measured yet: run `npm run evidence:sweep`/);
+    assert.ok(section.startsWith('**Which factor pays?** Sweep of `tiny.gowide.json`'), section.slice(0, 80));
+    assert.match(sweepSection([], 'x.png'), /not measured yet: run `npm run evidence:sweep`/);
   });
 });

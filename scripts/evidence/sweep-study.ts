@@ -1,40 +1,88 @@
-// "Which factor pays?" (issue 16): the MLP study's committed example swept over widen.factor 2, 4, 8.
-// The sweep file is the example plus its "sweep" key, written into the runs folder (so the repository
-// holds the settings once), and runs with `gowide run FILE --json` as one process, on the local
-// launcher or on Slurm; each launcher's result is kept apart so their wall times can be compared.
+// Evidence sweeps: a committed study example run over a grid of one of its fields, e.g. the MLP over
+// widen.factor 2, 4, 8 ("which factor pays?", issue 16) or a CNN over its fine-tune epochs ("does the
+// gain survive a budget long enough for scratch to converge?", issue 17). The sweep file is the
+// example plus its "sweep" key and the study's overrides, written into the runs folder (so the
+// repository holds the settings once), and runs with `gowide run FILE --json` as one process, on the
+// local launcher or on Slurm; each launcher's result is kept apart so their wall times can be compared.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunArgs } from '../../server/cli/run-command';
-import type { SweepJsonReport } from '../../server/cli/sweep-report';
+import { valueText, type SweepJsonReport } from '../../server/cli/sweep-report';
 import { ARM_NAMES, type ArmName, type LaunchOptions, type LauncherName } from '../../server/protocol';
 import { loadAverage } from '../bench/record';
 import { checkedExperiment, exampleForElsewhere, experimentText } from './example-file';
 import { ranOn, runCli } from './run-study';
-import { studiesById } from './studies';
+import { STUDY_SEEDS, studiesById } from './studies';
 
-export interface FactorStudy {
+export interface SweepStudy {
   id: string;
   title: string;
+  /** The question the sweep answers (the first line of its section in docs/EVIDENCE.md). */
+  question: string;
   /** The experiment file swept, relative to the repository root. */
   example: string;
   /** The swept field and its values. */
   field: string;
   values: number[];
+  /** Top-level settings written over the example's (e.g. the arms and seeds). */
+  overrides?: Record<string, unknown>;
+  /** How a value is labelled under the chart: "x" a factor (×4), "epochs" (14 epochs). */
+  unit: 'x' | 'epochs';
 }
 
-export const FACTOR_STUDY: FactorStudy = {
-  id: 'mlp-factors',
-  title: 'Deep thin MLP: which widening factor pays',
-  example: studiesById(['mlp'])[0].file,
-  field: 'widen.factor',
-  values: [2, 4, 8],
-};
+const exampleOf = (id: string) => studiesById([id])[0].file;
+/** The arms a budget sweep needs: scratch, and scratch on win's optimisation steps (the control that
+ *  explained the plain CNN's gain at the study's budget). */
+const BUDGET_OVERRIDES = { baselines: ['scratch', 'scratch-steps'], seeds: STUDY_SEEDS };
+
+export const SWEEP_STUDIES: SweepStudy[] = [
+  {
+    id: 'mlp-factors',
+    title: 'Deep thin MLP: which widening factor pays',
+    question: 'Which widening factor pays?',
+    example: exampleOf('mlp'),
+    field: 'widen.factor',
+    values: [2, 4, 8],
+    unit: 'x',
+  },
+  {
+    id: 'cnn-budget',
+    title: 'Plain CNN: the gain against the fine-tune budget',
+    question: 'Does the plain CNN\'s gain survive a budget long enough for scratch to converge?',
+    example: exampleOf('cnn'),
+    field: 'finetune.epochs',
+    values: [7, 14, 28],
+    overrides: BUDGET_OVERRIDES,
+    unit: 'epochs',
+  },
+  {
+    id: 'resnet-budget',
+    title: 'Residual CNN: the gain against the fine-tune budget',
+    question: 'Does the residual CNN\'s gain survive a budget long enough for scratch to converge?',
+    example: exampleOf('resnet'),
+    field: 'finetune.epochs',
+    values: [6, 12, 24],
+    overrides: BUDGET_OVERRIDES,
+    unit: 'epochs',
+  },
+];
+
+export const FACTOR_STUDY = SWEEP_STUDIES[0];
+
+export function sweepStudyById(id: string): SweepStudy {
+  const study = SWEEP_STUDIES.find((s) => s.id === id);
+  if (!study) throw new Error(`--study: unknown sweep study ${id}; use ${SWEEP_STUDIES.map((s) => s.id).join(', ')}`);
+  return study;
+}
+
+/** A swept value as the chart labels it. */
+export const valueLabel = (study: Pick<SweepStudy, 'unit'>, value: unknown): string => (study.unit === 'x' ? `×${valueText(value)}` : `${valueText(value)} epochs`);
 
 /** The launcher a result ran on; "one-process" is `gowide run` without one (every job in turn). */
 export type LauncherLabel = LauncherName | 'one-process';
 
-export interface FactorSweepResult {
-  study: FactorStudy;
+export interface SweepResult {
+  study: SweepStudy;
   launcher: LauncherLabel;
   /** The launch options the CLI resolved from launchArgs (absent for one process). */
   launch?: LaunchOptions;
@@ -71,15 +119,16 @@ export function pointCost(point: SweepPoint): { wideParams: number; wideFlops: n
 }
 
 /**
- * The sweep file's text (the example's settings with `"sweep": {field: values}` added) and the seeds
- * it runs. Data paths relative to the example's folder are made absolute, since the file lives
- * elsewhere. Throws, with the experiment checker's problems, when the result would not run.
+ * The sweep file's text (the example's settings with the study's overrides and `"sweep": {field:
+ * values}` added) and the seeds it runs. Data paths relative to the example's folder are made absolute,
+ * since the file lives elsewhere. Throws, with the experiment checker's problems, when the result would
+ * not run.
  */
-export function sweepFileText(exampleText: string, examplePath: string, sweepPath: string, field: string, values: unknown[]): { text: string; seeds: number[] } {
+export function sweepFileText(exampleText: string, examplePath: string, sweepPath: string, sweep: Pick<SweepStudy, 'field' | 'values' | 'overrides'>): { text: string; seeds: number[] } {
   const example = JSON.parse(exampleText) as Record<string, unknown>;
   if ('sweep' in example) throw new Error(`${examplePath} already names a sweep: give the study an example without one`);
-  const text = experimentText({ ...exampleForElsewhere(example, examplePath), sweep: { [field]: values } });
-  const experiment = checkedExperiment(text, sweepPath, `the sweep of ${examplePath} over ${field} ${JSON.stringify(values)}`);
+  const text = experimentText({ ...exampleForElsewhere(example, examplePath), ...sweep.overrides, sweep: { [sweep.field]: sweep.values } });
+  const experiment = checkedExperiment(text, sweepPath, `the sweep of ${examplePath} over ${sweep.field} ${JSON.stringify(sweep.values)}`);
   return { text, seeds: experiment.seeds };
 }
 
@@ -95,11 +144,11 @@ export const launcherLabel = (launch: LaunchOptions | undefined): LauncherLabel 
 
 /** Writes the study's sweep file into runsDir and runs it with the CLI (`cli` gives its path once the
  *  arguments are checked, for the launch they ask); resolves with the result to keep. */
-export async function runFactorSweep(o: { study: FactorStudy; root: string; cli: (launch: LaunchOptions | undefined) => string; runsDir: string; seeds?: number[]; launchArgs: string[]; log: (line: string) => void }): Promise<FactorSweepResult> {
+export async function runSweepStudy(o: { study: SweepStudy; root: string; cli: (launch: LaunchOptions | undefined) => string; runsDir: string; seeds?: number[]; launchArgs: string[]; log: (line: string) => void }): Promise<SweepResult> {
   const { study } = o;
   const sweepPath = join(o.runsDir, `${study.id}.gowide.json`);
   const examplePath = join(o.root, study.example);
-  const { text, seeds: fileSeeds } = sweepFileText(readFileSync(examplePath, 'utf8'), examplePath, sweepPath, study.field, study.values);
+  const { text, seeds: fileSeeds } = sweepFileText(readFileSync(examplePath, 'utf8'), examplePath, sweepPath, study);
   const { argv, launch } = sweepRunArgs({ sweepPath, runsDir: o.runsDir, seeds: o.seeds, launchArgs: o.launchArgs });
   const cli = o.cli(launch);
   mkdirSync(o.runsDir, { recursive: true });

@@ -1,0 +1,90 @@
+// `npm run evidence:sweep [-- --study mlp-factors|cnn-budget|resnet-budget] [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`
+// Runs one sweep study (sweep-study.ts; mlp-factors unless told) with a copy of dist/, keeps the result
+// in docs/evidence/<study>.<launcher>.json ("one-process" without a launcher), then, for every study
+// with a kept result, draws docs/evidence/<study>.png and rewrites the generated:<study> part of
+// docs/EVIDENCE.md (with the launchers' wall times side by side when more than one is kept).
+// Long: 20 minutes (mlp-factors, 3 seeds) to an hour (a budget study, 5 seeds) on 2 cores.
+// --report-only redraws every study's picture and section from the kept results.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { LaunchOptions } from '../../server/protocol';
+import { EVIDENCE_DIR, ROOT, writeGenerated } from './evidence-doc';
+import { writePngs } from './png';
+import { snapshotBuild } from './run-study';
+import { readOptions, seedList } from './script-args';
+import { referenceResult, sweepSection } from './sweep-section';
+import { FACTOR_STUDY, runSweepStudy, SWEEP_STUDIES, sweepStudyById, valueLabel, type SweepResult, type SweepStudy } from './sweep-study';
+import { sweepChartSvg } from './sweep-svg';
+
+const USAGE = `usage: npm run evidence:sweep -- [--study ${SWEEP_STUDIES.map((s) => s.id).join('|')}] [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`;
+const resultFile = (study: SweepStudy, launcher: string) => join(EVIDENCE_DIR, `${study.id}.${launcher}.json`);
+
+function options(argv: string[]) {
+  const values = readOptions(
+    argv,
+    {
+      study: { type: 'string' },
+      launcher: { type: 'string' },
+      jobs: { type: 'string' },
+      'slurm-option': { type: 'string', multiple: true },
+      seeds: { type: 'string' },
+      'runs-dir': { type: 'string' },
+      'report-only': { type: 'boolean' },
+    },
+    USAGE,
+  );
+  // The launcher flags go to `gowide run` as given; its own parser checks them (sweepRunArgs).
+  const launchArgs = [
+    ...(values.launcher !== undefined ? ['--launcher', values.launcher] : []),
+    ...(values.jobs !== undefined ? ['--jobs', values.jobs] : []),
+    ...(values['slurm-option'] ?? []).map((o) => `--slurm-option=${o}`),
+  ];
+  return {
+    study: values.study === undefined ? FACTOR_STUDY : sweepStudyById(values.study),
+    launchArgs,
+    seeds: seedList(values.seeds),
+    runsDir: resolve(values['runs-dir'] ?? join(ROOT, 'runs', 'evidence')),
+    reportOnly: values['report-only'] ?? false,
+  };
+}
+
+/** The study's kept results, each with the study as sweep-study.ts defines it now (its wording may
+ *  change after a run). */
+function keptResults(study: SweepStudy): SweepResult[] {
+  if (!existsSync(EVIDENCE_DIR)) return [];
+  const name = new RegExp(`^${study.id}\\.([a-z-]+)\\.json$`);
+  return readdirSync(EVIDENCE_DIR)
+    .filter((file) => name.test(file))
+    .map((file) => ({ ...(JSON.parse(readFileSync(join(EVIDENCE_DIR, file), 'utf8')) as SweepResult), study }));
+}
+
+async function writeReport(study: SweepStudy, results: SweepResult[]): Promise<void> {
+  const shown = referenceResult(results);
+  if (!shown) return;
+  const png = join(EVIDENCE_DIR, `${study.id}.png`);
+  await writePngs([{ path: png, svg: sweepChartSvg({ title: `${study.title} (mean of ${shown.seeds.length} seeds)`, sweep: shown.sweep, field: study.field, label: (v) => valueLabel(study, v) }) }]);
+  writeGenerated({ [study.id]: sweepSection(results, `evidence/${study.id}.png`) });
+  console.log(`wrote ${png} and the ${study.id} part of docs/EVIDENCE.md from ${results.map((r) => r.launcher).join(', ')}`);
+}
+
+async function main(): Promise<void> {
+  const args = options(process.argv.slice(2));
+  mkdirSync(EVIDENCE_DIR, { recursive: true });
+  if (!args.reportOnly) {
+    const { study } = args;
+    // Slurm may run the jobs on other nodes: their CLI must be on the shared file system, as the runs are.
+    const cli = (launch: LaunchOptions | undefined) => snapshotBuild(ROOT, launch?.launcher === 'slurm' ? args.runsDir : undefined);
+    console.log(`[${new Date().toISOString().slice(11, 19)}] ${study.example} over ${study.field} ${study.values.join(', ')}${args.launchArgs.length ? ` (${args.launchArgs.join(' ')})` : ''}`);
+    const result = await runSweepStudy({ study, root: ROOT, cli, runsDir: args.runsDir, seeds: args.seeds, launchArgs: args.launchArgs, log: (line) => console.error(`  ${line}`) });
+    writeFileSync(resultFile(study, result.launcher), `${JSON.stringify(result, null, 1)}\n`);
+    console.log(`  done in ${(result.wallSeconds / 60).toFixed(1)} min: ${resultFile(study, result.launcher)}`);
+  }
+  const kept = SWEEP_STUDIES.map((study) => ({ study, results: keptResults(study) })).filter((k) => k.results.length > 0);
+  if (kept.length === 0) throw new Error(`no kept results in ${EVIDENCE_DIR}: run npm run evidence:sweep without --report-only first`);
+  for (const { study, results } of kept) await writeReport(study, results);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
