@@ -5,13 +5,12 @@
 // keeps what finished) and rewrites the list and the results table in docs/EVIDENCE.md.
 // --jobs N runs each setting's jobs N at a time (the CLI's local launcher); --report-only only rewrites
 // the document from the kept results.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
 import { outsideDiagnosisTable } from './outside-diagnosis';
 import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
-import { ranOn, runJsonReport, snapshotBuild } from './run-study';
+import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
 import { readRunScriptArgs, type RunScriptArgs } from './script-args';
 
 const RESULTS = join(EVIDENCE_DIR, 'outside.json');
@@ -22,15 +21,6 @@ function readArgs(argv: string[]): RunScriptArgs & { seeds: number[] } {
   return { ...args, seeds: args.seeds ?? OUTSIDE_SEEDS };
 }
 
-function storedResults(): OutsideResults {
-  if (!existsSync(RESULTS)) return {};
-  try {
-    return JSON.parse(readFileSync(RESULTS, 'utf8')) as OutsideResults;
-  } catch (err) {
-    throw new Error(`${RESULTS} is not valid JSON (${err instanceof Error ? err.message : err}): fix or remove it; nothing was run`);
-  }
-}
-
 function writeReport(results: OutsideResults): void {
   writeGenerated({ 'outside-list': outsideListTable(), 'outside-results': outsideResultsTable(results), 'outside-diagnosis': outsideDiagnosisTable(results) });
   console.log(`wrote ${EVIDENCE_DOC} (${Object.keys(results).length} setting(s) with results)`);
@@ -39,33 +29,25 @@ function writeReport(results: OutsideResults): void {
 async function main(): Promise<void> {
   const args = readArgs(process.argv.slice(2));
   const settings = outsideById(args.only);
-  const results = storedResults();
-  const failed: string[] = [];
+  const results = readKept<OutsideResults>(RESULTS) ?? {};
+  let failed: string[] = [];
   if (!args.reportOnly) {
     for (const s of settings) resolveOutside(s, args.seeds); // refuse a bad list before anything runs
-    const cli = snapshotBuild(ROOT);
-    mkdirSync(args.runsDir, { recursive: true });
-    mkdirSync(EVIDENCE_DIR, { recursive: true });
-    for (const s of settings) {
-      const file = join(args.runsDir, `outside-${s.id}.gowide.json`);
+    const runs = settings.map((s): RunToKeep => {
       const experiment = outsideExperiment(s, args.seeds);
-      writeFileSync(file, `${JSON.stringify(experiment, null, 2)}\n`);
-      console.log(`[${new Date().toISOString().slice(11, 19)}] ${s.id}: ${file}`);
-      try {
-        const extraArgs = args.jobs === undefined ? [] : ['--jobs', String(args.jobs)];
-        const { report, seconds } = await runJsonReport({ cli, file, cwd: ROOT, runsDir: args.runsDir, extraArgs, log: () => undefined });
-        results[s.id] = { id: s.id, file: experiment, seeds: args.seeds, finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn() };
-        writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
-        const p = report.paired?.['win-scratch'];
-        console.log(`  done in ${(seconds / 60).toFixed(1)} min${p ? `: win - scratch ${(p.mean * 100).toFixed(2)} points, ${p.ahead} of ${p.seeds} seeds ahead` : ''}`);
-      } catch (err) {
-        failed.push(s.id);
-        console.error(`  ${s.id} failed: ${err instanceof Error ? err.message : err}`);
-      }
-    }
+      return {
+        label: s.id,
+        name: `outside-${s.id}`,
+        experiment,
+        keep: (ran) => {
+          results[s.id] = { id: s.id, file: experiment, seeds: args.seeds, ...ran };
+        },
+      };
+    });
+    failed = await runEachAndKeep({ runs, runsDir: args.runsDir, jobs: args.jobs, results, resultsFile: RESULTS });
   }
   writeReport(results);
-  if (failed.length > 0) throw new Error(`${failed.length} setting(s) failed and have no new result: ${failed.join(', ')}`);
+  throwIfFailed(failed);
 }
 
 main().catch((err) => {
