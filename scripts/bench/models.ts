@@ -1,7 +1,8 @@
 // The reference models of the benchmark (issue 6), each thin and 4x wide, built for TF.js and
 // described layer by layer for the PyTorch mirror (scripts/bench/torch_bench.py builds the same
 // shapes from that description).
-//   mlp:         784 -> depth x width ReLU -> 10 (tf.sequential; 7x256 thin, 7x1024 wide)
+//   mlp:         server/models family "mlp" (784 -> 7 x 256 ReLU -> 10), wide = factor 4 in mode "all"
+//                (7 x 1024)
 //   cnn:         conv 3x3 C 'same' relu, maxpool 2, conv 3x3 C relu, maxpool 2, dense 10 on 28x28x1
 //                (tf.sequential; C = 16 thin, 64 wide)
 //   resnet:      server/models family "resnet" (bottleneck blocks with BatchNorm) on 28x28x1,
@@ -96,20 +97,16 @@ function fromNet(spec: NetSpec): () => BuiltModel {
   };
 }
 
-function mlp(name: string, depth: number, width: number, smallest: boolean): BenchModel {
+function mlp(name: string, factor: number, smallest: boolean): BenchModel {
+  const model = modelConfig({ family: 'mlp', depth: 7, width: 256 });
+  const data: DataShape = { exampleShape: [784], numClasses: 10 };
+  const spec = netSpec(model, data, factor, 'all');
   return {
     name,
     smallest,
-    data: { exampleShape: [784], numClasses: 10 },
-    build: fromSequential(() => {
-      const model = tf.sequential();
-      for (let i = 0; i < depth; i++) {
-        model.add(tf.layers.dense({ units: width, activation: 'relu', ...(i === 0 ? { inputShape: [784] } : {}) }));
-      }
-      model.add(tf.layers.dense({ units: 10 }));
-      return model;
-    }),
-    torch: { kind: 'mlp', inputs: 784, hidden: new Array(depth).fill(width), classes: 10 },
+    data,
+    build: fromNet(spec),
+    torch: { kind: 'mlp', inputs: 784, hidden: spec.factors.map((f) => scaled(model.width, f)), classes: 10 },
   };
 }
 
@@ -188,8 +185,8 @@ function transformer(name: string, factor: number): BenchModel {
 
 export function benchModels(): BenchModel[] {
   return [
-    mlp('mlp 784-7x256-10', 7, 256, true),
-    mlp('mlp 784-7x1024-10 (4x)', 7, 1024, false),
+    mlp('mlp 784-7x256-10', 1, true),
+    mlp('mlp 784-7x1024-10 (4x)', WIDE_FACTOR, false),
     cnn('cnn 2conv 16ch', 16, true),
     cnn('cnn 2conv 64ch (4x)', 64, false),
     resnet('resnet 6x16', 1),

@@ -6,6 +6,7 @@ import { activationInitializer, layerSeed, linearInitializer } from './initializ
 import { layerName } from './layer-part';
 import { FusableAdd, FusableRelu, FusedTrainingBatchNormalization } from './normalization-layers';
 import { PlainConv2D } from './conv-layer';
+import { FusedDense } from './dense-layer';
 import { registerGeluActivation } from '../engine/kernels/gelu';
 
 /** 'act' = the model's activation with its initializer; 'linear' = no activation, Glorot. */
@@ -31,7 +32,7 @@ export class LayerFactory {
   /** Dense whose activation is applied inside the layer (`nonlinearity` 'act'), or linear. */
   dense(part: string, key: string, units: number, nonlinearity: Nonlinearity, useBias = true): tf.layers.Layer {
     const name = layerName(part, key);
-    return tf.layers.dense({
+    return new FusedDense({
       name,
       units,
       useBias,

@@ -1,6 +1,7 @@
 // gowide's fused ops and the kernel each runs where it can (the wasm backend with the native addon;
 // Adam on webgpu too). Elsewhere each op runs as the TF.js ops it replaces; `gowide info` says so.
 import { ATTENTION } from '../native/attention-kernels';
+import { DENSE } from '../native/blas-kernels';
 import {
   ADAM_STEP,
   ADD_LAYER_NORM,
@@ -14,6 +15,7 @@ import {
 import { getKernel } from '@tensorflow/tfjs-core';
 
 export const FUSED_OPS: ReadonlyArray<{ op: string; kernel: string }> = [
+  { op: 'dense + ReLU (training)', kernel: DENSE },
   { op: 'attention', kernel: ATTENTION },
   { op: 'LayerNorm', kernel: LAYER_NORM },
   { op: 'add + LayerNorm', kernel: ADD_LAYER_NORM },

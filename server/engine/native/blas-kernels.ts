@@ -3,9 +3,10 @@
 // gowide_addon.h says which does what; built by scripts/build-native.mjs). The addon reads and writes the backend's tensors in place, through
 // Float32Array views of the WebAssembly heap: nothing is copied.
 //
-// Dense layers (tf.layers.dense) run forward through _FusedMatMul (matMul + bias + activation in
-// one kernel) and backward through BatchMatMul with one transposed operand (dx = dy W^T,
-// dW = x^T dy); both land in cblas_sgemm here, which handles the transposes itself.
+// Dense layers run forward through _FusedMatMul (matMul + bias + activation in one kernel) outside
+// training, and through GowideDense (the same, ours: ../kernels/dense.ts) in training, where TF.js
+// would split it; backward through BatchMatMul with one transposed operand (dx = dy W^T,
+// dW = x^T dy). All land in cblas_sgemm here, which handles the transposes itself.
 //
 // Composition with registerMissingWasmKernels() (../kernels/wasm-gradients.ts): call theirs
 // first, then registerNativeBlasKernels(). Ours then wins for BatchMatMul and keeps theirs as the
@@ -18,12 +19,12 @@
 // elementwise-kernels.ts; registerNativeBlasKernels() registers them too.
 
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its kernels first
-import { broadcast_util, util } from '@tensorflow/tfjs-core';
+import { broadcast_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { WasmKernelReplacements } from '../kernels/registry';
+import { WASM, WasmKernelReplacements, wasmKernelConfig } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
 import { registerConvKernels, unregisterConvKernels } from './conv-kernels';
 import { poolThreads } from './pool-threads';
@@ -218,6 +219,19 @@ function nativeFusedMatMul(args: WasmKernelArgs): TensorInfo {
   return runSgemm(backend, a, b, geometry, transposeA, transposeB, bias, activation, alpha);
 }
 
+/** GowideDense: activation(x W + bias) for x [m, k] and W [k, n] (attrs.activation 'linear' or
+ *  'relu'); ../kernels/dense.ts checks the shapes and registers its gradient. */
+export const DENSE = 'GowideDense';
+
+function nativeDense(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const kernel = inputs.kernel as TensorInfo;
+  const geometry = productGeometry(x, kernel, false, false);
+  if (geometry == null) throw new Error(`${DENSE}: x ${JSON.stringify(x.shape)} and kernel ${JSON.stringify(kernel.shape)} are not float32 matrices that multiply`);
+  return runSgemm(backend, x, kernel, geometry, false, false, inputs.bias ?? null, ACTIVATION_CODES[String(attrs.activation)], 0);
+}
+
 /** Ours, each falling back on the kernel registered before it (the wasm backend's, or wasm-gradients' replacement). */
 const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'BatchMatMul', kernelFunc: nativeBatchMatMul },
@@ -240,6 +254,8 @@ export function registerNativeBlasKernels(): { ok: true; kernels: string[] } | {
   blas = load.addon;
   // A kernel with nothing to fall back on is left as the backend has it.
   const kernels = replacements.installAll();
+  if (getKernel(DENSE, WASM) == null) registerKernel(wasmKernelConfig(DENSE, nativeDense));
+  kernels.push(DENSE);
   const conv = registerNativeConvKernels();
   if (conv.ok) kernels.push(...conv.kernels);
   if (process.env.GOWIDE_NATIVE_ELEMENTWISE !== '0') {
@@ -274,6 +290,10 @@ export function unregisterNativeConvKernels(): string[] {
  */
 export function unregisterNativeBlasKernels(): string[] {
   const restored = replacements.restoreAll();
+  if (getKernel(DENSE, WASM) != null) {
+    unregisterKernel(DENSE, WASM);
+    restored.push(DENSE);
+  }
   restored.push(...unregisterConvKernels());
   restored.push(...unregisterElementwiseKernels());
   restored.push(...unregisterAttentionKernels());

@@ -19,8 +19,14 @@
 
 #define ARGUMENT_COUNT 14
 // Below this many multiply-adds a product stays on the calling thread: waking a pool thread
-// costs more than it saves.
+// costs more than it saves. GOWIDE_SPLIT_MIN_MACS overrides it, for measuring (read at each product
+// that could split, so a benchmark can switch it between runs).
 #define SPLIT_MIN_MACS (1 << 24)
+static double split_min_macs(void) {
+  const char *text = getenv("GOWIDE_SPLIT_MIN_MACS");
+  const double value = text != NULL ? atof(text) : 0;
+  return value > 0 ? value : SPLIT_MIN_MACS;
+}
 
 // One product out = op(a) op(b) (m x n, row stride ldo), and the share of it a thread computes:
 // rows [first, last) of out, or columns when split_columns.
@@ -102,7 +108,7 @@ static void *product_share(void *argument) {
 static void run_product(const Product *p, int threads) {
   const bool split_columns = p->n > p->m;
   const int length = split_columns ? p->n : p->m;
-  if ((double)p->m * p->n * p->k < SPLIT_MIN_MACS || length < 64 * threads) threads = 1;
+  if (threads <= 1 || length < 64 * threads || (double)p->m * p->n * p->k < split_min_macs()) threads = 1;
   if (threads <= 1) {
     compute_product(p);
     return;

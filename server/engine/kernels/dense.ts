@@ -1,0 +1,42 @@
+// A dense layer's product, bias and ReLU as one op with its own gradient, for the wasm backend with the
+// native addon. In training TF.js splits a fused matMul with an activation into MatMul, Add and Relu
+// (tfjs-core fuses only outside gradient recording, or for a linear activation), three kernels and
+// three tape entries per layer; GowideDense is one sgemm with the bias and ReLU applied in place, and
+// its gradient is the ReLU's gradient from the output (GowideReluGrad), two products and the bias's
+// column sums.
+import * as tf from '@tensorflow/tfjs';
+import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { DENSE } from '../native/blas-kernels';
+import { RELU_GRAD } from '../native/elementwise-kernels';
+import { wasmKernelActive } from './registry';
+
+/** The activations GowideDense applies, named as tf.layers names them. */
+export type DenseActivation = 'linear' | 'relu';
+const DENSE_ACTIVATIONS: readonly string[] = ['linear', 'relu'] satisfies DenseActivation[];
+
+const denseGrad: GradConfig = {
+  kernelName: DENSE,
+  inputsToSave: ['x', 'kernel'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [x, kernel, y] = saved;
+    // y > 0 exactly where x W + b > 0: the ReLU's gradient from its output.
+    const dz = attrs.activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as Tensor, x: y }) as Tensor) : (dy as Tensor);
+    return {
+      x: () => tf.matMul(dz, kernel, false, true),
+      kernel: () => tf.matMul(x, dz, true, false),
+      bias: () => tf.sum(dz, 0),
+    };
+  },
+};
+
+/** activation(x W + b) for x [batch, in] and W [in, out] float32 (bias [out] or null); differentiable
+ *  in all three. Null where it cannot run (another backend, another activation or shape). */
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: string): Tensor | null {
+  if (!DENSE_ACTIVATIONS.includes(activation) || !wasmKernelActive(DENSE) || (activation === 'relu' && !wasmKernelActive(RELU_GRAD))) return null;
+  if (x.rank !== 2 || kernel.rank !== 2 || x.shape[1] !== kernel.shape[0] || [x, kernel, bias].some((t) => t != null && t.dtype !== 'float32')) return null;
+  if (bias != null && (bias.rank !== 1 || bias.shape[0] !== kernel.shape[1])) return null;
+  if (getGradient(DENSE) == null) registerGradient(denseGrad);
+  return tf.engine().runKernel(DENSE, bias == null ? { x, kernel } : { x, kernel, bias }, { activation }) as Tensor;
+}
