@@ -22,7 +22,8 @@
 // (the transformer's attention core as GowideAttention and its gradient vs TF.js's ops), addrelu
 // (the resnet's residual add and ReLU as GowideAddRelu vs the Add and Relu kernels), addnorm (the
 // transformer's residual add and LayerNorm as GowideAddLayerNorm vs Add then GowideLayerNorm), dense
-// (server/models' Dense layers in training as GowideDense vs TF.js's MatMul, Add and Relu).
+// (server/models' Dense layers in training as GowideDense vs TF.js's MatMul, Add and Relu), conv (a
+// conv layer with a bias or ReLU in training as GowideConv vs TF.js's Conv2D, Add and Relu).
 //
 // --models: comma-separated names of scripts/bench/models.ts, 'name*' for a prefix (default: the
 // thin 'resnet 6x16' and 'transformer 4x32 seq32'). --shapes also breaks each kernel down by input
@@ -35,6 +36,7 @@ import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { prepareWasmBackend } from '../server/engine/wasm';
 import { registerFastGradients, unregisterFastGradients } from '../server/engine/kernels/gradients';
 import { DENSE, loadBlasAddon } from '../server/engine/native/blas-kernels';
+import { CONV } from '../server/engine/native/conv-kernels';
 import { ADAM_STEP, ADD_LAYER_NORM, ADD_LAYER_NORM_GRAD, ADD_RELU, MOVING_AVERAGES, BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_TRAIN_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, GELU, GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD, registerElementwiseKernels, unregisterElementwiseKernels } from '../server/engine/native/elementwise-kernels';
 import { inputShapes, timeWasmKernels } from './bench/kernel-timers';
 import { benchModels, randomBatches } from './bench/models';
@@ -110,6 +112,7 @@ function feature(name: string): { on(): void; off(): void } {
     addrelu: [ADD_RELU],
     addnorm: [ADD_LAYER_NORM, ADD_LAYER_NORM_GRAD],
     dense: [DENSE],
+    conv: [CONV],
   };
   if (name in fusedKernels) {
     const kernels = fusedKernels[name].map((kernelName) => feature(`kernel:${kernelName}`));

@@ -4,13 +4,14 @@
 //   mlp:         server/models family "mlp" (784 -> 7 x 256 ReLU -> 10), wide = factor 4 in mode "all"
 //                (7 x 1024)
 //   cnn:         conv 3x3 C 'same' relu, maxpool 2, conv 3x3 C relu, maxpool 2, dense 10 on 28x28x1
-//                (tf.sequential; C = 16 thin, 64 wide)
+//                (tf.sequential of server/models' conv and dense layers; C = 16 thin, 64 wide)
 //   resnet:      server/models family "resnet" (bottleneck blocks with BatchNorm) on 28x28x1,
 //                wide = factor 4 in the family's default mode ("inside")
 //   transformer: server/models family "transformer" (post-LN encoder) on token sequences,
 //                wide = factor 4 in the family's default mode ("all")
 import * as tf from '@tensorflow/tfjs';
 import { buildNet } from '../../server/models';
+import { LayerFactory } from '../../server/models/layer-factory';
 import type { BlockNet, DataShape, NetSpec } from '../../server/models';
 import type { ModelConfig } from '../../server/experiment/types';
 import { layerMacs } from '../../server/models/layer-part';
@@ -115,18 +116,22 @@ function cnn(name: string, channels: number, smallest: boolean): BenchModel {
     name,
     smallest,
     data: { exampleShape: [28, 28, 1], numClasses: 10 },
-    build: fromSequential(() =>
-      tf.sequential({
+    build: fromSequential(() => {
+      // The conv and dense layers gowide's families build (server/models' LayerFactory).
+      const make = new LayerFactory(7, 'relu');
+      const conv = (part: string) => make.conv(part, 'conv', { filters: channels, kernelSize: 3, initFor: 'act', activate: true, useBias: true });
+      return tf.sequential({
         layers: [
-          tf.layers.conv2d({ inputShape: [28, 28, 1], filters: channels, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tf.layers.inputLayer({ inputShape: [28, 28, 1] }),
+          conv('block0'),
           tf.layers.maxPooling2d({ poolSize: 2 }),
-          tf.layers.conv2d({ filters: channels, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          conv('block1'),
           tf.layers.maxPooling2d({ poolSize: 2 }),
           tf.layers.flatten(),
-          tf.layers.dense({ units: 10 }),
+          make.dense('head', 'dense', 10, 'linear'),
         ],
-      }),
-    ),
+      });
+    }),
     torch: { kind: 'cnn', input: [28, 28, 1], channels: [channels, channels], classes: 10 },
   };
 }

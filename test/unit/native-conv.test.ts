@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
-import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import { DENSE, registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
+import { CONV } from '../../server/engine/native/conv-kernels';
 import {
   countAddonCalls,
   convCases,
@@ -30,7 +31,7 @@ import {
 import type { ConvCase, HostTensor } from './kernel-test-helpers';
 import { restoringEnv, savedEnv } from './env';
 
-const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPool'];
+const CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPool', CONV];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'native' });
 
 const CONV_CASES = convCases(
@@ -100,7 +101,7 @@ describe('native conv kernels on wasm', () => {
     if (skipWithoutAddon(t)) return;
     assert.ok(registration.ok);
     // then the element-wise kernels (native-elementwise.test.ts)
-    assert.deepEqual(registration.kernels.slice(0, 2 + CONV_KERNELS.length), ['BatchMatMul', '_FusedMatMul', ...CONV_KERNELS]);
+    assert.deepEqual(registration.kernels.slice(0, 3 + CONV_KERNELS.length), ['BatchMatMul', '_FusedMatMul', DENSE, ...CONV_KERNELS]);
     assert.equal(tf.getKernel('Conv2D', 'wasm')?.kernelFunc.name, 'nativeConv2d');
     assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc.name, 'nativeConv2dBackpropFilter');
     assert.deepEqual(registerNativeBlasKernels(), registration);

@@ -2,6 +2,7 @@
 // Adam on webgpu too). Elsewhere each op runs as the TF.js ops it replaces; `gowide info` says so.
 import { ATTENTION } from '../native/attention-kernels';
 import { DENSE } from '../native/blas-kernels';
+import { CONV } from '../native/conv-kernels';
 import {
   ADAM_STEP,
   ADD_LAYER_NORM,
@@ -16,6 +17,7 @@ import { getKernel } from '@tensorflow/tfjs-core';
 
 export const FUSED_OPS: ReadonlyArray<{ op: string; kernel: string }> = [
   { op: 'dense + ReLU (training)', kernel: DENSE },
+  { op: 'conv + bias + ReLU (training)', kernel: CONV },
   { op: 'attention', kernel: ATTENTION },
   { op: 'LayerNorm', kernel: LAYER_NORM },
   { op: 'add + LayerNorm', kernel: ADD_LAYER_NORM },

@@ -1,4 +1,5 @@
-// Native convolution kernels for the TF.js wasm backend: Conv2D, FusedConv2D (+ bias, activation),
+// Native convolution kernels for the TF.js wasm backend: Conv2D, FusedConv2D (+ bias, activation;
+// also as GowideConv, with a gradient, for training: ../kernels/fused-conv.ts),
 // Conv2DBackpropFilter, Conv2DBackpropInput (im2col + OpenBLAS sgemm, or a direct convolution for
 // small channel counts), MaxPoolGrad and MaxPool (windows that tile the input), computed
 // by the gowide_blas addon (conv.c, pooling.c) in place on the wasm heap, like blas-kernels.ts.
@@ -27,11 +28,11 @@
 // Native is as fast or faster in every class, so no shape goes back to XNNPACK.
 
 import '@tensorflow/tfjs-backend-wasm';
-import { backend_util, util } from '@tensorflow/tfjs-core';
+import { backend_util, getKernel, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2DInfo, convAttrs, pool2DInfo } from '../kernels/conv-info';
-import { WasmKernelReplacements } from '../kernels/registry';
+import { WASM, WasmKernelReplacements, wasmKernelConfig } from '../kernels/registry';
 import type { WasmKernelArgs } from '../kernels/registry';
 import { poolThreads } from './pool-threads';
 
@@ -200,6 +201,10 @@ function nativeMaxPool(args: WasmKernelArgs): TensorInfo {
   return out;
 }
 
+/** GowideConv: FusedConv2D under gowide's own name, so that it can have a gradient
+ *  (../kernels/fused-conv.ts) and TF.js does not split it in training. Same inputs and attrs. */
+export const CONV = 'GowideConv';
+
 /** Ours, each falling back on the kernel registered before it. */
 const replacements = new WasmKernelReplacements<WasmKernelArgs>([
   { kernelName: 'Conv2D', kernelFunc: nativeConv2d },
@@ -224,10 +229,18 @@ export function registerConvKernels(
     return { ok: false, reason: `native addon ${addonPath} has no conv kernels (stale build): run \`node scripts/build-native.mjs\`` };
   }
   addon = candidate as ConvAddon;
-  return { ok: true, kernels: replacements.installAll() };
+  const kernels = replacements.installAll();
+  // Its fallback is FusedConv2D's, which takes the same inputs and attrs.
+  if (getKernel(CONV, WASM) == null) registerKernel(wasmKernelConfig(CONV, nativeFusedConv2d));
+  return { ok: true, kernels: [...kernels, CONV] };
 }
 
-/** Puts back the kernels registerNativeConvKernels replaced; returns their names. */
+/** Puts back the kernels registerNativeConvKernels replaced and removes GowideConv; returns their names. */
 export function unregisterConvKernels(): string[] {
-  return replacements.restoreAll();
+  const restored = replacements.restoreAll();
+  if (getKernel(CONV, WASM) != null) {
+    unregisterKernel(CONV, WASM);
+    restored.push(CONV);
+  }
+  return restored;
 }

@@ -1,0 +1,49 @@
+// A convolution's bias and ReLU fused into it, with its own gradient, for the wasm backend with the
+// native addon. In training TF.js splits a fused conv2d with an activation into Conv2D, Add and Relu
+// (tfjs-core fuses only outside gradient recording, or for a linear activation), each a pass over
+// the whole feature map; GowideConv is the native FusedConv2D kernel (bias and ReLU applied as the
+// output is written), and its gradient is the ReLU's gradient from the output (GowideReluGrad), the
+// input and filter gradients (each computed only when asked: the first layer's input gradient is
+// not) and the bias's sums over batch, rows and columns.
+import * as tf from '@tensorflow/tfjs';
+import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { CONV } from '../native/conv-kernels';
+import { RELU_GRAD } from '../native/elementwise-kernels';
+import { wasmKernelActive } from './registry';
+
+/** The activations GowideConv applies, named as tf.layers names them. */
+const CONV_ACTIVATIONS: readonly string[] = ['linear', 'relu'];
+
+const convGrad: GradConfig = {
+  kernelName: CONV,
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+    const [x, filter, y] = saved;
+    // y > 0 exactly where conv + bias > 0: the ReLU's gradient from its output.
+    const dz = attrs.activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as Tensor, x: y }) as Tensor) : (dy as Tensor);
+    const shared = { strides: attrs.strides, pad: attrs.pad, dataFormat: 'NHWC', dimRoundingMode: attrs.dimRoundingMode };
+    return {
+      x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...shared, inputShape: x.shape }) as Tensor,
+      filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...shared, filterShape: filter.shape }) as Tensor,
+      bias: () => tf.sum(dz, [0, 1, 2]),
+    };
+  },
+};
+
+/**
+ * activation(conv2d(x, filter) + bias) for NHWC float32 x and filter [h, w, in, out] (bias [out] or
+ * null), 'same' or 'valid' padding, no dilation; differentiable in all three. Null where it cannot
+ * run (another backend, another activation or shape).
+ */
+export function fusedConv2d(x: Tensor, filter: Tensor, bias: Tensor | null, o: { strides: [number, number]; padding: 'same' | 'valid'; dilations: [number, number]; activation: string }): Tensor | null {
+  if (!CONV_ACTIVATIONS.includes(o.activation) || !wasmKernelActive(CONV) || (o.activation === 'relu' && !wasmKernelActive(RELU_GRAD))) return null;
+  if (x.rank !== 4 || filter.rank !== 4 || x.shape[3] !== filter.shape[2] || o.dilations.some((d) => d !== 1)) return null;
+  if ([x, filter, bias].some((t) => t != null && t.dtype !== 'float32')) return null;
+  if (bias != null && (bias.rank !== 1 || bias.shape[0] !== filter.shape[3])) return null;
+  if (getGradient(CONV) == null) registerGradient(convGrad);
+  const attrs = { strides: o.strides, pad: o.padding, dataFormat: 'NHWC', dilations: o.dilations, activation: o.activation };
+  const inputs: Record<string, Tensor> = bias == null ? { x, filter } : { x, filter, bias };
+  return tf.engine().runKernel(CONV, inputs, attrs) as Tensor;
+}
