@@ -188,10 +188,13 @@ static inline GowideOperand gowide_rows_of(const float *data, size_t ld) { retur
 static inline GowideOperand gowide_columns_of(const float *data, size_t ld) { return (GowideOperand){data, 1, ld}; }
 // out = a m for a `rows` x `inner`, m `inner` x n (row stride ldm), out `rows` x n (row stride ldo).
 void gowide_product(GowideOperand a, size_t rows, size_t inner, const float *m, size_t ldm, size_t n, float *out, size_t ldo);
+// dst (cols x rows, row-major) = the transpose of src (rows x cols, row stride ld_src), in 16 x 16
+// blocks so that both sides stay within a few cache lines at a time.
+void gowide_transpose(const float *src, size_t ld_src, size_t rows, size_t cols, float *dst);
 // out = op(a) op(b) (out += with accumulate; op(a) m x k, op(b) k x n, row-major with leading
-// dimensions lda, ldb, ldo) in register tiles of 8 x 32 where they beat OpenBLAS (n a multiple of
-// 32, op(b) at most 2^18 values, m at least 8 and a multiple of 8 when a is transposed). False when
-// they do not apply (or out of memory): then nothing was written.
+// dimensions lda, ldb, ldo) in register tiles of 8 x 32 where they beat OpenBLAS (narrow products:
+// n 32 or 64, k at most 64, or m at most 32 when a is transposed; m at least 8 and a multiple of 8
+// when a is transposed). False when they do not apply (or out of memory): then nothing was written.
 bool gowide_tiled_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
                         size_t ldb, float *out, size_t ldo, bool accumulate);
 

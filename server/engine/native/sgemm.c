@@ -74,9 +74,7 @@ static bool small_tile_product(const Product *p) {
   if (p->op_b == CblasTrans) { // op(b)[r][c] = b[c * ldb + r]
     transposed = malloc(sizeof(float) * (size_t)p->k * (size_t)p->n);
     if (transposed == NULL) return false;
-    for (int r = 0; r < p->k; r++) {
-      for (int c = 0; c < p->n; c++) transposed[(size_t)r * (size_t)p->n + (size_t)c] = p->b[(size_t)c * (size_t)p->ldb + (size_t)r];
-    }
+    gowide_transpose(p->b, (size_t)p->ldb, (size_t)p->n, (size_t)p->k, transposed);
     b = transposed;
     ldb = p->n;
   }

@@ -4,7 +4,7 @@
 // per-head products (attention.c), sgemm's products (sgemm.c) and the im2col convolutions'
 // (conv_im2col.c). Measured on one core, 4096 x 32 x 32: OpenBLAS 75 us, tiles 56; 4096 x 32 x 64:
 // 146 and 86; the weight gradient x^T dy of 4096 x 32 by 4096 x 32: 83 and 35; at 4096 x 128 x 128
-// about even.
+// about even. Wider products go to OpenBLAS (gowide_tiled_sgemm says where, measured again).
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -85,17 +85,48 @@ void gowide_product(GowideOperand a, size_t rows, size_t inner, const float *m, 
   if (tiled < rows) product_rows(rest, rows - tiled, inner, m, ldm, n, out + tiled * ldo, ldo, false);
 }
 
+void gowide_transpose(const float *src, size_t ld_src, size_t rows, size_t cols, float *dst) {
+  // Element by element, the writes (or reads) stride a whole row apart: one cache line each.
+  enum { BLOCK = 16 };
+  for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {
+    const size_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (size_t c0 = 0; c0 < cols; c0 += BLOCK) {
+      const size_t c1 = c0 + BLOCK < cols ? c0 + BLOCK : cols;
+      for (size_t r = r0; r < r1; r++) {
+        for (size_t c = c0; c < c1; c++) dst[c * rows + r] = src[r * ld_src + c];
+      }
+    }
+  }
+}
+
+// GOWIDE_TILES=0 leaves every product to OpenBLAS, GOWIDE_TILES=all tiles every product they can
+// compute (the rule before 2026-12-06: n a multiple of 32, op(b) at most 2^18 values), for measuring
+// (scripts/bench-products.ts; read at each call, so that a benchmark can switch it between runs).
+typedef enum { TILES_WHERE_THEY_WIN, TILES_NEVER, TILES_WHEREVER_THEY_FIT } TilesMode;
+static TilesMode tiles_mode(void) {
+  const char *text = getenv("GOWIDE_TILES");
+  if (text != NULL && strcmp(text, "0") == 0) return TILES_NEVER;
+  if (text != NULL && strcmp(text, "all") == 0) return TILES_WHEREVER_THEY_FIT;
+  return TILES_WHERE_THEY_WIN;
+}
+
 bool gowide_tiled_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                         float *out, size_t ldo, bool accumulate) {
-  // Columns in 32s, b small enough to stay in the core's L2 cache across the row tiles (1 MiB).
-  if (n % 32 != 0 || k * n > (1u << 18) || m < 8 || (transpose_a && m % 8 != 0)) return false;
+  // Columns in 32s, and only narrow products. Measured on one core (2026-12-06, CPU time per call
+  // against OpenBLAS, or the 4 x 16 tiles where those fit): these tiles win with at most 64 columns
+  // and 64 terms (0.80-0.89 of the time at 512-4096 rows) and, for a transposed a (the weight
+  // gradients x^T dy), out of at most 32 x 64 (32 x 32 x 4096: 0.79); with more columns or terms
+  // OpenBLAS's packed kernels take 1.1-1.7x less (128 x 256 x 256: 1.30; 784 x 256 x 128, a
+  // transposed: 1.65; the im2col product 4096 x 32 x 288: 1.08).
+  const TilesMode mode = tiles_mode();
+  const bool narrow = n <= 64 && (transpose_a ? m <= 32 : k <= 64);
+  const bool fit = n % 32 == 0 && m >= 8 && !(transpose_a && m % 8 != 0) && k * n <= (1u << 18);
+  if (!fit || mode == TILES_NEVER || (mode == TILES_WHERE_THEY_WIN && !narrow)) return false;
   float *transposed = NULL;
-  if (transpose_b) { // op(b)[r][c] = b[c * ldb + r]
+  if (transpose_b) { // op(b)[r][c] = b[c * ldb + r]: b is n x k
     transposed = malloc(sizeof(float) * k * n);
     if (transposed == NULL) return false;
-    for (size_t c = 0; c < n; c++) {
-      for (size_t r = 0; r < k; r++) transposed[r * n + c] = b[c * ldb + r];
-    }
+    gowide_transpose(b, ldb, n, k, transposed);
     b = transposed;
     ldb = n;
   }
