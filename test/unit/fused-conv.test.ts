@@ -13,7 +13,7 @@ import { fusedConv2d } from '../../server/engine/kernels/fused-conv';
 import { CONV } from '../../server/engine/native/conv-kernels';
 import { RELU_GRAD } from '../../server/engine/native/elementwise-kernels';
 import { LayerFactory } from '../../server/models/layer-factory';
-import { kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
+import { assertBiasedOpMatchesCpu, biasThenActivation, kernelComparison, layerStackStep, nativeWasmBackend, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
 
@@ -23,30 +23,6 @@ interface Case {
   strides: [number, number];
   padding: 'same' | 'valid';
 }
-
-type ConvFn = (x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | null) => tf.Tensor;
-
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** y and the gradients of sum(y * w) in x, filter and bias (when there is one). */
-function valueAndGradients(c: Case, withBias: boolean, seed: number, f: ConvFn): Float32Array[] {
-  return tf.tidy(() => {
-    const x = tf.tensor(randomValues(size(c.x), seed), c.x);
-    const filter = tf.tensor(randomValues(size(c.filter), seed + 1), c.filter);
-    const bias = tf.tensor(randomValues(c.filter[3], seed + 2), [c.filter[3]]);
-    const y = f(x, filter, withBias ? bias : null);
-    const w = tf.tensor(randomValues(y.size, seed + 3), y.shape);
-    const args = withBias ? [x, filter, bias] : [x, filter];
-    const grads = tf.grads((...p: tf.Tensor[]) => tf.sum(tf.mul(f(p[0], p[1], p[2] ?? null), w)))(args);
-    return [y, ...grads].map((t) => Float32Array.from(t.dataSync()));
-  });
-}
-
-const standard = (c: Case, activation: 'relu' | 'linear'): ConvFn => (x, filter, bias) => {
-  const conv = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.padding);
-  const z = bias ? tf.add(conv, bias) : conv;
-  return activation === 'relu' ? tf.relu(z) : z;
-};
 
 describe('fused conv (conv2d + bias + ReLU)', () => {
   let reason: string | null = 'not run';
@@ -64,18 +40,16 @@ describe('fused conv (conv2d + bias + ReLU)', () => {
     ];
     let seed = 1;
     for (const c of cases) {
-      for (const activation of ['relu', 'linear'] as const) {
-        for (const withBias of [true, false]) {
-          const label = `${activation} x ${JSON.stringify(c.x)} filter ${JSON.stringify(c.filter)} strides ${c.strides[0]} ${c.padding}${withBias ? ' + bias' : ''}`;
-          await tf.setBackend('cpu');
-          const expected = valueAndGradients(c, withBias, seed, standard(c, activation));
-          await tf.setBackend('wasm');
-          const actual = valueAndGradients(c, withBias, seed, (x, f, b) => fusedConv2d(x, f, b, { strides: c.strides, padding: c.padding, dilations: [1, 1], activation })!);
-          assert.equal(actual.length, expected.length);
-          ['y', 'dx', 'dfilter', 'dbias'].slice(0, actual.length).forEach((name, i) => assertClose(actual[i], expected[i], `${name} ${label}`));
-          seed += 10;
-        }
-      }
+      await assertBiasedOpMatchesCpu({
+        label: `x ${JSON.stringify(c.x)} filter ${JSON.stringify(c.filter)} strides ${c.strides[0]} ${c.padding}`,
+        seed,
+        shapes: (withBias) => ({ x: c.x, weight: c.filter, bias: withBias ? [c.filter[3]] : null }),
+        standard: (activation) => (x, filter, bias) => biasThenActivation(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.padding), bias, activation),
+        fused: (activation) => (x, filter, bias) => fusedConv2d(x, filter, bias, { strides: c.strides, padding: c.padding, dilations: [1, 1], activation })!,
+        names: ['y', 'dx', 'dfilter', 'dbias'],
+        assertClose,
+      });
+      seed += 100;
     }
   });
 
@@ -95,7 +69,6 @@ describe('fused conv (conv2d + bias + ReLU)', () => {
 
   it('LayerFactory.conv in a tf.model trains like tf.layers.conv2d on cpu, one kernel forward per layer, no input gradient for the first; same class name and config', async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    const inputShape = [10, 10, 2];
     const run = async (backendName: 'cpu' | 'wasm', fused: boolean) => {
       await tf.setBackend(backendName);
       const make = new LayerFactory(5, 'relu');
@@ -106,26 +79,7 @@ describe('fused conv (conv2d + bias + ReLU)', () => {
             tf.layers.conv2d({ name: 'block0_conv', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }),
             tf.layers.conv2d({ name: 'block1_conv', filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
           ];
-      const input = tf.input({ shape: inputShape });
-      const model = tf.model({ inputs: input, outputs: layers.reduce<tf.SymbolicTensor>((h, l) => l.apply(h) as tf.SymbolicTensor, input) });
-      // The same weights on both sides, whatever the initialisers drew.
-      model.trainableWeights.forEach((w, i) => {
-        const shape = w.shape as number[];
-        w.write(tf.tensor(randomValues(size(shape), 60 + i), shape));
-      });
-      const x = tf.tensor(randomValues(4 * size(inputShape), 80), [4, ...inputShape]);
-      const loss = () => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
-      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(loss, variables);
-      const values = [value, ...variables.map((v) => grads[v.name])].map((g) => Float32Array.from(g.dataSync()));
-      const kernels = (await tf.profile(() => tf.variableGrads(loss, variables).value)).kernels.map((k) => k.name);
-      // The factory seeds its initialisers; the rest of the config is the standard layer's.
-      const described = layers.map((layer) => {
-        const { kernelInitializer: _k, ...config } = layer.getConfig();
-        return { className: layer.getClassName(), config };
-      });
-      model.dispose();
-      return { values, kernels, described };
+      return layerStackStep(layers, [10, 10, 2], 4);
     };
     const expected = await run('cpu', false);
     const onCpu = await run('cpu', true); // no fused kernel: the standard path

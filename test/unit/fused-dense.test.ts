@@ -12,35 +12,9 @@ import { dense } from '../../server/engine/kernels/dense';
 import { DENSE } from '../../server/engine/native/blas-kernels';
 import { RELU_GRAD } from '../../server/engine/native/elementwise-kernels';
 import { LayerFactory } from '../../server/models/layer-factory';
-import { kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
+import { assertBiasedOpMatchesCpu, biasThenActivation, kernelComparison, layerStackStep, nativeWasmBackend, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
-
-type DenseFn = (x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null) => tf.Tensor;
-
-/** y and the gradients of sum(y * w) in x, kernel and bias (when there is one). */
-function valueAndGradients(batch: number, inputs: number, units: number, withBias: boolean, seed: number, f: DenseFn): Float32Array[] {
-  return tf.tidy(() => {
-    const x = tf.tensor(randomValues(batch * inputs, seed), [batch, inputs]);
-    const kernel = tf.tensor(randomValues(inputs * units, seed + 1), [inputs, units]);
-    const bias = tf.tensor(randomValues(units, seed + 2), [units]);
-    const w = tf.tensor(randomValues(batch * units, seed + 3), [batch, units]);
-    const args = withBias ? [x, kernel, bias] : [x, kernel];
-    const y = f(x, kernel, withBias ? bias : null);
-    const grads = tf.grads((...p: tf.Tensor[]) => tf.sum(tf.mul(f(p[0], p[1], p[2] ?? null), w)))(args);
-    return [y, ...grads].map((t) => Float32Array.from(t.dataSync()));
-  });
-}
-
-const standard = (activation: 'relu' | 'linear'): DenseFn => (x, kernel, bias) => {
-  const z = bias ? tf.add(tf.matMul(x, kernel), bias) : tf.matMul(x, kernel);
-  return activation === 'relu' ? tf.relu(z) : z;
-};
-
-/** The kernels a training step of f runs (forward and backward). */
-function kernelsOfStep(f: () => tf.Scalar, variables: tf.Variable[]): Promise<string[]> {
-  return tf.profile(() => tf.variableGrads(f, variables).value).then((info) => info.kernels.map((k) => k.name));
-}
 
 describe('fused dense (matMul + bias + ReLU)', () => {
   let reason: string | null = 'not run';
@@ -52,18 +26,16 @@ describe('fused dense (matMul + bias + ReLU)', () => {
     if (skipWithoutNative(t, reason)) return;
     let seed = 1;
     for (const [batch, inputs, units] of [[1, 1, 1], [7, 13, 5], [128, 64, 32]]) {
-      for (const activation of ['relu', 'linear'] as const) {
-        for (const withBias of [true, false]) {
-          const label = `${activation} ${batch}x${inputs}x${units}${withBias ? ' + bias' : ''}`;
-          await tf.setBackend('cpu');
-          const expected = valueAndGradients(batch, inputs, units, withBias, seed, standard(activation));
-          await tf.setBackend('wasm');
-          const actual = valueAndGradients(batch, inputs, units, withBias, seed, (x, k, b) => dense(x, k, b, activation)!);
-          assert.equal(actual.length, expected.length);
-          ['y', 'dx', 'dkernel', 'dbias'].slice(0, actual.length).forEach((name, i) => assertClose(actual[i], expected[i], `${name} ${label}`));
-          seed += 10;
-        }
-      }
+      await assertBiasedOpMatchesCpu({
+        label: `${batch}x${inputs}x${units}`,
+        seed,
+        shapes: (withBias) => ({ x: [batch, inputs], weight: [inputs, units], bias: withBias ? [units] : null }),
+        standard: (activation) => (x, kernel, bias) => biasThenActivation(tf.matMul(x, kernel), bias, activation),
+        fused: (activation) => (x, kernel, bias) => dense(x, kernel, bias, activation)!,
+        names: ['y', 'dx', 'dkernel', 'dbias'],
+        assertClose,
+      });
+      seed += 100;
     }
   });
 
@@ -83,32 +55,13 @@ describe('fused dense (matMul + bias + ReLU)', () => {
 
   it('LayerFactory.dense in a tf.model trains like tf.layers.dense on cpu, one kernel forward instead of three; same class name and config', async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    const [batch, inputs] = [16, 12];
     const run = async (backendName: 'cpu' | 'wasm', fused: boolean) => {
       await tf.setBackend(backendName);
+      const make = new LayerFactory(3, 'relu');
       const layers = fused
-        ? [new LayerFactory(3, 'relu').dense('block0', 'dense', 8, 'act'), new LayerFactory(3, 'relu').dense('head', 'dense', 4, 'linear')]
+        ? [make.dense('block0', 'dense', 8, 'act'), make.dense('head', 'dense', 4, 'linear')]
         : [tf.layers.dense({ name: 'block0_dense', units: 8, activation: 'relu' }), tf.layers.dense({ name: 'head_dense', units: 4 })];
-      const input = tf.input({ shape: [inputs] });
-      const model = tf.model({ inputs: input, outputs: layers.reduce<tf.SymbolicTensor>((h, l) => l.apply(h) as tf.SymbolicTensor, input) });
-      // The same weights on both sides, whatever the initialisers drew.
-      model.trainableWeights.forEach((w, i) => {
-        const shape = w.shape as number[];
-        w.write(tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 50 + i), shape));
-      });
-      const x = tf.tensor(randomValues(batch * inputs, 70), [batch, inputs]);
-      const loss = () => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
-      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(loss, variables);
-      const values = [value, ...variables.map((v) => grads[v.name])].map((g) => Float32Array.from(g.dataSync()));
-      const kernels = await kernelsOfStep(loss, variables);
-      // The factory seeds its initialisers; the rest of the config is the standard layer's.
-      const described = layers.map((layer) => {
-        const { kernelInitializer: _k, ...config } = layer.getConfig();
-        return { className: layer.getClassName(), config };
-      });
-      model.dispose();
-      return { values, kernels, described };
+      return layerStackStep(layers, [12], 16);
     };
     const expected = await run('cpu', false);
     const onCpu = await run('cpu', true); // no fused kernel: the standard path

@@ -214,3 +214,82 @@ export function describeCase(c: ConvCase): string {
 export function outSize(size: number, kernel: number, stride: number, pad: 'same' | 'valid'): number {
   return pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
 }
+
+/** One training step of `layers` stacked in a tf.model on the active backend, from fixed weights
+ *  and data: the loss sum(y^2) and every weight's gradient, the kernels the step ran (forward and
+ *  backward), and each layer's class name and config (without its initialiser, which LayerFactory
+ *  seeds). */
+export async function layerStackStep(layers: tf.layers.Layer[], inputShape: number[], batch: number): Promise<{ values: Float32Array[]; kernels: string[]; described: { className: string; config: object }[] }> {
+  const input = tf.input({ shape: inputShape });
+  const model = tf.model({ inputs: input, outputs: layers.reduce<tf.SymbolicTensor>((h, l) => l.apply(h) as tf.SymbolicTensor, input) });
+  try {
+    // The same weights on every backend, whatever the initialisers drew.
+    model.trainableWeights.forEach((w, i) => {
+      const shape = w.shape as number[];
+      w.write(tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 50 + i), shape));
+    });
+    const x = tf.tensor(randomValues(batch * inputShape.reduce((a, b) => a * b, 1), 70), [batch, ...inputShape]);
+    const loss = () => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(loss, variables);
+    const values = [value, ...variables.map((v) => grads[v.name])].map((g) => Float32Array.from(g.dataSync()));
+    const kernels = (await tf.profile(() => tf.variableGrads(loss, variables).value)).kernels.map((k) => k.name);
+    const described = layers.map((layer) => {
+      const { kernelInitializer: _k, ...config } = layer.getConfig();
+      return { className: layer.getClassName(), config };
+    });
+    return { values, kernels, described };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A layer op with an optional bias: f(x, weight, bias or null). */
+export type BiasedOp = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null) => tf.Tensor;
+
+/** y = f(x, weight, bias) from random values of the given shapes (bias null when biasShape is), and
+ *  the gradients of sum(y * w) in x, weight and bias (when there is one), as host arrays. */
+export function biasedOpGradients(shapes: { x: number[]; weight: number[]; bias: number[] | null }, seed: number, f: BiasedOp): Float32Array[] {
+  return tf.tidy(() => {
+    const random = (shape: number[], offset: number) => tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed + offset), shape);
+    const args = [random(shapes.x, 0), random(shapes.weight, 1), ...(shapes.bias ? [random(shapes.bias, 2)] : [])];
+    const apply = (p: tf.Tensor[]) => f(p[0], p[1], p[2] ?? null);
+    const y = apply(args);
+    const w = tf.tensor(randomValues(y.size, seed + 3), y.shape);
+    const grads = tf.grads((...p: tf.Tensor[]) => tf.sum(tf.mul(apply(p), w)))(args);
+    return [y, ...grads].map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
+/** z + bias (when there is one), then the activation: what TF.js's layers compute unfused. */
+export function biasThenActivation(z: tf.Tensor, bias: tf.Tensor | null, activation: 'relu' | 'linear'): tf.Tensor {
+  const biased = bias ? tf.add(z, bias) : z;
+  return activation === 'relu' ? tf.relu(biased) : biased;
+}
+
+/** Asserts that `fused` on wasm gives `standard`'s value and gradients on cpu, for each activation,
+ *  with and without a bias (`shapes(withBias)`); `names` label y and the gradients in x, the weight
+ *  and the bias. */
+export async function assertBiasedOpMatchesCpu(o: {
+  label: string;
+  seed: number;
+  shapes: (withBias: boolean) => Parameters<typeof biasedOpGradients>[0];
+  standard: (activation: 'relu' | 'linear') => BiasedOp;
+  fused: (activation: 'relu' | 'linear') => BiasedOp;
+  names: string[];
+  assertClose: (actual: Float32Array, expected: Float32Array, label: string) => void;
+}): Promise<void> {
+  let seed = o.seed;
+  for (const activation of ['relu', 'linear'] as const) {
+    for (const withBias of [true, false]) {
+      const label = `${activation} ${o.label}${withBias ? ' + bias' : ''}`;
+      await tf.setBackend('cpu');
+      const expected = biasedOpGradients(o.shapes(withBias), seed, o.standard(activation));
+      await tf.setBackend('wasm');
+      const actual = biasedOpGradients(o.shapes(withBias), seed, o.fused(activation));
+      assert.equal(actual.length, expected.length);
+      o.names.slice(0, actual.length).forEach((name, i) => o.assertClose(actual[i], expected[i], `${name} ${label}`));
+      seed += 10;
+    }
+  }
+}

@@ -7,14 +7,14 @@ import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
 import { ADD_RELU, RELU_GRAD } from '../native/elementwise-kernels';
 import { wasmKernelActive } from './registry';
+import { reluGradFromOutput } from './relu-grad';
 
 const addReluGrad: GradConfig = {
   kernelName: ADD_RELU,
   outputsToSave: [true],
   gradFunc: (dy, saved) => {
     const [y] = saved;
-    // y > 0 exactly where a + b > 0: the ReLU's gradient from its output.
-    const dx = tf.engine().runKernel(RELU_GRAD, { dy: dy as Tensor, x: y }) as Tensor;
+    const dx = reluGradFromOutput(dy as Tensor, y);
     // Each input its own tensor (the engine disposes gradients it has summed); the reshape shares the data.
     return { a: () => dx, b: () => tf.reshape(dx, dx.shape) };
   },

@@ -10,6 +10,7 @@ import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { DENSE } from '../native/blas-kernels';
 import { RELU_GRAD } from '../native/elementwise-kernels';
 import { wasmKernelActive } from './registry';
+import { gradientBeforeActivation } from './relu-grad';
 
 /** The activations GowideDense applies, named as tf.layers names them. */
 export type DenseActivation = 'linear' | 'relu';
@@ -21,8 +22,7 @@ const denseGrad: GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs: NamedAttrMap) => {
     const [x, kernel, y] = saved;
-    // y > 0 exactly where x W + b > 0: the ReLU's gradient from its output.
-    const dz = attrs.activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as Tensor, x: y }) as Tensor) : (dy as Tensor);
+    const dz = gradientBeforeActivation(dy as Tensor, y, attrs.activation);
     return {
       x: () => tf.matMul(dz, kernel, false, true),
       kernel: () => tf.matMul(x, dz, true, false),

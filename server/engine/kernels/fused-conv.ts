@@ -11,6 +11,7 @@ import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { CONV } from '../native/conv-kernels';
 import { RELU_GRAD } from '../native/elementwise-kernels';
 import { wasmKernelActive } from './registry';
+import { gradientBeforeActivation } from './relu-grad';
 
 /** The activations GowideConv applies, named as tf.layers names them. */
 const CONV_ACTIVATIONS: readonly string[] = ['linear', 'relu'];
@@ -21,8 +22,7 @@ const convGrad: GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs: NamedAttrMap) => {
     const [x, filter, y] = saved;
-    // y > 0 exactly where conv + bias > 0: the ReLU's gradient from its output.
-    const dz = attrs.activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as Tensor, x: y }) as Tensor) : (dy as Tensor);
+    const dz = gradientBeforeActivation(dy as Tensor, y, attrs.activation);
     const shared = { strides: attrs.strides, pad: attrs.pad, dataFormat: 'NHWC', dimRoundingMode: attrs.dimRoundingMode };
     return {
       x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...shared, inputShape: x.shape }) as Tensor,

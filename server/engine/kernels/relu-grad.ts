@@ -1,0 +1,15 @@
+// The ReLU's gradient taken from its output, for the fused ops that end in a ReLU (add + ReLU, dense,
+// conv): y > 0 exactly where the ReLU's input is, so dy passes there (GowideReluGrad, one native pass).
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { RELU_GRAD } from '../native/elementwise-kernels';
+
+/** dy where y > 0, else 0. */
+export function reluGradFromOutput(dy: Tensor, y: Tensor): Tensor {
+  return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as Tensor;
+}
+
+/** The gradient before an activation (linear or ReLU) from the gradient after it and its output. */
+export function gradientBeforeActivation(dy: Tensor, y: Tensor, activation: unknown): Tensor {
+  return activation === 'relu' ? reluGradFromOutput(dy, y) : dy;
+}
