@@ -51,7 +51,7 @@ export async function runEachAndKeep(o: { runs: RunToKeep[]; runsDir: string; jo
     console.log(`[${new Date().toISOString().slice(11, 19)}] ${run.label}: ${file}`);
     try {
       const { report, seconds } = await runJsonReport({ cli, file, cwd: ROOT, runsDir: o.runsDir, extraArgs, log: () => undefined });
-      await run.keep({ finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn() }, file);
+      await run.keep({ finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn(cli) }, file);
       writeFileSync(o.resultsFile, `${JSON.stringify(o.results, null, 1)}\n`);
       const p = report.paired?.['win-scratch'];
       console.log(`  done in ${(seconds / 60).toFixed(1)} min${p ? `: win - scratch ${(p.mean * 100).toFixed(2)} points, ${p.ahead} of ${p.seeds} seeds ahead` : ''}`);

@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { JsonReport } from '../../server/cli/report';
 import type { Experiment } from '../../server/experiment/types';
 import { getMetrics } from '../../server/runs/list';
@@ -19,9 +19,14 @@ function headCommit(): string {
   }
 }
 
-/** Where and from which commit a result is measured (see StudyResult.ranOn). */
-export function ranOn(): ReturnType<typeof machine> & { commit: string } {
-  return { ...machine(), commit: headCommit() };
+/** The file beside a snapshot's dist/ that names the commit it was copied at. */
+const SNAPSHOT_COMMIT = 'commit';
+
+/** Where and from which commit a result is measured (see StudyResult.ranOn): the commit the CLI
+ *  snapshot `cli` was copied at (snapshotBuild), not HEAD when the run ends, hours later. */
+export function ranOn(cli: string): ReturnType<typeof machine> & { commit: string } {
+  const recorded = join(dirname(dirname(cli)), SNAPSHOT_COMMIT);
+  return { ...machine(), commit: existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : headCommit() };
 }
 
 export interface StudyResult {
@@ -53,6 +58,7 @@ export function snapshotBuild(root: string, under = tmpdir()): string {
   const copy = mkdtempSync(join(under, 'gowide-evidence-'));
   cpSync(dist, join(copy, 'dist'), { recursive: true });
   cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+  writeFileSync(join(copy, SNAPSHOT_COMMIT), `${headCommit()}\n`);
   return join(copy, 'dist', 'cli.js');
 }
 
@@ -114,6 +120,6 @@ export async function runStudy(o: { root: string; cli: string; study: Study; run
     report,
     curves: meanCurves(getMetrics(o.runsDir, basename(report.runDir))),
     experiment: resolved,
-    ranOn: ranOn(),
+    ranOn: ranOn(o.cli),
   };
 }

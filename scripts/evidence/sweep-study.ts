@@ -162,5 +162,5 @@ export async function runSweepStudy(o: { study: SweepStudy; root: string; cli: (
   const unfinished = sweep.sweep.filter((p) => p.state !== 'done');
   if (unfinished.length > 0) throw new Error(`the sweep did not finish: ${unfinished.map((p) => `${JSON.stringify(p.values)} ${p.state}${p.error ? `: ${p.error}` : ''}`).join('; ')}`);
   const seeds = o.seeds ?? fileSeeds;
-  return { study, launcher: launcherLabel(launch), ...(launch ? { launch } : {}), launchArgs: o.launchArgs, seeds, finishedAt: new Date().toISOString(), wallSeconds, load, sweep, ranOn: ranOn() };
+  return { study, launcher: launcherLabel(launch), ...(launch ? { launch } : {}), launchArgs: o.launchArgs, seeds, finishedAt: new Date().toISOString(), wallSeconds, load, sweep, ranOn: ranOn(cli) };
 }

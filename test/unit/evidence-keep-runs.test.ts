@@ -45,7 +45,8 @@ describe('evidence scripts: run each, keep each', () => {
     assert.deepEqual(Object.keys(results), ['good']);
     const kept = JSON.parse(readFileSync(resultsFile, 'utf8')) as typeof results;
     assert.equal(kept.good.report.state, 'done');
-    assert.ok(kept.good.report.arms.win && kept.good.seconds > 0 && kept.good.ranOn.commit);
+    assert.ok(kept.good.report.arms.win && kept.good.seconds > 0);
+    assert.equal(kept.good.ranOn.commit, execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(), 'the commit the CLI snapshot was copied at');
     assert.equal(kept.good.file, join(dir, 'runs', 'good.gowide.json'));
     assert.deepEqual(JSON.parse(readFileSync(kept.good.file, 'utf8')), good, 'the experiment file the run read');
     assert.throws(() => throwIfFailed(failed), /1 run\(s\) failed and have no new result: broken run/);
