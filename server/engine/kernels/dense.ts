@@ -8,13 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { DENSE } from '../native/blas-kernels';
-import { RELU_GRAD } from '../native/elementwise-kernels';
-import { wasmKernelActive } from './registry';
-import { gradientBeforeActivation } from './relu-grad';
-
-/** The activations GowideDense applies, named as tf.layers names them. */
-export type DenseActivation = 'linear' | 'relu';
-const DENSE_ACTIVATIONS: readonly string[] = ['linear', 'relu'] satisfies DenseActivation[];
+import { fusedActivationRuns, gradientBeforeActivation } from './relu-grad';
 
 const denseGrad: GradConfig = {
   kernelName: DENSE,
@@ -34,7 +28,7 @@ const denseGrad: GradConfig = {
 /** activation(x W + b) for x [batch, in] and W [in, out] float32 (bias [out] or null); differentiable
  *  in all three. Null where it cannot run (another backend, another activation or shape). */
 export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: string): Tensor | null {
-  if (!DENSE_ACTIVATIONS.includes(activation) || !wasmKernelActive(DENSE) || (activation === 'relu' && !wasmKernelActive(RELU_GRAD))) return null;
+  if (!fusedActivationRuns(DENSE, activation)) return null;
   if (x.rank !== 2 || kernel.rank !== 2 || x.shape[1] !== kernel.shape[0] || [x, kernel, bias].some((t) => t != null && t.dtype !== 'float32')) return null;
   if (bias != null && (bias.rank !== 1 || bias.shape[0] !== kernel.shape[1])) return null;
   if (getGradient(DENSE) == null) registerGradient(denseGrad);

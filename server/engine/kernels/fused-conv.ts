@@ -9,12 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { CONV } from '../native/conv-kernels';
-import { RELU_GRAD } from '../native/elementwise-kernels';
-import { wasmKernelActive } from './registry';
-import { gradientBeforeActivation } from './relu-grad';
-
-/** The activations GowideConv applies, named as tf.layers names them. */
-const CONV_ACTIVATIONS: readonly string[] = ['linear', 'relu'];
+import { fusedActivationRuns, gradientBeforeActivation } from './relu-grad';
 
 const convGrad: GradConfig = {
   kernelName: CONV,
@@ -38,7 +33,7 @@ const convGrad: GradConfig = {
  * run (another backend, another activation or shape).
  */
 export function fusedConv2d(x: Tensor, filter: Tensor, bias: Tensor | null, o: { strides: [number, number]; padding: 'same' | 'valid'; dilations: [number, number]; activation: string }): Tensor | null {
-  if (!CONV_ACTIVATIONS.includes(o.activation) || !wasmKernelActive(CONV) || (o.activation === 'relu' && !wasmKernelActive(RELU_GRAD))) return null;
+  if (!fusedActivationRuns(CONV, o.activation)) return null;
   if (x.rank !== 4 || filter.rank !== 4 || x.shape[3] !== filter.shape[2] || o.dilations.some((d) => d !== 1)) return null;
   if ([x, filter, bias].some((t) => t != null && t.dtype !== 'float32')) return null;
   if (bias != null && (bias.rank !== 1 || bias.shape[0] !== filter.shape[3])) return null;

@@ -3,6 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from '../native/elementwise-kernels';
+import { wasmKernelActive } from './registry';
+
+/** The activations the fused dense and conv ops apply, named as tf.layers names them. */
+const FUSED_ACTIVATIONS: readonly string[] = ['linear', 'relu'];
+
+/** Whether fused op `kernel` can apply `activation`: one it applies, the kernel registered on the
+ *  active (wasm) backend, and, for the ReLU, its gradient kernel too. */
+export function fusedActivationRuns(kernel: string, activation: string): boolean {
+  return FUSED_ACTIVATIONS.includes(activation) && wasmKernelActive(kernel) && (activation !== 'relu' || wasmKernelActive(RELU_GRAD));
+}
 
 /** dy where y > 0, else 0. */
 export function reluGradFromOutput(dy: Tensor, y: Tensor): Tensor {

@@ -118,10 +118,11 @@ bool gowide_tiled_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, 
   // gradients x^T dy), out of at most 32 x 64 (32 x 32 x 4096: 0.79); with more columns or terms
   // OpenBLAS's packed kernels take 1.1-1.7x less (128 x 256 x 256: 1.30; 784 x 256 x 128, a
   // transposed: 1.65; the im2col product 4096 x 32 x 288: 1.08).
-  const TilesMode mode = tiles_mode();
-  const bool narrow = n <= 64 && (transpose_a ? m <= 32 : k <= 64);
   const bool fit = n % 32 == 0 && m >= 8 && !(transpose_a && m % 8 != 0) && k * n <= (1u << 18);
-  if (!fit || mode == TILES_NEVER || (mode == TILES_WHERE_THEY_WIN && !narrow)) return false;
+  if (!fit) return false;
+  const bool narrow = n <= 64 && (transpose_a ? m <= 32 : k <= 64);
+  const TilesMode mode = tiles_mode();
+  if (mode == TILES_NEVER || (mode == TILES_WHERE_THEY_WIN && !narrow)) return false;
   float *transposed = NULL;
   if (transpose_b) { // op(b)[r][c] = b[c * ldb + r]: b is n x k
     transposed = malloc(sizeof(float) * k * n);
