@@ -116,7 +116,7 @@ describe('native BLAS kernels on wasm', () => {
     if (skipWithoutAddon(t)) return;
     let seed = 500;
     await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
-      // 2^24+ multiply-adds: split along out's longer axis (rows, then columns), odd lengths.
+      // 2^22+ multiply-adds: split along out's longer axis (rows, then columns), odd lengths.
       // (the third in register tiles of 8 x 32, a share each)
       for (const [m, k, n] of [[1027, 128, 129], [130, 130, 1001], [1030, 256, 96]]) {
         for (const threads of ['2', '3']) {
@@ -129,6 +129,27 @@ describe('native BLAS kernels on wasm', () => {
         }
       }
     });
+  });
+
+  it('split products back to back give the same values whether the pool\'s threads spin or sleep between them', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    await tf.setBackend('wasm');
+    // 128 x 256 x 256: a thin MLP's product, split over 2 threads; a lost or late share would leave
+    // rows of out unwritten or stale, which differ between the runs.
+    const operands = Array.from({ length: 40 }, (_, i) => [tf.tensor2d(randomValues(128 * 256, 900 + i), [128, 256]), tf.tensor2d(randomValues(256 * 256, 950 + i), [256, 256])]);
+    const productsWith = (spin: string) =>
+      restoringEnv(['GOWIDE_POOL_SPIN_US', 'GOWIDE_POOL_THREADS'], async () => {
+        process.env.GOWIDE_POOL_SPIN_US = spin;
+        process.env.GOWIDE_POOL_THREADS = '2';
+        const products = operands.map(([a, b]) => tf.matMul(a, b));
+        const values = await Promise.all(products.map((p) => p.data()));
+        tf.dispose(products);
+        return values;
+      });
+    const sleeping = await productsWith('0');
+    const spinning = await productsWith('100000');
+    spinning.forEach((values, i) => assert.deepEqual(values, sleeping[i], `product ${i}`));
+    tf.dispose(operands.flat());
   });
 
   it('BatchMatMul runs in sgemm, except for broadcasts it leaves to the fallback', async (t) => {

@@ -36,7 +36,7 @@ const ADDON_FILE = 'gowide_blas.node';
 export interface BlasAddon {
   /**
    * out[i] = activation(op(a[i % batchA]) x op(b[i % batchB]) + bias) for i < max(batchA, batchB);
-   * op(a[i]) is m x k, op(b[i]) is k x n, row-major. bias: null or length n. A product of 2^24+
+   * op(a[i]) is m x k, op(b[i]) is k x n, row-major. bias: null or length n. A product of 2^22+
    * multiply-adds is split over `threads` threads of the addon's pool.
    */
   sgemm(

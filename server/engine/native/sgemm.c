@@ -8,7 +8,7 @@
 // where op(x) is x or its transpose, op(a[i]) is m x k, op(b[i]) is k x n, out[i] is m x n, all
 // row-major and contiguous. batchA and batchB must be equal or one of them 1. bias is null or a
 // Float32Array of length n added to every row; activation is a GowideActivation code; alpha is
-// leakyrelu's slope. A single product of 2^24 multiply-adds or more is split over `threads`
+// leakyrelu's slope. A single product of 2^22 multiply-adds or more is split over `threads`
 // threads of the pool, each a share of out's rows (or columns, when it has more).
 //
 // setThreads(count) sets the number of threads OpenBLAS uses; getThreads() reads it back.
@@ -18,10 +18,10 @@
 #include "gowide_addon.h"
 
 #define ARGUMENT_COUNT 14
-// Below this many multiply-adds a product stays on the calling thread: waking a pool thread
-// costs more than it saves. GOWIDE_SPLIT_MIN_MACS overrides it, for measuring (read at each product
+// Below this many multiply-adds a product stays on the calling thread: handing a share to a pool
+// thread costs more than it saves. (2^24 while the pool's threads slept between jobs.) GOWIDE_SPLIT_MIN_MACS overrides it, for measuring (read at each product
 // that could split, so a benchmark can switch it between runs).
-#define SPLIT_MIN_MACS (1 << 24)
+#define SPLIT_MIN_MACS (1 << 22)
 static double split_min_macs(void) {
   const char *text = getenv("GOWIDE_SPLIT_MIN_MACS");
   const double value = text != NULL ? atof(text) : 0;

@@ -1,7 +1,11 @@
-// The addon's thread pool: worker threads started on first use and kept (waiting on a condition
-// variable, no spinning) for the addon's lifetime. Starting threads per call cost ~20-40 us each,
-// and each new thread's first large allocations went to the kernel (mmap, page faults: up to ~2 ms
-// of system time per conv call).
+// The addon's thread pool: worker threads started on first use and kept for the addon's lifetime.
+// Starting threads per call cost ~20-40 us each, and each new thread's first large allocations went
+// to the kernel (mmap, page faults: up to ~2 ms of system time per conv call).
+//
+// Between jobs a worker spins for a short while (GOWIDE_POOL_SPIN_US, default POOL_SPIN_US) before
+// it sleeps on a condition variable, and the caller spins likewise while it waits for the workers:
+// waking a sleeping thread took longer than the halves of a training step's mid-sized products
+// (see sgemm.c's split threshold), which come every few tens of microseconds.
 //
 // gowide_run_threads runs fn on each of `threads` work items: the calling thread runs item 0, the
 // workers and then the caller again claim the items left one at a time, so an item whose worker
@@ -9,20 +13,31 @@
 // for. Calls from a second thread while the pool is busy, or when no worker can start, run every
 // item on the calling thread.
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include "gowide_addon.h"
+
+#define POOL_SPIN_US 200
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
 
 static struct {
   pthread_mutex_t use;  // held by the caller running a job on the pool
   pthread_mutex_t lock; // guards the fields below
   pthread_cond_t start, done;
   int workers;          // workers started
-  uint64_t generation;  // incremented per job
+  _Atomic uint64_t generation; // incremented per job (read without the lock while spinning)
   void *(*fn)(void *);
   char *items;
   size_t size;
   int count, next;      // items in the job; the next one not claimed yet
-  int running;          // items claimed by workers and not finished
+  _Atomic int running;  // items claimed by workers and not finished
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0};
 
 // With pool.lock held: claims and runs the job's items left (the lock released while one runs).
@@ -38,14 +53,46 @@ static void run_unclaimed_items(bool worker) {
   }
 }
 
+// Microseconds a waiting thread spins before it sleeps: GOWIDE_POOL_SPIN_US (0 never spins), read
+// at each wait so that a benchmark can switch it between runs.
+static double spin_microseconds(void) {
+  const char *text = getenv("GOWIDE_POOL_SPIN_US");
+  return text != NULL ? atof(text) : POOL_SPIN_US;
+}
+
+static double now_microseconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+// Spins (without the lock) until done(argument), for at most the spin time.
+static void spin_until(bool (*done)(const void *), const void *argument) {
+  const double budget = spin_microseconds();
+  if (budget <= 0) return;
+  const double end = now_microseconds() + budget;
+  while (!done(argument) && now_microseconds() < end) CPU_RELAX();
+}
+
+static bool job_posted_after(const void *seen) {
+  return atomic_load_explicit(&pool.generation, memory_order_acquire) != *(const uint64_t *)seen;
+}
+
+static bool workers_finished(const void *unused) {
+  (void)unused;
+  return atomic_load_explicit(&pool.running, memory_order_acquire) == 0;
+}
+
 static void *pool_worker(void *argument) {
   (void)argument;
   uint64_t seen = 0;
-  pthread_mutex_lock(&pool.lock);
   for (;;) {
+    spin_until(job_posted_after, &seen);
+    pthread_mutex_lock(&pool.lock);
     while (pool.generation == seen) pthread_cond_wait(&pool.start, &pool.lock);
     seen = pool.generation;
     run_unclaimed_items(true);
+    pthread_mutex_unlock(&pool.lock);
   }
   return NULL;
 }
@@ -80,6 +127,11 @@ bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int thread
     fn(items);
     pthread_mutex_lock(&pool.lock);
     run_unclaimed_items(false);
+    if (pool.running > 0) {
+      pthread_mutex_unlock(&pool.lock);
+      spin_until(workers_finished, NULL);
+      pthread_mutex_lock(&pool.lock);
+    }
     while (pool.running > 0) pthread_cond_wait(&pool.done, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.use);
