@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerSeed } from './initializers';
 import type { CountsMacs } from './layer-part';
 import { fusedAttention } from '../engine/kernels/attention';
+import { dense } from '../engine/kernels/dense';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
@@ -19,6 +20,11 @@ function lastAxis(shape: tf.Shape | tf.Shape[]): number {
   const d = s[s.length - 1];
   if (d == null) throw new Error('the feature axis must be known');
   return d;
+}
+
+/** x W + b for x [rows, in]: one fused op where the native addon runs it, else a product and an add. */
+function affine(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  return dense(x, kernel, bias, 'linear') ?? tf.add(tf.matMul(x, kernel), bias);
 }
 
 export interface PositionEmbeddingArgs extends LayerArgs {
@@ -119,13 +125,13 @@ export class MultiHeadSelfAttention extends tf.layers.Layer implements CountsMac
       const inner = this.heads * this.headDim;
       const rows = tf.reshape(x, [batch * sequence, hidden]);
       // [batch*seq, hidden] -> [batch, seq, heads * headDim]
-      const project = (kernel: string, bias: string) => tf.reshape(tf.add(tf.matMul(rows, w(kernel)), w(bias)), [batch, sequence, inner]);
+      const project = (kernel: string, bias: string) => tf.reshape(affine(rows, w(kernel), w(bias)), [batch, sequence, inner]);
       const [query, key, value] = [project('queryKernel', 'queryBias'), project('keyKernel', 'keyBias'), project('valueKernel', 'valueBias')];
       const scale = 1 / Math.sqrt(this.headDim);
       // One op where the native addon runs it (server/engine/kernels/attention.ts), else TF.js's ops.
       const context = fusedAttention(query, key, value, this.heads, scale) ?? this.attendByOps(query, key, value, scale);
       const merged = tf.reshape(context, [batch * sequence, inner]);
-      const output = tf.add(tf.matMul(merged, w('outputKernel')), w('outputBias'));
+      const output = affine(merged, w('outputKernel'), w('outputBias'));
       return tf.reshape(output, [batch, sequence, hidden]);
     });
   }

@@ -3,6 +3,7 @@
 // tf.matMul, tf.add and tf.relu on the pure-JS cpu backend: values and the gradients of x, kernel and
 // bias, as an op and as a layer inside a tf.model in training; one kernel forward where TF.js would
 // run three; the standard class name and config; and TF.js's kernels where the fused op cannot run.
+// Also the transformer's use: a 3-D input, and GELU after the fused product.
 //
 // Without the addon the tests are skipped with the reason, unless GOWIDE_REQUIRE_NATIVE=1 (CI).
 import { before, describe, it } from 'node:test';
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { dense } from '../../server/engine/kernels/dense';
 import { DENSE } from '../../server/engine/native/blas-kernels';
-import { RELU_GRAD } from '../../server/engine/native/elementwise-kernels';
+import { GELU, RELU_GRAD } from '../../server/engine/native/elementwise-kernels';
 import { LayerFactory } from '../../server/models/layer-factory';
 import { assertBiasedOpMatchesCpu, biasThenActivation, kernelComparison, layerStackStep, nativeWasmBackend, skipWithoutNative } from './kernel-test-helpers';
 
@@ -72,5 +73,24 @@ describe('fused dense (matMul + bias + ReLU)', () => {
     assert.equal(actual.kernels.filter((k) => k === DENSE).length, 2, actual.kernels.join());
     for (const unfused of ['Relu', '_FusedMatMul']) assert.ok(!actual.kernels.includes(unfused), `${unfused} in ${actual.kernels.join()}`);
     assert.ok(expected.kernels.includes('Relu'), 'TF.js splits the ReLU layer in training');
+  });
+
+  it('on a 3-D input with GELU (the feed-forward layers of a transformer block) it trains like tf.layers.dense on cpu: the products in GowideDense, GELU after them', async (t) => {
+    if (skipWithoutNative(t, reason)) return;
+    const run = async (backendName: 'cpu' | 'wasm', fused: boolean) => {
+      await tf.setBackend(backendName);
+      const make = new LayerFactory(3, 'gelu');
+      const layers = fused
+        ? [make.dense('block0', 'ffn_in', 8, 'act'), make.dense('block0', 'ffn_out', 6, 'linear')]
+        : [tf.layers.dense({ name: 'block0_ffn_in', units: 8, activation: 'gelu' }), tf.layers.dense({ name: 'block0_ffn_out', units: 6 })];
+      return layerStackStep(layers, [5, 6], 4);
+    };
+    const expected = await run('cpu', false);
+    const actual = await run('wasm', true);
+    actual.values.forEach((values, i) => assertClose(values, expected.values[i], `fused output ${i}`));
+    assert.deepEqual(actual.described, expected.described);
+    assert.equal(actual.kernels.filter((k) => k === DENSE).length, 2, actual.kernels.join());
+    assert.ok(actual.kernels.includes(GELU), actual.kernels.join());
+    assert.ok(!actual.kernels.includes('_FusedMatMul'), actual.kernels.join());
   });
 });

@@ -20,9 +20,13 @@ static float apply_activation(float value, int activation, float alpha) {
 }
 
 void gowide_bias_and_activation(float *out, size_t rows, size_t columns, const float *bias, int activation, float alpha) {
+  gowide_bias_and_activation_strided(out, rows, columns, columns, bias, activation, alpha);
+}
+
+void gowide_bias_and_activation_strided(float *out, size_t rows, size_t columns, size_t row_stride, const float *bias, int activation, float alpha) {
   if (bias == NULL && activation == ACTIVATION_LINEAR) return;
   for (size_t row = 0; row < rows; row++) {
-    float *values = out + row * columns;
+    float *values = out + row * row_stride;
     if (bias != NULL) {
       for (size_t column = 0; column < columns; column++) values[column] += bias[column];
     }

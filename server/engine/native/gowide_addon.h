@@ -174,6 +174,8 @@ enum GowideActivation {
 bool gowide_activation_known(int32_t code);
 // out[r, :] = activation(out[r, :] + bias) for `rows` rows; bias may be NULL; alpha: leakyrelu's slope.
 void gowide_bias_and_activation(float *out, size_t rows, size_t columns, const float *bias, int activation, float alpha);
+// The same for rows `row_stride` floats apart.
+void gowide_bias_and_activation_strided(float *out, size_t rows, size_t columns, size_t row_stride, const float *bias, int activation, float alpha);
 
 // ---------------------------------------------------------------------------------------------
 // Products in register tiles (sgemm_tiles.c).

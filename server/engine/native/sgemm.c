@@ -28,13 +28,18 @@ static double split_min_macs(void) {
   return value > 0 ? value : SPLIT_MIN_MACS;
 }
 
-// One product out = op(a) op(b) (m x n, row stride ldo), and the share of it a thread computes:
-// rows [first, last) of out, or columns when split_columns.
+// One product out = activation(op(a) op(b) + bias) (m x n, row stride ldo; bias NULL or n
+// values), and the share of it a thread computes: rows [first, last) of out, or columns when
+// split_columns. Each share adds the bias and applies the activation to its own part of out
+// while that part is still in cache.
 typedef struct {
   enum CBLAS_TRANSPOSE op_a, op_b;
   int m, n, k, lda, ldb, ldo;
   const float *a, *b;
   float *out;
+  const float *bias;
+  int activation;
+  float alpha;
 } Product;
 
 typedef struct {
@@ -51,6 +56,7 @@ static Product product_part(const Product *p, int first, int last, bool split_co
     part.n = last - first;
     part.b = p->b + (size_t)first * (p->op_b == CblasTrans ? (size_t)p->ldb : 1);
     part.out = p->out + first;
+    if (p->bias != NULL) part.bias = p->bias + first;
   } else { // rows of op(a) and out
     part.m = last - first;
     part.a = p->a + (size_t)first * (p->op_a == CblasTrans ? 1 : (size_t)p->lda);
@@ -84,13 +90,18 @@ static bool small_tile_product(const Product *p) {
 }
 
 // One product: in register tiles where they apply, else OpenBLAS.
-static void compute_product(const Product *p) {
+static void multiply(const Product *p) {
   if (gowide_tiled_sgemm(p->op_a == CblasTrans, p->op_b == CblasTrans, (size_t)p->m, (size_t)p->n, (size_t)p->k, p->a, (size_t)p->lda,
                          p->b, (size_t)p->ldb, p->out, (size_t)p->ldo, false)) {
     return;
   }
   if (small_tiles_fit(p) && small_tile_product(p)) return;
   cblas_sgemm(CblasRowMajor, p->op_a, p->op_b, p->m, p->n, p->k, 1.0f, p->a, p->lda, p->b, p->ldb, 0.0f, p->out, p->ldo);
+}
+
+static void compute_product(const Product *p) {
+  multiply(p);
+  gowide_bias_and_activation_strided(p->out, (size_t)p->m, (size_t)p->n, (size_t)p->ldo, p->bias, p->activation, p->alpha);
 }
 
 static void *product_share(void *argument) {
@@ -164,7 +175,7 @@ napi_value js_sgemm(napi_env env, napi_callback_info info) {
 
   if (batch == 1 || (batch_b == 1 && !transpose_a)) {
     // One product; every a[i] times the same b is one too: the a matrices stacked are one (batch*m) x k matrix.
-    const Product product = {op_a, op_b, (int)(batch * m), (int)n, (int)k, lda, ldb, (int)n, a, b, out};
+    const Product product = {op_a, op_b, (int)(batch * m), (int)n, (int)k, lda, ldb, (int)n, a, b, out, bias, activation, (float)alpha};
     run_product(&product, gowide_threads(requested_threads, GOWIDE_MAX_THREADS));
   } else {
     for (int64_t i = 0; i < batch; i++) {
@@ -172,8 +183,8 @@ napi_value js_sgemm(napi_env env, napi_callback_info info) {
       const float *b_i = b + (batch_b == 1 ? 0 : (size_t)i * b_matrix);
       cblas_sgemm(CblasRowMajor, op_a, op_b, (int)m, (int)n, (int)k, 1.0f, a_i, lda, b_i, ldb, 0.0f, out + (size_t)i * out_matrix, (int)n);
     }
+    gowide_bias_and_activation(out, (size_t)(batch * m), (size_t)n, bias, activation, (float)alpha);
   }
-  gowide_bias_and_activation(out, (size_t)(batch * m), (size_t)n, bias, activation, (float)alpha);
   return NULL;
 }
 
