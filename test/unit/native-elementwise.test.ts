@@ -16,6 +16,7 @@ import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gra
 import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
 import { broadcastDims, reductionRuns, simplifyTranspose } from '../../server/engine/native/elementwise-kernels';
 import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
+import { restoringEnv } from './env';
 
 const ELEMENTWISE_KERNELS = [
   ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Transpose', 'Softmax', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
@@ -203,6 +204,38 @@ describe('native element-wise kernels on wasm', () => {
       }
     });
     assert.equal(counts.unary, kernels.length);
+  });
+
+  it('passes over 2^16+ values split over 2 and 3 threads (GOWIDE_POOL_THREADS) match cpu: sums, binary ops, unary ops, a gradient', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    let seed = 700;
+    // Odd sizes, so that no share ends on a round boundary.
+    const [rows, columns] = [3799, 37];
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
+      for (const threads of ['2', '3']) {
+        process.env.GOWIDE_POOL_THREADS = threads;
+        const label = (what: string) => `${what}, ${threads} threads`;
+        const x = hostFloat([131, 29, columns], seed++);
+        await compareKernel('Sum', { x }, { axis: [0, 1], keepDims: false }, label('Sum of one block (a bias gradient)'));
+        await compareKernel('Mean', { x }, { axis: 2, keepDims: false }, label('Mean of many rows'));
+        await compareKernel('Add', { a: hostFloat([rows, columns], seed++), b: hostFloat([columns], seed++) }, {}, label('Add of a bias'));
+        await compareKernel('Multiply', { a: hostFloat([70001], seed++), b: hostFloat([70001], seed++) }, {}, label('Multiply, same shapes'));
+        await compareKernel('Sub', { a: hostFloat([70001], seed++), b: hostFloat([], seed++) }, {}, label('Sub of a scalar'));
+        await compareKernel('Exp', { x: hostFloat([70001], seed++) }, {}, label('Exp'));
+        await tf.setBackend('cpu');
+        const dyValues = hostFloat([rows, columns], seed++);
+        const xValues = hostFloat([rows, columns], seed++);
+        const gradientOn = async (backendName: 'cpu' | 'wasm') => {
+          await tf.setBackend(backendName);
+          const [xt, dyt] = [tf.tensor(xValues.values, xValues.shape), tf.tensor(dyValues.values, dyValues.shape)];
+          const g = tf.grad((a: tf.Tensor) => tf.erf(a))(xt, dyt);
+          const values = Float32Array.from(g.dataSync());
+          tf.dispose([xt, dyt, g]);
+          return values;
+        };
+        assertClose(await gradientOn('wasm'), await gradientOn('cpu'), label('erf gradient'));
+      }
+    });
   });
 
   it('GatherV2 of rows matches cpu; out-of-range indices and other axes go to the backend\'s kernel', async (t) => {

@@ -57,13 +57,14 @@ import type { WasmKernelArgs } from '../kernels/registry';
 /** The functions of gowide_blas.node this file uses (see the C files named above). */
 export interface ElementwiseAddon {
   tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
-  reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
-  unary(op: number, x: Float32Array, out: Float32Array): void;
+  // threads: of the addon's pool, for passes over at least 2^16 values (default 1).
+  reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number, threads?: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array, threads?: number): void;
+  unary(op: number, x: Float32Array, out: Float32Array, threads?: number): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
   /** op 0 (default): erf's gradient; 1: GELU's. */
-  erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array, op?: number): void;
+  erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array, op?: number, threads?: number): void;
   /** false (nothing written) when an index is outside [0, rows). */
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, rows: number, rowSize: number): boolean;
   batchNorm(
@@ -308,7 +309,7 @@ function nativeReduce(kernelName: 'Sum' | 'Mean', args: WasmKernelArgs): TensorI
   const out = backend.makeOutput(outShape, 'float32');
   const count = axes.reduce((product, axis) => product * x.shape[axis], 1);
   const scale = kernelName === 'Mean' && count > 0 ? 1 / count : 1;
-  addon.reduceSum(view(backend, x), view(backend, out), runs.outer, runs.reduce, runs.inner, scale);
+  addon.reduceSum(view(backend, x), view(backend, out), runs.outer, runs.reduce, runs.inner, scale, poolThreads());
   return out;
 }
 
@@ -337,7 +338,7 @@ function nativeBinary(kernelName: BinaryKernel, args: WasmKernelArgs): TensorInf
   const size = util.sizeFromShape(outShape);
   if (size > 0) {
     const dims = simple ? Int32Array.from([1, size, aSize === size ? 1 : 0, bSize === size ? 1 : 0]) : broadcastDims(a.shape, b.shape);
-    addon.binary(BINARY_OPS[kernelName], view(backend, a), view(backend, b), view(backend, out), dims);
+    addon.binary(BINARY_OPS[kernelName], view(backend, a), view(backend, b), view(backend, out), dims, poolThreads());
   }
   return out;
 }
@@ -350,7 +351,7 @@ function nativeUnary(kernelName: UnaryKernel, args: WasmKernelArgs): TensorInfo 
   const x = inputs.x as TensorInfo;
   if (addon == null || x.dtype !== 'float32') return replacements.runFallback(kernelName, args);
   const out = backend.makeOutput(x.shape, 'float32');
-  addon.unary(UNARY_OPS[kernelName], view(backend, x), view(backend, out));
+  addon.unary(UNARY_OPS[kernelName], view(backend, x), view(backend, out), poolThreads());
   return out;
 }
 
@@ -361,7 +362,7 @@ function erfOrGeluGrad(op: 0 | 1) {
     const dy = inputs.dy as TensorInfo;
     if (addon == null) throw new Error(`${op === 0 ? ERF_GRAD : GELU_GRAD}: native addon not loaded`);
     const out = backend.makeOutput(x.shape, 'float32');
-    addon.erfGrad(view(backend, x), view(backend, dy), view(backend, out), op);
+    addon.erfGrad(view(backend, x), view(backend, dy), view(backend, out), op, poolThreads());
     return out;
   };
 }
@@ -371,7 +372,7 @@ function gelu({ inputs, backend }: WasmKernelArgs): TensorInfo {
   const x = inputs.x as TensorInfo;
   if (addon == null || x.dtype !== 'float32') throw new Error(`${GELU}: needs the native addon and a float32 x`);
   const out = backend.makeOutput(x.shape, 'float32');
-  addon.unary(7, view(backend, x), view(backend, out));
+  addon.unary(7, view(backend, x), view(backend, out), poolThreads());
   return out;
 }
 
@@ -389,7 +390,7 @@ function sameShapeBinary(op: number, first: string, second: string) {
     }
     const out = backend.makeOutput(b.shape, 'float32');
     const size = util.sizeFromShape(b.shape);
-    if (size > 0) addon.binary(op, view(backend, a), view(backend, b), view(backend, out), Int32Array.from([1, size, 1, 1]));
+    if (size > 0) addon.binary(op, view(backend, a), view(backend, b), view(backend, out), Int32Array.from([1, size, 1, 1]), poolThreads());
     return out;
   };
 }

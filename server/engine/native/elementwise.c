@@ -34,6 +34,24 @@ typedef struct {
   size_t offset[2];
 } Odometer;
 
+// Moves o to its `step`-th position from the start (index 0 on every axis, offsets 0).
+static void odometer_seek(Odometer *o, int64_t step) {
+  o->offset[0] = o->offset[1] = 0;
+  for (int d = o->axes - 1; d >= 0; d--) {
+    o->index[d] = step % o->size[d];
+    step /= o->size[d];
+    o->offset[0] += (size_t)(o->index[d] * o->stride[0][d]);
+    o->offset[1] += (size_t)(o->index[d] * o->stride[1][d]);
+  }
+}
+
+// The optional last argument of a kernel that splits over the pool: a thread count, default 1.
+static int optional_threads(napi_env env, napi_value *argv, size_t argc, size_t index) {
+  int32_t threads = 1;
+  if (argc > index) napi_get_value_int32(env, argv[index], &threads);
+  return threads;
+}
+
 static void odometer_step(Odometer *o) {
   for (int d = o->axes - 1; d >= 0; d--) {
     o->offset[0] += (size_t)o->stride[0][d];
@@ -167,43 +185,81 @@ VECTOR_CLONES static void sum_short_rows(const float *block, int64_t reduce, int
   for (int64_t b = 0; b < inner; b++) target[b] = (float)totals[b];
 }
 
+// target[b] = scale * sum over r < reduce of block[r * inner + b].
+static void sum_block(const float *block, int64_t reduce, int64_t inner, float factor, float *target) {
+  if (inner == 1) {
+    target[0] = gowide_sum_contiguous(block, reduce) * factor;
+    return;
+  }
+  if (inner < 64 && reduce >= 2 * (SHORT_ROW_WIDTH / inner)) {
+    double totals[64];
+    sum_short_rows(block, reduce, inner, totals, target);
+  } else {
+    memset(target, 0, sizeof(float) * (size_t)inner);
+    for (int64_t r = 0; r < reduce; r++) {
+      const float *row = block + r * inner;
+      for (int64_t b = 0; b < inner; b++) target[b] += row[b];
+    }
+  }
+  if (factor != 1.0f) {
+    for (int64_t b = 0; b < inner; b++) target[b] *= factor;
+  }
+}
+
+typedef struct {
+  const float *x;
+  float *out;
+  int64_t reduce, inner;
+  float factor;
+} ReduceJob;
+
+// Blocks [begin, end) of the outer axis, each summed whole.
+static void sum_blocks(void *context, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const ReduceJob *j = (const ReduceJob *)context;
+  for (int64_t a = begin; a < end; a++) sum_block(j->x + a * j->reduce * j->inner, j->reduce, j->inner, j->factor, j->out + a * j->inner);
+}
+
+// Rows [begin, end) of the single block, summed into the part's own row of out (the partials).
+static void sum_rows_part(void *context, int64_t begin, int64_t end, int part) {
+  const ReduceJob *j = (const ReduceJob *)context;
+  sum_block(j->x + begin * j->inner, end - begin, j->inner, 1.0f, j->out + part * j->inner);
+}
+
 napi_value js_reduce_sum(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
+  napi_value argv[7];
   size_t argc;
   float *x, *out;
   size_t x_length, out_length;
   int64_t outer, reduce, inner;
   double scale = 1.0;
-  if (!gowide_arguments(env, info, 6, 6, argv, &argc) || !gowide_floats(env, argv[0], &x, &x_length) ||
+  if (!gowide_arguments(env, info, 6, 7, argv, &argc) || !gowide_floats(env, argv[0], &x, &x_length) ||
       !gowide_floats(env, argv[1], &out, &out_length) || !gowide_count(env, argv[2], &outer) || !gowide_count(env, argv[3], &reduce) ||
       !gowide_count(env, argv[4], &inner) || napi_get_value_double(env, argv[5], &scale) != napi_ok) {
-    return gowide_fail(env, "reduceSum", "expected (Float32Array x, Float32Array out, outer, reduce, inner, scale)");
+    return gowide_fail(env, "reduceSum", "expected (Float32Array x, Float32Array out, outer, reduce, inner, scale[, threads])");
   }
   if (x_length < (size_t)(outer * reduce * inner) || out_length < (size_t)(outer * inner)) {
     return gowide_fail(env, "reduceSum", "an array is too short");
   }
-  const float factor = (float)scale;
-  for (int64_t a = 0; a < outer; a++) {
-    const float *block = x + a * reduce * inner;
-    float *target = out + a * inner;
-    if (inner == 1) {
-      target[0] = gowide_sum_contiguous(block, reduce) * factor;
-      continue;
-    }
-    if (inner < 64 && reduce >= 2 * (SHORT_ROW_WIDTH / inner)) {
-      double totals[64];
-      sum_short_rows(block, reduce, inner, totals, target);
-    } else {
-      memset(target, 0, sizeof(float) * (size_t)inner);
-      for (int64_t r = 0; r < reduce; r++) {
-        const float *row = block + r * inner;
-        for (int64_t b = 0; b < inner; b++) target[b] += row[b];
-      }
-    }
-    if (factor != 1.0f) {
-      for (int64_t b = 0; b < inner; b++) target[b] *= factor;
-    }
+  ReduceJob job = {x, out, reduce, inner, (float)scale};
+  int threads = optional_threads(env, argv, argc, 6);
+  if (outer > 1 || threads < 2 || (double)(reduce * inner) < gowide_split_min_values()) {
+    gowide_parallel_ranges(sum_blocks, &job, outer, reduce * inner, 1, threads);
+    return NULL;
   }
+  // One block (a bias's gradient: the sum over every axis but the channels'): each thread sums a
+  // share of its rows into its own partial row, then the partials are added.
+  threads = gowide_threads(threads, reduce);
+  float *partials = malloc(sizeof(float) * (size_t)(threads * inner));
+  if (partials == NULL) return gowide_fail(env, "reduceSum", "out of memory");
+  job.out = partials;
+  const int parts = gowide_parallel_ranges(sum_rows_part, &job, reduce, inner, 1, threads);
+  for (int64_t b = 0; b < inner; b++) {
+    float total = 0.0f;
+    for (int p = 0; p < parts; p++) total += partials[p * inner + b];
+    out[b] = total * (float)scale;
+  }
+  free(partials);
   return NULL;
 }
 
@@ -247,18 +303,45 @@ VECTOR_CLONES static void binary_run(int op, const float *a, int64_t sa, const f
   }
 }
 
+// A binary op's innermost runs of n values, walked by an odometer over the outer axes.
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  int64_t n, stride_a, stride_b;
+  Odometer start;
+} BinaryJob;
+
+// Runs [begin, end).
+static void binary_runs(void *context, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const BinaryJob *j = (const BinaryJob *)context;
+  Odometer o = j->start;
+  odometer_seek(&o, begin);
+  for (int64_t run = begin; run < end; run++, odometer_step(&o)) {
+    binary_run(j->op, j->a + o.offset[0], j->stride_a, j->b + o.offset[1], j->stride_b, j->out + (size_t)run * (size_t)j->n, j->n);
+  }
+}
+
+// Values [begin, end) of a binary op with a single run.
+static void binary_values(void *context, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const BinaryJob *j = (const BinaryJob *)context;
+  binary_run(j->op, j->a + begin * j->stride_a, j->stride_a, j->b + begin * j->stride_b, j->stride_b, j->out + begin, end - begin);
+}
+
 napi_value js_binary(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   size_t argc;
   int32_t op = -1;
   float *a, *b, *out;
   int32_t *dims;
   size_t a_length, b_length, out_length, dims_length;
-  if (!gowide_arguments(env, info, 5, 5, argv, &argc) ||
+  if (!gowide_arguments(env, info, 5, 6, argv, &argc) ||
       napi_get_value_int32(env, argv[0], &op) != napi_ok || !gowide_floats(env, argv[1], &a, &a_length) ||
       !gowide_floats(env, argv[2], &b, &b_length) || !gowide_floats(env, argv[3], &out, &out_length) ||
       !gowide_typed_array(env, argv[4], napi_int32_array, (void **)&dims, &dims_length)) {
-    return gowide_fail(env, "binary", "expected (op, Float32Array a, Float32Array b, Float32Array out, Int32Array dims)");
+    return gowide_fail(env, "binary", "expected (op, Float32Array a, Float32Array b, Float32Array out, Int32Array dims[, threads])");
   }
   if (op < OP_ADD || op > OP_ADD_RELU) return gowide_fail(env, "binary", "unknown op");
   const int rank = dims_length > 0 ? dims[0] : -1;
@@ -278,15 +361,18 @@ napi_value js_binary(napi_env env, napi_callback_info info) {
   if ((stride_a[last] != 0 && stride_a[last] != 1) || (stride_b[last] != 0 && stride_b[last] != 1)) {
     return gowide_fail(env, "binary", "the last axis' strides must be 0 or 1");
   }
-  const int64_t n = size[last];
-  Odometer o = {.axes = last};
+  BinaryJob job = {op, a, b, out, size[last], stride_a[last], stride_b[last], {.axes = last}};
   for (int d = 0; d < last; d++) {
-    o.size[d] = size[d];
-    o.stride[0][d] = stride_a[d];
-    o.stride[1][d] = stride_b[d];
+    job.start.size[d] = size[d];
+    job.start.stride[0][d] = stride_a[d];
+    job.start.stride[1][d] = stride_b[d];
   }
-  for (size_t done = 0; done < total; done += (size_t)n, odometer_step(&o)) {
-    binary_run(op, a + o.offset[0], stride_a[last], b + o.offset[1], stride_b[last], out + done, n);
+  const int64_t runs = (int64_t)(total / (size_t)job.n);
+  const int threads = optional_threads(env, argv, argc, 5);
+  if (runs == 1) { // one long run (same shapes, or a scalar operand): its values split, whole cache lines each
+    gowide_parallel_ranges(binary_values, &job, job.n, 1, 16, threads);
+  } else {
+    gowide_parallel_ranges(binary_runs, &job, runs, job.n, 1, threads);
   }
   return NULL;
 }
@@ -325,36 +411,56 @@ VECTOR_CLONES static void gelu_grad_run(const float *x, const float *dy, float *
   }
 }
 
+// An element-wise op of one or two inputs over values [begin, end): unary (op a UnaryOp, y unused)
+// or erf's and GELU's gradients (op 0 or 1, x and dy).
+typedef struct {
+  int op;
+  bool gradient;
+  const float *x, *dy;
+  float *out;
+} ValuesJob;
+
+static void values_part(void *context, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const ValuesJob *j = (const ValuesJob *)context;
+  const size_t n = (size_t)(end - begin);
+  if (!j->gradient) unary_run(j->op, j->x + begin, j->out + begin, n);
+  else if (j->op == 0) erf_grad_run(j->x + begin, j->dy + begin, j->out + begin, n);
+  else gelu_grad_run(j->x + begin, j->dy + begin, j->out + begin, n);
+}
+
 napi_value js_unary(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   size_t argc;
   int32_t op = -1;
   float *x, *out;
   size_t n, out_length;
-  if (!gowide_arguments(env, info, 3, 3, argv, &argc) || napi_get_value_int32(env, argv[0], &op) != napi_ok ||
+  if (!gowide_arguments(env, info, 3, 4, argv, &argc) || napi_get_value_int32(env, argv[0], &op) != napi_ok ||
       !gowide_floats(env, argv[1], &x, &n) || !gowide_floats(env, argv[2], &out, &out_length)) {
-    return gowide_fail(env, "unary", "expected (op, Float32Array x, Float32Array out)");
+    return gowide_fail(env, "unary", "expected (op, Float32Array x, Float32Array out[, threads])");
   }
   if (out_length < n) return gowide_fail(env, "unary", "out is shorter than x");
-  if (!unary_run(op, x, out, n)) return gowide_fail(env, "unary", "unknown op");
+  if (op < U_EXP || op > U_GELU) return gowide_fail(env, "unary", "unknown op");
+  ValuesJob job = {op, false, x, NULL, out};
+  gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, optional_threads(env, argv, argc, 3));
   return NULL;
 }
 
-// erfGrad(x, dy, out[, op]): op 0 (default) erf's gradient, 1 GELU's.
+// erfGrad(x, dy, out[, op[, threads]]): op 0 (default) erf's gradient, 1 GELU's.
 napi_value js_erf_grad(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+  napi_value argv[5];
   size_t argc;
   float *x, *dy, *out;
   size_t n, dy_length, out_length;
   int32_t op = 0;
-  if (!gowide_arguments(env, info, 3, 4, argv, &argc) || !gowide_floats(env, argv[0], &x, &n) ||
+  if (!gowide_arguments(env, info, 3, 5, argv, &argc) || !gowide_floats(env, argv[0], &x, &n) ||
       !gowide_floats(env, argv[1], &dy, &dy_length) || !gowide_floats(env, argv[2], &out, &out_length) ||
-      (argc == 4 && napi_get_value_int32(env, argv[3], &op) != napi_ok) || op < 0 || op > 1) {
-    return gowide_fail(env, "erfGrad", "expected (Float32Array x, Float32Array dy, Float32Array out[, op 0 or 1])");
+      (argc >= 4 && napi_get_value_int32(env, argv[3], &op) != napi_ok) || op < 0 || op > 1) {
+    return gowide_fail(env, "erfGrad", "expected (Float32Array x, Float32Array dy, Float32Array out[, op 0 or 1[, threads]])");
   }
   if (dy_length < n || out_length < n) return gowide_fail(env, "erfGrad", "dy or out is shorter than x");
-  if (op == 0) erf_grad_run(x, dy, out, n);
-  else gelu_grad_run(x, dy, out, n);
+  ValuesJob job = {op, true, x, dy, out};
+  gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, optional_threads(env, argv, argc, 4));
   return NULL;
 }
 

@@ -141,6 +141,44 @@ bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int thread
   return ok;
 }
 
+typedef struct {
+  GowideRangeFn fn;
+  void *context;
+  int64_t begin, end;
+  int part;
+  bool failed; // never set: gowide_run_threads' protocol
+} RangeShare;
+
+static void *run_range_share(void *argument) {
+  const RangeShare *s = (const RangeShare *)argument;
+  if (s->end > s->begin) s->fn(s->context, s->begin, s->end, s->part);
+  return NULL;
+}
+
+double gowide_split_min_values(void) {
+  const char *text = getenv("GOWIDE_SPLIT_MIN_VALUES");
+  const double value = text != NULL ? atof(text) : 0;
+  return value > 0 ? value : GOWIDE_SPLIT_MIN_VALUES;
+}
+
+int gowide_parallel_ranges(GowideRangeFn fn, void *context, int64_t count, int64_t values_per_item, int64_t align, int threads) {
+  if (count <= 0) return 0;
+  if (align < 1) align = 1;
+  if ((double)count * (double)values_per_item < gowide_split_min_values()) threads = 1;
+  threads = gowide_threads(threads, (count + align - 1) / align);
+  if (threads == 1) {
+    fn(context, 0, count, 0);
+    return 1;
+  }
+  RangeShare shares[GOWIDE_MAX_THREADS];
+  for (int t = 0; t < threads; t++) {
+    const int64_t begin = count * t / threads / align * align, end = t == threads - 1 ? count : count * (t + 1) / threads / align * align;
+    shares[t] = (RangeShare){fn, context, begin, end, t, false};
+  }
+  gowide_run_threads(run_range_share, shares, sizeof shares[0], threads, offsetof(RangeShare, failed));
+  return threads;
+}
+
 static __thread float *thread_buffers[2];
 static __thread size_t thread_buffer_sizes[2];
 
