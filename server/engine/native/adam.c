@@ -1,5 +1,6 @@
-// adam(x, g, m, v, xOut, mOut, vOut, params): one Adam step of a variable x with gradient g and
-// moments m, v in one pass (params below, at adam_run).
+// adam(x, g, m, v, xOut, mOut, vOut, params[, threads]): one Adam step of a variable x with
+// gradient g and moments m, v in one pass (params below, at adam_run); a large variable's values
+// split over the pool's threads (memory-bound: seven arrays streamed).
 #include <math.h>
 #include <stdlib.h>
 #include "gowide_addon.h"
@@ -34,22 +35,35 @@ VECTOR_CLONES static void adam_run(const float *restrict x, const float *restric
   }
 }
 
-// adam(Float32Array x, g, m, v, xOut, mOut, vOut, Float32Array params): params are
+typedef struct {
+  float *arrays[8]; // x, g, m, v, xOut, mOut, vOut, params
+} AdamJob;
+
+static void adam_part(void *context, int64_t begin, int64_t end, int part) {
+  (void)part;
+  float *const *a = ((const AdamJob *)context)->arrays;
+  adam_run(a[0] + begin, a[1] + begin, a[2] + begin, a[3] + begin, a[4] + begin, a[5] + begin, a[6] + begin, (size_t)(end - begin), a[7]);
+}
+
+// adam(Float32Array x, g, m, v, xOut, mOut, vOut, Float32Array params[, threads]): params are
 // [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see adam_run); the outputs are new arrays
 // (restrict: no alias checks, which would stop the loop from vectorizing).
 napi_value js_adam(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
+  napi_value argv[9];
   size_t argc;
-  float *arrays[8];
+  AdamJob job;
+  float **arrays = job.arrays;
   size_t lengths[8];
-  bool ok = gowide_arguments(env, info, 8, 8, argv, &argc);
+  int32_t threads = 1;
+  bool ok = gowide_arguments(env, info, 8, 9, argv, &argc);
   for (size_t i = 0; ok && i < 8; i++) ok = gowide_floats(env, argv[i], &arrays[i], &lengths[i]);
-  if (!ok) return gowide_fail(env, "adam", "expected (Float32Array x, g, m, v, xOut, mOut, vOut, params)");
+  if (ok && argc == 9) ok = napi_get_value_int32(env, argv[8], &threads) == napi_ok;
+  if (!ok) return gowide_fail(env, "adam", "expected (Float32Array x, g, m, v, xOut, mOut, vOut, params[, threads])");
   if (lengths[7] != A_COUNT) return gowide_fail(env, "adam", "params must hold 9 values");
   const size_t n = lengths[0];
   for (int i = 1; i < 7; i++) {
     if (lengths[i] != n) return gowide_fail(env, "adam", "x, g, m, v and the outputs must have one length");
   }
-  adam_run(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], n, arrays[7]);
+  gowide_parallel_ranges(adam_part, &job, (int64_t)n, 1, 16, threads);
   return NULL;
 }

@@ -117,6 +117,7 @@ export interface ElementwiseAddon {
     mOut: Float32Array,
     vOut: Float32Array,
     params: Float32Array,
+    threads?: number,
   ): void;
 }
 
@@ -660,7 +661,7 @@ function adamStep({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const params = Float32Array.from([a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.c1, a.c2, a.epsilon, a.rate, a.decay ?? 0]);
   const [xView, g, m, v] = tensors.map((t) => view(backend, t));
   const [xOut, mOut, vOut] = outputs.map((t) => view(backend, t));
-  addon.adam(xView, g, m, v, xOut, mOut, vOut, params);
+  addon.adam(xView, g, m, v, xOut, mOut, vOut, params, poolThreads());
   return outputs;
 }
 
