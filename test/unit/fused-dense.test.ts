@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { dense } from '../../server/engine/kernels/dense';
 import { DENSE } from '../../server/engine/native/blas-kernels';
-import { GELU, RELU_GRAD } from '../../server/engine/native/elementwise-kernels';
+import { GELU, RELU_GRAD, RELU_GRAD_SUM } from '../../server/engine/native/elementwise-kernels';
 import { LayerFactory } from '../../server/models/layer-factory';
 import { assertBiasedOpMatchesCpu, biasThenActivation, kernelComparison, layerStackStep, nativeWasmBackend, skipWithoutNative } from './kernel-test-helpers';
 
@@ -72,6 +72,7 @@ describe('fused dense (matMul + bias + ReLU)', () => {
     assert.deepEqual(actual.described, expected.described);
     assert.equal(actual.kernels.filter((k) => k === DENSE).length, 2, actual.kernels.join());
     for (const unfused of ['Relu', '_FusedMatMul']) assert.ok(!actual.kernels.includes(unfused), `${unfused} in ${actual.kernels.join()}`);
+    assert.ok(actual.kernels.includes(RELU_GRAD_SUM), `the ReLU layer's gradient and its bias's in one kernel: ${actual.kernels.join()}`);
     assert.ok(expected.kernels.includes('Relu'), 'TF.js splits the ReLU layer in training');
   });
 

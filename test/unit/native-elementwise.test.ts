@@ -14,14 +14,14 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastGradients, tileGradient, unregisterFastGradients } from '../../server/engine/kernels/gradients';
 import { registerMissingWasmKernels } from '../../server/engine/kernels/wasm-gradients';
 import { registerNativeBlasKernels } from '../../server/engine/native/blas-kernels';
-import { broadcastDims, reductionRuns, simplifyTranspose } from '../../server/engine/native/elementwise-kernels';
+import { broadcastDims, reductionRuns, RELU_GRAD_SUM, simplifyTranspose } from '../../server/engine/native/elementwise-kernels';
 import { countAddonCalls, hostFloat, kernelComparison, layersGradientsOn, randomValues, skipWithoutNative, wasmDist } from './kernel-test-helpers';
 import { restoringEnv } from './env';
 
 const ELEMENTWISE_KERNELS = [
   ...['Tile', 'Sum', 'Mean', 'FusedBatchNorm', 'GatherV2', 'Transpose', 'Softmax', 'Exp', 'Erf', 'Rsqrt', 'Sqrt', 'Log', 'Tanh', 'Sigmoid'],
   ...['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'GowideBatchNormGrad', 'GowideErfGrad', 'GowideGelu', 'GowideGeluGrad'],
-  ...['GowideReluGrad', 'GowideSquareGrad', 'GowideAddRelu', 'GowideBatchNormTrain', 'GowideBatchNormTrainGrad', 'GowideBatchNormReluTrain', 'GowideBatchNormReluTrainGrad', 'GowideMovingAverages', 'GowideLayerNorm', 'GowideLayerNormGrad', 'GowideAddLayerNorm', 'GowideAddLayerNormGrad', 'GowideAdam'],
+  ...['GowideReluGrad', 'GowideReluGradSum', 'GowideSquareGrad', 'GowideAddRelu', 'GowideBatchNormTrain', 'GowideBatchNormTrainGrad', 'GowideBatchNormReluTrain', 'GowideBatchNormReluTrainGrad', 'GowideMovingAverages', 'GowideLayerNorm', 'GowideLayerNormGrad', 'GowideAddLayerNorm', 'GowideAddLayerNormGrad', 'GowideAdam'],
 ];
 const { assertClose, compareKernel } = kernelComparison({ absoluteFloor: 1e-6, actualName: 'native' });
 
@@ -234,6 +234,35 @@ describe('native element-wise kernels on wasm', () => {
           return values;
         };
         assertClose(await gradientOn('wasm'), await gradientOn('cpu'), label('erf gradient'));
+      }
+    });
+  });
+
+  it('GowideReluGradSum gives the ReLU\'s gradient and its sums over every axis but the last, as cpu does, on 1-3 threads', async (t) => {
+    if (skipWithoutAddon(t)) return;
+    let seed = 800;
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
+      for (const threads of ['1', '2', '3']) {
+        process.env.GOWIDE_POOL_THREADS = threads;
+        // A dense layer's [batch, units], and a conv's feature map of 2^16+ values (odd sizes).
+        for (const shape of [[7, 5], [131, 17, 19, 3]]) {
+          const x = hostFloat(shape, seed++);
+          (x.values as Float32Array)[1] = 0; // the gradient at 0 is 0
+          const dy = hostFloat(shape, seed++);
+          const label = `[${shape}], ${threads} threads`;
+          await tf.setBackend('cpu');
+          const [xc, dyc] = [tf.tensor(x.values, shape), tf.tensor(dy.values, shape)];
+          const expectedDz = tf.mul(dyc, tf.step(xc));
+          const expected = [expectedDz.dataSync(), tf.sum(expectedDz, shape.slice(0, -1).map((_, axis) => axis)).dataSync()].map((v) => Float32Array.from(v));
+          tf.dispose([xc, dyc, expectedDz]);
+          await tf.setBackend('wasm');
+          const [xw, dyw] = [tf.tensor(x.values, shape), tf.tensor(dy.values, shape)];
+          const outputs = tf.engine().runKernel(RELU_GRAD_SUM, { dy: dyw, x: xw }) as tf.Tensor[];
+          assert.deepEqual(outputs[1].shape, [shape[shape.length - 1]]);
+          assertClose(Float32Array.from(outputs[0].dataSync()), expected[0], `dz ${label}`);
+          assertClose(Float32Array.from(outputs[1].dataSync()), expected[1], `dbias ${label}`);
+          tf.dispose([xw, dyw, ...outputs]);
+        }
       }
     });
   });

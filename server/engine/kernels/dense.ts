@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { DENSE } from '../native/blas-kernels';
-import { fusedActivationRuns, gradientBeforeActivation } from './relu-grad';
+import { fusedActivationRuns, gradientAndBiasSum } from './relu-grad';
 
 const denseGrad: GradConfig = {
   kernelName: DENSE,
@@ -16,11 +16,11 @@ const denseGrad: GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs: NamedAttrMap) => {
     const [x, kernel, y] = saved;
-    const dz = gradientBeforeActivation(dy as Tensor, y, attrs.activation);
+    const { dz, dbias } = gradientAndBiasSum(dy as Tensor, y, attrs.activation);
     return {
       x: () => tf.matMul(dz, kernel, false, true),
       kernel: () => tf.matMul(x, dz, true, false),
-      bias: () => tf.sum(dz, 0),
+      bias: dbias,
     };
   },
 };

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { CONV } from '../native/conv-kernels';
-import { fusedActivationRuns, gradientBeforeActivation } from './relu-grad';
+import { fusedActivationRuns, gradientAndBiasSum } from './relu-grad';
 
 const convGrad: GradConfig = {
   kernelName: CONV,
@@ -17,12 +17,12 @@ const convGrad: GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs: NamedAttrMap) => {
     const [x, filter, y] = saved;
-    const dz = gradientBeforeActivation(dy as Tensor, y, attrs.activation);
+    const { dz, dbias } = gradientAndBiasSum(dy as Tensor, y, attrs.activation);
     const shared = { strides: attrs.strides, pad: attrs.pad, dataFormat: 'NHWC', dimRoundingMode: attrs.dimRoundingMode };
     return {
       x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...shared, inputShape: x.shape }) as Tensor,
       filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...shared, filterShape: filter.shape }) as Tensor,
-      bias: () => tf.sum(dz, [0, 1, 2]),
+      bias: dbias,
     };
   },
 };

@@ -63,6 +63,8 @@ export interface ElementwiseAddon {
   unary(op: number, x: Float32Array, out: Float32Array, threads?: number): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, perm: Int32Array): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, columns: number): void;
+  /** dz = dy where x > 0 (else 0) and dbias = dz's sums over its rows of `columns` values. */
+  reluGradSum(dy: Float32Array, x: Float32Array, dz: Float32Array, dbias: Float32Array, columns: number, threads?: number): void;
   /** op 0 (default): erf's gradient; 1: GELU's. */
   erfGrad(x: Float32Array, dy: Float32Array, out: Float32Array, op?: number, threads?: number): void;
   /** false (nothing written) when an index is outside [0, rows). */
@@ -153,6 +155,9 @@ export const BATCH_NORM_GRAD = 'GowideBatchNormGrad';
 /** Names of our relu and square gradient kernels (inputs dy, x of one shape): dy * step(x), dy * 2x. */
 export const RELU_GRAD = 'GowideReluGrad';
 export const SQUARE_GRAD = 'GowideSquareGrad';
+/** Name of our kernel of the ReLU's gradient and a bias's gradient in one pass: inputs dy, x of one
+ *  shape; outputs dz (GowideReluGrad's) and dz summed over every axis but the last. */
+export const RELU_GRAD_SUM = 'GowideReluGradSum';
 /** Name of our kernel max(0, a + b) (inputs a, b: float32 of one shape; ../kernels/add-relu.ts). */
 export const ADD_RELU = 'GowideAddRelu';
 /** Name of our erf gradient kernel: dy * 2/sqrt(pi) * exp(-x^2) (../kernels/gradients.ts uses it). */
@@ -394,6 +399,20 @@ function sameShapeBinary(op: number, first: string, second: string) {
     if (size > 0) addon.binary(op, view(backend, a), view(backend, b), view(backend, out), Int32Array.from([1, size, 1, 1]), poolThreads());
     return out;
   };
+}
+
+function reluGradSum({ inputs, backend }: WasmKernelArgs): TensorInfo[] {
+  const dy = inputs.dy as TensorInfo;
+  const x = inputs.x as TensorInfo;
+  if (addon == null) throw new Error('native addon not loaded');
+  if (dy == null || x == null || dy.dtype !== 'float32' || x.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape) || x.shape.length === 0) {
+    throw new Error(`${RELU_GRAD_SUM}: dy and x must be float32 tensors of one shape, rank 1 or more`);
+  }
+  const columns = x.shape[x.shape.length - 1];
+  const dz = backend.makeOutput(x.shape, 'float32');
+  const dbias = backend.makeOutput([columns], 'float32');
+  if (columns > 0) addon.reluGradSum(view(backend, dy), view(backend, x), view(backend, dz), view(backend, dbias), columns, poolThreads());
+  return [dz, dbias];
 }
 
 /**
@@ -696,6 +715,7 @@ const ourKernels: Array<[string, (args: WasmKernelArgs) => TensorInfo | TensorIn
   [GELU, gelu],
   [GELU_GRAD, erfOrGeluGrad(1)],
   [RELU_GRAD, sameShapeBinary(5, 'dy', 'x')],
+  [RELU_GRAD_SUM, reluGradSum],
   [SQUARE_GRAD, sameShapeBinary(6, 'dy', 'x')],
   [ADD_RELU, sameShapeBinary(7, 'a', 'b')],
   [BATCH_NORM_TRAIN, batchNormTrain(false)],

@@ -12,6 +12,9 @@
 //                                      max(0, a + b)
 //   unary(op, x, out)                  out = f(x) for f = exp, erf, rsqrt, sqrt, log, tanh, sigmoid, gelu
 //   erfGrad(x, dy, out[, op])          out = dy * 2/sqrt(pi) * exp(-x^2); op 1: GELU's gradient
+//   reluGradSum(dy, x, dz, dbias, columns[, threads])
+//                                      dz = the ReLU's gradient (binary's OP_RELU_GRAD) and dbias
+//                                      its column sums: a bias's gradient in the same pass
 //
 // Shapes are given already simplified by the caller (axes of size 1 dropped, neighbouring axes
 // of the same kind merged), so the loops stay short.
@@ -461,6 +464,81 @@ napi_value js_erf_grad(napi_env env, napi_callback_info info) {
   if (dy_length < n || out_length < n) return gowide_fail(env, "erfGrad", "dy or out is shorter than x");
   ValuesJob job = {op, true, x, dy, out};
   gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, optional_threads(env, argv, argc, 4));
+  return NULL;
+}
+
+// reluGradSum: rows [begin, end) into dz and the part's own totals of its columns. Short rows are
+// taken `group` at a time as one run of up to SHORT_ROW_WIDTH values (a loop that vectorizes, as in
+// sum_short_rows), summed in floats over 64 runs at a time, then added into doubles (a float
+// running sum over 10^5 rows drifts).
+typedef struct {
+  const float *dy, *x;
+  float *dz;
+  double *totals; // per part: columns doubles
+  int64_t columns;
+} ReluGradSumJob;
+
+VECTOR_CLONES static void relu_grad_run(const float *restrict dy, const float *restrict x, float *restrict dz, float *restrict acc, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float q = x[i], value = q > 0.0f ? dy[i] : (q == q ? 0.0f : q);
+    dz[i] = value;
+    acc[i] += value;
+  }
+}
+
+static void relu_grad_sum_rows(void *context, int64_t begin, int64_t end, int part) {
+  const ReluGradSumJob *j = (const ReluGradSumJob *)context;
+  const int64_t columns = j->columns;
+  const int64_t group = columns < SHORT_ROW_WIDTH ? SHORT_ROW_WIDTH / columns : 1, width = group * columns;
+  double *totals = j->totals + part * columns;
+  float *acc = gowide_thread_buffer(1, (size_t)width);
+  for (int64_t c = 0; c < columns; c++) totals[c] = 0.0;
+  if (acc == NULL) { // out of memory: one value at a time, straight into the doubles
+    for (int64_t i = begin * columns; i < end * columns; i++) {
+      const float q = j->x[i], value = q > 0.0f ? j->dy[i] : (q == q ? 0.0f : q);
+      j->dz[i] = value;
+      totals[i % columns] += value;
+    }
+    return;
+  }
+  int64_t runs = 0;
+  for (int64_t r = begin; r < end;) {
+    const int64_t rows = end - r >= group ? group : end - r, offset = r * columns;
+    if (runs == 0) memset(acc, 0, sizeof(float) * (size_t)width);
+    relu_grad_run(j->dy + offset, j->x + offset, j->dz + offset, acc, rows * columns);
+    r += rows;
+    if (++runs == 64 || r == end) {
+      for (int64_t i = 0; i < width; i++) totals[i % columns] += acc[i];
+      runs = 0;
+    }
+  }
+}
+
+napi_value js_relu_grad_sum(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  size_t argc;
+  float *dy, *x, *dz, *dbias;
+  size_t n, x_length, dz_length, dbias_length;
+  int64_t columns;
+  if (!gowide_arguments(env, info, 5, 6, argv, &argc) || !gowide_floats(env, argv[0], &dy, &n) || !gowide_floats(env, argv[1], &x, &x_length) ||
+      !gowide_floats(env, argv[2], &dz, &dz_length) || !gowide_floats(env, argv[3], &dbias, &dbias_length) || !gowide_count(env, argv[4], &columns)) {
+    return gowide_fail(env, "reluGradSum", "expected (Float32Array dy, x, dz, dbias, columns[, threads])");
+  }
+  if (columns < 1 || n % (size_t)columns != 0 || x_length < n || dz_length < n || dbias_length < (size_t)columns) {
+    return gowide_fail(env, "reluGradSum", "dy, x and dz must hold whole rows of `columns` values, dbias one row");
+  }
+  const int64_t rows = (int64_t)n / columns;
+  const int threads = gowide_threads(optional_threads(env, argv, argc, 5), rows > 0 ? rows : 1);
+  double *totals = malloc(sizeof(double) * (size_t)(threads * columns));
+  if (totals == NULL) return gowide_fail(env, "reluGradSum", "out of memory");
+  ReluGradSumJob job = {dy, x, dz, totals, columns};
+  const int parts = gowide_parallel_ranges(relu_grad_sum_rows, &job, rows, columns, 1, threads);
+  for (int64_t c = 0; c < columns; c++) {
+    double total = 0.0;
+    for (int p = 0; p < parts; p++) total += totals[p * columns + c];
+    dbias[c] = (float)total;
+  }
+  free(totals);
   return NULL;
 }
 

@@ -46,6 +46,7 @@
   X("binary", js_binary)                                                                         \
   X("unary", js_unary)                                                                           \
   X("erfGrad", js_erf_grad)                                                                      \
+  X("reluGradSum", js_relu_grad_sum)                                                             \
   X("softmax", js_softmax)                               /* softmax.c */                         \
   X("gather", js_gather)                                 /* gather.c */                          \
   X("batchNorm", js_batch_norm)                          /* batch_norm.c */                      \
