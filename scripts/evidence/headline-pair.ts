@@ -5,24 +5,20 @@
 // reports in docs/evidence/headline.json (after each run, so an interrupted run keeps what finished)
 // and rewrites the generated:headline-pair part of docs/EVIDENCE.md. --jobs N runs each run's jobs N
 // at a time (the CLI's local launcher); --report-only only rewrites the document from the kept results.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
 import { experimentText } from './example-file';
 import { readHeadlineArgs } from './headline-args';
 import { headlineSection, type HeadlineResults } from './headline-report';
 import { HEADLINE_PAIR, HEADLINE_RUN_IDS, HEADLINE_RUNS, headlineFiles } from './headline-settings';
+import { readKept } from './keep-runs';
 import { ranOn, runJsonReport, snapshotBuild } from './run-study';
 
 const RESULTS = join(EVIDENCE_DIR, 'headline.json');
 
 function storedResults(): HeadlineResults | undefined {
-  if (!existsSync(RESULTS)) return undefined;
-  try {
-    return JSON.parse(readFileSync(RESULTS, 'utf8')) as HeadlineResults;
-  } catch (err) {
-    throw new Error(`${RESULTS} is not valid JSON (${err instanceof Error ? err.message : err}): fix or remove it`);
-  }
+  return readKept<HeadlineResults>(RESULTS);
 }
 
 async function main(): Promise<void> {

@@ -4,11 +4,12 @@
 // of docs/EVIDENCE.md (between the <!-- generated:... --> markers; the prose around them is kept).
 // --jobs N runs each study's jobs N at a time (the CLI's local launcher); --report-only redraws the
 // plots and tables from the stored results without training.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, README, ROOT, writeGenerated } from './evidence-doc';
 import { writePngs } from './png';
 import { chartSvg } from './plot-svg';
+import { readKept } from './keep-runs';
 import { headline, studySection } from './report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
 import { readRunScriptArgs, type RunScriptArgs } from './script-args';
@@ -24,7 +25,10 @@ const resultFile = (id: string) => join(OUT, `${id}.json`);
 
 function storedResults(): StudyResult[] {
   // The study's title and regime come from studies.ts (they may be reworded after a run).
-  return STUDIES.filter((s) => existsSync(resultFile(s.id))).map((s) => ({ ...(JSON.parse(readFileSync(resultFile(s.id), 'utf8')) as StudyResult), study: s }));
+  return STUDIES.flatMap((s) => {
+    const kept = readKept<StudyResult>(resultFile(s.id));
+    return kept ? [{ ...kept, study: s }] : [];
+  });
 }
 
 async function writeReport(results: StudyResult[]): Promise<void> {

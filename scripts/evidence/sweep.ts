@@ -5,10 +5,11 @@
 // docs/EVIDENCE.md (with the launchers' wall times side by side when more than one is kept).
 // Long: 20 minutes (mlp-factors, 3 seeds) to an hour (a budget study, 5 seeds) on 2 cores.
 // --report-only redraws every study's picture and section from the kept results.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LaunchOptions } from '../../server/protocol';
 import { EVIDENCE_DIR, ROOT, writeGenerated } from './evidence-doc';
+import { readKept } from './keep-runs';
 import { writePngs } from './png';
 import { snapshotBuild } from './run-study';
 import { readOptions, seedList } from './script-args';
@@ -55,7 +56,7 @@ function keptResults(study: SweepStudy): SweepResult[] {
   const name = new RegExp(`^${study.id}\\.([a-z-]+)\\.json$`);
   return readdirSync(EVIDENCE_DIR)
     .filter((file) => name.test(file))
-    .map((file) => ({ ...(JSON.parse(readFileSync(join(EVIDENCE_DIR, file), 'utf8')) as SweepResult), study }));
+    .map((file) => ({ ...readKept<SweepResult>(join(EVIDENCE_DIR, file))!, study }));
 }
 
 async function writeReport(study: SweepStudy, results: SweepResult[]): Promise<void> {
