@@ -206,7 +206,7 @@ describe('native element-wise kernels on wasm', () => {
     assert.equal(counts.unary, kernels.length);
   });
 
-  it('passes over 2^16+ values split over 2 and 3 threads (GOWIDE_POOL_THREADS) match cpu: sums, binary ops, unary ops, a gradient', async (t) => {
+  it('passes over 2^14+ values split over 2 and 3 threads (GOWIDE_POOL_THREADS) match cpu: sums, binary ops, unary ops, a gradient', async (t) => {
     if (skipWithoutAddon(t)) return;
     let seed = 700;
     // Odd sizes, so that no share ends on a round boundary.
@@ -244,7 +244,7 @@ describe('native element-wise kernels on wasm', () => {
     await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
       for (const threads of ['1', '2', '3']) {
         process.env.GOWIDE_POOL_THREADS = threads;
-        // A dense layer's [batch, units], and a conv's feature map of 2^16+ values (odd sizes).
+        // A dense layer's [batch, units], and a conv's feature map of 2^14+ values (odd sizes).
         for (const shape of [[7, 5], [131, 17, 19, 3]]) {
           const x = hostFloat(shape, seed++);
           (x.values as Float32Array)[1] = 0; // the gradient at 0 is 0

@@ -16,7 +16,7 @@ import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, ski
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-7, actualName: 'fused' });
 
 /** Shapes of the variables: a matrix above and below the size where products stay in wasm, biases, a
- *  scalar, and one of 2^16+ values (odd), whose step splits over the native pool's threads. */
+ *  scalar, and one of 2^14+ values (odd), whose step splits over the native pool's threads. */
 const SHAPES = [[96, 64], [7, 5], [64], [3], [], [2, 3, 4, 5], [257, 259]];
 
 /** Runs `steps` updates of GroupOptimizer from the same random start; returns the variables' and slots' values. */

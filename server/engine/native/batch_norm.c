@@ -12,7 +12,7 @@
 //                                      per-channel batch normalization in training: the batch's
 //                                      mean and (biased) variance of each channel (the last axis),
 //                                      and y normalized with them; two passes over x, each split
-//                                      over `threads` threads of the pool (from 2^16 values)
+//                                      over `threads` threads of the pool (gowide_split_min_values)
 //   batchNormTrainGrad(x, dy, mean, variance, scale, dmean, dvariance, dx, dscale, doffset,
 //                      channels, epsilon[, threads])
 //                                      its gradients, through the batch statistics; two passes
@@ -361,13 +361,12 @@ typedef struct {
 } SlotRange;
 
 // The shares of `slots` wide rows for up to `threads` threads, in whole blocks of 64 (the float
-// partial sums of channel_sums stay the same whatever the split); one share below SPLIT_MIN_VALUES
-// values. Returns the number of shares.
-#define SPLIT_MIN_VALUES (1 << 16)
+// partial sums of channel_sums stay the same whatever the split); one share below
+// gowide_split_min_values() values. Returns the number of shares.
 static int slot_shares(const WideRows *w, int threads, SlotRange *shares) {
   const size_t slots = w->wide_rows + (w->tail > 0 ? 1 : 0), blocks = (slots + 63) / 64;
   size_t parts = (size_t)gowide_threads(threads, GOWIDE_MAX_THREADS);
-  if ((double)slots * (double)w->width < SPLIT_MIN_VALUES) parts = 1;
+  if ((double)slots * (double)w->width < gowide_split_min_values()) parts = 1;
   if (parts > blocks) parts = blocks;
   for (size_t t = 0; t < parts; t++) {
     const size_t first = 64 * (blocks * t / parts), last = 64 * (blocks * (t + 1) / parts);

@@ -57,7 +57,7 @@ import type { WasmKernelArgs } from '../kernels/registry';
 /** The functions of gowide_blas.node this file uses (see the C files named above). */
 export interface ElementwiseAddon {
   tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
-  // threads: of the addon's pool, for passes over at least 2^16 values (default 1).
+  // threads: of the addon's pool, for passes over at least 2^14 values (default 1).
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number, threads?: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array, threads?: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, threads?: number): void;
@@ -568,7 +568,7 @@ function perChannelInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], 
 }
 
 /**
- * Threads the batch-norm training kernels' passes are split over (from 2^16 values): poolThreads.
+ * Threads the batch-norm training kernels' passes are split over (from 2^14 values): poolThreads.
  * With the second core idle, 2 gave resnet 6x16 3,081 -> 3,306 samples/s (CPU 55.6 -> 58.9 ms a
  * step); at load 3-4, 2,305 -> 2,253.
  */

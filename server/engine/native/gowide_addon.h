@@ -158,8 +158,9 @@ int gowide_threads(int64_t requested, int64_t items);
 bool gowide_run_threads(void *(*fn)(void *), void *work, size_t size, int threads, size_t failed_offset);
 // Memory-bound passes of at least this many values split over the pool: one core alone streams a
 // fraction of the memory bandwidth two do (a ReLU gradient of 6.4M values: 4.3 ms on one thread,
-// 1.7 on two, this machine). GOWIDE_SPLIT_MIN_VALUES overrides it, for measuring.
-#define GOWIDE_SPLIT_MIN_VALUES (1 << 16)
+// 1.7 on two, this machine); from 2^14 values the thin MLP's [128, 256] passes split too, measured
+// 1.04-1.06x against 2^16 (docs/BENCH.md). GOWIDE_SPLIT_MIN_VALUES overrides it, for measuring.
+#define GOWIDE_SPLIT_MIN_VALUES (1 << 14)
 double gowide_split_min_values(void);
 // fn(context, begin, end, part) for parts [begin, end) of [0, count) in order, ends multiples of
 // `align` except the last: `threads` parts on the pool when count * values_per_item reaches
