@@ -14,6 +14,7 @@ import { buildNet } from '../../server/models';
 import { FusedLayerNormalization } from '../../server/models/normalization-layers';
 import { countAddonCalls, kernelComparison, nativeWasmBackend, randomValues, skipWithoutNative } from './kernel-test-helpers';
 import { modelConfig, netSpec } from './models-helpers';
+import { restoringEnv } from './env';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
 const EPSILON = 1e-5;
@@ -59,6 +60,22 @@ describe('fused residual add + LayerNorm', () => {
       assert.deepEqual(calls, { addLayerNorm: 1, addLayerNormGrad: 1 });
       seed += 10;
     }
+  });
+
+  it('matches cpu with its rows split over 2 and 3 threads (2^14+ values; rows of 32 and of 20)', async (t) => {
+    if (skipWithoutNative(t, reason)) return;
+    let seed = 500;
+    await restoringEnv(['GOWIDE_POOL_THREADS'], async () => {
+      for (const shape of [[131, 7, 32], [97, 9, 20]]) {
+        const expected = await addNormOn('cpu', false, shape, seed);
+        for (const threads of ['2', '3']) {
+          process.env.GOWIDE_POOL_THREADS = threads;
+          const actual = await addNormOn('wasm', true, shape, seed);
+          ['y', 'da', 'db', 'dgamma', 'dbeta'].forEach((label, i) => assertClose(actual[i], expected[i], `${label} ${JSON.stringify(shape)} threads ${threads}`, 2e-4));
+        }
+        seed += 10;
+      }
+    });
   });
 
   it('declines where it cannot run: on cpu, and before the layer is built', async (t) => {

@@ -99,15 +99,15 @@ export interface ElementwiseAddon {
   /** batchNormTrainGrad's arrays, then y (batchNormReluTrain's output), channels, epsilon and threads. */
   batchNormReluTrainGrad(...args: [...BatchNormTrainGradArrays, y: Float32Array, channels: number, epsilon: number, threads?: number]): void;
   batchNormTrainGrad(...args: [...BatchNormTrainGradArrays, channels: number, epsilon: number, threads?: number]): void;
-  layerNorm(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number): void;
+  layerNorm(x: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number, threads?: number): void;
   layerNormGrad(
-    ...args: [x: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number]
+    ...args: [x: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number, threads?: number]
   ): void;
   /** layerNorm of a + b. */
-  addLayerNorm(a: Float32Array, b: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number): void;
+  addLayerNorm(a: Float32Array, b: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, columns: number, epsilon: number, threads?: number): void;
   /** layerNormGrad of x = a + b (dx: the gradient of both). */
   addLayerNormGrad(
-    ...args: [a: Float32Array, b: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number]
+    ...args: [a: Float32Array, b: Float32Array, dy: Float32Array, scale: Float32Array | null, dx: Float32Array, dscale: Float32Array, doffset: Float32Array, columns: number, epsilon: number, threads?: number]
   ): void;
   /** params: [b1, 1 - b1, b2, 1 - b2, c1, c2, epsilon, rate, decay] (see ADAM_STEP). */
   adam(
@@ -646,8 +646,8 @@ const layerNorm =
     const x = named.x as TensorInfo;
     const y = backend.makeOutput(x.shape, 'float32');
     const [scale, offset] = [optionalView(backend, inputs.scale), optionalView(backend, inputs.offset)];
-    if (add) addon!.addLayerNorm(view(backend, x), view(backend, inputs.b as TensorInfo), scale, offset, view(backend, y), columns, epsilonOf(attrs));
-    else addon!.layerNorm(view(backend, x), scale, offset, view(backend, y), columns, epsilonOf(attrs));
+    if (add) addon!.addLayerNorm(view(backend, x), view(backend, inputs.b as TensorInfo), scale, offset, view(backend, y), columns, epsilonOf(attrs), poolThreads());
+    else addon!.layerNorm(view(backend, x), scale, offset, view(backend, y), columns, epsilonOf(attrs), poolThreads());
     return y;
   };
 
@@ -662,8 +662,8 @@ const layerNormGrad =
     const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([columns], 'float32'), backend.makeOutput([columns], 'float32')];
     const [dx, dscale, doffset] = outputs.map((t) => view(backend, t));
     const [dy, scale] = [view(backend, inputs.dy as TensorInfo), optionalView(backend, inputs.scale)];
-    if (add) addon!.addLayerNormGrad(view(backend, x), view(backend, inputs.b as TensorInfo), dy, scale, dx, dscale, doffset, columns, epsilonOf(attrs));
-    else addon!.layerNormGrad(view(backend, x), dy, scale, dx, dscale, doffset, columns, epsilonOf(attrs));
+    if (add) addon!.addLayerNormGrad(view(backend, x), view(backend, inputs.b as TensorInfo), dy, scale, dx, dscale, doffset, columns, epsilonOf(attrs), poolThreads());
+    else addon!.layerNormGrad(view(backend, x), dy, scale, dx, dscale, doffset, columns, epsilonOf(attrs), poolThreads());
     return outputs;
   };
 

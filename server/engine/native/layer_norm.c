@@ -34,11 +34,11 @@ static inline float row_center(const float *x, float *centered, size_t d, float 
 // that the per-column arrays hold `columns` values and the full-size ones as many as x. False
 // after throwing.
 static bool layer_norm_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, const bool *per_column,
-                                 unsigned optional, float **arrays, size_t *rows, size_t *columns, float *epsilon) {
+                                 unsigned optional, float **arrays, size_t *rows, size_t *columns, float *epsilon, int *threads) {
   size_t lengths[8];
   int64_t d = 0;
   double eps = 0.0;
-  if (count > 8 || !gowide_norm_arguments(env, info, name, count, optional, arrays, lengths, &d, &eps, NULL)) return false;
+  if (count > 8 || !gowide_norm_arguments(env, info, name, count, optional, arrays, lengths, &d, &eps, threads)) return false;
   const size_t size = lengths[0];
   if (size == 0 || size % (size_t)d != 0) {
     gowide_fail(env, name, "x must hold whole rows");
@@ -164,94 +164,137 @@ VECTOR_CLONES static void layer_norm_grad_rows16(const float *x, const float *re
   }
 }
 
-// layerNorm(Float32Array x, scale|null, offset|null, y, columns, epsilon):
+// One call's arrays and sizes, shared by the threads that split its rows.
+typedef struct {
+  const float *x, *residual, *dy, *scale, *offset;
+  float *out; // y, or dx
+  size_t d;
+  float epsilon;
+  double *totals; // the gradient's: 2 d per part
+  float *scratch; // 5 d per part: the gradient's float partial sums (2 d), then 3 rows of scratch
+  bool failed;
+} LayerNormJob;
+
+static void layer_norm_part(void *context, int64_t begin, int64_t end, int part) {
+  LayerNormJob *j = (LayerNormJob *)context;
+  const size_t d = j->d, first = (size_t)begin, rows = (size_t)(end - begin);
+  const float *x = j->x + first * d, *residual = j->residual != NULL ? j->residual + first * d : NULL;
+  float *out = j->out + first * d;
+  if (d % 16 == 0) {
+    layer_norm_rows16(x, residual, j->scale, j->offset, out, rows, d, j->epsilon);
+    return;
+  }
+  float *centered = gowide_thread_buffer(0, 2 * d);
+  if (centered == NULL) {
+    j->failed = true;
+    return;
+  }
+  float *summed = centered + d;
+  (void)part;
+  for (size_t r = 0; r < rows; r++) {
+    float *y = out + r * d;
+    const float inv = row_center(row_or_sum(x, residual, r, d, summed), centered, d, j->epsilon);
+    for (size_t c = 0; c < d; c++) {
+      const float normalized = centered[c] * inv;
+      y[c] = (j->scale != NULL ? normalized * j->scale[c] : normalized) + (j->offset != NULL ? j->offset[c] : 0.0f);
+    }
+  }
+}
+
+// layerNorm(Float32Array x, scale|null, offset|null, y, columns, epsilon[, threads]):
 // y = (x - mean) / sqrt(variance + epsilon) * scale + offset, statistics per row.
-// addLayerNorm(Float32Array a, b, scale|null, offset|null, y, columns, epsilon): the same of
-// x = a + b (a residual add and the LayerNorm after it).
+// addLayerNorm(Float32Array a, b, scale|null, offset|null, y, columns, epsilon[, threads]): the same
+// of x = a + b (a residual add and the LayerNorm after it). Rows split over the pool's threads.
 static napi_value layer_norm_run(napi_env env, napi_callback_info info, const char *name, bool add) {
   static const bool per_column[2][5] = {{false, true, true, false}, {false, false, true, true, false}};
   float *a[5];
   size_t rows, d;
   float epsilon;
+  int threads = 1;
   const unsigned shift = add ? 1 : 0; // the arrays after x move by one with b
   // Optional: scale, offset.
-  if (!layer_norm_arguments(env, info, name, 4 + shift, per_column[shift], 3u << (1 + shift), a, &rows, &d, &epsilon)) return NULL;
-  const float *residual = add ? a[1] : NULL, *scale = a[1 + shift], *offset = a[2 + shift];
-  float *out = a[3 + shift];
-  if (d % 16 == 0) {
-    layer_norm_rows16(a[0], residual, scale, offset, out, rows, d, epsilon);
-    return NULL;
-  }
-  float *centered = malloc(2 * d * sizeof(float)), *summed = centered + d;
-  if (centered == NULL) return gowide_fail(env, name, "out of memory");
-  for (size_t r = 0; r < rows; r++) {
-    float *y = out + r * d;
-    const float inv = row_center(row_or_sum(a[0], residual, r, d, summed), centered, d, epsilon);
-    for (size_t j = 0; j < d; j++) {
-      const float normalized = centered[j] * inv;
-      y[j] = (scale != NULL ? normalized * scale[j] : normalized) + (offset != NULL ? offset[j] : 0.0f);
-    }
-  }
-  free(centered);
-  return NULL;
+  if (!layer_norm_arguments(env, info, name, 4 + shift, per_column[shift], 3u << (1 + shift), a, &rows, &d, &epsilon, &threads)) return NULL;
+  LayerNormJob job = {a[0], add ? a[1] : NULL, NULL, a[1 + shift], a[2 + shift], a[3 + shift], d, epsilon, NULL, NULL, false};
+  gowide_parallel_ranges(layer_norm_part, &job, (int64_t)rows, (int64_t)d, 1, threads);
+  return job.failed ? gowide_fail(env, name, "out of memory") : NULL;
 }
 
 napi_value js_layer_norm(napi_env env, napi_callback_info info) { return layer_norm_run(env, info, "layerNorm", false); }
 napi_value js_add_layer_norm(napi_env env, napi_callback_info info) { return layer_norm_run(env, info, "addLayerNorm", true); }
 
-// layerNormGrad(Float32Array x, dy, scale|null, dx, dscale, doffset, columns, epsilon): with
-// xhat = (x - mean) inv and g = dy scale per row of D values,
+// The gradient's rows [begin, end): dx, and the part's column sums of dy xhat and dy (its totals).
+static void layer_norm_grad_part(void *context, int64_t begin, int64_t end, int part) {
+  LayerNormJob *j = (LayerNormJob *)context;
+  const size_t d = j->d, first = (size_t)begin, rows = (size_t)(end - begin);
+  const float *x = j->x + first * d, *residual = j->residual != NULL ? j->residual + first * d : NULL, *dy_all = j->dy + first * d;
+  const float *scale = j->scale;
+  float *dx_all = j->out + first * d;
+  double *totals = j->totals + 2 * d * (size_t)part;
+  float *partial = j->scratch + 5 * d * (size_t)part;
+  if (d % 16 == 0) {
+    layer_norm_grad_rows16(x, residual, dy_all, scale, dx_all, rows, d, j->epsilon, totals, partial);
+    return;
+  }
+  float *xhat = partial + 2 * d, *g = xhat + d, *summed = g + d;
+  for (size_t r = 0; r < rows; r++) {
+    const float *dy = dy_all + r * d;
+    float *dx = dx_all + r * d;
+    const float inv = row_center(row_or_sum(x, residual, r, d, summed), xhat, d, j->epsilon);
+    for (size_t c = 0; c < d; c++) {
+      xhat[c] *= inv;
+      g[c] = scale != NULL ? dy[c] * scale[c] : dy[c];
+      partial[c] += dy[c] * xhat[c];
+      partial[d + c] += dy[c];
+    }
+    const float mean_g = gowide_sum_contiguous(g, (int64_t)d) / (float)d, mean_gx = dot_contiguous(g, xhat, d) / (float)d;
+    for (size_t c = 0; c < d; c++) dx[c] = inv * (g[c] - mean_g - xhat[c] * mean_gx);
+    if ((r + 1) % 64 == 0 || r + 1 == rows) {
+      for (size_t c = 0; c < 2 * d; c++) {
+        totals[c] += partial[c];
+        partial[c] = 0.0f;
+      }
+    }
+  }
+}
+
+// layerNormGrad(Float32Array x, dy, scale|null, dx, dscale, doffset, columns, epsilon[, threads]):
+// with xhat = (x - mean) inv and g = dy scale per row of D values,
 //   dx = inv (g - mean(g) - xhat mean(g xhat)),  dscale = sum over rows dy xhat,  doffset = sum dy.
-// addLayerNormGrad(Float32Array a, b, dy, scale|null, dx, dscale, doffset, columns, epsilon): the
-// same with x = a + b (dx is the gradient of both a and b).
+// addLayerNormGrad(Float32Array a, b, dy, scale|null, dx, dscale, doffset, columns, epsilon[, threads]):
+// the same with x = a + b (dx is the gradient of both a and b). Rows split over the pool's threads,
+// each summing its columns into its own totals, added at the end.
 static napi_value layer_norm_grad_run(napi_env env, napi_callback_info info, const char *name, bool add) {
   static const bool per_column[2][7] = {{false, false, true, false, true, true}, {false, false, false, true, false, true, true}};
   float *a[7];
   size_t rows, d;
   float epsilon;
+  int threads = 1;
   const unsigned shift = add ? 1 : 0;
   // Optional: scale.
-  if (!layer_norm_arguments(env, info, name, 6 + shift, per_column[shift], 1u << (2 + shift), a, &rows, &d, &epsilon)) return NULL;
-  const float *residual = add ? a[1] : NULL, *dy_all = a[1 + shift], *scale = a[2 + shift];
-  float *dx_all = a[3 + shift], *dscale = a[4 + shift], *doffset = a[5 + shift];
-  // Column sums: float partials over blocks of 64 rows, added into double totals.
-  double *totals = calloc(2 * d, sizeof(double));
-  float *partial = calloc(2 * d, sizeof(float));
-  float *xhat = malloc(3 * d * sizeof(float));
-  if (totals == NULL || partial == NULL || xhat == NULL) {
+  if (!layer_norm_arguments(env, info, name, 6 + shift, per_column[shift], 1u << (2 + shift), a, &rows, &d, &epsilon, &threads)) return NULL;
+  float *dscale = a[4 + shift], *doffset = a[5 + shift];
+  threads = gowide_threads(threads, (int64_t)rows);
+  // Per part: 2 d double totals; 2 d float partial sums (over blocks of 64 rows) and 3 d of scratch.
+  double *totals = calloc(2 * d * (size_t)threads, sizeof(double));
+  float *scratch = calloc(5 * d * (size_t)threads, sizeof(float));
+  if (totals == NULL || scratch == NULL) {
     free(totals);
-    free(partial);
-    free(xhat);
+    free(scratch);
     return gowide_fail(env, name, "out of memory");
   }
-  float *g = xhat + d, *summed = g + d;
-  if (d % 16 == 0) layer_norm_grad_rows16(a[0], residual, dy_all, scale, dx_all, rows, d, epsilon, totals, partial);
-  for (size_t r = 0; d % 16 != 0 && r < rows; r++) {
-    const float *dy = dy_all + r * d;
-    float *dx = dx_all + r * d;
-    const float inv = row_center(row_or_sum(a[0], residual, r, d, summed), xhat, d, epsilon);
-    for (size_t j = 0; j < d; j++) {
-      xhat[j] *= inv;
-      g[j] = scale != NULL ? dy[j] * scale[j] : dy[j];
-      partial[j] += dy[j] * xhat[j];
-      partial[d + j] += dy[j];
+  LayerNormJob job = {a[0], add ? a[1] : NULL, a[1 + shift], a[2 + shift], NULL, a[3 + shift], d, epsilon, totals, scratch, false};
+  const int parts = gowide_parallel_ranges(layer_norm_grad_part, &job, (int64_t)rows, (int64_t)d, 1, threads);
+  for (size_t c = 0; c < d; c++) {
+    double scale_sum = 0.0, offset_sum = 0.0;
+    for (int p = 0; p < parts; p++) {
+      scale_sum += totals[2 * d * (size_t)p + c];
+      offset_sum += totals[2 * d * (size_t)p + d + c];
     }
-    const float mean_g = gowide_sum_contiguous(g, (int64_t)d) / (float)d, mean_gx = dot_contiguous(g, xhat, d) / (float)d;
-    for (size_t j = 0; j < d; j++) dx[j] = inv * (g[j] - mean_g - xhat[j] * mean_gx);
-    if ((r + 1) % 64 == 0 || r + 1 == rows) {
-      for (size_t j = 0; j < 2 * d; j++) {
-        totals[j] += partial[j];
-        partial[j] = 0.0f;
-      }
-    }
-  }
-  for (size_t j = 0; j < d; j++) {
-    dscale[j] = (float)totals[j];
-    doffset[j] = (float)totals[d + j];
+    dscale[c] = (float)scale_sum;
+    doffset[c] = (float)offset_sum;
   }
   free(totals);
-  free(partial);
-  free(xhat);
+  free(scratch);
   return NULL;
 }
 
