@@ -150,6 +150,9 @@ bool gowide_norm_arguments(napi_env env, napi_callback_info info, const char *na
 // The thread pool (thread_pool.c).
 
 #define GOWIDE_MAX_THREADS 8
+// True on the pool's worker threads. They must not call getenv: it races with setenv (Node's
+// process.env writes) on the calling thread.
+bool gowide_on_pool_worker(void);
 // `requested` threads (any int) limited to 1 .. GOWIDE_MAX_THREADS and to `items` work items.
 int gowide_threads(int64_t requested, int64_t items);
 // Runs fn on each of `threads` work items (an array of items of `size` bytes; the first on the

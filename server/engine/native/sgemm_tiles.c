@@ -5,6 +5,7 @@
 // (conv_im2col.c). Measured on one core, 4096 x 32 x 32: OpenBLAS 75 us, tiles 56; 4096 x 32 x 64:
 // 146 and 86; the weight gradient x^T dy of 4096 x 32 by 4096 x 32: 83 and 35; at 4096 x 128 x 128
 // about even. Wider products go to OpenBLAS (gowide_tiled_sgemm says where, measured again).
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -101,13 +102,17 @@ void gowide_transpose(const float *src, size_t ld_src, size_t rows, size_t cols,
 
 // GOWIDE_TILES=0 leaves every product to OpenBLAS, GOWIDE_TILES=all tiles every product they can
 // compute (the rule before 2026-12-06: n a multiple of 32, op(b) at most 2^18 values), for measuring
-// (scripts/bench-products.ts; read at each call, so that a benchmark can switch it between runs).
+// (scripts/bench-products.ts; read at each call on the calling thread, so that a benchmark can
+// switch it between runs; the pool's workers use the value it read last).
 typedef enum { TILES_WHERE_THEY_WIN, TILES_NEVER, TILES_WHEREVER_THEY_FIT } TilesMode;
+static _Atomic int last_tiles_mode = TILES_WHERE_THEY_WIN;
 static TilesMode tiles_mode(void) {
-  const char *text = getenv("GOWIDE_TILES");
-  if (text != NULL && strcmp(text, "0") == 0) return TILES_NEVER;
-  if (text != NULL && strcmp(text, "all") == 0) return TILES_WHEREVER_THEY_FIT;
-  return TILES_WHERE_THEY_WIN;
+  if (!gowide_on_pool_worker()) {
+    const char *text = getenv("GOWIDE_TILES");
+    const bool never = text != NULL && strcmp(text, "0") == 0, everywhere = text != NULL && strcmp(text, "all") == 0;
+    atomic_store(&last_tiles_mode, never ? TILES_NEVER : everywhere ? TILES_WHEREVER_THEY_FIT : TILES_WHERE_THEY_WIN);
+  }
+  return (TilesMode)atomic_load(&last_tiles_mode);
 }
 
 bool gowide_tiled_sgemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,

@@ -38,7 +38,12 @@ static struct {
   size_t size;
   int count, next;      // items in the job; the next one not claimed yet
   _Atomic int running;  // items claimed by workers and not finished
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0};
+  _Atomic double spin_us; // the spin time the caller read for the workers (they never call getenv)
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0, POOL_SPIN_US};
+
+static __thread bool pool_worker_thread;
+
+bool gowide_on_pool_worker(void) { return pool_worker_thread; }
 
 // With pool.lock held: claims and runs the job's items left (the lock released while one runs).
 static void run_unclaimed_items(bool worker) {
@@ -54,10 +59,14 @@ static void run_unclaimed_items(bool worker) {
 }
 
 // Microseconds a waiting thread spins before it sleeps: GOWIDE_POOL_SPIN_US (0 never spins), read
-// at each wait so that a benchmark can switch it between runs.
+// by the calling thread at each job so that a benchmark can switch it between runs; the workers take
+// the value it read (getenv on a worker could race with a setenv on the calling thread).
 static double spin_microseconds(void) {
-  const char *text = getenv("GOWIDE_POOL_SPIN_US");
-  return text != NULL ? atof(text) : POOL_SPIN_US;
+  if (!pool_worker_thread) {
+    const char *text = getenv("GOWIDE_POOL_SPIN_US");
+    atomic_store(&pool.spin_us, text != NULL ? atof(text) : POOL_SPIN_US);
+  }
+  return atomic_load(&pool.spin_us);
 }
 
 static double now_microseconds(void) {
@@ -85,6 +94,7 @@ static bool workers_finished(const void *unused) {
 
 static void *pool_worker(void *argument) {
   (void)argument;
+  pool_worker_thread = true;
   uint64_t seen = 0;
   for (;;) {
     spin_until(job_posted_after, &seen);
