@@ -54,16 +54,14 @@ napi_value js_adam(napi_env env, napi_callback_info info) {
   AdamJob job;
   float **arrays = job.arrays;
   size_t lengths[8];
-  int32_t threads = 1;
   bool ok = gowide_arguments(env, info, 8, 9, argv, &argc);
   for (size_t i = 0; ok && i < 8; i++) ok = gowide_floats(env, argv[i], &arrays[i], &lengths[i]);
-  if (ok && argc == 9) ok = napi_get_value_int32(env, argv[8], &threads) == napi_ok;
   if (!ok) return gowide_fail(env, "adam", "expected (Float32Array x, g, m, v, xOut, mOut, vOut, params[, threads])");
   if (lengths[7] != A_COUNT) return gowide_fail(env, "adam", "params must hold 9 values");
   const size_t n = lengths[0];
   for (int i = 1; i < 7; i++) {
     if (lengths[i] != n) return gowide_fail(env, "adam", "x, g, m, v and the outputs must have one length");
   }
-  gowide_parallel_ranges(adam_part, &job, (int64_t)n, 1, 16, threads);
+  gowide_parallel_ranges(adam_part, &job, (int64_t)n, 1, 16, gowide_optional_threads(env, argv, argc, 8));
   return NULL;
 }

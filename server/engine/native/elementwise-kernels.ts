@@ -57,7 +57,7 @@ import type { WasmKernelArgs } from '../kernels/registry';
 /** The functions of gowide_blas.node this file uses (see the C files named above). */
 export interface ElementwiseAddon {
   tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
-  // threads: of the addon's pool, for passes over at least 2^14 values (default 1).
+  // threads: of the addon's pool, for passes large enough to split (GOWIDE_SPLIT_MIN_VALUES, gowide_addon.h; default 1).
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number, threads?: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array, threads?: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, threads?: number): void;
@@ -388,30 +388,32 @@ function gelu({ inputs, backend }: WasmKernelArgs): TensorInfo {
  */
 function sameShapeBinary(op: number, first: string, second: string) {
   return ({ inputs, backend }: WasmKernelArgs): TensorInfo => {
-    const a = inputs[first] as TensorInfo;
-    const b = inputs[second] as TensorInfo;
-    if (addon == null) throw new Error('native addon not loaded');
-    if (a == null || b == null || a.dtype !== 'float32' || b.dtype !== 'float32' || !util.arraysEqual(a.shape, b.shape)) {
-      throw new Error(`${first} and ${second} must be float32 tensors of one shape`);
-    }
+    const [a, b] = sameShapeFloats(inputs, first, second);
     const out = backend.makeOutput(b.shape, 'float32');
     const size = util.sizeFromShape(b.shape);
-    if (size > 0) addon.binary(op, view(backend, a), view(backend, b), view(backend, out), Int32Array.from([1, size, 1, 1]), poolThreads());
+    if (size > 0) addon!.binary(op, view(backend, a), view(backend, b), view(backend, out), Int32Array.from([1, size, 1, 1]), poolThreads());
     return out;
   };
 }
 
-function reluGradSum({ inputs, backend }: WasmKernelArgs): TensorInfo[] {
-  const dy = inputs.dy as TensorInfo;
-  const x = inputs.x as TensorInfo;
+/** Inputs `first` and `second` of a kernel of the addon: float32 tensors of one shape, or it throws. */
+function sameShapeFloats(inputs: WasmKernelArgs['inputs'], first: string, second: string): [TensorInfo, TensorInfo] {
+  const a = inputs[first] as TensorInfo;
+  const b = inputs[second] as TensorInfo;
   if (addon == null) throw new Error('native addon not loaded');
-  if (dy == null || x == null || dy.dtype !== 'float32' || x.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape) || x.shape.length === 0) {
-    throw new Error(`${RELU_GRAD_SUM}: dy and x must be float32 tensors of one shape, rank 1 or more`);
+  if (a == null || b == null || a.dtype !== 'float32' || b.dtype !== 'float32' || !util.arraysEqual(a.shape, b.shape)) {
+    throw new Error(`${first} and ${second} must be float32 tensors of one shape`);
   }
+  return [a, b];
+}
+
+function reluGradSum({ inputs, backend }: WasmKernelArgs): TensorInfo[] {
+  const [dy, x] = sameShapeFloats(inputs, 'dy', 'x');
+  if (x.shape.length === 0) throw new Error(`${RELU_GRAD_SUM}: dy and x must have rank 1 or more`);
   const columns = x.shape[x.shape.length - 1];
   const dz = backend.makeOutput(x.shape, 'float32');
   const dbias = backend.makeOutput([columns], 'float32');
-  if (columns > 0) addon.reluGradSum(view(backend, dy), view(backend, x), view(backend, dz), view(backend, dbias), columns, poolThreads());
+  if (columns > 0) addon!.reluGradSum(view(backend, dy), view(backend, x), view(backend, dz), view(backend, dbias), columns, poolThreads());
   return [dz, dbias];
 }
 
@@ -568,7 +570,7 @@ function perChannelInputs(kernelName: string, inputs: WasmKernelArgs['inputs'], 
 }
 
 /**
- * Threads the batch-norm training kernels' passes are split over (from 2^14 values): poolThreads.
+ * Threads the batch-norm training kernels' passes are split over (from GOWIDE_SPLIT_MIN_VALUES): poolThreads.
  * With the second core idle, 2 gave resnet 6x16 3,081 -> 3,306 samples/s (CPU 55.6 -> 58.9 ms a
  * step); at load 3-4, 2,305 -> 2,253.
  */

@@ -48,13 +48,6 @@ static void odometer_seek(Odometer *o, int64_t step) {
   }
 }
 
-// The optional last argument of a kernel that splits over the pool: a thread count, default 1.
-static int optional_threads(napi_env env, napi_value *argv, size_t argc, size_t index) {
-  int32_t threads = 1;
-  if (argc > index) napi_get_value_int32(env, argv[index], &threads);
-  return threads;
-}
-
 static void odometer_step(Odometer *o) {
   for (int d = o->axes - 1; d >= 0; d--) {
     o->offset[0] += (size_t)o->stride[0][d];
@@ -245,7 +238,7 @@ napi_value js_reduce_sum(napi_env env, napi_callback_info info) {
     return gowide_fail(env, "reduceSum", "an array is too short");
   }
   ReduceJob job = {x, out, reduce, inner, (float)scale};
-  int threads = optional_threads(env, argv, argc, 6);
+  int threads = gowide_optional_threads(env, argv, argc, 6);
   if (outer > 1 || threads < 2 || (double)(reduce * inner) < gowide_split_min_values()) {
     gowide_parallel_ranges(sum_blocks, &job, outer, reduce * inner, 1, threads);
     return NULL;
@@ -275,6 +268,9 @@ enum BinaryOp {
   OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_SQUARED_DIFFERENCE = 4, OP_RELU_GRAD = 5, OP_SQUARE_GRAD = 6, OP_ADD_RELU = 7
 };
 
+// The ReLU's gradient of one value: dy where x > 0, NaN where x is NaN, else 0.
+static inline float relu_grad_value(float dy, float x) { return x > 0.0f ? dy : (x == x ? 0.0f : x); }
+
 // One innermost run of n values: a and b advance by their strides (0 or 1). Each case is its own
 // loop so that the compiler vectorizes it.
 #define BINARY_RUN(EXPRESSION)                                                   \
@@ -300,7 +296,7 @@ VECTOR_CLONES static void binary_run(int op, const float *a, int64_t sa, const f
     case OP_MUL: BINARY_RUN(p * q); break;
     case OP_DIV: BINARY_RUN(p / q); break;
     case OP_SQUARED_DIFFERENCE: BINARY_RUN((p - q) * (p - q)); break;
-    case OP_RELU_GRAD: BINARY_RUN(q > 0.0f ? p : (q == q ? 0.0f : q)); break;
+    case OP_RELU_GRAD: BINARY_RUN(relu_grad_value(p, q)); break;
     case OP_ADD_RELU: BINARY_RUN(p + q < 0.0f ? 0.0f : p + q); break;
     default: BINARY_RUN(p * (q * 2.0f)); break;
   }
@@ -371,7 +367,7 @@ napi_value js_binary(napi_env env, napi_callback_info info) {
     job.start.stride[1][d] = stride_b[d];
   }
   const int64_t runs = (int64_t)(total / (size_t)job.n);
-  const int threads = optional_threads(env, argv, argc, 5);
+  const int threads = gowide_optional_threads(env, argv, argc, 5);
   if (runs == 1) { // one long run (same shapes, or a scalar operand): its values split, whole cache lines each
     gowide_parallel_ranges(binary_values, &job, job.n, 1, 16, threads);
   } else {
@@ -445,7 +441,7 @@ napi_value js_unary(napi_env env, napi_callback_info info) {
   if (out_length < n) return gowide_fail(env, "unary", "out is shorter than x");
   if (op < U_EXP || op > U_GELU) return gowide_fail(env, "unary", "unknown op");
   ValuesJob job = {op, false, x, NULL, out};
-  gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, optional_threads(env, argv, argc, 3));
+  gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, gowide_optional_threads(env, argv, argc, 3));
   return NULL;
 }
 
@@ -463,7 +459,7 @@ napi_value js_erf_grad(napi_env env, napi_callback_info info) {
   }
   if (dy_length < n || out_length < n) return gowide_fail(env, "erfGrad", "dy or out is shorter than x");
   ValuesJob job = {op, true, x, dy, out};
-  gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, optional_threads(env, argv, argc, 4));
+  gowide_parallel_ranges(values_part, &job, (int64_t)n, 1, 16, gowide_optional_threads(env, argv, argc, 4));
   return NULL;
 }
 
@@ -480,7 +476,7 @@ typedef struct {
 
 VECTOR_CLONES static void relu_grad_run(const float *restrict dy, const float *restrict x, float *restrict dz, float *restrict acc, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
-    const float q = x[i], value = q > 0.0f ? dy[i] : (q == q ? 0.0f : q);
+    const float value = relu_grad_value(dy[i], x[i]);
     dz[i] = value;
     acc[i] += value;
   }
@@ -495,7 +491,7 @@ static void relu_grad_sum_rows(void *context, int64_t begin, int64_t end, int pa
   for (int64_t c = 0; c < columns; c++) totals[c] = 0.0;
   if (acc == NULL) { // out of memory: one value at a time, straight into the doubles
     for (int64_t i = begin * columns; i < end * columns; i++) {
-      const float q = j->x[i], value = q > 0.0f ? j->dy[i] : (q == q ? 0.0f : q);
+      const float value = relu_grad_value(j->dy[i], j->x[i]);
       j->dz[i] = value;
       totals[i % columns] += value;
     }
@@ -528,7 +524,7 @@ napi_value js_relu_grad_sum(napi_env env, napi_callback_info info) {
     return gowide_fail(env, "reluGradSum", "dy, x and dz must hold whole rows of `columns` values, dbias one row");
   }
   const int64_t rows = (int64_t)n / columns;
-  const int threads = gowide_threads(optional_threads(env, argv, argc, 5), rows > 0 ? rows : 1);
+  const int threads = gowide_threads(gowide_optional_threads(env, argv, argc, 5), rows > 0 ? rows : 1);
   double *totals = malloc(sizeof(double) * (size_t)(threads * columns));
   if (totals == NULL) return gowide_fail(env, "reluGradSum", "out of memory");
   ReluGradSumJob job = {dy, x, dz, totals, columns};

@@ -139,6 +139,9 @@ bool gowide_optional_floats(napi_env env, napi_value value, float **data, size_t
 // An integer in [0, 2^31).
 bool gowide_count(napi_env env, napi_value value, int64_t *result);
 bool gowide_flag(napi_env env, napi_value value);
+// The optional thread count at argv[index] of a kernel that splits over the pool: at least 1,
+// 1 when absent.
+int gowide_optional_threads(napi_env env, const napi_value *argv, size_t argc, size_t index);
 // The arguments of the normalization kernels: `count` Float32Arrays (those whose bit is set in
 // `optional` may be null: NULL, length 0), then a positive count (channels, period or columns)
 // and epsilon, and where threads is not NULL an optional thread count (default 1). False after

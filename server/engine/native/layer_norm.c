@@ -7,6 +7,7 @@
 // dependent adds, which made the gradient 3x slower on rows of 32.
 #include <math.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include "gowide_addon.h"
 
 
@@ -172,10 +173,11 @@ typedef struct {
   float epsilon;
   double *totals; // the gradient's: 2 d per part
   float *scratch; // 5 d per part: the gradient's float partial sums (2 d), then 3 rows of scratch
-  bool failed;
+  _Atomic bool failed; // set by any thread that runs out of memory
 } LayerNormJob;
 
 static void layer_norm_part(void *context, int64_t begin, int64_t end, int part) {
+  (void)part;
   LayerNormJob *j = (LayerNormJob *)context;
   const size_t d = j->d, first = (size_t)begin, rows = (size_t)(end - begin);
   const float *x = j->x + first * d, *residual = j->residual != NULL ? j->residual + first * d : NULL;
@@ -190,7 +192,6 @@ static void layer_norm_part(void *context, int64_t begin, int64_t end, int part)
     return;
   }
   float *summed = centered + d;
-  (void)part;
   for (size_t r = 0; r < rows; r++) {
     float *y = out + r * d;
     const float inv = row_center(row_or_sum(x, residual, r, d, summed), centered, d, j->epsilon);

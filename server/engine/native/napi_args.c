@@ -46,6 +46,12 @@ bool gowide_flag(napi_env env, napi_value value) {
   return flag;
 }
 
+int gowide_optional_threads(napi_env env, const napi_value *argv, size_t argc, size_t index) {
+  int32_t requested = 1;
+  if (argc > index) napi_get_value_int32(env, argv[index], &requested);
+  return requested < 1 ? 1 : requested;
+}
+
 bool gowide_norm_arguments(napi_env env, napi_callback_info info, const char *name, size_t count, unsigned optional, float **arrays,
                            size_t *lengths, int64_t *per, double *epsilon, int *threads) {
   napi_value argv[16];
@@ -54,11 +60,7 @@ bool gowide_norm_arguments(napi_env env, napi_callback_info info, const char *na
     gowide_fail(env, name, "wrong number of arguments");
     return false;
   }
-  if (threads != NULL) {
-    int32_t requested = 1;
-    if (argc == count + 3) napi_get_value_int32(env, argv[count + 2], &requested);
-    *threads = requested < 1 ? 1 : requested;
-  }
+  if (threads != NULL) *threads = gowide_optional_threads(env, argv, argc, count + 2);
   for (size_t i = 0; i < count; i++) {
     const bool read = ((optional >> i) & 1u) != 0 ? gowide_optional_floats(env, argv[i], &arrays[i], &lengths[i])
                                                   : gowide_floats(env, argv[i], &arrays[i], &lengths[i]);

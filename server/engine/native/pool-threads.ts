@@ -3,7 +3,7 @@ export const POOL_THREADS_VARIABLE = 'GOWIDE_POOL_THREADS';
 
 /**
  * Threads of the addon's pool (thread_pool.c) for the convolutions, large matrix products, the
- * BatchNorm training kernels and the element-wise passes over 2^14+ values: GOWIDE_POOL_THREADS (1 to 8), else 2 (the wasm backend waits while a
+ * BatchNorm training kernels and the element-wise passes large enough to split: GOWIDE_POOL_THREADS (1 to 8), else 2 (the wasm backend waits while a
  * kernel runs, so both cores of a 2-core machine are free), or 1 when OpenBLAS itself is threaded
  * (GOWIDE_BLAS_THREADS above 1).
  */
