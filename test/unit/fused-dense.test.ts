@@ -12,10 +12,31 @@ import * as tf from '@tensorflow/tfjs';
 import { dense } from '../../server/engine/kernels/dense';
 import { DENSE } from '../../server/engine/native/blas-kernels';
 import { GELU, RELU_GRAD, RELU_GRAD_SUM } from '../../server/engine/native/elementwise-kernels';
-import { LayerFactory } from '../../server/models/layer-factory';
+import { LayerFactory, type Nonlinearity } from '../../server/models/layer-factory';
 import { assertBiasedOpMatchesCpu, biasThenActivation, kernelComparison, layerStackStep, nativeWasmBackend, skipWithoutNative } from './kernel-test-helpers';
 
 const { assertClose } = kernelComparison({ absoluteFloor: 1e-5, actualName: 'fused' });
+
+/** A dense layer of a test stack: its part and key (the layer's name), units, and whether it applies the activation. */
+type DenseSpec = [part: string, key: string, units: number, nonlinearity: Nonlinearity];
+type StackStep = Awaited<ReturnType<typeof layerStackStep>>;
+
+/** One training step of a stack of dense layers on the backend: gowide's (LayerFactory.dense) or tf.layers' own. */
+async function denseStackStep(backendName: 'cpu' | 'wasm', fused: boolean, activation: 'relu' | 'gelu', specs: DenseSpec[], inputShape: number[], batch: number): Promise<StackStep> {
+  await tf.setBackend(backendName);
+  const make = new LayerFactory(3, activation);
+  const layers = specs.map(([part, key, units, nonlinearity]) =>
+    fused ? make.dense(part, key, units, nonlinearity) : tf.layers.dense({ name: `${part}_${key}`, units, ...(nonlinearity === 'act' ? { activation } : {}) }),
+  );
+  return layerStackStep(layers, inputShape, batch);
+}
+
+/** The fused stack's step against tf.layers' on cpu: the same values, classes and configs, each dense layer one GowideDense. */
+function assertFusedStepMatches(actual: StackStep, expected: StackStep): void {
+  actual.values.forEach((values, i) => assertClose(values, expected.values[i], `fused output ${i}`));
+  assert.deepEqual(actual.described, expected.described);
+  assert.equal(actual.kernels.filter((k) => k === DENSE).length, actual.described.length, actual.kernels.join());
+}
 
 describe('fused dense (matMul + bias + ReLU)', () => {
   let reason: string | null = 'not run';
@@ -56,21 +77,13 @@ describe('fused dense (matMul + bias + ReLU)', () => {
 
   it('LayerFactory.dense in a tf.model trains like tf.layers.dense on cpu, one kernel forward instead of three; same class name and config', async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    const run = async (backendName: 'cpu' | 'wasm', fused: boolean) => {
-      await tf.setBackend(backendName);
-      const make = new LayerFactory(3, 'relu');
-      const layers = fused
-        ? [make.dense('block0', 'dense', 8, 'act'), make.dense('head', 'dense', 4, 'linear')]
-        : [tf.layers.dense({ name: 'block0_dense', units: 8, activation: 'relu' }), tf.layers.dense({ name: 'head_dense', units: 4 })];
-      return layerStackStep(layers, [12], 16);
-    };
+    const layers: DenseSpec[] = [['block0', 'dense', 8, 'act'], ['head', 'dense', 4, 'linear']];
+    const run = (backendName: 'cpu' | 'wasm', fused: boolean) => denseStackStep(backendName, fused, 'relu', layers, [12], 16);
     const expected = await run('cpu', false);
     const onCpu = await run('cpu', true); // no fused kernel: the standard path
     onCpu.values.forEach((values, i) => assertClose(values, expected.values[i], `cpu output ${i}`));
     const actual = await run('wasm', true);
-    actual.values.forEach((values, i) => assertClose(values, expected.values[i], `fused output ${i}`));
-    assert.deepEqual(actual.described, expected.described);
-    assert.equal(actual.kernels.filter((k) => k === DENSE).length, 2, actual.kernels.join());
+    assertFusedStepMatches(actual, expected);
     for (const unfused of ['Relu', '_FusedMatMul']) assert.ok(!actual.kernels.includes(unfused), `${unfused} in ${actual.kernels.join()}`);
     assert.ok(actual.kernels.includes(RELU_GRAD_SUM), `the ReLU layer's gradient and its bias's in one kernel: ${actual.kernels.join()}`);
     assert.ok(expected.kernels.includes('Relu'), 'TF.js splits the ReLU layer in training');
@@ -78,19 +91,10 @@ describe('fused dense (matMul + bias + ReLU)', () => {
 
   it('on a 3-D input with GELU (the feed-forward layers of a transformer block) it trains like tf.layers.dense on cpu: the products in GowideDense, GELU after them', async (t) => {
     if (skipWithoutNative(t, reason)) return;
-    const run = async (backendName: 'cpu' | 'wasm', fused: boolean) => {
-      await tf.setBackend(backendName);
-      const make = new LayerFactory(3, 'gelu');
-      const layers = fused
-        ? [make.dense('block0', 'ffn_in', 8, 'act'), make.dense('block0', 'ffn_out', 6, 'linear')]
-        : [tf.layers.dense({ name: 'block0_ffn_in', units: 8, activation: 'gelu' }), tf.layers.dense({ name: 'block0_ffn_out', units: 6 })];
-      return layerStackStep(layers, [5, 6], 4);
-    };
-    const expected = await run('cpu', false);
-    const actual = await run('wasm', true);
-    actual.values.forEach((values, i) => assertClose(values, expected.values[i], `fused output ${i}`));
-    assert.deepEqual(actual.described, expected.described);
-    assert.equal(actual.kernels.filter((k) => k === DENSE).length, 2, actual.kernels.join());
+    const layers: DenseSpec[] = [['block0', 'ffn_in', 8, 'act'], ['block0', 'ffn_out', 6, 'linear']];
+    const expected = await denseStackStep('cpu', false, 'gelu', layers, [5, 6], 4);
+    const actual = await denseStackStep('wasm', true, 'gelu', layers, [5, 6], 4);
+    assertFusedStepMatches(actual, expected);
     assert.ok(actual.kernels.includes(GELU), actual.kernels.join());
     assert.ok(!actual.kernels.includes('_FusedMatMul'), actual.kernels.join());
   });
