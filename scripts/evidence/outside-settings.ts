@@ -10,17 +10,15 @@ export interface OutsideSetting {
   title: string;
   /** trainLimit is the training pool before the validation split (10% of it, by default) is held out. */
   data: { format: 'fashion-mnist'; trainLimit: number; testLimit: number };
-  /** normalization only for the plain CNN, where it tells the plain net from the BatchNorm one. */
-  model: { family: ModelFamily; depth: number; width: number; normalization?: boolean };
+  /** normalization only for the plain CNN, where it tells the plain net from the BatchNorm one; heads
+   *  and patchSize only for transformers (the token grid is part of the net's shape). */
+  model: { family: ModelFamily; depth: number; width: number; normalization?: boolean; heads?: number; patchSize?: number };
   widen: { factor: number };
 }
 
 export const OUTSIDE_BASELINES: BaselineName[] = ['scratch', 'kd'];
 export const OUTSIDE_SEEDS = [1, 2];
 
-/** The goal: win ahead of scratch (paired mean over the seeds above 0) on at least this many. The
- *  issue's bar is 7 of 8; scaled to the 10 listed here it is 9 of 10 (8.75 rounded up). */
-export const OUTSIDE_GOAL = 9;
 
 const fashion = (trainLimit: number) => ({ format: 'fashion-mnist' as const, trainLimit, testLimit: 3000 });
 
@@ -95,7 +93,34 @@ export const OUTSIDE_SETTINGS: OutsideSetting[] = [
     model: { family: 'resnet', depth: 4, width: 8 },
     widen: { factor: 4 },
   },
+  // Added in session 10, before any of them ran, when transformers changed their default widening to
+  // "inside" on the study's one transformer: these check that choice where it was not made.
+  {
+    id: 'transformer-8x16',
+    title: 'deep, very thin transformer (2 heads of 8)',
+    data: fashion(3000),
+    model: { family: 'transformer', depth: 8, width: 16, heads: 2, patchSize: 7 },
+    widen: { factor: 4 },
+  },
+  {
+    id: 'transformer-4x32',
+    title: 'shallow transformer on 49 small patches, more data, small factor',
+    data: fashion(6000),
+    model: { family: 'transformer', depth: 4, width: 32, heads: 4, patchSize: 4 },
+    widen: { factor: 2 },
+  },
+  {
+    id: 'transformer-12x24',
+    title: 'very deep thin transformer, odd factor',
+    data: fashion(6000),
+    model: { family: 'transformer', depth: 12, width: 24, heads: 3, patchSize: 7 },
+    widen: { factor: 3 },
+  },
 ];
+
+/** The goal: win ahead of scratch (paired mean over the seeds above 0) on at least this many of a list
+ *  of `listed` settings: the issue's bar of 7 of 8, scaled to the list's length and rounded up. */
+export const outsideGoal = (listed: number) => Math.ceil((7 / 8) * listed);
 
 /** The experiment file of a setting: its data, net and factor, the baselines and seeds, nothing else. */
 export function outsideExperiment(s: OutsideSetting, seeds: number[] = OUTSIDE_SEEDS): Record<string, unknown> {

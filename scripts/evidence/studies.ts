@@ -39,7 +39,7 @@ export const STUDIES: Study[] = [
     id: 'transformer',
     title: 'Deep thin transformer on image patches',
     file: 'examples/fashion-mnist-transformer.gowide.json',
-    regime: 'post-LN encoder with residuals and LayerNorm, widened in its hidden size, heads and feed-forward width: the paper\'s BERT recipe',
+    regime: 'post-LN encoder with residuals and LayerNorm, widened inside each layer (heads and feed-forward width; the paper\'s BERT recipe also widens the hidden size, which lost here)',
   },
 ];
 

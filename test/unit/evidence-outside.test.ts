@@ -10,7 +10,7 @@ import type { ArmName } from '../../server/protocol';
 import { pairedComparisons } from '../../server/runs/paired';
 import { meanAndStd } from '../../server/runs/summary';
 import { countLine, outsideListTable, outsideResultsTable, type OutsideResult } from '../../scripts/evidence/outside-report';
-import { OUTSIDE_GOAL, OUTSIDE_SEEDS, OUTSIDE_SETTINGS, outsideById, outsideExperiment, type OutsideSetting } from '../../scripts/evidence/outside-settings';
+import { outsideGoal, OUTSIDE_SEEDS, OUTSIDE_SETTINGS, outsideById, outsideExperiment, type OutsideSetting } from '../../scripts/evidence/outside-settings';
 
 const ARMS = ['wide', 'scratch', 'kd', 'win'] as const;
 
@@ -35,11 +35,11 @@ function resultOf(s: OutsideSetting, win: number[], scratch: number[]): OutsideR
 }
 
 describe('the pre-registered settings outside the study', () => {
-  it('lists 10 settings with distinct ids, 2 seeds, scratch and kd, and a goal of 9 (7 of 8 scaled)', () => {
-    assert.equal(OUTSIDE_SETTINGS.length, 10);
-    assert.equal(new Set(OUTSIDE_SETTINGS.map((s) => s.id)).size, 10);
+  it('lists 13 settings with distinct ids, 2 seeds, scratch and kd, and a goal of 12 (7 of 8 scaled)', () => {
+    assert.equal(OUTSIDE_SETTINGS.length, 13);
+    assert.equal(new Set(OUTSIDE_SETTINGS.map((s) => s.id)).size, 13);
+    assert.deepEqual([8, 10, 13].map(outsideGoal), [7, 9, 12]);
     assert.deepEqual(OUTSIDE_SEEDS, [1, 2]);
-    assert.equal(OUTSIDE_GOAL, Math.ceil((7 / 8) * OUTSIDE_SETTINGS.length));
     assert.throws(() => outsideById(['mlp-30x16', 'nope']), /unknown setting nope; use mlp-30x16/);
     assert.deepEqual(outsideById(['cnn-6x8']).map((s) => s.id), ['cnn-6x8']);
   });
@@ -50,12 +50,14 @@ describe('the pre-registered settings outside the study', () => {
       assert.deepEqual(Object.keys(file).sort(), ['baselines', 'data', 'description', 'model', 'name', 'seeds', 'widen']);
       assert.deepEqual(Object.keys(file.data as object).sort(), ['format', 'testLimit', 'trainLimit']);
       assert.deepEqual(Object.keys(file.widen as object), ['factor']);
-      for (const key of Object.keys(file.model as object)) assert.ok(['family', 'depth', 'width', 'normalization'].includes(key), `model.${key} is set`);
+      for (const key of Object.keys(file.model as object)) assert.ok(['family', 'depth', 'width', 'normalization', 'heads', 'patchSize'].includes(key), `model.${key} is set`);
       const { experiment, problems } = resolveExperiment(file, `/tmp/outside-${s.id}.gowide.json`);
       assert.deepEqual(problems, []);
       assert.ok(experiment);
       assert.deepEqual([experiment.model.family, experiment.model.depth, experiment.model.width], [s.model.family, s.model.depth, s.model.width]);
       if (s.model.normalization !== undefined) assert.equal(experiment.model.normalization, s.model.normalization);
+      if (s.model.family !== 'transformer') assert.deepEqual([s.model.heads, s.model.patchSize], [undefined, undefined], 'heads and patchSize are transformer settings');
+      else assert.deepEqual([experiment.model.heads, experiment.model.patchSize], [s.model.heads, s.model.patchSize]);
       assert.deepEqual(experiment.widen, { ...defaultWiden(s.model.family), factor: s.widen.factor });
       assert.deepEqual(experiment.imitate, { ...DEFAULT_IMITATE, groups: defaultImitationGroups(s.model.family) });
       assert.deepEqual(experiment.finetune, DEFAULT_FINETUNE);
@@ -69,10 +71,11 @@ describe('the pre-registered settings outside the study', () => {
   it('generates the list from the data: training + validation images from trainLimit, budgets from the defaults', () => {
     const table = outsideListTable();
     const rows = table.split('\n').slice(2);
-    assert.equal(rows.length, 10);
+    assert.equal(rows.length, 13);
     rows.forEach((row, i) => assert.ok(row.startsWith(`| ${i + 1} | \`${OUTSIDE_SETTINGS[i].id}\` |`), row));
     assert.match(rows[0], /MLP 30 x 16: 30 hidden layers of 16 units, no normalisation \| 4 \| 5,400 \+ 600 \(6,000\) \| 3,000 \| whole layers, block by block, 21 \(30 x 0.5 \+ 6\); 21 \|/);
     assert.match(rows[2], /12,000 \+ 1,333 \(13,333\)/);
+    assert.match(rows[10], /transformer 8 x 16: 8 encoder layers of width 16, 2 heads, 7x7 patches, LayerNorm \| 4 \| 2,700 \+ 300 \(3,000\) \| 3,000 \| inside each block, block by block, /);
     assert.match(rows[8], /residual CNN 9 x 12: 9 bottleneck blocks, 12 channels outside, 3 inside, BatchNorm \| 4 \| 2,700 \+ 300 \(3,000\) \| 3,000 \| inside each block, stage by stage, 10.5 \(9 x 0.5 \+ 6\); 11 \|/);
     // A changed entry changes its row: nothing in the table is written by hand.
     const changed = { ...OUTSIDE_SETTINGS[4], data: { ...OUTSIDE_SETTINGS[4].data, trainLimit: 1000 }, model: { ...OUTSIDE_SETTINGS[4].model, normalization: true } };
@@ -96,7 +99,7 @@ describe('the pre-registered settings outside the study', () => {
     assert.match(lines[3], /^\| `mlp-10x48`: .* \| -1\.00 \(-1\.00 to -1\.00\) \| 0 of 2 \| 10\.0 \|$/);
     assert.equal(lines[4], '| `mlp-20x24`: MLP 20 x 24, factor 2, 12,000 training images | not run yet | | | | | | |');
     assert.match(table, /seeds 1, 2; ran on test CPU \(2 cores\) at abc1234\./);
-    assert.ok(table.endsWith('**win ahead of scratch on 1 of 2** (the goal: at least 9 of 3: 1 of 3 not run yet).'), table.split('\n').pop());
+    assert.ok(table.endsWith('**win ahead of scratch on 1 of 2** (the goal: at least 3 of 3: 1 of 3 not run yet).'), table.split('\n').pop());
   });
 
   it('a kept result of other settings than listed is not counted', () => {
@@ -111,8 +114,8 @@ describe('the pre-registered settings outside the study', () => {
   it('counts win ahead of scratch by the paired mean (a tie is not ahead) against the goal', () => {
     const all = (aheadCount: number) =>
       OUTSIDE_SETTINGS.map((s, i) => (i < aheadCount ? resultOf(s, [0.81, 0.80], [0.80, 0.80]) : resultOf(s, [0.80, 0.80], [0.80, 0.80])));
-    assert.equal(countLine(all(9)), '**win ahead of scratch on 9 of 10** (the goal: at least 9 of 10: met).');
-    assert.equal(countLine(all(8)), '**win ahead of scratch on 8 of 10** (the goal: at least 9 of 10: not met).');
-    assert.equal(countLine(all(10).slice(0, 4)), '**win ahead of scratch on 4 of 4** (the goal: at least 9 of 10: 6 of 10 not run yet).');
+    assert.equal(countLine(all(12)), '**win ahead of scratch on 12 of 13** (the goal: at least 12 of 13: met).');
+    assert.equal(countLine(all(11)), '**win ahead of scratch on 11 of 13** (the goal: at least 12 of 13: not met).');
+    assert.equal(countLine(all(13).slice(0, 4)), '**win ahead of scratch on 4 of 4** (the goal: at least 12 of 13: 9 of 13 not run yet).');
   });
 });

@@ -71,5 +71,7 @@ test('net sizes of the Fashion-MNIST transformer example count its patch embeddi
   const outsideBlocks = (net: 'thin' | 'wide', hidden: number) =>
     sizes[net].flops - sizes.blocks.reduce((sum, block) => sum + block[net].flops, 0) - hidden * 10;
   assert.equal(outsideBlocks('thin', model.width), tokens * model.patchSize ** 2 * model.width);
-  assert.equal(outsideBlocks('wide', model.width * widen.factor), tokens * model.patchSize ** 2 * model.width * widen.factor);
+  // Widened inside each layer (the transformers' default), the wide net keeps the thin hidden size.
+  assert.equal(widen.mode, 'inside');
+  assert.equal(outsideBlocks('wide', model.width), tokens * model.patchSize ** 2 * model.width);
 });
