@@ -10,6 +10,7 @@ import { EVIDENCE_DIR as OUT, EVIDENCE_DOC as DOC, README, ROOT, writeGenerated 
 import { writePngs } from './png';
 import { chartSvg } from './plot-svg';
 import { readKept } from './keep-runs';
+import { earlierDefaultsTable } from './earlier-defaults';
 import { headline, studySection } from './report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
 import { readRunScriptArgs, type RunScriptArgs } from './script-args';
@@ -31,6 +32,13 @@ function storedResults(): StudyResult[] {
   });
 }
 
+/** The study's kept run under its earlier defaults beside the current one, when both are kept. */
+function earlierSection(r: StudyResult): string | undefined {
+  const e = r.study.earlier;
+  const kept = e && readKept<StudyResult>(join(OUT, e.json));
+  return e && kept ? earlierDefaultsTable(r, kept, e.label) : undefined;
+}
+
 async function writeReport(results: StudyResult[]): Promise<void> {
   await writePngs(
     results.map((r) => ({
@@ -43,7 +51,7 @@ async function writeReport(results: StudyResult[]): Promise<void> {
       }),
     })),
   );
-  writeGenerated({ headline: headline(results), studies: results.map((r) => studySection(r, `evidence/${r.study.id}.png`)).join('\n\n') });
+  writeGenerated({ headline: headline(results), studies: results.map((r) => studySection(r, `evidence/${r.study.id}.png`, earlierSection(r))).join('\n\n') });
   writeGenerated({ headline: headline(results) }, README);
   console.log(`wrote ${DOC}, the headline table in ${README} and ${results.length} plot(s) in ${OUT}`);
 }

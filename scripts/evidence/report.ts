@@ -118,7 +118,8 @@ function verdictLine(r: StudyResult): string {
   return `**Goal ${v.met ? 'met' : 'not met'}**: ${parts.join('; ')}.`;
 }
 
-export function studySection(r: StudyResult, png: string): string {
+/** earlier: the table of the study's run under its earlier defaults beside this one, if kept. */
+export function studySection(r: StudyResult, png: string, earlier?: string): string {
   return [
     `### ${r.study.title}`,
     '',
@@ -132,6 +133,7 @@ export function studySection(r: StudyResult, png: string): string {
     '',
     diagnostics(r),
     '',
+    ...(earlier ? ['Against the earlier defaults:', '', earlier, ''] : []),
     `![${r.study.title}: accuracy against budget](${png})`,
     '',
     `Measured ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC, seeds ${r.seeds.join(', ')}.`,

@@ -3,6 +3,7 @@
 // as the scratch and kd baselines). The study adds the matched controls (issue 17) to every setting
 // and runs more seeds than the examples do; everything else comes from the example file.
 import { BASELINE_NAMES, type BaselineName } from '../../server/protocol';
+import type { EarlierDefaults } from './earlier-defaults';
 
 /** Every baseline and matched control, on every setting. */
 export const STUDY_BASELINES: BaselineName[] = [...BASELINE_NAMES];
@@ -14,6 +15,8 @@ export interface Study {
   file: string;
   /** Why this setting is in the study. */
   regime: string;
+  /** The study's kept run under the defaults it had before they changed, shown beside the current run. */
+  earlier?: EarlierDefaults;
 }
 
 export const STUDIES: Study[] = [
@@ -40,6 +43,7 @@ export const STUDIES: Study[] = [
     title: 'Deep thin transformer on image patches',
     file: 'examples/fashion-mnist-transformer.gowide.json',
     regime: 'post-LN encoder with residuals and LayerNorm, widened inside each layer (heads and feed-forward width; the paper\'s BERT recipe also widens the hidden size, which lost here)',
+    earlier: { json: 'transformer-widen-all.json', label: 'until session 10, the hidden size widened too' },
   },
 ];
 
