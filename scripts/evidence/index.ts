@@ -12,6 +12,7 @@ import { chartSvg } from './plot-svg';
 import { readKept } from './keep-runs';
 import { earlierDefaultsTable } from './earlier-defaults';
 import { headline, studySection } from './report';
+import { screenTable, type Screen } from './screen-report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
 import { readRunScriptArgs, type RunScriptArgs } from './script-args';
 import { STUDIES, studiesById } from './studies';
@@ -39,6 +40,16 @@ function earlierSection(r: StudyResult): string | undefined {
   return e && kept ? earlierDefaultsTable(r, kept, e.label) : undefined;
 }
 
+/** generated:<study>-screen for every study with a kept screen. */
+function screenSections(): Record<string, string> {
+  return Object.fromEntries(
+    STUDIES.flatMap((s) => {
+      const screen = s.screen && readKept<Screen>(join(OUT, s.screen));
+      return screen ? [[`${s.id}-screen`, screenTable(screen)]] : [];
+    }),
+  );
+}
+
 async function writeReport(results: StudyResult[]): Promise<void> {
   await writePngs(
     results.map((r) => ({
@@ -51,7 +62,7 @@ async function writeReport(results: StudyResult[]): Promise<void> {
       }),
     })),
   );
-  writeGenerated({ headline: headline(results), studies: results.map((r) => studySection(r, `evidence/${r.study.id}.png`, earlierSection(r))).join('\n\n') });
+  writeGenerated({ headline: headline(results), studies: results.map((r) => studySection(r, `evidence/${r.study.id}.png`, earlierSection(r))).join('\n\n'), ...screenSections() });
   writeGenerated({ headline: headline(results) }, README);
   console.log(`wrote ${DOC}, the headline table in ${README} and ${results.length} plot(s) in ${OUT}`);
 }

@@ -17,6 +17,8 @@ export interface Study {
   regime: string;
   /** The study's kept run under the defaults it had before they changed, shown beside the current run. */
   earlier?: EarlierDefaults;
+  /** A kept screen of variants of the example (docs/evidence/, screen-report.ts) that chose its defaults. */
+  screen?: string;
 }
 
 export const STUDIES: Study[] = [
@@ -44,6 +46,7 @@ export const STUDIES: Study[] = [
     file: 'examples/fashion-mnist-transformer.gowide.json',
     regime: 'post-LN encoder with residuals and LayerNorm, widened inside each layer (heads and feed-forward width; the paper\'s BERT recipe also widens the hidden size, which lost here)',
     earlier: { json: 'transformer-widen-all.json', label: 'until session 10, the hidden size widened too' },
+    screen: 'transformer-screen.json',
   },
 ];
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { earlierDefaultsTable } from '../../scripts/evidence/earlier-defaults';
 import type { StudyResult } from '../../scripts/evidence/run-study';
+import { screenTable, type Screen } from '../../scripts/evidence/screen-report';
 import { STUDIES } from '../../scripts/evidence/studies';
 
 const EVIDENCE = join(__dirname, '..', '..', 'docs', 'evidence');
@@ -40,5 +41,29 @@ describe('a study against its earlier defaults', () => {
     // Only seeds both runs have are paired; one seed has no interval.
     const one = earlierDefaultsTable(shifted(earlier, -0.02, [earlier.seeds[1]]), earlier, 'before');
     assert.match(one, new RegExp(`\\(seeds ${earlier.seeds[1]}\\): -2\\.00 points, ahead on 0 of 1\\.`));
+  });
+});
+
+describe('a kept screen of variants', () => {
+  const screenFile = STUDIES.find((s) => s.screen)!.screen!;
+  const screen = JSON.parse(readFileSync(join(EVIDENCE, screenFile), 'utf8')) as Screen;
+
+  it('pairs every variant with the one scratch run, seed by seed', () => {
+    const table = screenTable(screen);
+    const scratch = screen.variants.find((v) => v.report.arms.scratch)!.report.arms.scratch!.accuracy.perSeed;
+    for (const v of screen.variants) {
+      const win = v.report.arms.win!.accuracy.perSeed;
+      const mean = win.reduce((s, w, i) => s + w - scratch[i], 0) / win.length;
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${v.name}\` |`));
+      assert.ok(row, v.name);
+      assert.ok(row.includes(`| ${mean >= 0 ? '+' : ''}${(mean * 100).toFixed(2)} (`), row);
+    }
+    assert.match(table, new RegExp(`seeds ${screen.seeds.join(', ')}; .*at ${screen.ranOn.commit}\\.$`));
+  });
+
+  it('says so when no variant ran scratch', () => {
+    const without = { ...screen, variants: screen.variants.map((v) => ({ ...v, report: { ...v.report, arms: { ...v.report.arms, scratch: undefined } } })) };
+    assert.match(screenTable(without), /\| no scratch run \|/);
+    assert.match(screenTable(without), /no scratch arm\./);
   });
 });

@@ -1,0 +1,51 @@
+// A kept screen (docs/evidence/<name>-screen.json): variants of one example run on a few seeds to choose
+// a default, each a `gowide run --json` report. One variant ran scratch beside it; the others keep the
+// thin budget, so they pair with that scratch seed by seed. The table is generated into docs/EVIDENCE.md.
+import type { JsonReport } from '../../server/cli/report';
+import { pairedDifference } from '../../server/runs/paired';
+import { pct, pct1, signed } from './report';
+
+export interface ScreenVariant {
+  name: string;
+  /** What the variant sets, in words. */
+  title: string;
+  /** The experiment fields set on top of the example. */
+  overrides: Record<string, unknown>;
+  report: Pick<JsonReport, 'arms' | 'paired'> & { diagnostics?: Partial<NonNullable<JsonReport['diagnostics']>> };
+}
+
+export interface Screen {
+  example: string;
+  seeds: number[];
+  measuredAt: string;
+  ranOn: { nproc: number; cpuModel: string; commit: string };
+  variants: ScreenVariant[];
+}
+
+const meanOf = (xs: number[] | undefined) => (xs && xs.length > 0 ? xs.reduce((s, x) => s + x, 0) / xs.length : undefined);
+
+export function screenTable(screen: Screen): string {
+  const scratch = screen.variants.find((v) => v.report.arms.scratch)?.report.arms.scratch?.accuracy.perSeed;
+  const rows = [
+    '| variant | what it sets | wide (teacher) | **win** | warm start (validation, mean) | win - scratch, paired (seeds ahead; each seed) |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const v of screen.variants) {
+    const { wide, win } = v.report.arms;
+    const cell = (a: typeof win) => (a ? `${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)}` : '-');
+    const warm = meanOf(v.report.diagnostics?.warmStartAccuracy);
+    let pair = 'no scratch run';
+    if (win && scratch && win.accuracy.perSeed.length === scratch.length) {
+      const differences = win.accuracy.perSeed.map((w, i) => w - scratch[i]);
+      const d = pairedDifference(differences);
+      pair = `${signed(d.mean)} (${d.ahead} of ${d.seeds}; ${differences.map((x) => signed(x)).join(', ')})`;
+    }
+    rows.push(`| \`${v.name}\` | ${v.title} | ${cell(wide)} | **${cell(win)}** | ${warm === undefined ? '-' : pct1(warm)} | ${pair} |`);
+  }
+  const scratchLine = scratch ? `scratch ${pct(meanOf(scratch)!)} (${scratch.map(pct1).join(', ')})` : 'no scratch arm';
+  return [
+    ...rows,
+    '',
+    `Variants of \`${screen.example}\`, seeds ${screen.seeds.join(', ')}; test accuracy in %, mean ± std; ${scratchLine}. Ran ${screen.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${screen.ranOn.cpuModel} (${screen.ranOn.nproc} cores) at ${screen.ranOn.commit}.`,
+  ].join('\n');
+}
