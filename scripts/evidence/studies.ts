@@ -44,8 +44,8 @@ export const STUDIES: Study[] = [
     id: 'transformer',
     title: 'Deep thin transformer on image patches',
     file: 'examples/fashion-mnist-transformer.gowide.json',
-    regime: 'post-LN encoder with residuals and LayerNorm, widened inside each layer (heads and feed-forward width; the paper\'s BERT recipe also widens the hidden size, which lost here)',
-    earlier: { json: 'transformer-widen-all.json', label: 'until session 10, the hidden size widened too' },
+    regime: 'post-LN encoder with residuals and LayerNorm, widened inside each layer, in its heads and feed-forward width; the paper\'s BERT recipe also widens the hidden size, which lost here',
+    earlier: { json: 'transformer-widen-all.json', label: 'until session 10' },
     screen: 'transformer-screen.json',
   },
 ];
