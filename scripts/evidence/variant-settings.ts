@@ -4,7 +4,7 @@
 // budget (depth x imitate.epochsPerLayer + finetune.epochs), so its scratch arm is the default's and
 // its win - scratch compares with the list's own run seed by seed.
 import { thinEpochBudget } from '../../server/experiment/budget';
-import type { Experiment, FinetuneConfig, ImitateConfig } from '../../server/experiment/types';
+import type { Experiment, FinetuneConfig, ImitateConfig, WidenConfig } from '../../server/experiment/types';
 import type { BaselineName } from '../../server/protocol';
 import { checkedExperiment, experimentText } from './example-file';
 import { resolveOutside } from './outside-report';
@@ -12,6 +12,7 @@ import { outsideExperiment, type OutsideSetting } from './outside-settings';
 
 /** The sections a variant may set, each merged over the setting file's own section. */
 export interface VariantOverrides {
+  widen?: Partial<WidenConfig>;
   imitate?: Partial<ImitateConfig>;
   finetune?: Partial<FinetuneConfig>;
 }
@@ -43,6 +44,11 @@ export const METHOD_VARIANTS: MethodVariant[] = [
       const moved = e.imitate.epochsPerLayer / 2;
       return { imitate: { epochsPerLayer: e.imitate.epochsPerLayer - moved }, finetune: { epochs: e.finetune.epochs + e.model.depth * moved } };
     },
+  },
+  {
+    name: 'widen-whole',
+    title: 'whole layers widened (widen.mode "all": block outputs widened too, imitated through thin->wide projections, the thin head fitted alone): the transformers\' default until session 10',
+    overrides: () => ({ widen: { mode: 'all' } }),
   },
 ];
 

@@ -16,8 +16,8 @@ import { variantsTable, type VariantResult, type VariantResults } from '../../sc
 import { METHOD_VARIANTS, VARIANT_BASELINES, variantFile, variantsByName, type MethodVariant } from '../../scripts/evidence/variant-settings';
 
 describe('the variants\' experiment files', () => {
-  it('names groups-2, groups-3 and finetune-share once each', () => {
-    assert.deepEqual(METHOD_VARIANTS.map((v) => v.name), ['groups-2', 'groups-3', 'finetune-share']);
+  it('names groups-2, groups-3, finetune-share and widen-whole once each', () => {
+    assert.deepEqual(METHOD_VARIANTS.map((v) => v.name), ['groups-2', 'groups-3', 'finetune-share', 'widen-whole']);
     assert.deepEqual(variantsByName(['finetune-share', 'groups-2']).map((v) => v.name), ['groups-2', 'finetune-share']);
   });
 
@@ -29,7 +29,8 @@ describe('the variants\' experiment files', () => {
         const what = `${v.name} on ${s.id}`;
         assert.equal(baselineEpochs({ experiment }), baselineEpochs({ experiment: defaults }), `${what}: scratch epochs`);
         assert.deepEqual(experiment.wide, defaults.wide, what);
-        assert.deepEqual([experiment.data, experiment.model, experiment.widen, experiment.seeds], [defaults.data, defaults.model, defaults.widen, defaults.seeds], what);
+        assert.deepEqual([experiment.data, experiment.model, experiment.seeds], [defaults.data, defaults.model, defaults.seeds], what);
+        assert.deepEqual(experiment.widen, { ...defaults.widen, ...v.overrides(defaults).widen }, what);
         assert.deepEqual(experiment.baselines, VARIANT_BASELINES);
         assert.deepEqual(file.data, outsideExperiment(s).data);
         const imitate = { ...defaults.imitate, ...v.overrides(defaults).imitate };
@@ -41,6 +42,7 @@ describe('the variants\' experiment files', () => {
       assert.equal(share.imitate.epochsPerLayer, removed, s.id);
       assert.equal(share.finetune.epochs, defaults.finetune.epochs + defaults.model.depth * removed, s.id);
       assert.equal(variantFile(s, variantsByName(['groups-3'])[0]).experiment.imitate.groups, 3);
+      assert.deepEqual(variantFile(s, variantsByName(['widen-whole'])[0]).experiment.widen, { ...defaults.widen, mode: 'all' }, s.id);
     }
   });
 
@@ -122,7 +124,7 @@ describe('npm run evidence:variants arguments', () => {
 
   it('refuses what it cannot run, saying what to write', () => {
     const refusals: [string[], RegExp][] = [
-      [['--variants', 'groups-9'], /--variants: unknown variant groups-9; use groups-2, groups-3, finetune-share/],
+      [['--variants', 'groups-9'], /--variants: unknown variant groups-9; use groups-2, groups-3, finetune-share, widen-whole/],
       [['--only', 'mlp-1x1'], /--only: unknown setting mlp-1x1; use mlp-30x16/],
       [['--seeds', '1,1'], /--seeds 1,1: give distinct seeds/],
       [['--seeds', '1.5'], /--seeds 1\.5: give whole numbers/],
