@@ -5,7 +5,7 @@
 import { ARM_LABEL } from '../../server/cli/report';
 import type { ArmName } from '../../server/protocol';
 import { pairedDifference } from '../../server/runs/paired';
-import { pct, pct1, signed } from './report';
+import { accuracyCell, pct1, signed } from './report';
 import type { StudyResult } from './run-study';
 
 /** A default the study ran under before: which kept file holds that run, and what differed. */
@@ -20,7 +20,7 @@ const ARMS: ArmName[] = ['wide', 'scratch', 'win'];
 
 function row(label: string, r: StudyResult): string {
   const a = r.report.arms;
-  const cell = (arm: ArmName) => (a[arm] ? `${pct(a[arm]!.accuracy.mean)} ± ${pct(a[arm]!.accuracy.std)}` : '-');
+  const cell = (arm: ArmName) => accuracyCell(a[arm]);
   const p = r.report.paired?.['win-scratch'];
   const pair = p ? `${signed(p.mean)} (${p.ahead} of ${p.seeds})` : '-';
   const warm = r.report.diagnostics?.warmStartAccuracy;

@@ -15,6 +15,8 @@ export const armLabel = (arm: ArmName) => (arm === 'win' ? `**${ARM_LABEL.win}**
 
 export const pct = (x: number) => (x * 100).toFixed(2);
 export const pct1 = (x: number) => (x * 100).toFixed(1);
+/** "79.19 ± 1.12" for an arm's test accuracy over the seeds, "-" for an arm that did not run. */
+export const accuracyCell = (a: { accuracy: { mean: number; std: number } } | undefined) => (a ? `${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)}` : '-');
 
 export interface Verdict {
   winMinusScratch: number;
@@ -154,7 +156,7 @@ export function headline(results: StudyResult[]): string {
   for (const r of results) {
     const a = r.report.arms;
     const v = verdict(r);
-    const cell = (arm: ArmName) => (a[arm] ? `${pct(a[arm]!.accuracy.mean)} ± ${pct(a[arm]!.accuracy.std)}` : '-');
+    const cell = (arm: ArmName) => accuracyCell(a[arm]);
     const p = r.report.paired?.['win-scratch'];
     const interval = p?.low !== undefined && p.high !== undefined ? ` (${signed(p.low)} to ${signed(p.high)})` : '';
     const goal = !v ? '-' : !v.met ? '**not met**' : v.aheadOfStepsMatched === undefined ? "met (scratch at win's steps not run)" : 'met';

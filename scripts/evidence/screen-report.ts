@@ -3,7 +3,7 @@
 // thin budget, so they pair with that scratch seed by seed. The table is generated into docs/EVIDENCE.md.
 import type { JsonReport } from '../../server/cli/report';
 import { pairedDifference } from '../../server/runs/paired';
-import { pct, pct1, signed } from './report';
+import { accuracyCell, pct, pct1, signed } from './report';
 
 export interface ScreenVariant {
   name: string;
@@ -32,7 +32,6 @@ export function screenTable(screen: Screen): string {
   ];
   for (const v of screen.variants) {
     const { wide, win } = v.report.arms;
-    const cell = (a: typeof win) => (a ? `${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)}` : '-');
     const warm = meanOf(v.report.diagnostics?.warmStartAccuracy);
     let pair = 'no scratch run';
     if (win && scratch && win.accuracy.perSeed.length === scratch.length) {
@@ -40,7 +39,7 @@ export function screenTable(screen: Screen): string {
       const d = pairedDifference(differences);
       pair = `${signed(d.mean)} (${d.ahead} of ${d.seeds}; ${differences.map((x) => signed(x)).join(', ')})`;
     }
-    rows.push(`| \`${v.name}\` | ${v.title} | ${cell(wide)} | **${cell(win)}** | ${warm === undefined ? '-' : pct1(warm)} | ${pair} |`);
+    rows.push(`| \`${v.name}\` | ${v.title} | ${accuracyCell(wide)} | **${accuracyCell(win)}** | ${warm === undefined ? '-' : pct1(warm)} | ${pair} |`);
   }
   const scratchLine = scratch ? `scratch ${pct(meanOf(scratch)!)} (${scratch.map(pct1).join(', ')})` : 'no scratch arm';
   return [

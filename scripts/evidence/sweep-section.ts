@@ -6,7 +6,7 @@ import { count, valueText, type SweepJsonReport } from '../../server/cli/sweep-r
 import { pointCost, sweepArms, type SweepResult } from './sweep-study';
 import { BASELINE_NAMES, type BaselineName } from '../../server/protocol';
 import { ARM_LABEL, formatSeconds } from '../../server/cli/report';
-import { armLabel, pct, signed } from './report';
+import { accuracyCell, armLabel, pct, signed } from './report';
 
 /** The result the table and the picture show: the one-process run (what the launchers are compared
  *  with) when it is kept, else the first one kept. */
@@ -37,10 +37,7 @@ export function sweepPointsTable(r: SweepResult): string {
   ];
   for (const point of r.sweep.sweep) {
     const cost = pointCost(point);
-    const accuracy = arms.map((arm) => {
-      const a = point.arms[arm];
-      return a ? `${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)}` : '-';
-    });
+    const accuracy = arms.map((arm) => accuracyCell(point.arms[arm]));
     const seconds = [cost.wideSeconds, cost.winSeconds, cost.allSeconds].map((s) => formatSeconds(s)).join(' / ');
     rows.push(`| ${valueText(point.values[r.study.field])} | ${accuracy.join(' | ')} | ${baselines.map((b) => `${winMinus(point, b)} | `).join('')}${count(cost.wideParams)} | ${count(cost.wideFlops)} | ${seconds} |`);
   }
