@@ -5,7 +5,7 @@
 import { ARM_LABEL } from '../../server/cli/report';
 import type { ArmName } from '../../server/protocol';
 import { pairedDifference } from '../../server/runs/paired';
-import { accuracyCell, pct1, signed } from './report';
+import { accuracyCell, signed, warmStartCell } from './report';
 import type { StudyResult } from './run-study';
 
 /** A default the study ran under before: which kept file holds that run, and what differed. */
@@ -23,10 +23,8 @@ function row(label: string, r: StudyResult): string {
   const cell = (arm: ArmName) => accuracyCell(a[arm]);
   const p = r.report.paired?.['win-scratch'];
   const pair = p ? `${signed(p.mean)} (${p.ahead} of ${p.seeds})` : '-';
-  const warm = r.report.diagnostics?.warmStartAccuracy;
-  const warmMean = warm && warm.length > 0 ? pct1(warm.reduce((s, x) => s + x, 0) / warm.length) : '-';
   const wide = a.wide ? `${a.wide.params.toLocaleString('en-US')}; ${a.wide.seconds.toFixed(0)}` : '-';
-  return `| ${label} | ${ARMS.map(cell).join(' | ')} | ${warmMean} | ${pair} | ${wide} | ${r.ranOn?.commit ?? '-'} |`;
+  return `| ${label} | ${ARMS.map(cell).join(' | ')} | ${warmStartCell(r.report.diagnostics?.warmStartAccuracy)} | ${pair} | ${wide} | ${r.ranOn?.commit ?? '-'} |`;
 }
 
 /** The two runs side by side, then win (current) - win (earlier) paired by the seeds both ran. */

@@ -5,6 +5,7 @@ import { blockTitle } from '../../server/block-title';
 import { ARM_LABEL } from '../../server/cli/report';
 import { groupingPhrase } from '../../server/method/stages/imitation-groups';
 import { ARM_NAMES, BASELINE_NAMES, type ArmName } from '../../server/protocol';
+import { meanAndStd } from '../../server/runs/summary';
 import type { StudyResult } from './run-study';
 
 /** "Block 2:" or "Blocks 1-3:" (groups imitated together) from a diagnostics entry. */
@@ -15,6 +16,8 @@ export const armLabel = (arm: ArmName) => (arm === 'win' ? `**${ARM_LABEL.win}**
 
 export const pct = (x: number) => (x * 100).toFixed(2);
 export const pct1 = (x: number) => (x * 100).toFixed(1);
+/** The mean over the seeds of the warm start (validation accuracy right after imitation), "-" without one. */
+export const warmStartCell = (warm: number[] | undefined) => (warm && warm.length > 0 ? pct1(meanAndStd(warm).mean) : '-');
 /** "79.19 ± 1.12" for an arm's test accuracy over the seeds, "-" for an arm that did not run. */
 export const accuracyCell = (a: { accuracy: { mean: number; std: number } } | undefined) => (a ? `${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)}` : '-');
 

@@ -3,7 +3,8 @@
 // thin budget, so they pair with that scratch seed by seed. The table is generated into docs/EVIDENCE.md.
 import type { JsonReport } from '../../server/cli/report';
 import { pairedDifference } from '../../server/runs/paired';
-import { accuracyCell, pct, pct1, signed } from './report';
+import { meanAndStd } from '../../server/runs/summary';
+import { accuracyCell, pct, pct1, signed, warmStartCell } from './report';
 
 export interface ScreenVariant {
   name: string;
@@ -22,8 +23,6 @@ export interface Screen {
   variants: ScreenVariant[];
 }
 
-const meanOf = (xs: number[] | undefined) => (xs && xs.length > 0 ? xs.reduce((s, x) => s + x, 0) / xs.length : undefined);
-
 export function screenTable(screen: Screen): string {
   const scratch = screen.variants.find((v) => v.report.arms.scratch)?.report.arms.scratch?.accuracy.perSeed;
   const rows = [
@@ -32,16 +31,15 @@ export function screenTable(screen: Screen): string {
   ];
   for (const v of screen.variants) {
     const { wide, win } = v.report.arms;
-    const warm = meanOf(v.report.diagnostics?.warmStartAccuracy);
     let pair = 'no scratch run';
     if (win && scratch && win.accuracy.perSeed.length === scratch.length) {
       const differences = win.accuracy.perSeed.map((w, i) => w - scratch[i]);
       const d = pairedDifference(differences);
       pair = `${signed(d.mean)} (${d.ahead} of ${d.seeds}; ${differences.map((x) => signed(x)).join(', ')})`;
     }
-    rows.push(`| \`${v.name}\` | ${v.title} | ${accuracyCell(wide)} | **${accuracyCell(win)}** | ${warm === undefined ? '-' : pct1(warm)} | ${pair} |`);
+    rows.push(`| \`${v.name}\` | ${v.title} | ${accuracyCell(wide)} | **${accuracyCell(win)}** | ${warmStartCell(v.report.diagnostics?.warmStartAccuracy)} | ${pair} |`);
   }
-  const scratchLine = scratch ? `scratch ${pct(meanOf(scratch)!)} (${scratch.map(pct1).join(', ')})` : 'no scratch arm';
+  const scratchLine = scratch ? `scratch ${pct(meanAndStd(scratch).mean)} (${scratch.map(pct1).join(', ')})` : 'no scratch arm';
   return [
     ...rows,
     '',
