@@ -1,6 +1,7 @@
 // The honest comparison's budget (METHOD.md): the thin net trained from scratch gets as many epochs as
-// the three-stage thin net spends in imitation plus fine-tuning, and the wide net gets that same
-// standard schedule unless the experiment says otherwise.
+// the three-stage thin net spends in imitation plus fine-tuning; the wide net, trained towards
+// convergence, gets a multiple of it unless the experiment says otherwise.
+import { WIDE_EPOCHS_PER_THIN_EPOCH } from './defaults';
 import type { FinetuneConfig, ImitateConfig } from './types';
 
 export function thinEpochBudget(
@@ -11,7 +12,7 @@ export function thinEpochBudget(
   return depth * imitate.epochsPerLayer + finetune.epochs;
 }
 
-/** Default wide-net epochs: the thin budget, rounded up to whole epochs. */
+/** Default wide-net epochs: WIDE_EPOCHS_PER_THIN_EPOCH x the thin budget, rounded up to whole epochs. */
 export function defaultWideEpochs(depth: number, imitate: Pick<ImitateConfig, 'epochsPerLayer'>, finetune: Pick<FinetuneConfig, 'epochs'>): number {
-  return Math.max(1, Math.ceil(thinEpochBudget(depth, imitate, finetune)));
+  return Math.max(1, Math.ceil(WIDE_EPOCHS_PER_THIN_EPOCH * thinEpochBudget(depth, imitate, finetune)));
 }

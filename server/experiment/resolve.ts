@@ -371,8 +371,8 @@ function readExperiment(raw: Record<string, unknown>, experimentDir: string, ctx
     data,
     model,
     widen,
-    // The paper's protocol: the wide net gets the standard schedule, i.e. as many epochs as the thin
-    // net trained from scratch (imitation + fine-tune epochs), unless the file says otherwise.
+    // The paper's protocol: the wide net gets the standard schedule's optimiser settings, for a multiple
+    // of the thin net's epochs from scratch (imitation + fine-tune epochs), unless the file says otherwise.
     wide: readTrain(top.section('wide'), { ...DEFAULT_WIDE, epochs: defaultWideEpochs(model.depth, imitate, finetune) }),
     imitate,
     finetune,

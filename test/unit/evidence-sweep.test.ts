@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkExperimentText } from '../../server/experiment/load';
+import { WIDE_EPOCHS_PER_THIN_EPOCH } from '../../server/experiment/defaults';
 import type { LaunchOptions } from '../../server/protocol';
 import { replaceGenerated } from '../../scripts/evidence/evidence-doc';
 import { accuracyDifferences, sweepSection, sweepPointsTable, launcherComparison } from '../../scripts/evidence/sweep-section';
@@ -70,8 +71,8 @@ describe('sweep evidence: the sweep file', () => {
       assert.deepEqual(seeds, [1, 2, 3, 4, 5]);
       const points = checkExperimentText(text, path).sweep!.points.map((p) => p.experiment);
       assert.deepEqual(points.map((e) => e.finetune.epochs), study.values);
-      // The wide net's default schedule is the thin budget (imitation + fine-tune): it grows with it.
-      assert.deepEqual(points.map((e) => e.wide.epochs), points.map((e) => Math.ceil(e.model.depth * e.imitate.epochsPerLayer + e.finetune.epochs)));
+      // The wide net's default schedule is a multiple of the thin budget (imitation + fine-tune): it grows with it.
+      assert.deepEqual(points.map((e) => e.wide.epochs), points.map((e) => Math.ceil(WIDE_EPOCHS_PER_THIN_EPOCH * (e.model.depth * e.imitate.epochsPerLayer + e.finetune.epochs))));
       assert.equal(valueLabel(study, 14), '14 epochs');
     }
     assert.equal(valueLabel(FACTOR_STUDY, 4), '×4');

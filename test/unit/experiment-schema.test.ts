@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { WIDE_EPOCHS_PER_THIN_EPOCH } from '../../server/experiment/defaults';
 import { knownFieldPaths, resolveExperiment } from '../../server/experiment/resolve';
 
 interface SchemaNode {
@@ -80,6 +81,17 @@ describe('JSON Schema and resolveExperiment agree', () => {
     const withDefaults = leaves.filter(([, node]) => node.default !== undefined);
     assert.ok(withDefaults.length > 30);
     for (const [path, node] of withDefaults) assert.deepEqual(valueAt(resolved, path), node.default, path);
+  });
+
+  it('the wide net\'s default epochs are WIDE_EPOCHS_PER_THIN_EPOCH x the thin budget, rounded up, as the schema says', () => {
+    const wideEpochs = (depth: number, epochsPerLayer: number, finetuneEpochs: number) =>
+      resolveExperiment({ ...base(), model: { family: 'mlp', depth }, imitate: { epochsPerLayer }, finetune: { epochs: finetuneEpochs } }, FILE).experiment!.wide.epochs;
+    assert.equal(wideEpochs(12, 0.5, 6), WIDE_EPOCHS_PER_THIN_EPOCH * 12);
+    assert.equal(wideEpochs(3, 0.25, 1), Math.ceil(WIDE_EPOCHS_PER_THIN_EPOCH * 1.75));
+    const [, wide] = schemaFields().find(([path]) => path === 'wide.epochs')!;
+    assert.match(wide.description!, new RegExp(`Default: ${WIDE_EPOCHS_PER_THIN_EPOCH} x \\(model\\.depth x imitate\\.epochsPerLayer \\+ finetune\\.epochs\\)`));
+    const explicit = resolveExperiment({ ...base(), wide: { epochs: 5 } }, FILE).experiment!;
+    assert.equal(explicit.wide.epochs, 5);
   });
 
   it('every enum value is accepted and anything else is an error at that field', () => {
