@@ -8,15 +8,25 @@ import { pairedDifference } from '../../server/runs/paired';
 import { accuracyCell, signed, warmStartCell } from './report';
 import type { StudyResult } from './run-study';
 
-/** A default the study ran under before: which kept file holds that run, and what differed. */
+/** A default the study ran under before: which kept file holds that run, and when it was the default. */
 export interface EarlierDefaults {
   /** File name in docs/evidence/. */
   json: string;
-  /** What the earlier defaults did, e.g. "widened whole layers". */
+  /** When those were the defaults, e.g. "until session 10". */
   label: string;
 }
 
 const ARMS: ArmName[] = ['wide', 'scratch', 'win'];
+
+/** A kept run under earlier defaults, read from docs/evidence/, with what the study says of it. */
+export interface EarlierRun {
+  result: StudyResult;
+  label: string;
+}
+
+/** The defaults that set the study's teacher: how the net was widened and how long the wide net trained. */
+const teacherSettings = (r: StudyResult) =>
+  `widened ${r.experiment.widen.mode === 'inside' ? 'inside each block' : 'whole layers'}, factor ${r.experiment.widen.factor}; wide net ${r.experiment.wide.epochs} epochs`;
 
 function row(label: string, r: StudyResult): string {
   const a = r.report.arms;
@@ -24,27 +34,33 @@ function row(label: string, r: StudyResult): string {
   const p = r.report.paired?.['win-scratch'];
   const pair = p ? `${signed(p.mean)} (${p.ahead} of ${p.seeds})` : '-';
   const wide = a.wide ? `${a.wide.params.toLocaleString('en-US')}; ${a.wide.seconds.toFixed(0)}` : '-';
-  return `| ${label} | ${ARMS.map(cell).join(' | ')} | ${warmStartCell(r.report.diagnostics?.warmStartAccuracy)} | ${pair} | ${wide} | ${r.ranOn?.commit ?? '-'} |`;
+  return `| ${label} (${teacherSettings(r)}) | ${ARMS.map(cell).join(' | ')} | ${warmStartCell(r.report.diagnostics?.warmStartAccuracy)} | ${pair} | ${wide} | ${r.ranOn?.commit ?? '-'} |`;
 }
 
-/** The two runs side by side, then win (current) - win (earlier) paired by the seeds both ran. */
-export function earlierDefaultsTable(current: StudyResult, earlier: StudyResult, earlierLabel: string): string {
-  const widening = (r: StudyResult) => `widened ${r.experiment.widen.mode === 'inside' ? 'inside each block' : 'whole layers'}, factor ${r.experiment.widen.factor}`;
+/** Win now - win under one earlier run, paired by the seeds both ran; undefined when they share none. */
+function pairedLine(current: StudyResult, earlier: EarlierRun): string | undefined {
+  const seeds = current.seeds.filter((s) => earlier.result.seeds.includes(s));
+  const winOf = (r: StudyResult, seed: number) => r.report.arms.win?.accuracy.perSeed[r.seeds.indexOf(seed)];
+  const differences = seeds
+    .map((s) => [winOf(current, s), winOf(earlier.result, s)])
+    .filter((d): d is [number, number] => d[0] !== undefined && d[1] !== undefined)
+    .map(([now, before]) => now - before);
+  if (differences.length === 0) return undefined;
+  const d = pairedDifference(differences);
+  const interval = d.low === undefined || d.high === undefined ? '' : `, 95% interval ${signed(d.low)} to ${signed(d.high)}`;
+  return `- Win now - win ${earlier.label}, paired by seed (seeds ${seeds.join(', ')}): ${signed(d.mean)} points${interval}, ahead on ${d.ahead} of ${d.seeds}.`;
+}
+
+/** The earlier runs and the current one side by side (oldest first), then win (current) - win (each
+ *  earlier run) paired by the seeds both ran. */
+export function earlierDefaultsTable(current: StudyResult, earlier: EarlierRun[]): string {
   const rows = [
     `| defaults | ${ARMS.map((arm) => ARM_LABEL[arm]).join(' | ')} | warm start (validation, mean) | win - scratch (seeds ahead) | wide net: params; seconds per seed | commit |`,
     `|---|${ARMS.map(() => '---|').join('')}---|---|---|---|`,
-    row(`earlier: ${earlierLabel} (${widening(earlier)})`, earlier),
-    row(`now (${widening(current)})`, current),
+    ...earlier.map((e) => row(`earlier: ${e.label}`, e.result)),
+    row('now', current),
   ];
-  const seeds = current.seeds.filter((s) => earlier.seeds.includes(s));
-  const winOf = (r: StudyResult, seed: number) => r.report.arms.win?.accuracy.perSeed[r.seeds.indexOf(seed)];
-  const differences = seeds.map((s) => [winOf(current, s), winOf(earlier, s)]).filter((d): d is [number, number] => d[0] !== undefined && d[1] !== undefined).map(([now, before]) => now - before);
-  if (differences.length === 0) return rows.join('\n');
-  const d = pairedDifference(differences);
-  const interval = d.low === undefined || d.high === undefined ? '' : `, 95% interval ${signed(d.low)} to ${signed(d.high)}`;
-  return [
-    ...rows,
-    '',
-    `Win now - win under the earlier defaults, paired by seed (seeds ${seeds.join(', ')}): ${signed(d.mean)} points${interval}, ahead on ${d.ahead} of ${d.seeds}. Test accuracy in %, mean ± std over the seeds.`,
-  ].join('\n');
+  const paired = earlier.flatMap((e) => pairedLine(current, e) ?? []);
+  if (paired.length === 0) return rows.join('\n');
+  return [...rows, '', 'Test accuracy in %, mean ± std over the seeds.', '', ...paired].join('\n');
 }

@@ -33,11 +33,13 @@ function storedResults(): StudyResult[] {
   });
 }
 
-/** The study's kept run under its earlier defaults beside the current one, when both are kept. */
+/** The study's kept runs under its earlier defaults beside the current one, those that are kept. */
 function earlierSection(r: StudyResult): string | undefined {
-  const e = r.study.earlier;
-  const kept = e && readKept<StudyResult>(join(OUT, e.json));
-  return e && kept ? earlierDefaultsTable(r, kept, e.label) : undefined;
+  const earlier = (r.study.earlier ?? []).flatMap((e) => {
+    const result = readKept<StudyResult>(join(OUT, e.json));
+    return result ? [{ result, label: e.label }] : [];
+  });
+  return earlier.length > 0 ? earlierDefaultsTable(r, earlier) : undefined;
 }
 
 /** generated:<study>-screen for every study with a kept screen. */

@@ -15,8 +15,8 @@ export interface Study {
   file: string;
   /** Why this setting is in the study. */
   regime: string;
-  /** The study's kept run under the defaults it had before they changed, shown beside the current run. */
-  earlier?: EarlierDefaults;
+  /** The study's kept runs under the defaults it had before they changed (oldest first), shown beside the current run. */
+  earlier?: EarlierDefaults[];
   /** A kept screen of variants of the example (docs/evidence/, screen-report.ts) that chose its defaults. */
   screen?: string;
 }
@@ -45,7 +45,10 @@ export const STUDIES: Study[] = [
     title: 'Deep thin transformer on image patches',
     file: 'examples/fashion-mnist-transformer.gowide.json',
     regime: 'post-LN encoder with residuals and LayerNorm, widened inside each layer, in its heads and feed-forward width; the paper\'s BERT recipe also widens the hidden size, which lost here',
-    earlier: { json: 'transformer-widen-all.json', label: 'until session 10' },
+    earlier: [
+      { json: 'transformer-widen-all.json', label: 'until session 10' },
+      { json: 'transformer-wide-1x.json', label: 'in session 10' },
+    ],
     screen: 'transformer-screen.json',
   },
 ];

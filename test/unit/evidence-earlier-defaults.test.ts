@@ -27,19 +27,29 @@ function shifted(r: StudyResult, shift: number, seeds = r.seeds): StudyResult {
 
 describe('a study against its earlier defaults', () => {
   it('every study that names an earlier run has it kept in docs/evidence/', () => {
-    for (const s of STUDIES.filter((s) => s.earlier)) assert.ok(existsSync(join(EVIDENCE, s.earlier!.json)), `${s.id}: ${s.earlier!.json}`);
+    const named = STUDIES.flatMap((s) => (s.earlier ?? []).map((e) => [s.id, e.json]));
+    assert.ok(named.length > 0);
+    for (const [id, json] of named) assert.ok(existsSync(join(EVIDENCE, json)), `${id}: ${json}`);
   });
 
-  it('shows both runs and pairs the win arms by the seeds both ran', () => {
+  it('shows every run, oldest first, and pairs the win arms with each earlier run by the seeds both ran', () => {
     const study = STUDIES.find((s) => s.earlier)!;
-    const earlier = kept(study.earlier!.json);
-    const table = earlierDefaultsTable(shifted(earlier, 0.01), earlier, 'before');
+    const earlier = kept(study.earlier![0].json);
+    const longer = { ...earlier, experiment: { ...earlier.experiment, wide: { ...earlier.experiment.wide, epochs: 99 } } };
+    const table = earlierDefaultsTable(shifted(earlier, 0.01), [
+      { result: earlier, label: 'before' },
+      { result: shifted(longer, 0.03), label: 'later' },
+    ]);
     const lines = table.split('\n');
-    assert.match(lines[2], /^\| earlier: before \(widened whole layers, factor 4\) \| /);
-    assert.match(lines[3], /^\| now \(widened inside each block, factor 4\) \| .* \| abc1234 \|$/);
-    assert.match(table, new RegExp(`seeds ${earlier.seeds.join(', ')}\\): \\+1\\.00 points, 95% interval \\+1\\.00 to \\+1\\.00, ahead on ${earlier.seeds.length} of ${earlier.seeds.length}\\.`));
+    assert.match(lines[2], new RegExp(`^\\| earlier: before \\(widened whole layers, factor 4; wide net ${earlier.experiment.wide.epochs} epochs\\) \\| `));
+    assert.match(lines[3], /^\| earlier: later \(widened inside each block, factor 4; wide net 99 epochs\) \| .* \| abc1234 \|$/);
+    assert.match(lines[4], /^\| now \(widened inside each block, factor 4; wide net \d+ epochs\) \| .* \| abc1234 \|$/);
+    const all = earlier.seeds.join(', ');
+    const n = earlier.seeds.length;
+    assert.match(table, new RegExp(`- Win now - win before, paired by seed \\(seeds ${all}\\): \\+1\\.00 points, 95% interval \\+1\\.00 to \\+1\\.00, ahead on ${n} of ${n}\\.`));
+    assert.match(table, new RegExp(`- Win now - win later, paired by seed \\(seeds ${all}\\): -2\\.00 points, 95% interval -2\\.00 to -2\\.00, ahead on 0 of ${n}\\.`));
     // Only seeds both runs have are paired; one seed has no interval.
-    const one = earlierDefaultsTable(shifted(earlier, -0.02, [earlier.seeds[1]]), earlier, 'before');
+    const one = earlierDefaultsTable(shifted(earlier, -0.02, [earlier.seeds[1]]), [{ result: earlier, label: 'before' }]);
     assert.match(one, new RegExp(`\\(seeds ${earlier.seeds[1]}\\): -2\\.00 points, ahead on 0 of 1\\.`));
   });
 });
