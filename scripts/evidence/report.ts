@@ -7,6 +7,8 @@ import { groupingPhrase } from '../../server/method/stages/imitation-groups';
 import { ARM_NAMES, BASELINE_NAMES, type ArmName } from '../../server/protocol';
 import { meanAndStd } from '../../server/runs/summary';
 import type { StudyResult } from './run-study';
+import type { Experiment } from '../../server/experiment/types';
+import { thinEpochBudget } from '../../server/experiment/budget';
 
 /** "Block 2:" or "Blocks 1-3:" (groups imitated together) from a diagnostics entry. */
 const title = (b: { block: number; firstBlock?: number }) => `${blockTitle({ index: b.block, from: b.firstBlock })}:`;
@@ -147,6 +149,13 @@ export function studySection(r: StudyResult, png: string, earlier?: string): str
 
 /** The study in one table (docs/EVIDENCE.md and README.md): every thin arm that ran, mean ± std, the
  *  paired difference win - scratch and the verdict. */
+/** How long the teacher trained, against the thin arms' budget: the headline can hold runs made
+ *  under different defaults, and this is the one that moved (WIDE_EPOCHS_PER_THIN_EPOCH). */
+export function wideBudget(e: Experiment): string {
+  const ratio = e.wide.epochs / thinEpochBudget(e.model.depth, e.imitate, e.finetune);
+  return `wide net ${e.wide.epochs} epochs, ${Number(ratio.toFixed(2))}x the thin budget`;
+}
+
 export function headline(results: StudyResult[]): string {
   const shown = ARM_NAMES.filter((arm) => arm !== 'win' && results.some((r) => r.report.arms[arm]));
   const seedCounts = [...new Set(results.map((r) => r.seeds.length))].join(' or ');
@@ -163,7 +172,7 @@ export function headline(results: StudyResult[]): string {
     const p = r.report.paired?.['win-scratch'];
     const interval = p?.low !== undefined && p.high !== undefined ? ` (${signed(p.low)} to ${signed(p.high)})` : '';
     const goal = !v ? '-' : !v.met ? '**not met**' : v.aheadOfStepsMatched === undefined ? "met (scratch at win's steps not run)" : 'met';
-    const shape = `${r.experiment.model.depth} x ${r.experiment.model.width}, factor ${r.experiment.widen.factor}`;
+    const shape = `${r.experiment.model.depth} x ${r.experiment.model.width}, factor ${r.experiment.widen.factor}; ${wideBudget(r.experiment)}`;
     rows.push(`| ${r.study.title} (${shape}) | ${shown.map(cell).join(' | ')} | **${cell('win')}** | ${v ? `${v.winMinusScratch >= 0 ? '+' : ''}${v.winMinusScratch.toFixed(2)}${interval}` : '-'} | ${goal} |`);
   }
   return rows.join('\n');

@@ -33,6 +33,7 @@ export const STUDIES: Study[] = [
     title: 'Plain deep CNN',
     file: 'examples/fashion-mnist-cnn.gowide.json',
     regime: 'plain deep conv net, no normalisation: hard for scratch training',
+    earlier: [{ json: 'cnn-wide-1x.json', label: 'until session 11' }],
   },
   {
     id: 'resnet',
