@@ -8,12 +8,15 @@
 import { join } from 'node:path';
 import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
 import { outsideDiagnosisTable } from './outside-diagnosis';
+import { outsideRunsTable } from './outside-earlier';
 import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
 import { readRunScriptArgs, type RunScriptArgs } from './script-args';
 
 const RESULTS = join(EVIDENCE_DIR, 'outside.json');
+/** The list's run under the defaults before the last change, kept beside the current run. */
+const EARLIER_RUN = { file: join(EVIDENCE_DIR, 'outside-wide-1x.json'), label: 'wide 1x' };
 const USAGE = 'usage: npm run evidence:outside -- [--only ID,ID] [--seeds 1,2] [--runs-dir DIR] [--jobs N] [--report-only]';
 
 function readArgs(argv: string[]): RunScriptArgs & { seeds: number[] } {
@@ -22,7 +25,13 @@ function readArgs(argv: string[]): RunScriptArgs & { seeds: number[] } {
 }
 
 function writeReport(results: OutsideResults): void {
-  writeGenerated({ 'outside-list': outsideListTable(), 'outside-results': outsideResultsTable(results), 'outside-diagnosis': outsideDiagnosisTable(results) });
+  const earlier = readKept<OutsideResults>(EARLIER_RUN.file);
+  writeGenerated({
+    'outside-list': outsideListTable(),
+    'outside-results': outsideResultsTable(results),
+    'outside-diagnosis': outsideDiagnosisTable(results),
+    ...(earlier ? { 'outside-earlier': outsideRunsTable(results, earlier, EARLIER_RUN.label) } : {}),
+  });
   console.log(`wrote ${EVIDENCE_DOC} (${Object.keys(results).length} setting(s) with results)`);
 }
 

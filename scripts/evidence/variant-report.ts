@@ -1,6 +1,6 @@
 // The generated outside-variants part of docs/EVIDENCE.md: per setting of the list, win - scratch
 // paired by seed for each variant of the defaults (docs/evidence/variants.json) beside the defaults'
-// own (the list's run, docs/evidence/outside.json).
+// own (the run of the list they were paired with, in docs/evidence/).
 import type { JsonReport } from '../../server/cli/report';
 import { ranAsListed, ranWith, signed, type OutsideResult, type OutsideResults } from './outside-report';
 import { OUTSIDE_SETTINGS, type OutsideSetting } from './outside-settings';
@@ -39,12 +39,19 @@ const sameScratch = (a: JsonReport, b: JsonReport) => JSON.stringify(a.arms.scra
 
 /** The table, the legend and where it ran. Rows: the settings any variant ran, in the list's order;
  *  columns: the variants with a result, then the defaults. The best paired mean of a row is in bold. */
-export function variantsTable(results: VariantResults, outside: OutsideResults, settings: OutsideSetting[] = OUTSIDE_SETTINGS, variants: MethodVariant[] = METHOD_VARIANTS): string {
+/** listRun: which run of the list the variants pair with, for the last column's header. */
+export function variantsTable(
+  results: VariantResults,
+  outside: OutsideResults,
+  listRun = "the list's run",
+  settings: OutsideSetting[] = OUTSIDE_SETTINGS,
+  variants: MethodVariant[] = METHOD_VARIANTS,
+): string {
   const shown = variants.filter((v) => Object.keys(results[v.name] ?? {}).length > 0);
   const rowsRan = settings.filter((s) => shown.some((v) => results[v.name][s.id]));
   if (rowsRan.length === 0) return 'No variant has run yet: `npm run evidence:variants`.';
   const rows = [
-    `| setting | ${shown.map((v) => `\`${v.name}\``).join(' | ')} | defaults (the list's run) |`,
+    `| setting | ${shown.map((v) => `\`${v.name}\``).join(' | ')} | defaults (${listRun}) |`,
     `|---|${shown.map(() => '---|').join('')}---|`,
   ];
   const current: VariantResult[] = [];
