@@ -18,6 +18,8 @@ import type { ranOn } from './run-study';
 export interface HeadlineRun {
   /** The experiment file as it ran. */
   file: Record<string, unknown>;
+  /** The file resolved with the defaults of the day it ran (ranExperiment). */
+  experiment?: Experiment;
   /** `gowide run FILE` arguments after the file (stage, launcher), as given. */
   args: string[];
   seeds: number[];
@@ -46,8 +48,9 @@ const count = (n: number | undefined) => (n === undefined || !Number.isFinite(n)
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
 const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
 
+/** What the kept run resolved when it ran; runs kept before that was recorded re-resolve their file. */
 function experimentOf(id: HeadlineRunId, run: HeadlineRun): Experiment {
-  return checkedExperiment(experimentText(run.file), `headline-${id}.gowide.json`, `the kept ${id} run's experiment`);
+  return run.experiment ?? checkedExperiment(experimentText(run.file), `headline-${id}.gowide.json`, `the kept ${id} run's experiment`);
 }
 
 function netCell(arm: ArmName, e: Experiment): string {

@@ -100,6 +100,12 @@ export async function runJsonReport(o: { cli: string; file: string; cwd: string;
   return { report, seconds };
 }
 
+/** The experiment a finished run resolved, every default filled in as it was when it ran (a kept
+ *  file re-resolved later would take the defaults of that later day). */
+export function ranExperiment(report: Pick<JsonReport, 'runDir'>): Experiment {
+  return (JSON.parse(readFileSync(join(report.runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
+}
+
 /** Runs a study: its example with the study's arms and seeds (studyExperiment), written into the runs
  *  folder; extraArgs go to the CLI (e.g. --jobs 2). */
 export async function runStudy(o: { root: string; cli: string; study: Study; runsDir: string; seeds?: number[]; extraArgs?: string[]; log: (line: string) => void }): Promise<StudyResult> {
@@ -108,7 +114,7 @@ export async function runStudy(o: { root: string; cli: string; study: Study; run
   mkdirSync(o.runsDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(studyExperiment(example, o.seeds), null, 2)}\n`);
   const { report, seconds } = await runJsonReport({ cli: o.cli, file, cwd: o.root, runsDir: o.runsDir, extraArgs: o.extraArgs, log: o.log });
-  const resolved = (JSON.parse(readFileSync(join(report.runDir, 'experiment.json'), 'utf8')) as { experiment: Experiment }).experiment;
+  const resolved = ranExperiment(report);
   const imitationEpochs = resolved.model.depth * resolved.imitate.epochsPerLayer;
   return {
     study: o.study,
