@@ -52,8 +52,11 @@ function pairedLine(current: StudyResult, earlier: EarlierRun): string | undefin
 }
 
 /** The earlier runs and the current one side by side (oldest first), then win (current) - win (each
- *  earlier run) paired by the seeds both ran. */
-export function earlierDefaultsTable(current: StudyResult, earlier: EarlierRun[]): string {
+ *  earlier run) paired by the seeds both ran; undefined when no kept run is earlier than the current. */
+export function earlierDefaultsTable(current: StudyResult, kept: EarlierRun[]): string | undefined {
+  // A study's current run copied aside before its re-run is not an earlier run yet.
+  const earlier = kept.filter((e) => e.result.finishedAt !== current.finishedAt);
+  if (earlier.length === 0) return undefined;
   const rows = [
     `| defaults | ${ARMS.map((arm) => ARM_LABEL[arm]).join(' | ')} | warm start (validation, mean) | win - scratch (seeds ahead) | wide net: params; seconds per seed | commit |`,
     `|---|${ARMS.map(() => '---|').join('')}---|---|---|---|`,

@@ -39,7 +39,7 @@ function earlierSection(r: StudyResult): string | undefined {
     const result = readKept<StudyResult>(join(OUT, e.json));
     return result ? [{ result, label: e.label }] : [];
   });
-  return earlier.length > 0 ? earlierDefaultsTable(r, earlier) : undefined;
+  return earlierDefaultsTable(r, earlier);
 }
 
 /** generated:<study>-screen for every study with a kept screen. */

@@ -22,6 +22,7 @@ function shifted(r: StudyResult, shift: number, seeds = r.seeds): StudyResult {
     experiment: { ...r.experiment, widen: { ...r.experiment.widen, mode: 'inside' } },
     report: { ...r.report, arms: { ...r.report.arms, win: { ...win, accuracy: { ...win.accuracy, perSeed } } } },
     ranOn: r.ranOn && { ...r.ranOn, commit: 'abc1234' },
+    finishedAt: `${r.finishedAt} shifted ${shift}`,
   };
 }
 
@@ -37,22 +38,25 @@ describe('a study against its earlier defaults', () => {
     const study = STUDIES.find((s) => s.id === 'transformer')!;
     const earlier = kept(study.earlier![0].json);
     assert.equal(earlier.experiment.widen.mode, 'all');
-    const longer = { ...earlier, experiment: { ...earlier.experiment, wide: { ...earlier.experiment.wide, epochs: 99 } } };
+    const longer = { ...earlier, experiment: { ...earlier.experiment, wide: { ...earlier.experiment.wide, epochs: 99 } }, finishedAt: 'later' };
     const table = earlierDefaultsTable(shifted(earlier, 0.01), [
       { result: earlier, label: 'before' },
       { result: shifted(longer, 0.03), label: 'later' },
     ]);
-    const lines = table.split('\n');
+    const lines = table!.split('\n');
     assert.match(lines[2], new RegExp(`^\\| earlier: before \\(widened whole layers, factor 4; wide net ${earlier.experiment.wide.epochs} epochs\\) \\| `));
     assert.match(lines[3], /^\| earlier: later \(widened inside each block, factor 4; wide net 99 epochs\) \| .* \| abc1234 \|$/);
     assert.match(lines[4], /^\| now \(widened inside each block, factor 4; wide net \d+ epochs\) \| .* \| abc1234 \|$/);
     const all = earlier.seeds.join(', ');
     const n = earlier.seeds.length;
-    assert.match(table, new RegExp(`- Win now - win before, paired by seed \\(seeds ${all}\\): \\+1\\.00 points, 95% interval \\+1\\.00 to \\+1\\.00, ahead on ${n} of ${n}\\.`));
-    assert.match(table, new RegExp(`- Win now - win later, paired by seed \\(seeds ${all}\\): -2\\.00 points, 95% interval -2\\.00 to -2\\.00, ahead on 0 of ${n}\\.`));
+    assert.match(table!, new RegExp(`- Win now - win before, paired by seed \\(seeds ${all}\\): \\+1\\.00 points, 95% interval \\+1\\.00 to \\+1\\.00, ahead on ${n} of ${n}\\.`));
+    assert.match(table!, new RegExp(`- Win now - win later, paired by seed \\(seeds ${all}\\): -2\\.00 points, 95% interval -2\\.00 to -2\\.00, ahead on 0 of ${n}\\.`));
+    // The current run itself, copied aside before a re-run, is not shown as an earlier one.
+    assert.equal(earlierDefaultsTable(earlier, [{ result: earlier, label: 'copy' }]), undefined);
+    assert.ok(!earlierDefaultsTable(earlier, [{ result: earlier, label: 'copy' }, { result: longer, label: 'other' }])!.includes('copy'));
     // Only seeds both runs have are paired; one seed has no interval.
     const one = earlierDefaultsTable(shifted(earlier, -0.02, [earlier.seeds[1]]), [{ result: earlier, label: 'before' }]);
-    assert.match(one, new RegExp(`\\(seeds ${earlier.seeds[1]}\\): -2\\.00 points, ahead on 0 of 1\\.`));
+    assert.match(one!, new RegExp(`\\(seeds ${earlier.seeds[1]}\\): -2\\.00 points, ahead on 0 of 1\\.`));
   });
 });
 
