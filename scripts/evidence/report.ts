@@ -147,8 +147,6 @@ export function studySection(r: StudyResult, png: string, earlier?: string): str
   ].join('\n');
 }
 
-/** The study in one table (docs/EVIDENCE.md and README.md): every thin arm that ran, mean ± std, the
- *  paired difference win - scratch and the verdict. */
 /** How long the teacher trained, against the thin arms' budget: the headline can hold runs made
  *  under different defaults, and this is the one that moved (WIDE_EPOCHS_PER_THIN_EPOCH). */
 export function wideBudget(e: Experiment): string {
@@ -156,6 +154,8 @@ export function wideBudget(e: Experiment): string {
   return `wide net ${e.wide.epochs} epochs, ${Number(ratio.toFixed(2))}x the thin budget`;
 }
 
+/** The study in one table (docs/EVIDENCE.md and README.md): every thin arm that ran, mean ± std, the
+ *  paired difference win - scratch and the verdict. */
 export function headline(results: StudyResult[]): string {
   const shown = ARM_NAMES.filter((arm) => arm !== 'win' && results.some((r) => r.report.arms[arm]));
   const seedCounts = [...new Set(results.map((r) => r.seeds.length))].join(' or ');

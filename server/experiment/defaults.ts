@@ -63,11 +63,6 @@ export function defaultImitationGroups(family: ModelFamily): ImitateConfig['grou
   return family === 'cnn' || family === 'resnet' ? 'stage' : 'block';
 }
 
-/** The standard schedule (wide net and baselines) runs at the batch size of the three-stage thin net's
- *  stages, so every arm gets as many optimisation steps as epochs allow: at batch 128 the scratch CNN of
- *  the study was 7 points short of itself at batch 32 (docs/EVIDENCE.md). It warms the rate up: without,
- *  a 30-layer plain MLP widened 4x trained to 76.6% against the thin net's 82.5% from scratch, and
- *  imitating it lost 8 points (docs/EVIDENCE.md, "The standard schedule warms up"). */
 /** METHOD.md trains the wide net "to convergence"; at the thin arms' epoch budget it had not got there.
  *  Given twice that budget (docs/EVIDENCE.md, session 11) the study's transformer teacher rose from 79.6
  *  to 81.6 and win - scratch from +0.5 to +2.1 points (5 of 5 seeds), and the pre-registered outside
@@ -75,6 +70,11 @@ export function defaultImitationGroups(family: ModelFamily): ImitateConfig['grou
  *  compute-matched control pays for the longer teacher. */
 export const WIDE_EPOCHS_PER_THIN_EPOCH = 2;
 
+/** The standard schedule (wide net and baselines) runs at the batch size of the three-stage thin net's
+ *  stages, so every arm gets as many optimisation steps as epochs allow: at batch 128 the scratch CNN of
+ *  the study was 7 points short of itself at batch 32 (docs/EVIDENCE.md). It warms the rate up: without,
+ *  a 30-layer plain MLP widened 4x trained to 76.6% against the thin net's 82.5% from scratch, and
+ *  imitating it lost 8 points (docs/EVIDENCE.md, "The standard schedule warms up"). */
 export const DEFAULT_WIDE: TrainConfig = {
   epochs: 6,
   batchSize: 32,
