@@ -5,7 +5,7 @@
 import { ARM_LABEL } from '../../server/cli/report';
 import type { ArmName } from '../../server/protocol';
 import { pairedDifference } from '../../server/runs/paired';
-import { accuracyCell, signed, warmStartCell } from './report';
+import { accuracyCell, signed, warmStartCell, winChangeBySeed } from './report';
 import type { StudyResult } from './run-study';
 
 /** A default the study ran under before: which kept file holds that run, and when it was the default. */
@@ -39,12 +39,7 @@ function row(label: string, r: StudyResult): string {
 
 /** Win now - win under one earlier run, paired by the seeds both ran; undefined when they share none. */
 function pairedLine(current: StudyResult, earlier: EarlierRun): string | undefined {
-  const seeds = current.seeds.filter((s) => earlier.result.seeds.includes(s));
-  const winOf = (r: StudyResult, seed: number) => r.report.arms.win?.accuracy.perSeed[r.seeds.indexOf(seed)];
-  const differences = seeds
-    .map((s) => [winOf(current, s), winOf(earlier.result, s)])
-    .filter((d): d is [number, number] => d[0] !== undefined && d[1] !== undefined)
-    .map(([now, before]) => now - before);
+  const { seeds, differences } = winChangeBySeed(current, earlier.result);
   if (differences.length === 0) return undefined;
   const d = pairedDifference(differences);
   const interval = d.low === undefined || d.high === undefined ? '' : `, 95% interval ${signed(d.low)} to ${signed(d.high)}`;

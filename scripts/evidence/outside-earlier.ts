@@ -4,7 +4,7 @@
 import { pairedDifference } from '../../server/runs/paired';
 import { countLine, ranAsListed, signed, type OutsideResult, type OutsideResults } from './outside-report';
 import { OUTSIDE_SETTINGS, type OutsideSetting } from './outside-settings';
-import { pct } from './report';
+import { pct, winChangeBySeed } from './report';
 
 /** "+0.53 (1 of 2)": the run's paired win - scratch and its seeds ahead. */
 function winMinusScratch(r: OutsideResult): string {
@@ -14,11 +14,7 @@ function winMinusScratch(r: OutsideResult): string {
 
 /** Win now - win then over the seeds both runs have, or '-' when they share none. */
 function winChange(now: OutsideResult, then: OutsideResult): string {
-  const winOf = (r: OutsideResult, seed: number) => r.report.arms.win?.accuracy.perSeed[r.seeds.indexOf(seed)];
-  const differences = now.seeds.flatMap((seed) => {
-    const [a, b] = [winOf(now, seed), winOf(then, seed)];
-    return a === undefined || b === undefined ? [] : [a - b];
-  });
+  const { differences } = winChangeBySeed(now, then);
   if (differences.length === 0) return '-';
   const d = pairedDifference(differences);
   return `${signed(d.mean)} (${d.ahead} of ${d.seeds})`;

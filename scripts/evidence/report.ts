@@ -2,7 +2,7 @@
 // seeds, per seed, cost in seconds and epochs), the diagnostics and the verdict against the goal
 // (win >= scratch + 1 point and win >= kd).
 import { blockTitle } from '../../server/block-title';
-import { ARM_LABEL } from '../../server/cli/report';
+import { ARM_LABEL, type JsonReport } from '../../server/cli/report';
 import { groupingPhrase } from '../../server/method/stages/imitation-groups';
 import { ARM_NAMES, BASELINE_NAMES, type ArmName } from '../../server/protocol';
 import { meanAndStd } from '../../server/runs/summary';
@@ -20,6 +20,20 @@ export const pct = (x: number) => (x * 100).toFixed(2);
 export const pct1 = (x: number) => (x * 100).toFixed(1);
 /** The mean over the seeds of the warm start (validation accuracy right after imitation), "-" without one. */
 export const warmStartCell = (warm: number[] | undefined) => (warm && warm.length > 0 ? pct1(meanAndStd(warm).mean) : '-');
+interface WinRun {
+  seeds: number[];
+  report: Pick<JsonReport, 'arms'>;
+}
+/** Win of one run minus win of another, seed by seed over the seeds both ran (a seed fixes split,
+ *  initialisation and batch order, so two runs of the same setting pair). */
+export function winChangeBySeed(now: WinRun, then: WinRun): { seeds: number[]; differences: number[] } {
+  const winOf = (r: WinRun, seed: number) => (r.seeds.includes(seed) ? r.report.arms.win?.accuracy.perSeed[r.seeds.indexOf(seed)] : undefined);
+  const pairs = now.seeds.flatMap((seed) => {
+    const [a, b] = [winOf(now, seed), winOf(then, seed)];
+    return a === undefined || b === undefined ? [] : [{ seed, difference: a - b }];
+  });
+  return { seeds: pairs.map((p) => p.seed), differences: pairs.map((p) => p.difference) };
+}
 /** "79.19 ± 1.12" for an arm's test accuracy over the seeds, "-" for an arm that did not run. */
 export const accuracyCell = (a: { accuracy: { mean: number; std: number } } | undefined) => (a ? `${pct(a.accuracy.mean)} ± ${pct(a.accuracy.std)}` : '-');
 
