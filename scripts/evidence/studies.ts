@@ -27,6 +27,7 @@ export const STUDIES: Study[] = [
     title: 'Deep thin MLP',
     file: 'examples/fashion-mnist-mlp.gowide.json',
     regime: 'plain deep net, no normalisation: hard for scratch training',
+    earlier: [{ json: 'mlp-wide-1x.json', label: 'until session 12' }],
   },
   {
     id: 'cnn',
