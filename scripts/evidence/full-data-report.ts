@@ -5,6 +5,7 @@ import type { JsonReport } from '../../server/cli/report';
 import { splitCounts } from '../../server/data/split';
 import type { ArmName } from '../../server/protocol';
 import { fullDataFile } from './full-data-settings';
+import type { KeptRun } from './keep-runs';
 import { ranWith } from './outside-report';
 import { pct, signed } from './report';
 import type { StudyResult } from './run-study';
@@ -18,17 +19,8 @@ export interface ImageCounts {
 }
 
 /** One study's full-data run as kept in docs/evidence/full-data.json (keyed by study id). */
-export interface FullDataResult {
-  id: string;
-  /** The experiment file as it ran. */
-  file: Record<string, unknown>;
-  seeds: number[];
+export interface FullDataResult extends KeptRun {
   images: ImageCounts;
-  finishedAt: string;
-  /** From starting the CLI to its report. */
-  seconds: number;
-  report: JsonReport;
-  ranOn: NonNullable<StudyResult['ranOn']>;
 }
 
 export type FullDataResults = Record<string, FullDataResult>;

@@ -5,9 +5,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonReport } from '../../server/cli/report';
+import type { Experiment } from '../../server/experiment/types';
 import { EVIDENCE_DIR, ROOT } from './evidence-doc';
 import { experimentText } from './example-file';
-import { ranOn, runJsonReport, snapshotBuild } from './run-study';
+import { ranExperiment, ranOn, runJsonReport, snapshotBuild } from './run-study';
 
 /** A results file's contents, undefined when there is none; throws, saying what to do, when it is
  *  not JSON (before anything runs, so nothing kept is overwritten). */
@@ -23,9 +24,22 @@ export function readKept<T>(file: string): T | undefined {
 /** What every kept run records besides its own keys. */
 export interface RanFields {
   finishedAt: string;
+  /** From starting the CLI to its report. */
   seconds: number;
   report: JsonReport;
   ranOn: ReturnType<typeof ranOn>;
+  /** The file as it resolved when it ran, every default filled in (ranExperiment). */
+  experiment: Experiment;
+}
+
+/** One setting's run as a results file keeps it. Runs kept before the experiment was recorded have
+ *  none; their readers re-resolve the file, with today's defaults. */
+export interface KeptRun extends Omit<RanFields, 'experiment'> {
+  id: string;
+  /** The experiment file as it ran. */
+  file: Record<string, unknown>;
+  seeds: number[];
+  experiment?: Experiment;
 }
 
 export interface RunToKeep {
@@ -51,7 +65,7 @@ export async function runEachAndKeep(o: { runs: RunToKeep[]; runsDir: string; jo
     console.log(`[${new Date().toISOString().slice(11, 19)}] ${run.label}: ${file}`);
     try {
       const { report, seconds } = await runJsonReport({ cli, file, cwd: ROOT, runsDir: o.runsDir, extraArgs, log: () => undefined });
-      await run.keep({ finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn(cli) }, file);
+      await run.keep({ finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn(cli), experiment: ranExperiment(report) }, file);
       writeFileSync(o.resultsFile, `${JSON.stringify(o.results, null, 1)}\n`);
       const p = report.paired?.['win-scratch'];
       console.log(`  done in ${(seconds / 60).toFixed(1)} min${p ? `: win - scratch ${(p.mean * 100).toFixed(2)} points, ${p.ahead} of ${p.seeds} seeds ahead` : ''}`);

@@ -1,7 +1,7 @@
 // Why the method wins or loses outside the study: per setting, how far the wide teacher is ahead of the
 // thin net from scratch, how much of the teacher the warm start kept, and how much of the thin budget
-// imitation took, beside the result. Generated from docs/evidence/outside.json, ordered by the
-// teacher's margin.
+// imitation took (as the run resolved it; a run kept without its experiment is re-resolved with today's
+// defaults), beside the result. Generated from docs/evidence/outside.json, ordered by the teacher's margin.
 import { thinEpochBudget } from '../../server/experiment/budget';
 import { outsideById } from './outside-settings';
 import { resolveOutside, type OutsideResults } from './outside-report';
@@ -21,8 +21,7 @@ export function outsideDiagnosisTable(results: OutsideResults): string {
     .sort((a, b) => b.margin - a.margin);
   for (const { r, margin, paired } of diagnosed) {
     const d = r.report.diagnostics!;
-    const [setting] = outsideById([r.id]);
-    const e = resolveOutside(setting, r.seeds);
+    const e = r.experiment ?? resolveOutside(outsideById([r.id])[0], r.seeds);
     const imitationEpochs = e.model.depth * e.imitate.epochsPerLayer;
     const budget = thinEpochBudget(e.model.depth, e.imitate, e.finetune);
     rows.push(

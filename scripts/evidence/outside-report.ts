@@ -10,21 +10,11 @@ import { groupingPhrase } from '../../server/method/stages/imitation-groups';
 import { scaled } from '../../server/models/spec-utils';
 import type { ArmName } from '../../server/protocol';
 import { pct, pct1 } from './report';
-import type { StudyResult } from './run-study';
+import type { KeptRun } from './keep-runs';
 import { outsideGoal, OUTSIDE_SEEDS, OUTSIDE_SETTINGS, outsideExperiment, type OutsideSetting } from './outside-settings';
 
 /** One setting's run as kept in docs/evidence/outside.json. */
-export interface OutsideResult {
-  id: string;
-  /** The experiment file as it ran. */
-  file: Record<string, unknown>;
-  seeds: number[];
-  finishedAt: string;
-  /** From starting the CLI to its report. */
-  seconds: number;
-  report: JsonReport;
-  ranOn: NonNullable<StudyResult['ranOn']>;
-}
+export type OutsideResult = KeptRun;
 
 export type OutsideResults = Record<string, OutsideResult>;
 

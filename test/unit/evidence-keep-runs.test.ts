@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readKept, runEachAndKeep, throwIfFailed, type RanFields } from '../../scripts/evidence/keep-runs';
+import { resolveExperiment } from '../../server/experiment/resolve';
 import { quickExperiment } from '../sidecar/reliability-helpers';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -49,6 +50,7 @@ describe('evidence scripts: run each, keep each', () => {
     assert.equal(kept.good.ranOn.commit, execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(), 'the commit the CLI snapshot was copied at');
     assert.equal(kept.good.file, join(dir, 'runs', 'good.gowide.json'));
     assert.deepEqual(JSON.parse(readFileSync(kept.good.file, 'utf8')), good, 'the experiment file the run read');
+    assert.deepEqual(kept.good.experiment, resolveExperiment(good, kept.good.file).experiment, 'the file as it resolved, every default filled in');
     assert.throws(() => throwIfFailed(failed), /1 run\(s\) failed and have no new result: broken run/);
     assert.doesNotThrow(() => throwIfFailed([]));
   });

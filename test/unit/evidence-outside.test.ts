@@ -9,7 +9,8 @@ import { resolveExperiment } from '../../server/experiment/resolve';
 import type { ArmName } from '../../server/protocol';
 import { pairedComparisons } from '../../server/runs/paired';
 import { meanAndStd } from '../../server/runs/summary';
-import { countLine, outsideListTable, outsideResultsTable, type OutsideResult } from '../../scripts/evidence/outside-report';
+import { outsideDiagnosisTable } from '../../scripts/evidence/outside-diagnosis';
+import { countLine, outsideListTable, outsideResultsTable, resolveOutside, type OutsideResult } from '../../scripts/evidence/outside-report';
 import { outsideGoal, OUTSIDE_SEEDS, OUTSIDE_SETTINGS, outsideById, outsideExperiment, type OutsideSetting } from '../../scripts/evidence/outside-settings';
 
 const ARMS = ['wide', 'scratch', 'kd', 'win'] as const;
@@ -117,5 +118,19 @@ describe('the pre-registered settings outside the study', () => {
     assert.equal(countLine(all(12)), '**win ahead of scratch on 12 of 13** (the goal: at least 12 of 13: met).');
     assert.equal(countLine(all(11)), '**win ahead of scratch on 11 of 13** (the goal: at least 12 of 13: not met).');
     assert.equal(countLine(all(13).slice(0, 4)), '**win ahead of scratch on 4 of 4** (the goal: at least 12 of 13: 9 of 13 not run yet).');
+  });
+
+  it('the diagnosis takes the imitation share from the experiment the run recorded, and re-resolves a run kept without one', () => {
+    const s = OUTSIDE_SETTINGS[0];
+    const withDiagnostics = (experiment?: OutsideResult['experiment']): OutsideResult => {
+      const r = resultOf(s, [0.81, 0.8], [0.8, 0.8]);
+      r.report.diagnostics = { wideValidationAccuracy: [0.85, 0.85], warmStartAccuracy: [0.7, 0.7], imitation: [], stageSeconds: {} };
+      return { ...r, experiment };
+    };
+    const today = resolveOutside(s, [1, 2]);
+    const share = (e: typeof today) => `(${e.model.depth * e.imitate.epochsPerLayer} of ${e.model.depth * e.imitate.epochsPerLayer + e.finetune.epochs} epochs)`;
+    const recorded = { ...today, imitate: { ...today.imitate, epochsPerLayer: today.imitate.epochsPerLayer * 2 } };
+    assert.ok(outsideDiagnosisTable({ [s.id]: withDiagnostics(recorded) }).includes(share(recorded)), 'the recorded experiment');
+    assert.ok(outsideDiagnosisTable({ [s.id]: withDiagnostics() }).includes(share(today)), "today's defaults");
   });
 });
