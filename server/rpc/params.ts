@@ -29,6 +29,16 @@ const LAUNCH_SPEC: FieldSpec = {
   },
 };
 
+/** How a stage or a sweep runs: the fields startStage and startSweep share. */
+const HOW_TO_RUN: ParamsSpec = {
+  resume: { type: 'boolean' },
+  backend: { type: 'string', oneOf: BACKEND_NAMES },
+  runsDir: { type: 'string' },
+  wait: { type: 'boolean' },
+  seeds: { type: 'integer[]' },
+  launch: LAUNCH_SPEC,
+};
+
 export interface ParamsProblem {
   field: string;
   message: string;
@@ -56,22 +66,12 @@ export const PARAMS_SPECS = {
     experimentPath: { type: 'string', required: true },
     stage: { type: 'string', required: true, oneOf: STAGE_NAMES },
     runId: { type: 'string' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string', oneOf: BACKEND_NAMES },
-    runsDir: { type: 'string' },
-    wait: { type: 'boolean' },
-    seeds: { type: 'integer[]' },
-    launch: LAUNCH_SPEC,
+    ...HOW_TO_RUN,
   },
   startSweep: {
     experimentPath: { type: 'string', required: true },
     stage: { type: 'string', oneOf: STAGE_NAMES },
-    resume: { type: 'boolean' },
-    backend: { type: 'string', oneOf: BACKEND_NAMES },
-    runsDir: { type: 'string' },
-    wait: { type: 'boolean' },
-    seeds: { type: 'integer[]' },
-    launch: LAUNCH_SPEC,
+    ...HOW_TO_RUN,
   },
   sweepResults: { experimentPath: { type: 'string', required: true }, runsDir: { type: 'string' } },
   stop: { runId: { type: 'string', required: true }, runsDir: { type: 'string' } },
