@@ -12,8 +12,8 @@ import { experimentText } from './example-file';
 import { readHeadlineArgs } from './headline-args';
 import { headlineSection, type HeadlineResults } from './headline-report';
 import { HEADLINE_PAIR, HEADLINE_RUN_IDS, HEADLINE_RUNS, headlineFiles } from './headline-settings';
-import { readKept } from './keep-runs';
-import { ranExperiment, ranOn, runJsonReport, snapshotBuild } from './run-study';
+import { ranFields, readKept } from './keep-runs';
+import { runJsonReport, snapshotBuild } from './run-study';
 
 const RESULTS = join(EVIDENCE_DIR, 'headline.json');
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       const runArgs = [...HEADLINE_RUNS[id].args, ...(args.jobs === undefined ? [] : ['--jobs', String(args.jobs)])];
       console.log(`[${new Date().toISOString().slice(11, 19)}] ${id}: gowide run ${file} ${runArgs.join(' ')}`);
       const { report, seconds } = await runJsonReport({ cli, file, cwd: ROOT, runsDir: args.runsDir, extraArgs: runArgs, log: () => undefined });
-      results.runs[id] = { file: files[id].file, experiment: ranExperiment(report), args: runArgs, seeds: args.seeds, finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn(cli) };
+      results.runs[id] = { file: files[id].file, args: runArgs, seeds: args.seeds, ...ranFields(cli, report, seconds) };
       writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
       console.log(`  done in ${(seconds / 60).toFixed(1)} min`);
     }

@@ -32,6 +32,11 @@ export interface RanFields {
   experiment: Experiment;
 }
 
+/** What a finished run of the CLI snapshot `cli` records, at the moment it finished. */
+export function ranFields(cli: string, report: JsonReport, seconds: number): RanFields {
+  return { finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn(cli), experiment: ranExperiment(report) };
+}
+
 /** One setting's run as a results file keeps it. Runs kept before the experiment was recorded have
  *  none; their readers re-resolve the file, with today's defaults. */
 export interface KeptRun extends Omit<RanFields, 'experiment'> {
@@ -65,7 +70,7 @@ export async function runEachAndKeep(o: { runs: RunToKeep[]; runsDir: string; jo
     console.log(`[${new Date().toISOString().slice(11, 19)}] ${run.label}: ${file}`);
     try {
       const { report, seconds } = await runJsonReport({ cli, file, cwd: ROOT, runsDir: o.runsDir, extraArgs, log: () => undefined });
-      await run.keep({ finishedAt: new Date().toISOString(), seconds, report, ranOn: ranOn(cli), experiment: ranExperiment(report) }, file);
+      await run.keep(ranFields(cli, report, seconds), file);
       writeFileSync(o.resultsFile, `${JSON.stringify(o.results, null, 1)}\n`);
       const p = report.paired?.['win-scratch'];
       console.log(`  done in ${(seconds / 60).toFixed(1)} min${p ? `: win - scratch ${(p.mean * 100).toFixed(2)} points, ${p.ahead} of ${p.seeds} seeds ahead` : ''}`);
