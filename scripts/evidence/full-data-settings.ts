@@ -33,7 +33,8 @@ export function fullDataFile(study: Study, seeds: number[] = FULL_DATA_SEEDS, ro
   const file = {
     ...example,
     name,
-    description: `${example.description ?? ''} At full data: all training and test images, scratch as the only baseline.`.trim(),
+    // The example's own description names its data size and seeds, which full data replaces.
+    description: `${study.title} (${study.file}) at full data: every Fashion-MNIST training and test image, scratch as the only baseline, seeds ${seeds.join(', ')}.`,
     data: { ...example.data, ...FULL_DATA.data },
     baselines: FULL_DATA.baselines,
     seeds,
