@@ -41,6 +41,7 @@ export const STUDIES: Study[] = [
     title: 'Residual CNN',
     file: 'examples/fashion-mnist-resnet.gowide.json',
     regime: 'residual bottleneck blocks with BatchNorm, widened inside the block: the paper\'s ResNet recipe',
+    earlier: [{ json: 'resnet-wide-1x.json', label: 'until session 13' }],
   },
   {
     id: 'transformer',
