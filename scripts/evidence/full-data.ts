@@ -2,20 +2,18 @@
 // The study's settings at full data (full-data-settings.ts): for each chosen study, writes its example
 // at full data into the runs folder, runs it with `gowide run FILE --json` from a copy of dist/, keeps
 // the report and the images it used in docs/evidence/full-data.json (after each run, so an interrupted
-// run keeps what finished) and rewrites the generated:full-data part of docs/EVIDENCE.md beside each
-// study's kept result at its own size (docs/evidence/<id>.json). --report-only only rewrites the table.
+// run keeps what finished) and rewrites the generated parts of the documents (kept-sections.ts): the
+// full-data table puts each run beside its study's kept result at its own size (docs/evidence/<id>.json).
+// --report-only only rewrites the documents.
 import { dirname, join } from 'node:path';
 import { loadDataset } from '../../server/data/load';
 import type { Experiment } from '../../server/experiment/types';
-import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
+import { ROOT } from './evidence-doc';
 import { readFullDataArgs } from './full-data-args';
-import { fullDataTable, type FullDataResults, type ImageCounts } from './full-data-report';
+import type { FullDataResults, ImageCounts } from './full-data-report';
 import { fullDataFile } from './full-data-settings';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
-import type { StudyResult } from './run-study';
-import { STUDIES } from './studies';
-
-const RESULTS = join(EVIDENCE_DIR, 'full-data.json');
+import { FULL_DATA_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections';
 
 /** The images the run's data split gives (the counts do not depend on the seed). */
 async function imagesOf(experiment: Experiment, file: string, seed: number): Promise<ImageCounts> {
@@ -26,7 +24,6 @@ async function imagesOf(experiment: Experiment, file: string, seed: number): Pro
 async function main(): Promise<void> {
   const args = readFullDataArgs(process.argv.slice(2), join(ROOT, 'runs', 'evidence-full-data'));
   const results = readKept<FullDataResults>(RESULTS) ?? {};
-  const small = Object.fromEntries(STUDIES.map((s) => [s.id, readKept<StudyResult>(join(EVIDENCE_DIR, `${s.id}.json`))]));
   let failed: string[] = [];
   if (!args.reportOnly) {
     // Every file is derived and checked before anything runs.
@@ -44,8 +41,7 @@ async function main(): Promise<void> {
     });
     failed = await runEachAndKeep({ runs, runsDir: args.runsDir, jobs: args.jobs, results, resultsFile: RESULTS });
   }
-  writeGenerated({ 'full-data': fullDataTable(results, small) });
-  console.log(`wrote the full-data part of ${EVIDENCE_DOC} from ${RESULTS}`);
+  writeKeptDocuments();
   throwIfFailed(failed);
 }
 

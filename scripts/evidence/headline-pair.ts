@@ -3,29 +3,24 @@
 // files from the residual study's example, writes them into the runs folder, runs each with
 // `gowide run FILE --json` from a copy of dist/ (the deep one with its baselines only), keeps the
 // reports in docs/evidence/headline.json (after each run, so an interrupted run keeps what finished)
-// and rewrites the generated:headline-pair part of docs/EVIDENCE.md. --jobs N runs each run's jobs N
-// at a time (the CLI's local launcher); --report-only only rewrites the document from the kept results.
+// and rewrites the generated parts of the documents (kept-sections.ts). --jobs N runs each run's jobs N
+// at a time (the CLI's local launcher); --report-only only rewrites the documents from the kept results.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
+import { EVIDENCE_DIR, ROOT } from './evidence-doc';
 import { experimentText } from './example-file';
 import { readHeadlineArgs } from './headline-args';
-import { headlineSection, type HeadlineResults } from './headline-report';
+import type { HeadlineResults } from './headline-report';
 import { HEADLINE_PAIR, HEADLINE_RUN_IDS, HEADLINE_RUNS, headlineFiles } from './headline-settings';
 import { ranFields, readKept } from './keep-runs';
+import { HEADLINE_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections';
 import { runJsonReport, snapshotBuild } from './run-study';
-
-const RESULTS = join(EVIDENCE_DIR, 'headline.json');
-
-function storedResults(): HeadlineResults | undefined {
-  return readKept<HeadlineResults>(RESULTS);
-}
 
 async function main(): Promise<void> {
   const args = readHeadlineArgs(process.argv.slice(2), join(ROOT, 'runs', 'evidence-headline'));
   const examplePath = join(ROOT, HEADLINE_PAIR.study.file);
   const example = JSON.parse(readFileSync(examplePath, 'utf8')) as Record<string, unknown>;
-  let results = storedResults();
+  let results = readKept<HeadlineResults>(RESULTS);
   if (!args.reportOnly) {
     const files = headlineFiles(example, examplePath, args.seeds); // refuses a bad pair before anything runs
     const cli = snapshotBuild(ROOT);
@@ -44,9 +39,7 @@ async function main(): Promise<void> {
     }
   }
   if (!results) throw new Error(`${RESULTS} is missing: run npm run evidence:headline without --report-only first`);
-  const seeds = results.runs.thin?.seeds ?? HEADLINE_PAIR.seeds;
-  writeGenerated({ 'headline-pair': headlineSection(results, headlineFiles(example, examplePath, seeds)) });
-  console.log(`wrote the headline-pair part of ${EVIDENCE_DOC} from ${RESULTS}`);
+  writeKeptDocuments();
 }
 
 main().catch((err) => {

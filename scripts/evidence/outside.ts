@@ -4,19 +4,15 @@
 // of dist/, keeps its report in docs/evidence/outside.json (after each setting, so an interrupted run
 // keeps what finished) and rewrites the list and the results table in docs/EVIDENCE.md.
 // --jobs N runs each setting's jobs N at a time (the CLI's local launcher); --report-only only rewrites
-// the document from the kept results.
+// the documents from the kept results.
 import { join } from 'node:path';
-import { EVIDENCE_DIR, EVIDENCE_DOC, ROOT, writeGenerated } from './evidence-doc';
-import { outsideDiagnosisTable } from './outside-diagnosis';
-import { outsideRunsTable } from './outside-earlier';
-import { outsideListTable, outsideResultsTable, resolveOutside, type OutsideResults } from './outside-report';
+import { ROOT } from './evidence-doc';
+import { OUTSIDE_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections';
+import { resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
 import { readRunScriptArgs, type RunScriptArgs } from './script-args';
 
-const RESULTS = join(EVIDENCE_DIR, 'outside.json');
-/** The list's run under the defaults before the last change, kept beside the current run. */
-const EARLIER_RUN = { file: join(EVIDENCE_DIR, 'outside-wide-1x.json'), label: 'wide 1x' };
 const USAGE = 'usage: npm run evidence:outside -- [--only ID,ID] [--seeds 1,2] [--runs-dir DIR] [--jobs N] [--report-only]';
 
 function readArgs(argv: string[]): RunScriptArgs & { seeds: number[] } {
@@ -25,14 +21,8 @@ function readArgs(argv: string[]): RunScriptArgs & { seeds: number[] } {
 }
 
 function writeReport(results: OutsideResults): void {
-  const earlier = readKept<OutsideResults>(EARLIER_RUN.file);
-  writeGenerated({
-    'outside-list': outsideListTable(),
-    'outside-results': outsideResultsTable(results),
-    'outside-diagnosis': outsideDiagnosisTable(results),
-    ...(earlier ? { 'outside-earlier': outsideRunsTable(results, earlier, EARLIER_RUN.label) } : {}),
-  });
-  console.log(`wrote ${EVIDENCE_DOC} (${Object.keys(results).length} setting(s) with results)`);
+  writeKeptDocuments();
+  console.log(`${Object.keys(results).length} setting(s) with results`);
 }
 
 async function main(): Promise<void> {

@@ -1,24 +1,23 @@
 // `npm run evidence:sweep [-- --study mlp-factors|cnn-budget|resnet-budget] [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`
 // Runs one sweep study (sweep-study.ts; mlp-factors unless told) with a copy of dist/, keeps the result
 // in docs/evidence/<study>.<launcher>.json ("one-process" without a launcher), then, for every study
-// with a kept result, draws docs/evidence/<study>.png and rewrites the generated:<study> part of
+// with a kept result, draws docs/evidence/<study>.png and rewrites the generated parts (kept-sections.ts) of
 // docs/EVIDENCE.md (with the launchers' wall times side by side when more than one is kept).
 // Long: 20 minutes (mlp-factors, 3 seeds) to an hour (a budget study, 5 seeds) on 2 cores.
 // --report-only redraws every study's picture and section from the kept results.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LaunchOptions } from '../../server/protocol';
-import { EVIDENCE_DIR, ROOT, writeGenerated } from './evidence-doc';
-import { readKept } from './keep-runs';
+import { EVIDENCE_DIR, ROOT } from './evidence-doc';
+import { keptSweepResults, sweepResultFile, writeKeptDocuments } from './kept-sections';
 import { writePngs } from './png';
 import { snapshotBuild } from './run-study';
 import { readOptions, seedList } from './script-args';
-import { referenceResult, sweepSection } from './sweep-section';
+import { referenceResult } from './sweep-section';
 import { FACTOR_STUDY, runSweepStudy, SWEEP_STUDIES, sweepStudyById, valueLabel, type SweepResult, type SweepStudy } from './sweep-study';
 import { sweepChartSvg } from './sweep-svg';
 
 const USAGE = `usage: npm run evidence:sweep -- [--study ${SWEEP_STUDIES.map((s) => s.id).join('|')}] [--launcher local|slurm] [--jobs N] [--slurm-option ARG ...] [--seeds 1,2,3] [--runs-dir DIR] [--report-only]`;
-const resultFile = (study: SweepStudy, launcher: string) => join(EVIDENCE_DIR, `${study.id}.${launcher}.json`);
 
 function options(argv: string[]) {
   const values = readOptions(
@@ -49,23 +48,12 @@ function options(argv: string[]) {
   };
 }
 
-/** The study's kept results, each with the study as sweep-study.ts defines it now (its wording may
- *  change after a run). */
-function keptResults(study: SweepStudy): SweepResult[] {
-  if (!existsSync(EVIDENCE_DIR)) return [];
-  const name = new RegExp(`^${study.id}\\.([a-z-]+)\\.json$`);
-  return readdirSync(EVIDENCE_DIR)
-    .filter((file) => name.test(file))
-    .map((file) => ({ ...readKept<SweepResult>(join(EVIDENCE_DIR, file))!, study }));
-}
-
-async function writeReport(study: SweepStudy, results: SweepResult[]): Promise<void> {
+async function drawPlot(study: SweepStudy, results: SweepResult[]): Promise<void> {
   const shown = referenceResult(results);
   if (!shown) return;
   const png = join(EVIDENCE_DIR, `${study.id}.png`);
   await writePngs([{ path: png, svg: sweepChartSvg({ title: `${study.title} (mean of ${shown.seeds.length} seeds)`, sweep: shown.sweep, field: study.field, label: (v) => valueLabel(study, v) }) }]);
-  writeGenerated({ [study.id]: sweepSection(results, `evidence/${study.id}.png`) });
-  console.log(`wrote ${png} and the ${study.id} part of docs/EVIDENCE.md from ${results.map((r) => r.launcher).join(', ')}`);
+  console.log(`wrote ${png} from ${results.map((r) => r.launcher).join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -77,12 +65,13 @@ async function main(): Promise<void> {
     const cli = (launch: LaunchOptions | undefined) => snapshotBuild(ROOT, launch?.launcher === 'slurm' ? args.runsDir : undefined);
     console.log(`[${new Date().toISOString().slice(11, 19)}] ${study.example} over ${study.field} ${study.values.join(', ')}${args.launchArgs.length ? ` (${args.launchArgs.join(' ')})` : ''}`);
     const result = await runSweepStudy({ study, root: ROOT, cli, runsDir: args.runsDir, seeds: args.seeds, launchArgs: args.launchArgs, log: (line) => console.error(`  ${line}`) });
-    writeFileSync(resultFile(study, result.launcher), `${JSON.stringify(result, null, 1)}\n`);
-    console.log(`  done in ${(result.wallSeconds / 60).toFixed(1)} min: ${resultFile(study, result.launcher)}`);
+    writeFileSync(sweepResultFile(study, result.launcher), `${JSON.stringify(result, null, 1)}\n`);
+    console.log(`  done in ${(result.wallSeconds / 60).toFixed(1)} min: ${sweepResultFile(study, result.launcher)}`);
   }
-  const kept = SWEEP_STUDIES.map((study) => ({ study, results: keptResults(study) })).filter((k) => k.results.length > 0);
+  const kept = SWEEP_STUDIES.map((study) => ({ study, results: keptSweepResults(study) })).filter((k) => k.results.length > 0);
   if (kept.length === 0) throw new Error(`no kept results in ${EVIDENCE_DIR}: run npm run evidence:sweep without --report-only first`);
-  for (const { study, results } of kept) await writeReport(study, results);
+  for (const { study, results } of kept) await drawPlot(study, results);
+  writeKeptDocuments();
 }
 
 main().catch((err) => {
