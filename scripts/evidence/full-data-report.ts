@@ -3,6 +3,7 @@
 // (docs/evidence/<id>.json, read, not re-run).
 import type { JsonReport } from '../../server/cli/report';
 import { splitCounts } from '../../server/data/split';
+import type { Experiment } from '../../server/experiment/types';
 import type { ArmName } from '../../server/protocol';
 import { fullDataFile } from './full-data-settings';
 import type { KeptRun } from './keep-runs';
@@ -29,11 +30,16 @@ const count = (n: number) => n.toLocaleString('en-US');
 const ARMS: ArmName[] = ['wide', 'scratch', 'win'];
 const BLANK_ARMS = ARMS.map(() => '').join(' | ');
 
-function armCell(report: JsonReport, arm: ArmName): string {
+/** The arm's test accuracy; the wide net's with its epochs where the run recorded its experiment
+ *  (its default budget has changed, so rows run at different times may differ in it). */
+function armCell(report: JsonReport, arm: ArmName, experiment: Experiment | undefined): string {
   const a = report.arms[arm]?.accuracy;
   if (!a) return '-';
-  return a.perSeed.length > 1 ? `${pct(a.mean)} ± ${pct(a.std)}` : pct(a.mean);
+  const accuracy = a.perSeed.length > 1 ? `${pct(a.mean)} ± ${pct(a.std)}` : pct(a.mean);
+  return arm === 'wide' && experiment ? `${accuracy} (${experiment.wide.epochs} epochs)` : accuracy;
 }
+
+const armCells = (report: JsonReport, experiment: Experiment | undefined) => ARMS.map((a) => armCell(report, a, experiment)).join(' | ');
 
 /** Win - scratch of the given seeds (in `ranSeeds` order), or undefined when an arm lacks one. */
 function differenceOn(report: JsonReport, ranSeeds: number[], seeds: number[]): number | undefined {
@@ -59,8 +65,7 @@ function smallRow(study: Study, small: StudyResult | undefined, fullSeeds: numbe
   if (!small) return `| | study's size | no kept result in docs/evidence/${study.id}.json | | | ${BLANK_ARMS} | | |`;
   const d = small.experiment.data;
   const images = { ...splitCounts(d.trainLimit, d.validationSplit), test: d.testLimit };
-  const arms = ARMS.map((a) => armCell(small.report, a)).join(' | ');
-  return `| | study's size | ${imagesCell(images)} | ${count(images.test)} | ${small.seeds.join(', ')} | ${arms} | ${pairedCell(small.report, small.seeds, fullSeeds)} | |`;
+  return `| | study's size | ${imagesCell(images)} | ${count(images.test)} | ${small.seeds.join(', ')} | ${armCells(small.report, small.experiment)} | ${pairedCell(small.report, small.seeds, fullSeeds)} | |`;
 }
 
 /** The table and where the full-data runs ran. Rows: every study (run at full data or not), full data
@@ -76,8 +81,7 @@ export function fullDataTable(results: FullDataResults, small: Record<string, St
     const r = results[study.id];
     if (r && ranWith(fullDataFile(study, r.seeds).file, r)) {
       current.push(r);
-      const arms = ARMS.map((a) => armCell(r.report, a)).join(' | ');
-      rows.push(`| ${label} | full | ${imagesCell(r.images)} | ${count(r.images.test)} | ${r.seeds.join(', ')} | ${arms} | ${pairedCell(r.report, r.seeds)} | ${(r.seconds / 60).toFixed(1)} |`);
+      rows.push(`| ${label} | full | ${imagesCell(r.images)} | ${count(r.images.test)} | ${r.seeds.join(', ')} | ${armCells(r.report, r.experiment)} | ${pairedCell(r.report, r.seeds)} | ${(r.seconds / 60).toFixed(1)} |`);
       rows.push(smallRow(study, small[study.id], r.seeds));
     } else {
       rows.push(`| ${label} | full | ${r ? 'ran with other settings: re-run' : 'not run'} | | | ${BLANK_ARMS} | | |`);

@@ -57,7 +57,8 @@ function reportOf(perSeed: Partial<Record<'wide' | 'scratch' | 'win', number[]>>
 
 function fullRun(id: string, seeds: number[], perSeed: Parameters<typeof reportOf>[0], seconds = 1860): FullDataResult {
   const [study] = studiesById([id]);
-  return { id, file: fullDataFile(study, seeds).file, seeds, images: { train: 54000, validation: 6000, test: 10000 }, finishedAt: '2026-01-01T00:00:00.000Z', seconds, report: reportOf(perSeed), ranOn };
+  const { file, experiment } = fullDataFile(study, seeds);
+  return { id, file, seeds, images: { train: 54000, validation: 6000, test: 10000 }, finishedAt: '2026-01-01T00:00:00.000Z', seconds, report: reportOf(perSeed), ranOn, experiment };
 }
 
 function keptStudy(id: string, seeds: number[], perSeed: Parameters<typeof reportOf>[0]): StudyResult {
@@ -76,15 +77,22 @@ describe('the full-data table', () => {
   it('gives each study at full data beside its kept result at its own size, a study not run as not run', () => {
     const lines = fullDataTable(results, small).split('\n');
     assert.equal(lines[0], '| study | data | training + validation images | test images | seeds | wide | scratch | win | win - scratch, paired | minutes |');
-    const at = lines.indexOf('| Residual CNN (`resnet`) | full | 54,000 + 6,000 | 10,000 | 1 | 91.00 | 88.00 | 88.50 | +0.50 (1 of 1 ahead) | 31.0 |');
+    const wideEpochs = fullDataFile(studiesById(['resnet'])[0]).experiment.wide.epochs;
+    const at = lines.indexOf(`| Residual CNN (\`resnet\`) | full | 54,000 + 6,000 | 10,000 | 1 | 91.00 (${wideEpochs} epochs) | 88.00 | 88.50 | +0.50 (1 of 1 ahead) | 31.0 |`);
     assert.ok(at > 0, lines.join('\n'));
-    assert.equal(lines[at + 1], "| | study's size | 2,700 + 300 | 3,000 | 1, 2, 3 | 79.33 ± 0.58 | 67.40 ± 1.91 | 75.70 ± 0.40 | +8.30 (3 of 3 ahead; seed 1: +7.20) | |");
+    assert.equal(lines[at + 1], `| | study's size | 2,700 + 300 | 3,000 | 1, 2, 3 | 79.33 ± 0.58 (${wideEpochs} epochs) | 67.40 ± 1.91 | 75.70 ± 0.40 | +8.30 (3 of 3 ahead; seed 1: +7.20) | |`);
     const cnn = lines.findIndex((l) => l.startsWith('| Plain deep CNN (`cnn`) | full | not run |'));
     assert.ok(cnn > 0, 'the plain CNN is shown as not run');
     assert.match(lines[cnn + 1], /^\| \| study's size \| 2,700 \+ 300 \| 3,000 \| 1, 2, 3 \| .* \| \+2\.33 \(3 of 3 ahead\) \| \|$/, 'no seed pair without a full run');
     assert.match(lines.find((l) => l.includes('(`transformer`)'))!, /not run/);
     assert.match(lines[lines.indexOf('| Deep thin transformer on image patches (`transformer`) | full | not run | | |  |  |  | | |') + 1], /no kept result in docs\/evidence\/transformer\.json/);
     assert.match(lines.at(-1)!, /^Full-data runs ran on test CPU \(2 cores\) at abc1234\.$/);
+  });
+
+  it("gives the wide net's epochs only where the run recorded its experiment", () => {
+    const { experiment: _recorded, ...keptWithout } = results.resnet;
+    const lines = fullDataTable({ resnet: { ...keptWithout, report: reportOf({ wide: [0.91], scratch: [0.88], win: [0.885] }) } }, small).split('\n');
+    assert.ok(lines.includes('| Residual CNN (`resnet`) | full | 54,000 + 6,000 | 10,000 | 1 | 91.00 | 88.00 | 88.50 | +0.50 (1 of 1 ahead) | 31.0 |'), lines.join('\n'));
   });
 
   it('marks a result that ran with other settings than the ones derived now', () => {
