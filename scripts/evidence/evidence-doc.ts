@@ -17,6 +17,11 @@ export function replaceGenerated(doc: string, name: string, body: string): strin
   return `${doc.slice(0, start + open.length)}\n${body}\n${doc.slice(end)}`;
 }
 
+/** The names of the generated parts a document has, in its order. */
+export function generatedNames(doc: string): string[] {
+  return [...doc.matchAll(/<!-- generated:([a-z0-9-]+) -->/g)].map((m) => m[1]);
+}
+
 export const README = join(ROOT, 'README.md');
 
 /** Rewrites the named generated parts of a document (docs/EVIDENCE.md unless told); the prose around them is kept. */

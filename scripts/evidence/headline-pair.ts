@@ -18,10 +18,10 @@ import { runJsonReport, snapshotBuild } from './run-study';
 
 async function main(): Promise<void> {
   const args = readHeadlineArgs(process.argv.slice(2), join(ROOT, 'runs', 'evidence-headline'));
-  const examplePath = join(ROOT, HEADLINE_PAIR.study.file);
-  const example = JSON.parse(readFileSync(examplePath, 'utf8')) as Record<string, unknown>;
   let results = readKept<HeadlineResults>(RESULTS);
   if (!args.reportOnly) {
+    const examplePath = join(ROOT, HEADLINE_PAIR.study.file);
+    const example = JSON.parse(readFileSync(examplePath, 'utf8')) as Record<string, unknown>;
     const files = headlineFiles(example, examplePath, args.seeds); // refuses a bad pair before anything runs
     const cli = snapshotBuild(ROOT);
     mkdirSync(args.runsDir, { recursive: true });
