@@ -14,6 +14,7 @@ import type { FullDataResults, ImageCounts } from './full-data-report';
 import { fullDataFile } from './full-data-settings';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
 import { FULL_DATA_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections';
+import { runScript } from './script-args';
 
 /** The images the run's data split gives (the counts do not depend on the seed). */
 async function imagesOf(experiment: Experiment, file: string, seed: number): Promise<ImageCounts> {
@@ -45,7 +46,4 @@ async function main(): Promise<void> {
   throwIfFailed(failed);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runScript(main);

@@ -15,6 +15,7 @@ import { HEADLINE_PAIR, HEADLINE_RUN_IDS, HEADLINE_RUNS, headlineFiles } from '.
 import { ranFields, readKept } from './keep-runs';
 import { HEADLINE_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections';
 import { runJsonReport, snapshotBuild } from './run-study';
+import { runScript } from './script-args';
 
 async function main(): Promise<void> {
   const args = readHeadlineArgs(process.argv.slice(2), join(ROOT, 'runs', 'evidence-headline'));
@@ -42,7 +43,4 @@ async function main(): Promise<void> {
   writeKeptDocuments();
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runScript(main);

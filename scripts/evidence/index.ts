@@ -13,7 +13,7 @@ import { chartSvg } from './plot-svg';
 import { keptStudyResults, studyResultFile, writeKeptDocuments } from './kept-sections';
 import { headline } from './report';
 import { runStudy, snapshotBuild, type StudyResult } from './run-study';
-import { readRunScriptArgs, type RunScriptArgs } from './script-args';
+import { readRunScriptArgs, runScript, type RunScriptArgs } from './script-args';
 import { STUDIES, studiesById } from './studies';
 
 const USAGE = `usage: npm run evidence -- [--only ${STUDIES.map((s) => s.id).join(',')}] [--seeds 1,2,3,4,5] [--runs-dir DIR] [--jobs N] [--report-only]`;
@@ -56,7 +56,4 @@ async function main(): Promise<void> {
   await writeReport(results);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runScript(main);

@@ -11,7 +11,7 @@ import { OUTSIDE_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections'
 import { resolveOutside, type OutsideResults } from './outside-report';
 import { OUTSIDE_SEEDS, outsideById, outsideExperiment } from './outside-settings';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
-import { readRunScriptArgs, type RunScriptArgs } from './script-args';
+import { readRunScriptArgs, runScript, type RunScriptArgs } from './script-args';
 
 const USAGE = 'usage: npm run evidence:outside -- [--only ID,ID] [--seeds 1,2] [--runs-dir DIR] [--jobs N] [--report-only]';
 
@@ -49,7 +49,4 @@ async function main(): Promise<void> {
   throwIfFailed(failed);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runScript(main);

@@ -1,5 +1,5 @@
-// The evidence scripts' command lines: node's parseArgs with the script's usage on a bad option, and
-// the --seeds list.
+// The evidence scripts' command lines: node's parseArgs with the script's usage on a bad option, the
+// --seeds list, and how a script ends on an error.
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -52,4 +52,12 @@ export function readRunScriptArgs(argv: string[], usage: string, defaultRunsDir:
     jobs: jobCount(values.jobs),
     reportOnly: values['report-only'] ?? false,
   };
+}
+
+/** Runs a script's main; an error ends it with its message alone (each says what to fix) and exit code 1. */
+export function runScript(main: () => Promise<void>): void {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
 }

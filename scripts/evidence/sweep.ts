@@ -12,7 +12,7 @@ import { EVIDENCE_DIR, ROOT } from './evidence-doc';
 import { keptSweepResults, sweepResultFile, writeKeptDocuments } from './kept-sections';
 import { writePngs } from './png';
 import { snapshotBuild } from './run-study';
-import { readOptions, seedList } from './script-args';
+import { readOptions, runScript, seedList } from './script-args';
 import { referenceResult } from './sweep-section';
 import { FACTOR_STUDY, runSweepStudy, SWEEP_STUDIES, sweepStudyById, valueLabel, type SweepResult, type SweepStudy } from './sweep-study';
 import { sweepChartSvg } from './sweep-svg';
@@ -74,7 +74,4 @@ async function main(): Promise<void> {
   writeKeptDocuments();
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runScript(main);

@@ -4,7 +4,7 @@
 // the variant's fields into the runs folder, runs it with `gowide run FILE --json` from a copy of dist/,
 // keeps its report in docs/evidence/variants.json (after each run, so an interrupted run keeps what
 // finished) and rewrites the generated parts of the documents (kept-sections.ts); its table's defaults column
-// comes from the run of the list they ran beside (PAIRED_LIST_RUN, kept-sections.ts). --report-only only rewrites the documents.
+// comes from the run of the list they ran beside (VARIANT_RUNS, kept-sections.ts). --report-only only rewrites the documents.
 import { join } from 'node:path';
 import { ROOT } from './evidence-doc';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
@@ -12,6 +12,7 @@ import { VARIANTS_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections
 import { readVariantArgs } from './variant-args';
 import type { VariantResults } from './variant-report';
 import { variantFile } from './variant-settings';
+import { runScript } from './script-args';
 
 
 async function main(): Promise<void> {
@@ -39,7 +40,4 @@ async function main(): Promise<void> {
   throwIfFailed(failed);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runScript(main);
