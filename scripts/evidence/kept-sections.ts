@@ -30,10 +30,13 @@ export const OUTSIDE_RESULTS = join(EVIDENCE_DIR, 'outside.json');
 /** The list's run under the defaults before the last change, kept beside the current run. */
 const OUTSIDE_EARLIER_RUN = { file: join(EVIDENCE_DIR, 'outside-wide-1x.json'), label: 'wide 1x' };
 export const VARIANTS_RESULTS = join(EVIDENCE_DIR, 'variants.json');
-/** The run of the list the variants ran beside (same commit, same defaults), so their scratch arms
- *  and the defaults' win pair with theirs seed by seed: the list's second run, before the wide net's
- *  default budget doubled. Variants run after a change of defaults need the list's run under them. */
-const PAIRED_LIST_RUN = { file: join(EVIDENCE_DIR, 'outside-wide-1x.json'), label: "the list's second run: wide net 1x the thin budget" };
+/** Each kept run of the variants with the run of the list it pairs with (same defaults), so their
+ *  scratch arms and the defaults' win pair seed by seed. Variants run after a change of defaults need
+ *  the list's run under them; the run before is kept as the earlier part. */
+const VARIANT_RUNS = {
+  'outside-variants': { variants: VARIANTS_RESULTS, list: OUTSIDE_RESULTS, label: "the list's third run: wide net 2x the thin budget" },
+  'outside-variants-earlier': { variants: join(EVIDENCE_DIR, 'variants-wide-1x.json'), list: OUTSIDE_EARLIER_RUN.file, label: "the list's second run: wide net 1x the thin budget" },
+};
 export const FULL_DATA_RESULTS = join(EVIDENCE_DIR, 'full-data.json');
 export const HEADLINE_RESULTS = join(EVIDENCE_DIR, 'headline.json');
 export const sweepResultFile = (study: SweepStudy, launcher: string) => join(EVIDENCE_DIR, `${study.id}.${launcher}.json`);
@@ -87,9 +90,12 @@ function outsideParts(): Parts {
 }
 
 function variantsParts(): Parts {
-  const results = readKept<VariantResults>(VARIANTS_RESULTS) ?? {};
-  const outside = readKept<OutsideResults>(PAIRED_LIST_RUN.file) ?? {};
-  return { 'outside-variants': variantsTable(results, outside, PAIRED_LIST_RUN.label) };
+  return Object.fromEntries(
+    Object.entries(VARIANT_RUNS).flatMap(([part, run]) => {
+      const results = readKept<VariantResults>(run.variants);
+      return results ? [[part, variantsTable(results, readKept<OutsideResults>(run.list) ?? {}, run.label)]] : [];
+    }),
+  );
 }
 
 function fullDataParts(): Parts {

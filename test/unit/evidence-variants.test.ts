@@ -16,8 +16,8 @@ import { variantsTable, type VariantResult, type VariantResults } from '../../sc
 import { METHOD_VARIANTS, VARIANT_BASELINES, variantFile, variantsByName, type MethodVariant } from '../../scripts/evidence/variant-settings';
 
 describe('the variants\' experiment files', () => {
-  it('names groups-2, groups-3, finetune-share and widen-whole once each', () => {
-    assert.deepEqual(METHOD_VARIANTS.map((v) => v.name), ['groups-2', 'groups-3', 'finetune-share', 'widen-whole']);
+  it('names groups-2, groups-3, finetune-share, widen-whole and defaults once each', () => {
+    assert.deepEqual(METHOD_VARIANTS.map((v) => v.name), ['groups-2', 'groups-3', 'finetune-share', 'widen-whole', 'defaults']);
     assert.deepEqual(variantsByName(['finetune-share', 'groups-2']).map((v) => v.name), ['groups-2', 'finetune-share']);
   });
 
@@ -43,6 +43,8 @@ describe('the variants\' experiment files', () => {
       assert.equal(share.finetune.epochs, defaults.finetune.epochs + defaults.model.depth * removed, s.id);
       assert.equal(variantFile(s, variantsByName(['groups-3'])[0]).experiment.imitate.groups, 3);
       assert.deepEqual(variantFile(s, variantsByName(['widen-whole'])[0]).experiment.widen, { ...defaults.widen, mode: 'all' }, s.id);
+      const unchanged = variantFile(s, variantsByName(['defaults'])[0]).experiment;
+      assert.deepEqual([unchanged.widen, unchanged.imitate, unchanged.finetune], [defaults.widen, defaults.imitate, defaults.finetune], s.id);
     }
   });
 
