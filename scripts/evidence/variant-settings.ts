@@ -51,8 +51,8 @@ export const METHOD_VARIANTS: MethodVariant[] = [
     overrides: () => ({ widen: { mode: 'all' } }),
   },
   {
-    // A deep thin net's training is chaotic enough that a seed's accuracy moves by up to 2 points with
-    // the machine's BLAS kernels: the list's own run, made elsewhere, may not pair with the variants.
+    // A deep thin net's training is chaotic enough that the same seed, file and commit moved by up to
+    // 2 points on another machine (session 14): the list's own run, made elsewhere, may not pair.
     name: 'defaults',
     title: 'nothing changed: the defaults, run beside the variants on the same machine and commit, so every column pairs with its scratch arm',
     overrides: () => ({}),
