@@ -6,11 +6,23 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { openBlasCore } from '../../server/engine/native/blas-kernels';
 import { repoRoot } from './sidecar';
 
 export const BENCH_RECORDS_DIR = join(repoRoot, 'docs', 'bench');
 
-export function machine() {
+/** Where a run ran. blasCore: the kernels OpenBLAS chose for the CPU (records before session 14 lack it). */
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  flags: string;
+  blasCore?: string;
+  host: string;
+  node: string;
+  tfjs: string;
+}
+
+export function machine(): Machine {
   let cpuModel = cpus()[0]?.model ?? 'unknown';
   let cpuinfo = '';
   try {
@@ -21,7 +33,7 @@ export function machine() {
     // keep os.cpus()
   }
   const flags = cpuinfo ? (/avx512f/.test(cpuinfo) ? 'AVX-512' : 'no AVX-512') : 'unknown';
-  return { nproc: cpus().length, cpuModel, flags, host: hostname(), node: process.versions.node, tfjs: tf.version.tfjs };
+  return { nproc: cpus().length, cpuModel, flags, blasCore: openBlasCore() ?? 'none', host: hostname(), node: process.versions.node, tfjs: tf.version.tfjs };
 }
 
 /** The 1-minute load average (/proc/loadavg), or null where there is none. */

@@ -9,7 +9,7 @@ import { fullDataFile } from './full-data-settings';
 import type { KeptRun } from './keep-runs';
 import { ranWith } from './outside-report';
 import { pct, signed } from './report';
-import type { StudyResult } from './run-study';
+import { ranOnText, type StudyResult } from './run-study';
 import { STUDIES, type Study } from './studies';
 
 /** The images a run used, as the data loader split them. */
@@ -88,7 +88,7 @@ export function fullDataTable(results: FullDataResults, small: Record<string, St
       rows.push(smallRow(study, small[study.id], undefined));
     }
   }
-  const machines = [...new Set(current.map((r) => `${r.ranOn.cpuModel} (${r.ranOn.nproc} cores) at ${r.ranOn.commit}`))];
+  const machines = [...new Set(current.map((r) => ranOnText(r.ranOn)))];
   return [
     rows.join('\n'),
     '',

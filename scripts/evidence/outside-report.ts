@@ -12,6 +12,7 @@ import type { ArmName } from '../../server/protocol';
 import { pct, pct1 } from './report';
 import type { KeptRun } from './keep-runs';
 import { outsideGoal, OUTSIDE_SEEDS, OUTSIDE_SETTINGS, outsideExperiment, type OutsideSetting } from './outside-settings';
+import { ranOnText } from './run-study';
 
 /** One setting's run as kept in docs/evidence/outside.json. */
 export type OutsideResult = KeptRun;
@@ -123,7 +124,7 @@ export function outsideResultsTable(results: OutsideResults, settings: OutsideSe
     const cells = (['wide', 'scratch', 'kd', 'win'] as const).map((arm) => armCell(r.report, arm));
     rows.push(`| ${label} | ${cells.join(' | ')} | ${paired} | ${p ? `${p.ahead} of ${p.seeds}` : '-'} | ${(r.seconds / 60).toFixed(1)} |`);
   }
-  const machines = [...new Set(ran.map((r) => `${r.ranOn.cpuModel} (${r.ranOn.nproc} cores) at ${r.ranOn.commit}`))];
+  const machines = [...new Set(ran.map((r) => ranOnText(r.ranOn)))];
   const seeds = [...new Set(ran.map((r) => r.seeds.join(', ')))];
   const note = ran.length === 0 ? '' : `\n\nTest accuracy in %, mean ± std (per seed); seeds ${seeds.join(' / ')}; ran on ${machines.join('; ')}.`;
   return `${rows.join('\n')}${note}\n\n${countLine(ran, settings.length)}`;

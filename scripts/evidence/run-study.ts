@@ -29,6 +29,11 @@ export function ranOn(cli: string): ReturnType<typeof machine> & { commit: strin
   return { ...machine(), commit: existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : headCommit() };
 }
 
+/** "Intel(R) Xeon(R) Processor (2 cores, OpenBLAS Prescott kernels) at 1a2b3c4": where a kept run ran. */
+export function ranOnText(r: { cpuModel: string; nproc: number; blasCore?: string; commit: string }): string {
+  return `${r.cpuModel} (${r.nproc} cores${r.blasCore ? `, OpenBLAS ${r.blasCore} kernels` : ''}) at ${r.commit}`;
+}
+
 export interface StudyResult {
   study: Study;
   finishedAt: string;

@@ -5,6 +5,7 @@ import type { JsonReport } from '../../server/cli/report';
 import { pairedDifference } from '../../server/runs/paired';
 import { meanAndStd } from '../../server/runs/summary';
 import { accuracyCell, pct, pct1, signed, warmStartCell } from './report';
+import { ranOnText } from './run-study';
 
 export interface ScreenVariant {
   name: string;
@@ -43,6 +44,6 @@ export function screenTable(screen: Screen): string {
   return [
     ...rows,
     '',
-    `Variants of \`${screen.example}\`, seeds ${screen.seeds.join(', ')}; test accuracy in %, mean ± std; ${scratchLine}. Ran ${screen.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${screen.ranOn.cpuModel} (${screen.ranOn.nproc} cores) at ${screen.ranOn.commit}.`,
+    `Variants of \`${screen.example}\`, seeds ${screen.seeds.join(', ')}; test accuracy in %, mean ± std; ${scratchLine}. Ran ${screen.measuredAt.slice(0, 16).replace('T', ' ')} UTC on ${ranOnText(screen.ranOn)}.`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import type { JsonReport } from '../../server/cli/report';
 import { ranAsListed, ranWith, signed, type OutsideResult, type OutsideResults } from './outside-report';
 import { OUTSIDE_SETTINGS, type OutsideSetting } from './outside-settings';
 import { METHOD_VARIANTS, variantFile, type MethodVariant } from './variant-settings';
+import { ranOnText } from './run-study';
 
 /** One variant's run of one setting as kept in docs/evidence/variants.json. */
 export interface VariantResult extends OutsideResult {
@@ -73,7 +74,7 @@ export function variantsTable(
   }
   const legend = shown.map((v) => `- \`${v.name}\`: ${v.title}.`);
   const seeds = [...new Set(current.map((r) => r.seeds.join(', ')))];
-  const machines = [...new Set(current.map((r) => `${r.ranOn.cpuModel} (${r.ranOn.nproc} cores) at ${r.ranOn.commit}`))];
+  const machines = [...new Set(current.map((r) => ranOnText(r.ranOn)))];
   const scratch = scratchDiffers.length === 0
     ? "Every variant's scratch arm gave the list's run's accuracies seed for seed."
     : `Scratch differs from the list's run for ${scratchDiffers.join(', ')}: not paired with its defaults column (another machine or commit?).`;

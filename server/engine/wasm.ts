@@ -8,7 +8,7 @@ import { cpuSummary } from './device';
 import { BackendLoadError } from './errors';
 import { registerFastGradients } from './kernels/gradients';
 import { registerMissingWasmKernels } from './kernels/wasm-gradients';
-import { nativeBlasAddonPath, registerNativeBlasKernels } from './native/blas-kernels';
+import { nativeBlasAddonPath, openBlasCore, registerNativeBlasKernels } from './native/blas-kernels';
 
 const PROBE_FILE = 'tfjs-backend-wasm-simd.wasm';
 let pathsSet = false;
@@ -44,7 +44,7 @@ export function prepareWasmBackend(): void {
   // After the gradient kernels, so that the native BatchMatMul wins over their replacement.
   const native = registerNativeBlasKernels();
   nativeBlas = native.ok
-    ? `native OpenBLAS kernels (${nativeBlasAddonPath()}): ${native.kernels.join(', ')}`
+    ? `native OpenBLAS kernels (${nativeBlasAddonPath()}; OpenBLAS's ${openBlasCore() ?? 'unnamed'} kernels for this CPU): ${native.kernels.join(', ')}`
     : native.reason;
   pathsSet = true;
 }

@@ -8,10 +8,15 @@ import type { EngineInfo } from '../../server/protocol';
 import { repoRoot } from './sidecar-process';
 
 function gowide(...args: string[]) {
+  return gowideWith({}, ...args);
+}
+
+function gowideWith(env: Record<string, string>, ...args: string[]) {
   const result = spawnSync(process.execPath, [join(repoRoot, 'bin', 'gowide.js'), ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 30_000,
+    env: { ...process.env, ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -36,6 +41,14 @@ test('info prints a table; info --backend tensorflow fails with the reason', () 
   const cpu = gowide('info', '--backend=cpu', '--json');
   assert.equal(cpu.code, 0);
   assert.equal((JSON.parse(cpu.stdout) as EngineInfo).active, 'cpu');
+});
+
+test('info names the kernels OpenBLAS chose for this CPU, which OPENBLAS_CORETYPE overrides', (t) => {
+  const blasNote = (env: Record<string, string>) => (JSON.parse(gowideWith(env, 'info', '--json').stdout) as EngineInfo).notes.find((n) => n.startsWith('native OpenBLAS kernels'));
+  const chosen = blasNote({});
+  if (!chosen && process.env.GOWIDE_REQUIRE_NATIVE !== '1') return t.skip('the native addon is not built');
+  assert.match(chosen ?? '', /; OpenBLAS's [A-Za-z0-9]+ kernels for this CPU\)/);
+  assert.match(blasNote({ OPENBLAS_CORETYPE: 'Haswell' }) ?? '', /; OpenBLAS's Haswell kernels for this CPU\)/);
 });
 
 test('sidecar without --stdio, unknown commands and bad options exit 2 with usage on stderr', () => {

@@ -13,7 +13,7 @@ import { checkedExperiment, experimentText } from '../../scripts/evidence/exampl
 import { readFullDataArgs } from '../../scripts/evidence/full-data-args';
 import { fullDataTable, type FullDataResult } from '../../scripts/evidence/full-data-report';
 import { FULL_DATA, FULL_DATA_SEEDS, fullDataFile } from '../../scripts/evidence/full-data-settings';
-import type { StudyResult } from '../../scripts/evidence/run-study';
+import { ranOnText, type StudyResult } from '../../scripts/evidence/run-study';
 import { STUDIES, studiesById } from '../../scripts/evidence/studies';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -121,5 +121,13 @@ describe('npm run evidence:full-data arguments', () => {
     assert.throws(() => readFullDataArgs(['--jobs', '0'], runs), /--jobs 0: give a whole number from 1/);
     assert.throws(() => readFullDataArgs(['--report-only', '--only', 'resnet'], runs), /--report-only runs nothing: .*drop --only/);
     assert.throws(() => readFullDataArgs(['--depth', '3'], runs), /Unknown option '--depth'[\s\S]*usage: npm run evidence:full-data/);
+  });
+});
+
+describe('where a kept run ran', () => {
+  it('names the OpenBLAS kernels where the run recorded them, since other kernels give other accuracies', () => {
+    const ran = { cpuModel: 'Intel(R) Xeon(R) Processor', nproc: 2, commit: 'abc1234' };
+    assert.equal(ranOnText(ran), 'Intel(R) Xeon(R) Processor (2 cores) at abc1234');
+    assert.equal(ranOnText({ ...ran, blasCore: 'Prescott' }), 'Intel(R) Xeon(R) Processor (2 cores, OpenBLAS Prescott kernels) at abc1234');
   });
 });

@@ -57,6 +57,8 @@ export interface BlasAddon {
   ): void;
   setThreads(count: number): void;
   getThreads(): number;
+  /** The kernels OpenBLAS chose for this CPU; absent from builds before it. */
+  blasCore?(): string;
 }
 
 /** Activation codes the addon applies (the wasm backend's FusableActivation numbering). */
@@ -101,6 +103,14 @@ function blasThreadsSetting(): number {
 
 type AddonLoad = { ok: true; addon: BlasAddon; path: string } | { ok: false; reason: string };
 let cachedLoad: AddonLoad | undefined;
+
+/** The kernels OpenBLAS chose for this CPU ("SkylakeX"; "Prescott", its generic ones, where it does
+ *  not know the CPU), or undefined without the addon. The same seed trains to other accuracies under
+ *  other kernels, so runs record it. */
+export function openBlasCore(): string | undefined {
+  const load = loadBlasAddon();
+  return load.ok ? load.addon.blasCore?.() : undefined;
+}
 
 /** Loads gowide_blas.node once; the result (addon or reason) is cached. */
 export function loadBlasAddon(): AddonLoad {

@@ -35,6 +35,7 @@
   X("sgemm", js_sgemm)                                   /* sgemm.c */                           \
   X("setThreads", js_set_threads)                                                                \
   X("getThreads", js_get_threads)                                                                \
+  X("blasCore", js_blas_core)                                                                    \
   X("conv2d", js_conv2d)                                 /* conv.c */                            \
   X("conv2dBackpropFilter", js_conv2d_backprop_filter)                                           \
   X("conv2dBackpropInput", js_conv2d_backprop_input)                                             \

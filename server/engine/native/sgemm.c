@@ -12,6 +12,8 @@
 // threads of the pool, each a share of out's rows (or columns, when it has more).
 //
 // setThreads(count) sets the number of threads OpenBLAS uses; getThreads() reads it back.
+// blasCore() names the kernels OpenBLAS chose for this CPU when it loaded ("SkylakeX", "Haswell"; its
+// generic "Prescott" where it does not know the CPU): they set the speed and the summation order.
 
 #include <stdlib.h>
 #include <cblas.h>
@@ -203,5 +205,12 @@ napi_value js_get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
   napi_create_int32(env, openblas_get_num_threads(), &result);
+  return result;
+}
+
+napi_value js_blas_core(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &result);
   return result;
 }
