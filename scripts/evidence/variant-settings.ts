@@ -51,7 +51,7 @@ export const METHOD_VARIANTS: MethodVariant[] = [
     overrides: () => ({ widen: { mode: 'all' } }),
   },
   {
-    // A deep thin net's training is chaotic enough that the same seed, file and commit moved by up to
+    // A deep thin net's training is chaotic enough that the same seed, file and code moved by up to
     // 2 points on another machine (session 14): the list's own run, made elsewhere, may not pair.
     name: 'defaults',
     title: 'nothing changed: the defaults, run beside the variants on the same machine and commit, so every column pairs with its scratch arm',
