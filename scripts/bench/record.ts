@@ -11,7 +11,8 @@ import { repoRoot } from './sidecar';
 
 export const BENCH_RECORDS_DIR = join(repoRoot, 'docs', 'bench');
 
-/** Where a run ran. blasCore: the kernels OpenBLAS chose for the CPU (records before session 14 lack it). */
+/** Where a run ran. blasCore: the kernels OpenBLAS chose for the CPU (absent without the native addon,
+ *  and from records before session 14). */
 export interface Machine {
   nproc: number;
   cpuModel: string;
@@ -33,7 +34,7 @@ export function machine(): Machine {
     // keep os.cpus()
   }
   const flags = cpuinfo ? (/avx512f/.test(cpuinfo) ? 'AVX-512' : 'no AVX-512') : 'unknown';
-  return { nproc: cpus().length, cpuModel, flags, blasCore: openBlasCore() ?? 'none', host: hostname(), node: process.versions.node, tfjs: tf.version.tfjs };
+  return { nproc: cpus().length, cpuModel, flags, blasCore: openBlasCore(), host: hostname(), node: process.versions.node, tfjs: tf.version.tfjs };
 }
 
 /** The 1-minute load average (/proc/loadavg), or null where there is none. */

@@ -7,9 +7,11 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const EVIDENCE_DIR = join(ROOT, 'docs', 'evidence');
 export const EVIDENCE_DOC = join(ROOT, 'docs', 'EVIDENCE.md');
 
+const openMarker = (name: string) => `<!-- generated:${name} -->`;
+
 /** Replaces the text between the markers of NAME; appends the markers when the document has none. */
 export function replaceGenerated(doc: string, name: string, body: string): string {
-  const open = `<!-- generated:${name} -->`;
+  const open = openMarker(name);
   const close = `<!-- /generated:${name} -->`;
   const start = doc.indexOf(open);
   const end = doc.indexOf(close);
@@ -19,7 +21,7 @@ export function replaceGenerated(doc: string, name: string, body: string): strin
 
 /** The names of the generated parts a document has, in its order. */
 export function generatedNames(doc: string): string[] {
-  return [...doc.matchAll(/<!-- generated:([a-z0-9-]+) -->/g)].map((m) => m[1]);
+  return [...doc.matchAll(new RegExp(openMarker('([a-z0-9-]+)'), 'g'))].map((m) => m[1]);
 }
 
 export const README = join(ROOT, 'README.md');

@@ -8,7 +8,7 @@ import type { JsonReport } from '../../server/cli/report';
 import type { Experiment } from '../../server/experiment/types';
 import { getMetrics } from '../../server/runs/list';
 import { budgetBands, budgetCurves, type ArmCurves } from '../../webview/lib/budget-curves';
-import { machine } from '../bench/record';
+import { machine, type Machine } from '../bench/record';
 import { studyExperiment, type Study } from './studies';
 
 function headCommit(): string {
@@ -30,7 +30,7 @@ export function ranOn(cli: string): ReturnType<typeof machine> & { commit: strin
 }
 
 /** "Intel(R) Xeon(R) Processor (2 cores, OpenBLAS Prescott kernels) at 1a2b3c4": where a kept run ran. */
-export function ranOnText(r: { cpuModel: string; nproc: number; blasCore?: string; commit: string }): string {
+export function ranOnText(r: Pick<Machine, 'cpuModel' | 'nproc' | 'blasCore'> & { commit: string }): string {
   return `${r.cpuModel} (${r.nproc} cores${r.blasCore ? `, OpenBLAS ${r.blasCore} kernels` : ''}) at ${r.commit}`;
 }
 

@@ -4,8 +4,8 @@
 import type { JsonReport } from '../../server/cli/report';
 import { ranAsListed, ranWith, signed, type OutsideResult, type OutsideResults } from './outside-report';
 import { OUTSIDE_SETTINGS, type OutsideSetting } from './outside-settings';
-import { METHOD_VARIANTS, variantFile, type MethodVariant } from './variant-settings';
 import { ranOnText } from './run-study';
+import { METHOD_VARIANTS, variantFile, type MethodVariant } from './variant-settings';
 
 /** One variant's run of one setting as kept in docs/evidence/variants.json. */
 export interface VariantResult extends OutsideResult {

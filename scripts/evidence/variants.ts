@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { ROOT } from './evidence-doc';
 import { readKept, runEachAndKeep, throwIfFailed, type RunToKeep } from './keep-runs';
 import { VARIANTS_RESULTS as RESULTS, writeKeptDocuments } from './kept-sections';
+import { runScript } from './script-args';
 import { readVariantArgs } from './variant-args';
 import type { VariantResults } from './variant-report';
 import { variantFile } from './variant-settings';
-import { runScript } from './script-args';
 
 
 async function main(): Promise<void> {
